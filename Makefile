@@ -1,0 +1,39 @@
+# `make run` and `make test` do all set-up on a fresh machine; a second run only does what changed.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INDEX ?= index
+PORT ?= 8501
+
+.PHONY: run test lint bench browser clean-index
+
+$(VENV)/.runtime: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.test: $(VENV)/.runtime pyproject.toml
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	touch $@
+
+# The index is built from the bundled seeds the first time only; `news-archive rebuild-index` replaces it.
+run: $(VENV)/.runtime
+	@$(PY) -m archive stats --index $(INDEX) >/dev/null 2>&1 || $(PY) -m archive rebuild-index --index $(INDEX)
+	$(PY) -m archive serve --index $(INDEX) --port $(PORT)
+
+# Debian's chromium for the real-browser tests (no browser download); the tests skip, saying why, without it.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
+	  || echo "WARNING: could not install chromium; the browser tests will be skipped"
+
+lint: $(VENV)/.test
+	$(VENV)/bin/ruff check .
+
+test: $(VENV)/.test browser lint
+	$(PY) -m pytest -q
+
+bench: $(VENV)/.test
+	$(PY) bench/run_all.py
+
+clean-index:
+	rm -rf $(INDEX)/*/ $(INDEX)/CURRENT

@@ -1,0 +1,7 @@
+"""`python -m archive` is the same as the `news-archive` console script."""
+
+import sys
+
+from archive.cli import main
+
+sys.exit(main())

@@ -1,0 +1,68 @@
+"""The one record type that flows from the readers to the index."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from archive.normalize import normalize
+
+
+@dataclass(slots=True)
+class Article:
+    id: str
+    title: str
+    body: str
+    source: str | None = None
+    published: datetime.date | None = None
+    url: str | None = None
+    persons: list[str] = field(default_factory=list)
+    # provenance: the file it came from, with ":LINE" for a record of a JSONL or CSV file
+    origin: str = ""
+    # page furniture that cleaning took out of the body (reported by `inspect`, never indexed)
+    removed_lines: list[str] = field(default_factory=list)
+
+    @property
+    def date_iso(self) -> str | None:
+        return self.published.isoformat() if self.published else None
+
+
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+_TRACKING_PARAM = re.compile(r"^(utm_[a-z]+|fbclid|gclid|ref|source)$", re.IGNORECASE)
+
+
+def normalize_url(url: str) -> str:
+    """A URL reduced to what identifies the page: no scheme, www., fragment, tracking parameters or
+    trailing slash; host lower-cased. Two crawls of the same page give the same string."""
+    from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+
+    url = url.strip()
+    if not _SCHEME.match(url):
+        url = "http://" + url
+    parts = urlsplit(url)
+    host = parts.netloc.lower().removeprefix("www.")
+    path = unquote(parts.path).rstrip("/")
+    query = urlencode(
+        sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING_PARAM.match(k))
+    )
+    return host + path + (("?" + query) if query else "")
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+
+
+def content_key(title: str, body: str) -> str:
+    """Normalized title+body: the same story re-encoded, re-spaced or re-vowelled gives the same key."""
+    return " ".join(normalize(title + "\n" + body).split())
+
+
+def derive_article_id(given_id: str | None, url: str | None, title: str, body: str) -> str:
+    """Given id; else a stable hash of the normalized URL; else of the normalized title+body."""
+    if given_id is not None and str(given_id).strip():
+        return str(given_id).strip()
+    if url and url.strip():
+        return "u" + _digest(normalize_url(url))
+    return "c" + _digest(content_key(title, body))

@@ -1,0 +1,262 @@
+"""The `news-archive` command line: a thin layer that parses arguments and prints what the library returns.
+
+Exit codes: 0 success, 1 failure (one-line message on stderr, traceback only with --debug), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from archive.errors import ArchiveError
+
+DEFAULT_INDEX = "index"
+
+
+def index_dir(args: argparse.Namespace) -> Path:
+    """`--index`, else $NEWS_ARCHIVE_INDEX, else ./index."""
+    return Path(args.index or os.environ.get("NEWS_ARCHIVE_INDEX") or DEFAULT_INDEX)
+
+
+def seeds_dir() -> Path:
+    """The bundled seed articles: beside the package in a checkout."""
+    return Path(__file__).resolve().parent.parent / "seeds"
+
+
+def _date(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (want yyyy-mm-dd): {text!r}") from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more: {text!r}")
+    return value
+
+
+def _print_json(obj: object) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from archive.analysis import analyze_terms
+
+    lines = [args.text] if args.text is not None else (line.rstrip("\n") for line in sys.stdin)
+    for line in lines:
+        terms = analyze_terms(line)
+        if args.json:
+            _print_json(terms)
+        else:
+            sys.stdout.write(" ".join(terms) + "\n")
+    return 0
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from archive.ingest import IngestReport, iter_articles
+
+    report = IngestReport()
+    articles = list(iter_articles(args.paths, report))
+    if args.json:
+        _print_json([
+            {
+                "id": a.id, "origin": a.origin, "title": a.title, "source": a.source, "date": a.date_iso,
+                "persons": a.persons, "url": a.url, "body_chars": len(a.body), "removed_lines": a.removed_lines,
+            }
+            for a in articles
+        ])
+    else:
+        for a in articles:
+            print(f"{a.origin}\n  id:      {a.id}\n  title:   {a.title}\n  source:  {a.source or '-'}\n"
+                  f"  date:    {a.date_iso or 'undated'}\n  persons: {'، '.join(a.persons) or '-'}\n"
+                  f"  url:     {a.url or '-'}\n  body:    {len(a.body)} characters, "
+                  f"{len(a.removed_lines)} lines of page furniture removed")
+    for skipped in report.skipped:
+        print(f"skipped {skipped.origin}: {skipped.reason}", file=sys.stderr)
+    print(report.summary(), file=sys.stderr)
+    return 0
+
+
+def cmd_rebuild_index(args: argparse.Namespace) -> int:
+    from archive.indexer import rebuild_index
+
+    paths = args.paths or [seeds_dir()]
+    summary = rebuild_index(paths, index_dir(args), workers=args.workers,
+                            progress=sys.stderr.isatty() and not args.quiet)
+    for skipped in summary.skipped:
+        print(f"skipped {skipped.origin}: {skipped.reason}", file=sys.stderr)
+    print(summary.line())
+    return 0
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from archive.indexer import add_to_index
+
+    summary = add_to_index(args.paths, index_dir(args))
+    for skipped in summary.skipped:
+        print(f"skipped {skipped.origin}: {skipped.reason}", file=sys.stderr)
+    print(summary.line())
+    return 0
+
+
+def _search_options(args: argparse.Namespace) -> dict:
+    return {
+        "persons": args.person or (), "sources": args.source or (),
+        "date_from": args.date_from, "date_to": args.date_to, "include_undated": args.include_undated,
+        "sort": args.sort, "match": args.match, "limit": args.limit, "page": args.page,
+    }
+
+
+def _print_result(result, as_json: bool) -> None:
+    if as_json:
+        _print_json(result.to_dict())
+        return
+    print(result.summary_line())
+    for number, hit in enumerate(result.hits, start=(result.page - 1) * result.limit + 1):
+        print(f"\n{number}. {hit.title}\n   {hit.source or 'unknown source'} | {hit.date_iso or 'undated'}"
+              f" | {hit.id}" + (f"\n   {'، '.join(hit.persons)}" if hit.persons else "")
+              + f"\n   {hit.plain_snippet}")
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from archive.searcher import Archive
+
+    archive = Archive.open(index_dir(args))
+    options = _search_options(args)
+    if args.batch is not None:
+        stream = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")  # noqa: SIM115
+        with stream:
+            for line in stream:
+                _print_json(archive.search(line.rstrip("\n"), **options).to_dict())
+        return 0
+    if args.query is None:
+        args.query = ""
+    _print_result(archive.search(args.query, **options), args.json)
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from archive.searcher import Archive
+
+    stats = Archive.open(index_dir(args)).stats()
+    if args.json:
+        _print_json(stats)
+    else:
+        for key, value in stats.items():
+            if isinstance(value, dict | list):
+                value = json.dumps(value, ensure_ascii=False)
+            print(f"{key}: {value}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import subprocess
+
+    app = Path(__file__).resolve().parent.parent / "app.py"
+    env = dict(os.environ, NEWS_ARCHIVE_INDEX=str(index_dir(args).resolve()))
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
+               "--server.address", args.address, "--server.port", str(args.port),
+               "--browser.gatherUsageStats", "false"]
+    return subprocess.call(command, env=env)
+
+
+# ---------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="news-archive", description="A searchable archive of Arabic news.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_index(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sub.add_argument("--index", metavar="DIR",
+                         help="index directory (default: $NEWS_ARCHIVE_INDEX, else ./index)")
+        return sub
+
+    sub = with_index(commands.add_parser("rebuild-index", help="build a fresh index and swap it in atomically"))
+    sub.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: the bundled seeds)")
+    sub.add_argument("--workers", type=_positive, default=min(2, os.cpu_count() or 1),
+                     help="processes for extraction and analysis (default: 2)")
+    sub.add_argument("--quiet", action="store_true", help="no progress bar")
+    sub.set_defaults(handler=cmd_rebuild_index)
+
+    sub = with_index(commands.add_parser("add", help="add or update articles in an existing index"))
+    sub.add_argument("paths", nargs="+", metavar="PATH")
+    sub.set_defaults(handler=cmd_add)
+
+    sub = with_index(commands.add_parser("search", help="search the index"))
+    sub.add_argument("query", nargs="?", help="the query (empty: browse everything, newest first)")
+    sub.add_argument("--batch", metavar="FILE", help="one query per line of FILE ('-': standard input), JSON out")
+    sub.add_argument("--person", action="append", metavar="P", help="only articles naming P (repeatable: any)")
+    sub.add_argument("--source", action="append", metavar="S", help="only articles from S (repeatable: any)")
+    sub.add_argument("--from", dest="date_from", type=_date, metavar="DATE", help="published on or after")
+    sub.add_argument("--to", dest="date_to", type=_date, metavar="DATE", help="published on or before")
+    sub.add_argument("--include-undated", action="store_true", default=None,
+                     help="keep undated articles even when a date range is set")
+    sub.add_argument("--sort", choices=["relevance", "newest", "oldest"], default=None)
+    sub.add_argument("--match", choices=["all", "any"], default=None,
+                     help="all words (default, falling back to any when nothing matches) or any word")
+    sub.add_argument("--limit", type=_positive, default=10)
+    sub.add_argument("--page", type=_positive, default=1)
+    sub.add_argument("--json", action="store_true")
+    sub.set_defaults(handler=cmd_search)
+
+    sub = commands.add_parser("inspect", help="show what extraction makes of articles, without indexing")
+    sub.add_argument("paths", nargs="+", metavar="PATH")
+    sub.add_argument("--json", action="store_true")
+    sub.set_defaults(handler=cmd_inspect)
+
+    sub = commands.add_parser("analyze", help="print the index terms of TEXT or of each line of stdin")
+    sub.add_argument("text", nargs="?")
+    sub.add_argument("--json", action="store_true")
+    sub.set_defaults(handler=cmd_analyze)
+
+    sub = with_index(commands.add_parser("stats", help="what the index holds"))
+    sub.add_argument("--json", action="store_true")
+    sub.set_defaults(handler=cmd_stats)
+
+    sub = with_index(commands.add_parser("serve", help="start the browser app"))
+    sub.add_argument("--port", type=_positive, default=8501)
+    sub.add_argument("--address", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    sub.set_defaults(handler=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except ArchiveError as error:
+        if args.debug:
+            raise
+        print(f"news-archive: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("news-archive: interrupted", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+    except Exception as error:  # a bug, but the user still deserves one line, not a traceback
+        if args.debug:
+            raise
+        message = " ".join(str(error).split()) or type(error).__name__
+        print(f"news-archive: {type(error).__name__}: {message} (run with --debug for details)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
