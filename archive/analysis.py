@@ -1,0 +1,121 @@
+"""The Arabic analysis every indexed and queried text goes through, as a Whoosh analyzer.
+
+    ArabicAnalyzer() = ArabicTokenizer() | ArabicTermFilter()
+
+- `ArabicTokenizer` finds words in the ORIGINAL text with a pattern that keeps harakat, tatweel and zero-width
+  joiners inside a word (Python's `\\w` alone splits مُحَمَّد at every mark), so token offsets point at the
+  article's own words and Whoosh highlights them.
+- `ArabicTermFilter` turns each word into its index term: `normalize` (archive/normalize.py), then drops stop
+  words (archive/data/stopwords.txt) and over-long junk, then `stem` (archive/stemmer.py). The whole per-word path
+  is one cached function, `term_of`, so each distinct word is analysed once per process.
+
+Stop words are removed without renumbering positions, so phrase queries still line up. Whoosh pickles the analyzer
+into the index schema: the classes here must keep their names, and ANALYSIS_VERSION must change whenever the terms
+produced change (the index records it and asks for a rebuild on mismatch).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+
+from whoosh.analysis import CompositeAnalyzer, Filter, RegexTokenizer
+from whoosh.analysis.acore import Token
+
+from archive.normalize import HARAKAT_CHARS, TATWEEL, ZERO_WIDTH_CHARS, normalize
+from archive.stemmer import stem
+
+ANALYSIS_VERSION = "ar-light-1"
+
+STOPWORDS_FILE = Path(__file__).resolve().parent / "data" / "stopwords.txt"
+
+# A word: letters/digits (\w) with combining marks, tatweel and zero-width joiners allowed inside it.
+WORD_PATTERN = rf"[\w{HARAKAT_CHARS}{TATWEEL}{ZERO_WIDTH_CHARS}]+"
+# Terms longer than this are junk (base64, glued URLs, repeated letters) and are not indexed: the longest real
+# Arabic or Latin words are far shorter, and a 10,000-character token must not bloat the index.
+MAX_TERM_LENGTH = 60
+# Raw tokens longer than this are dropped before any work (and never enter the cache).
+MAX_RAW_LENGTH = 4 * MAX_TERM_LENGTH
+
+
+def load_stopwords(path: Path = STOPWORDS_FILE) -> frozenset[str]:
+    """Normalized stop words; `#` starts a comment. Each also counts with a leading و (وهو, وفي, ومن)."""
+    words: set[str] = set()
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line:
+                word = normalize(line)
+                words.add(word)
+                words.add("و" + word)
+    return frozenset(words)
+
+
+STOPWORDS = load_stopwords()
+
+
+@lru_cache(maxsize=300_000)
+def term_of(word: str) -> str | None:
+    """The index term of one raw word of text, or None when it is not indexed (stop word, junk, empty)."""
+    text = normalize(word)
+    if not text or len(text) > MAX_TERM_LENGTH or text in STOPWORDS:
+        return None
+    if "_" in text:
+        text = text.strip("_")
+        if not text:
+            return None
+    return stem(text)
+
+
+def _is_stop(word: str) -> bool:
+    return normalize(word) in STOPWORDS
+
+
+class ArabicTokenizer(RegexTokenizer):
+    """Whoosh RegexTokenizer with WORD_PATTERN: words with their vowel marks, offsets into the original text."""
+
+    def __init__(self, expression: str = WORD_PATTERN, gaps: bool = False) -> None:
+        super().__init__(expression, gaps=gaps)
+
+
+class ArabicTermFilter(Filter):
+    """Normalizes and stems each token, drops stop words and junk; positions are not renumbered.
+
+    When the caller asks to keep stop words (`removestops=False`, as Whoosh's query parser does for some
+    queries), they pass through marked `stopped`, like Whoosh's StopFilter.
+    """
+
+    def __eq__(self, other: object) -> bool:
+        return other is not None and self.__class__ is other.__class__
+
+    def __hash__(self) -> int:
+        return hash(self.__class__.__name__)
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for t in tokens:
+            raw = t.text
+            term = term_of(raw) if len(raw) <= MAX_RAW_LENGTH else None
+            if term is not None:
+                t.text = term
+                t.stopped = False
+                yield t
+            elif not t.removestops and len(raw) <= MAX_RAW_LENGTH and _is_stop(raw):
+                t.text = normalize(raw)
+                t.stopped = True
+                yield t
+
+
+def ArabicAnalyzer() -> CompositeAnalyzer:
+    """The analyzer of every text field: tokenizer | filter, used for indexing, querying and highlighting."""
+    return ArabicTokenizer() | ArabicTermFilter()
+
+
+def tokenize(text: str) -> list[str]:
+    """The raw words of text, as they appear in it (vowel marks and all)."""
+    return [t.text for t in ArabicTokenizer()(text)]
+
+
+def analyze_terms(text: str) -> list[str]:
+    """The index terms of text, in order (stop words and junk left out)."""
+    return [t.text for t in ArabicAnalyzer()(text)]
