@@ -1,0 +1,157 @@
+"""Cleaning: text made safe to process (`sanitize_text`) and page furniture taken out of a story
+(`remove_furniture`), reporting every line removed.
+
+Furniture is what a crawl of a news page brings along that is not the story: font-size controls,
+"اقرأ أيضاً" teasers, "مواضيع تهمك"/"قد يعجبك ايضا" blocks, comment headers, sharing lines, "عن <author>"
+lines and the run of unrelated headlines at the end of a page. The markers are data
+(archive/data/furniture.json), matched on normalized text so spelling variants (أيضاً/ايضا) agree.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from archive.normalize import normalize
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+# C0 controls except TAB (09) and LF (0A), DEL, C1 controls, and invisible marks that break matching:
+# U+200B zero width space, U+FEFF BOM / zero width no-break space, U+2028/2029 line/paragraph separators
+# become newlines first.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\ufeff]")
+_LINE_BREAKS = re.compile("\r\n|\r|\u2028|\u2029|\x85")
+_SPACES = re.compile("[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_NOT_LETTER = re.compile(r"[\W\d_]+")
+_HAS_LETTER = re.compile(r"[^\W\d_]")
+
+
+def sanitize_text(text: str) -> str:
+    """Windows and old-Mac line endings to LF; NUL and other control characters removed (TAB and LF kept)."""
+    text = _LINE_BREAKS.sub("\n", text)
+    return _CONTROL.sub("", text)
+
+
+def line_key(line: str) -> str:
+    """A line reduced for marker matching: normalized, lower-case, letters only, single spaces."""
+    return " ".join(_NOT_LETTER.sub(" ", normalize(line).lower()).split())
+
+
+@dataclass(frozen=True, slots=True)
+class FurnitureMarkers:
+    line_exact: frozenset[str]
+    line_contains: tuple[str, ...]
+    tail_cut: frozenset[str]
+    teaser: tuple[str, ...]
+    share_words: frozenset[str]
+    separator_chars: str
+
+
+@lru_cache(maxsize=1)
+def markers() -> FurnitureMarkers:
+    data = json.loads((DATA_DIR / "furniture.json").read_text(encoding="utf-8"))
+    return FurnitureMarkers(
+        line_exact=frozenset(line_key(x) for x in data["line_exact"]),
+        line_contains=tuple(line_key(x) for x in data["line_contains"]),
+        tail_cut=frozenset(line_key(x) for x in data["tail_cut"]),
+        teaser=tuple(sorted({line_key(x) for x in data["teaser_markers"]}, key=len, reverse=True)),
+        share_words=frozenset(line_key(x) for x in data["share_words"]),
+        separator_chars=data["separator_line_chars"],
+    )
+
+
+# Lines short enough to be a control, a marker or a headline; story paragraphs are longer.
+SHORT_LINE = 160
+HEADLINE_MAX = 140
+# Notices ("يمكنكم استلام إشعارات...") can run to a few hundred characters; paragraphs beyond are story.
+LONG_LINE = 400
+# "عن <author>" footer of WordPress themes: a short line, no sentence punctuation.
+_ABOUT_AUTHOR = re.compile(r"^عن\s+\S+(\s+\S+){0,2}$")
+
+
+def _is_separator(line: str, chars: str) -> bool:
+    return len(line) >= 3 and all(ch in chars or ch.isspace() for ch in line)
+
+
+def _is_share_line(key: str, share_words: frozenset[str]) -> bool:
+    if not key:
+        return False
+    words = key.split()
+    i = 0
+    while i < len(words):  # share words may be two words long ("فيس بوك", "نسخ الرابط")
+        if i + 1 < len(words) and f"{words[i]} {words[i + 1]}" in share_words:
+            i += 2
+        elif words[i] in share_words:
+            i += 1
+        else:
+            return False
+    return True
+
+
+def _looks_like_headline(line: str) -> bool:
+    """A teaser headline: short, and not ending like a sentence of the story."""
+    stripped = line.strip()
+    return 0 < len(stripped) <= HEADLINE_MAX and not stripped.endswith((".", ":", "،"))
+
+
+def remove_furniture(text: str) -> tuple[str, list[str]]:
+    """The story without its page furniture, and the furniture lines removed (stripped, in order).
+
+    Whole story paragraphs are never touched: only short lines are compared with markers, and a tail block
+    is cut only from a strong marker ("مواضيع تهمك", "شاهد أيضاً", "التعليقات"...) in the second half of the page.
+    """
+    m = markers()
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    total_chars = sum(len(line) for line in lines) or 1
+    kept: list[str] = []
+    removed: list[str] = []
+    chars_before = 0
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        if not line:
+            kept.append("")
+            continue
+        chars_before += len(line)
+        if len(line) > SHORT_LINE:
+            if len(line) > LONG_LINE or not any(marker in line_key(line) for marker in m.line_contains):
+                kept.append(line)
+            else:
+                removed.append(line)
+            continue
+        if not _HAS_LETTER.search(line):
+            if _is_separator(line, m.separator_chars) or not line.strip(m.separator_chars + " "):
+                removed.append(line)
+                continue
+            kept.append(line)
+            continue
+        key = line_key(line)
+        in_tail = chars_before - len(line) >= 0.5 * total_chars or i > 0.6 * len(lines)
+        if key in m.tail_cut and in_tail:
+            removed.append(line)
+            removed.extend(rest for rest in lines[i:] if rest)
+            break
+        if key in m.line_exact or any(marker in key for marker in m.line_contains):
+            removed.append(line)
+            if any(key == teaser for teaser in m.teaser):
+                # a bare teaser marker: the headlines that follow it belong to it
+                taken = 0
+                while i < len(lines) and taken < 4 and (not lines[i] or _looks_like_headline(lines[i])):
+                    if lines[i]:
+                        removed.append(lines[i])
+                        taken += 1
+                    i += 1
+            continue
+        if any(key.startswith(teaser + " ") for teaser in m.teaser) and _looks_like_headline(line):
+            removed.append(line)  # "اقرأ أيضا: <headline>" inline
+            continue
+        if _is_share_line(key, m.share_words) or _ABOUT_AUTHOR.match(line) and len(line) < 60:
+            removed.append(line)
+            continue
+        kept.append(line)
+    body = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
+    return body, removed

@@ -1,0 +1,100 @@
+"""Extraction: a RawRecord becomes an Article — cleaned body, title, publication date, outlet and people.
+
+`build_article` is pure and picklable (module-level, no open handles), so it runs unchanged in worker
+processes. Fields the input gives win over extraction; missing ones are extracted from the text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from archive.article import Article, derive_article_id
+from archive.cleaning import remove_furniture
+from archive.dates import is_date_line, parse_date, publication_date
+from archive.people import canonical_person, extract_people
+from archive.readers import RawRecord, Skipped
+from archive.sources import canonical_source, detect_source
+
+# A story shorter than this after furniture removal is not an article (an empty page, a lone
+# disclaimer like "جميع المقالات المنشورة تمثل رأي كتابها فقط"); real one-line briefs run to 45+ characters.
+MIN_BODY_CHARS = 30
+TITLE_MAX_LINE = 150
+TITLE_FROM_SENTENCE_MAX = 100
+
+# Lines at the top of a page that are not its title: update stamps and bylines.
+_NOT_TITLE = re.compile(
+    r"^(?:آخر تحديث|اخر تحديث|تاريخ النشر|نشر في|نُشر في|تم النشر|رئيس التحرير|بقلم|كتب|كتبت|إعداد|اعداد|"
+    r"تحرير|المحرر|مراسل|حرر|Posted|Updated|By)\b",
+)
+_SENTENCE_END = re.compile(r"[.!?؟。]")
+
+
+def _is_title_line(line: str) -> bool:
+    if len(line) > TITLE_MAX_LINE or len(line.split()) < 2:
+        return False
+    if _NOT_TITLE.match(line) or is_date_line(line):
+        return False
+    # a story sentence (ends with a full stop, "وأكد ... ." starting mid-story) is not a headline
+    return not line.rstrip().endswith(".")
+
+
+def title_from_sentence(text: str, limit: int = TITLE_FROM_SENTENCE_MAX) -> str:
+    """The first sentence of TEXT, cut at a word boundary to at most LIMIT characters (with "…" when cut)."""
+    flat = " ".join(text.split())
+    match = _SENTENCE_END.search(flat)
+    sentence = flat[: match.start()] if match else flat
+    sentence = sentence.strip(" ،,:;-–—")
+    if len(sentence) <= limit:
+        return sentence
+    cut = sentence[: limit + 1].rsplit(" ", 1)[0].rstrip(" ،,:;-–—")
+    return (cut or sentence[:limit]) + "…"
+
+
+def split_title(body: str) -> tuple[str, str]:
+    """(title, body without the title line): the first substantive line among the first few, else a title
+    made from the first sentence with the body left whole."""
+    lines = body.split("\n")
+    seen = 0
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        seen += 1
+        if seen > 6:
+            break
+        if _is_title_line(stripped):
+            rest = "\n".join(lines[:index] + lines[index + 1:]).strip()
+            return stripped, rest
+        if len(stripped) > TITLE_MAX_LINE:
+            break  # the story has begun: no headline above it
+    return title_from_sentence(body), body
+
+
+def build_article(raw: RawRecord) -> Article | Skipped:
+    """All extraction for one record: an Article, or Skipped with a one-line reason."""
+    body, removed = remove_furniture(raw.body)
+    if raw.title:
+        title = raw.title
+    else:
+        title, body = split_title(body)
+    if len(body) < MIN_BODY_CHARS:
+        return Skipped(raw.origin, f"too short: {len(body)} characters of story (minimum {MIN_BODY_CHARS})")
+    lines = [line for line in body.split("\n") if line.strip()]
+
+    if raw.date:
+        published = parse_date(raw.date)
+        if published is None:
+            return Skipped(raw.origin, f"invalid date: {raw.date!r} is not a date")
+    else:
+        published = publication_date(lines)
+
+    source = canonical_source(raw.source) if raw.source else detect_source(raw.url, lines)
+    if raw.persons is not None:
+        persons = list(dict.fromkeys(canonical_person(name) for name in raw.persons))
+    else:
+        persons = extract_people(title, body)
+
+    return Article(
+        id=derive_article_id(raw.id, raw.url, title, body), title=title, body=body, source=source,
+        published=published, url=raw.url, persons=persons, origin=raw.origin, removed_lines=removed,
+    )

@@ -1,0 +1,317 @@
+"""Readers: files on disk in, `RawRecord`s out, before any extraction.
+
+Formats (DESIGN.md "Input formats"): `.txt` (one article, optional sidecar `NAME.json`), `.jsonl`,
+`.jsonl.gz`, `.csv` with a header, and directories of these, recursively.
+
+Every record met is counted in `report.read`; a record that cannot be read (unreadable file, undecidable
+encoding, invalid JSON, wrong field types, no body) is recorded in `report.skipped` with its origin and a
+one-line reason, and every other record is still read.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import json
+import re
+import sys
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from archive.cleaning import sanitize_text
+
+if TYPE_CHECKING:  # the report lives in ingest, which imports this module
+    from archive.ingest import IngestReport
+
+ARTICLE_SUFFIXES = (".txt", ".jsonl", ".jsonl.gz", ".csv")
+BODY_FIELDS = ("body", "text")
+STRING_FIELDS = ("title", "source", "date", "url")
+
+
+@dataclass(slots=True)
+class RawRecord:
+    """What a reader found, before extraction. Fields given by the input win over extraction."""
+
+    origin: str  # path, with ":LINE" for a JSONL/CSV record
+    body: str
+    id: str | None = None
+    title: str | None = None
+    source: str | None = None
+    date: str | None = None
+    url: str | None = None
+    persons: list[str] | None = None
+
+
+@dataclass(slots=True)
+class Skipped:
+    """A record that was not read, and why (one line, "<kind>: <detail>")."""
+
+    origin: str
+    reason: str
+
+    @property
+    def kind(self) -> str:
+        return self.reason.split(":", 1)[0]
+
+
+class RecordError(ValueError):
+    """A record's content is unusable; the message is the one-line reason."""
+
+
+# ---------------------------------------------------------------- decoding
+
+_ARABIC_LETTER = re.compile("[\u0621-\u064a]")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def _arabic_share(text: str) -> float:
+    letters = len(_LETTER.findall(text))
+    return len(_ARABIC_LETTER.findall(text)) / letters if letters else 0.0
+
+
+def _looks_utf16(data: bytes) -> str | None:
+    """UTF-16 without a BOM: Arabic (U+06xx) or ASCII text puts a regular byte on every other position."""
+    if len(data) < 4 or len(data) % 2:
+        return None
+    even, odd = data[0::2], data[1::2]
+    for codec, high in (("utf-16-le", odd), ("utf-16-be", even)):
+        share = sum(1 for b in high if b in (0x00, 0x06)) / len(high)
+        if share > 0.9:
+            return codec
+    return None
+
+
+def decode_bytes(data: bytes) -> str:
+    """Text from bytes in UTF-8 (with or without BOM), UTF-16 (BOM or detected) or Windows-1256 (detected).
+
+    Raises RecordError when the encoding cannot be decided: a wrong guess would index mojibake silently.
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        return data[3:].decode("utf-8", errors="replace")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    utf16 = _looks_utf16(data)
+    if utf16:
+        try:
+            return data.decode(utf16)
+        except UnicodeDecodeError:
+            pass
+    return _decode_legacy(data)
+
+
+def _decode_legacy(data: bytes) -> str:
+    """Windows-1256 when the bytes read as Arabic text in it, confirmed by charset-normalizer; else refuse."""
+    try:
+        text = data.decode("cp1256")
+    except UnicodeDecodeError:
+        text = ""
+    if text and _arabic_share(text) >= 0.6:
+        return text
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    guess = best.encoding if best is not None else "unknown"
+    raise RecordError(f"undecidable encoding: not UTF-8, UTF-16 or Arabic Windows-1256 (best guess {guess})")
+
+
+# ---------------------------------------------------------------- records from mappings
+
+
+def _as_persons(value: object, field: str) -> list[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        parts = re.split(r"[;|،,]", value)
+    elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+        parts = value
+    else:
+        raise RecordError(f"wrong type: '{field}' must be a list of strings, got {type(value).__name__}")
+    names = [" ".join(sanitize_text(part).split()) for part in parts]
+    return [name for name in names if name]
+
+
+def record_from_mapping(origin: str, mapping: object, *, require_body: bool = True) -> RawRecord:
+    """A RawRecord from a JSON object or CSV row; empty strings count as missing."""
+    if not isinstance(mapping, dict):
+        raise RecordError(f"wrong type: expected a JSON object, got {type(mapping).__name__}")
+    body: object = None
+    for name in BODY_FIELDS:
+        if mapping.get(name) not in (None, ""):
+            body = mapping[name]
+            break
+    if body is None and require_body:
+        raise RecordError("missing body: no 'body' or 'text' field")
+    if body is not None and not isinstance(body, str):
+        raise RecordError(f"wrong type: 'body' must be a string, got {type(body).__name__}")
+    fields: dict[str, str | None] = {}
+    for name in STRING_FIELDS:
+        value = mapping.get(name)
+        if value is not None and not isinstance(value, str):
+            raise RecordError(f"wrong type: '{name}' must be a string, got {type(value).__name__}")
+        value = " ".join(sanitize_text(value).split()) if value else None
+        fields[name] = value or None
+    given_id = mapping.get("id")
+    if given_id is not None and not isinstance(given_id, str | int) or isinstance(given_id, bool):
+        raise RecordError(f"wrong type: 'id' must be a string or number, got {type(given_id).__name__}")
+    given_id = str(given_id).strip() if given_id is not None else None
+    return RawRecord(
+        origin=origin, body=sanitize_text(body) if isinstance(body, str) else "", id=given_id or None,
+        persons=_as_persons(mapping.get("persons"), "persons"), **fields,
+    )
+
+
+# ---------------------------------------------------------------- per format
+
+
+def _read_txt(path: Path, report: IngestReport) -> Iterator[RawRecord]:
+    origin = str(path)
+    report.read += 1
+    try:
+        text = decode_bytes(path.read_bytes())
+    except OSError as error:
+        report.skipped.append(Skipped(origin, f"unreadable file: {error.strerror or error}"))
+        return
+    except RecordError as error:
+        report.skipped.append(Skipped(origin, str(error)))
+        return
+    record = RawRecord(origin=origin, body=sanitize_text(text))
+    sidecar = path.with_suffix(".json")
+    if sidecar.is_file():
+        try:
+            given = json.loads(decode_bytes(sidecar.read_bytes()))
+            meta = record_from_mapping(origin, given, require_body=False)
+        except (OSError, RecordError, json.JSONDecodeError) as error:
+            report.skipped.append(Skipped(origin, f"invalid sidecar {sidecar.name}: {_one_line(error)}"))
+            return
+        record.id, record.title, record.source = meta.id, meta.title, meta.source
+        record.date, record.url, record.persons = meta.date, meta.url, meta.persons
+    yield record
+
+
+def _one_line(error: Exception) -> str:
+    if isinstance(error, OSError):
+        return error.strerror or str(error)
+    return " ".join(str(error).split())
+
+
+def _read_jsonl(path: Path, report: IngestReport) -> Iterator[RawRecord]:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    line_number = 0
+    try:
+        with opener(path, "rb") as stream:
+            for line_number, raw_line in enumerate(stream, start=1):  # noqa: B007 (used after the loop)
+                if line_number == 1 and raw_line.startswith(codecs.BOM_UTF8):
+                    raw_line = raw_line[3:]
+                if not raw_line.strip():
+                    continue
+                origin = f"{path}:{line_number}"
+                report.read += 1
+                try:
+                    text = raw_line.decode("utf-8")
+                except UnicodeDecodeError as error:
+                    report.skipped.append(Skipped(origin, f"undecodable line: not UTF-8 at byte {error.start}"))
+                    continue
+                try:
+                    yield record_from_mapping(origin, json.loads(text))
+                except json.JSONDecodeError as error:
+                    report.skipped.append(Skipped(origin, f"invalid JSON: {error.msg} at column {error.colno}"))
+                except RecordError as error:
+                    report.skipped.append(Skipped(origin, str(error)))
+    except (OSError, EOFError, zlib.error) as error:
+        where = f"{path}:{line_number + 1}" if line_number else str(path)
+        report.read += 1
+        report.skipped.append(Skipped(where, f"unreadable file: {_one_line(error)}"))
+
+
+def _read_csv(path: Path, report: IngestReport) -> Iterator[RawRecord]:
+    try:
+        text = decode_bytes(path.read_bytes())
+    except (OSError, RecordError) as error:
+        report.read += 1
+        reason = str(error) if isinstance(error, RecordError) else f"unreadable file: {_one_line(error)}"
+        report.skipped.append(Skipped(str(path), reason))
+        return
+    csv.field_size_limit(sys.maxsize)
+    # newline="" semantics: the csv module handles quoted newlines itself; CR/CRLF are left for it
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [name.strip().lower() for name in (reader.fieldnames or [])]
+    if not any(name in header for name in BODY_FIELDS):
+        report.read += 1
+        report.skipped.append(Skipped(str(path), "missing body: the CSV header has no 'body' or 'text' column"))
+        return
+    reader.fieldnames = header
+    start_line = 2
+    try:
+        for row in reader:
+            origin = f"{path}:{start_line}"
+            start_line = reader.line_num + 1
+            report.read += 1
+            if None in row:
+                report.skipped.append(Skipped(origin, "wrong type: more cells than header columns"))
+                continue
+            try:
+                yield record_from_mapping(origin, {k: v for k, v in row.items() if v is not None})
+            except RecordError as error:
+                report.skipped.append(Skipped(origin, str(error)))
+    except csv.Error as error:
+        report.read += 1
+        report.skipped.append(Skipped(f"{path}:{start_line}", f"invalid CSV: {_one_line(error)}"))
+
+
+def _reader_for(path: Path):
+    name = path.name.lower()
+    if name.endswith(".txt"):
+        return _read_txt
+    if name.endswith((".jsonl", ".jsonl.gz")):
+        return _read_jsonl
+    if name.endswith(".csv"):
+        return _read_csv
+    return None
+
+
+def _is_sidecar(path: Path) -> bool:
+    return path.suffix.lower() == ".json" and path.with_suffix(".txt").is_file()
+
+
+def _files_under(directory: Path) -> Iterator[Path]:
+    """Files under a directory in a stable order, hidden files and folders left out."""
+    for path in sorted(directory.rglob("*")):
+        if any(part.startswith(".") for part in path.relative_to(directory).parts):
+            continue
+        if path.is_file():
+            yield path
+
+
+def iter_raw_records(paths: Sequence[str | Path], report: IngestReport) -> Iterator[RawRecord]:
+    """Every record in PATHS (files or directories), in order; what cannot be read goes to report.skipped."""
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            for file in _files_under(path):
+                if _is_sidecar(file):
+                    continue
+                reader = _reader_for(file)
+                if reader is None:
+                    report.read += 1
+                    report.skipped.append(Skipped(str(file), "unsupported file: not .txt, .jsonl, .jsonl.gz or .csv"))
+                    continue
+                yield from reader(file, report)
+        elif path.is_file():
+            reader = _reader_for(path)
+            if reader is None:
+                report.read += 1
+                report.skipped.append(Skipped(str(path), "unsupported file: not .txt, .jsonl, .jsonl.gz or .csv"))
+                continue
+            yield from reader(path, report)
+        else:
+            report.read += 1
+            report.skipped.append(Skipped(str(path), "unreadable file: no such file or directory"))
