@@ -26,7 +26,7 @@ from whoosh.analysis.acore import Token
 from archive.normalize import HARAKAT_CHARS, TATWEEL, ZERO_WIDTH_CHARS, normalize
 from archive.stemmer import stem
 
-ANALYSIS_VERSION = "ar-light-1"
+ANALYSIS_VERSION = "ar-light-2"
 
 STOPWORDS_FILE = Path(__file__).resolve().parent / "data" / "stopwords.txt"
 

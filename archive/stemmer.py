@@ -1,15 +1,23 @@
 """A Light10-style Arabic light stemmer (Larkey et al.; Lucene's ArabicStemmer), made safer for news search.
 
 Takes a word already passed through `archive.normalize.normalize` (so ة is ه, ى is ي, every alef is ا).
+Two data files drive it: archive/data/protected_words.txt (words kept whole, and spelling variants mapped to one
+term) and archive/data/lexicon.tsv (normalized word frequencies of the shared corpus, built by
+bench/build_lexicon.py; it ships, so the stemmer works without the corpus).
 
-Steps, each table-driven:
-1. protected words (archive/data/protected_words.txt) are returned as they are, or as their listed canonical form;
-2. one definite-article group (ال وال بال كال فال لل and their و/ف combinations) is stripped;
-   لل is read as ل + a word starting with ل (للبنان -> لبنان) when that word is more frequent than the ال- reading;
-3. otherwise bare proclitics (و ف then ب ل ك) are stripped only when what remains is a known word of the lexicon
-   (archive/data/lexicon.tsv, word frequencies of the shared corpus) that is more frequent than the word itself:
-   لموسكو -> موسكو, but وزير stays وزير and كتاب stays كتاب;
-4. Light10 suffixes are stripped once each, in table order, keeping at least MIN_STEM letters.
+Steps:
+1. a protected word is its own term; a listed spelling variant is analysed as its canonical word
+   (اميركا = امريكا, سوريا = سورية), also after any prefix.
+2. prefixes, one reading chosen:
+   - a definite-article group (ال وال بال كال فال لل and و/ف + بال/كال/لل). لل is either ل + ال (للرئيس -> رئيس)
+     or ل + a word starting with ل (للبنان -> لبنان): the reading whose full word is more frequent wins.
+     After an article, a protected word starting with ال is restored (بالله -> الله);
+   - otherwise bare proclitics (و/ف, then ب/ل/ك): stripped only when what remains is a word of the lexicon (or
+     protected) with at least 3 letters, frequent enough next to the word itself, and the word itself does not
+     take the article (الوزير exists, so وزير is a word, not و + زير). Of the possible readings
+     (وبموسكو -> بموسكو or موسكو), the one leaving the most frequent word wins.
+3. Light10 suffixes, once each, in table order, keeping at least MIN_STEM letters. The endings ان ين ون, which
+   also end many names (بوتين، لبنان، ماكرون), are removed only when the stem is itself a known word.
 """
 
 from __future__ import annotations
@@ -21,16 +29,26 @@ DATA = Path(__file__).resolve().parent / "data"
 PROTECTED_FILE = DATA / "protected_words.txt"
 LEXICON_FILE = DATA / "lexicon.tsv"
 
+ARTICLE = "ال"
 # Longest first: the first match wins.
-ARTICLE_PREFIXES = ("وبال", "وكال", "فبال", "فكال", "وال", "فال", "بال", "كال", "ولل", "فلل", "لل", "ال")
-CONJUNCTIONS = ("و", "ف")
-PREPOSITIONS = ("ب", "ل", "ك")
+ARTICLE_PREFIXES = ("وبال", "وكال", "فبال", "فكال", "ولل", "فلل", "وال", "فال", "بال", "كال", "لل", "ال")
+CONJUNCTIONS = frozenset("وف")
+PREPOSITIONS = frozenset("بلك")
 # Light10 / Lucene order; each removed at most once (ية and ة are يه and ه after normalization).
 SUFFIXES = ("ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي")
+# Suffixes removed only when the stem they leave is a known word.
+CHECKED_SUFFIXES = frozenset({"ان", "ين", "ون"})
 # Light10 keeps 2 letters; 3 keeps بيان/بيانات together and stops 3-letter words being cut to 2.
 MIN_STEM = 3
-# A bare proclitic is stripped only if the rest is a word of at least this many letters.
+# A bare proclitic is stripped only if the rest has at least this many letters...
 MIN_PROCLITIC_REST = 3
+# ...occurs at least this often relative to the prefixed word (وقال 18,866 times, قال 9,898: still stripped)...
+MIN_REST_SHARE = 0.05
+# ...and the word takes the article at most this often relative to itself (الوزير makes وزير a word).
+MAX_ARTICLE_SHARE = 0.05
+# A checked suffix is removed when the stem (with or without ال) is at least this common next to the word.
+MIN_SUFFIX_STEM_SHARE = 0.05
+PROTECTED_FREQUENCY = 10**9
 
 
 def _data_lines(path: Path) -> list[str]:
@@ -44,19 +62,19 @@ def _data_lines(path: Path) -> list[str]:
     return lines
 
 
-def load_protected(path: Path = PROTECTED_FILE) -> dict[str, str]:
-    """`word` keeps the word as its own term; `word<TAB or =>canonical` maps a spelling variant to a term."""
+def load_protected(path: Path = PROTECTED_FILE) -> tuple[frozenset[str], dict[str, str]]:
+    """Lines `word` (kept whole, no prefix or suffix removed) and `variant = word` (analysed as that word)."""
     from archive.normalize import normalize
 
-    protected: dict[str, str] = {}
+    protected: set[str] = set()
+    variants: dict[str, str] = {}
     for line in _data_lines(path):
-        if "=" in line or "\t" in line:
-            form, _, canonical = line.replace("\t", "=").partition("=")
-            protected[normalize(form.strip())] = normalize(canonical.strip())
+        if "=" in line:
+            form, _, canonical = line.partition("=")
+            variants[normalize(form.strip())] = normalize(canonical.strip())
         else:
-            word = normalize(line)
-            protected[word] = word
-    return protected
+            protected.add(normalize(line))
+    return frozenset(protected), variants
 
 
 def load_lexicon(path: Path = LEXICON_FILE) -> dict[str, int]:
@@ -68,44 +86,74 @@ def load_lexicon(path: Path = LEXICON_FILE) -> dict[str, int]:
     return lexicon
 
 
-PROTECTED = load_protected()
+PROTECTED, VARIANTS = load_protected()
 LEXICON = load_lexicon()
 
 
-def _frequency(word: str) -> int:
-    if word in PROTECTED:
-        # a protected word counts as very common, so its prefixed forms always reduce to it
-        return max(LEXICON.get(word, 0), 10**9)
+def frequency(word: str) -> int:
+    """Corpus frequency; protected words and variants count as the most frequent of all."""
+    if word in PROTECTED or word in VARIANTS:
+        return PROTECTED_FREQUENCY
     return LEXICON.get(word, 0)
 
 
+def _canonical(word: str) -> str | None:
+    """The term of a protected word or variant, None for any other word."""
+    if word in VARIANTS:
+        canonical = VARIANTS[word]
+        return canonical if canonical in VARIANTS else stem(canonical)
+    return word if word in PROTECTED else None
+
+
 def strip_article(word: str) -> str:
+    """The word without its definite-article group, or the word itself when it has none."""
     for prefix in ARTICLE_PREFIXES:
         if word.startswith(prefix) and len(word) - len(prefix) >= 2:
             rest = word[len(prefix):]
             if prefix.endswith("لل"):
-                # ل + لبنان or ل + الرئيس: pick the reading whose full word is more common
                 lam_word = "ل" + rest
-                if _frequency(lam_word) > _frequency("ال" + rest):
+                if frequency(lam_word) > frequency(ARTICLE + rest):
                     return lam_word
             return rest
     return word
 
 
 def strip_proclitics(word: str) -> str:
-    """Strip و/ف then ب/ل/ك while what remains is a known word more frequent than the current form."""
-    for group in (CONJUNCTIONS, PREPOSITIONS):
-        if word[:1] in group and len(word) - 1 >= MIN_PROCLITIC_REST:
-            rest = word[1:]
-            if _frequency(rest) > _frequency(word):
-                word = rest
-    return word
+    """The word without bare proclitics (و/ف then ب/ل/ك), when the lexicon says they are proclitics."""
+    word_frequency = frequency(word)
+    if word_frequency >= PROTECTED_FREQUENCY:
+        return word
+    if frequency(ARTICLE + word) > MAX_ARTICLE_SHARE * word_frequency:
+        return word
+    candidates = []
+    if word[0] in CONJUNCTIONS:
+        candidates.append(word[1:])
+        if len(word) > 1 and word[1] in PREPOSITIONS:
+            candidates.append(word[2:])
+    elif word[0] in PREPOSITIONS:
+        candidates.append(word[1:])
+    best, best_frequency = word, 0
+    for rest in candidates:
+        rest_frequency = frequency(rest)
+        if (len(rest) >= MIN_PROCLITIC_REST and rest_frequency > best_frequency
+                and rest_frequency >= max(1, MIN_REST_SHARE * word_frequency)):
+            best, best_frequency = rest, rest_frequency
+    return best
+
+
+def _known_stem(stem_: str, word: str) -> bool:
+    stem_family = frequency(stem_) + frequency(ARTICLE + stem_)
+    word_family = frequency(word) + frequency(ARTICLE + word)
+    return stem_family > 0 and stem_family >= MIN_SUFFIX_STEM_SHARE * word_family
 
 
 def strip_suffixes(word: str) -> str:
     for suffix in SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= MIN_STEM:
-            word = word[: -len(suffix)]
+            stem_ = word[: -len(suffix)]
+            if suffix in CHECKED_SUFFIXES and not _known_stem(stem_, word):
+                continue
+            word = stem_
     return word
 
 
@@ -114,13 +162,18 @@ def stem(word: str) -> str:
     """The light stem of a normalized word (see the module docstring for the steps)."""
     if len(word) < 3 or not ("\u0621" <= word[0] <= "\u064a"):
         return word
-    if word in PROTECTED:
-        return PROTECTED[word]
+    canonical = _canonical(word)
+    if canonical is not None:
+        return canonical
     stripped = strip_article(word)
-    if stripped == word:
+    if stripped != word:
+        if ARTICLE + stripped in PROTECTED:
+            return ARTICLE + stripped  # بالله -> الله
+    else:
         stripped = strip_proclitics(word)
-        if stripped != word and stripped.startswith("ال"):
-            stripped = strip_article(stripped)
-    if stripped in PROTECTED:
-        return PROTECTED[stripped]
+        if stripped != word and stripped.startswith(ARTICLE):
+            return stem(stripped)  # لالمانيا -> المانيا -> مانيا, as بالمانيا
+    canonical = _canonical(stripped)
+    if canonical is not None:
+        return canonical
     return strip_suffixes(stripped)
