@@ -1,0 +1,521 @@
+"""The browser app: faceted search of the Arabic news archive.
+
+Presentation only. Every decision (what matches, facet counts, normalization, similar articles, same-story
+coverage, what an export holds) is made by the library behind archive.searcher.Archive; this file lays it out.
+The index directory is $NEWS_ARCHIVE_INDEX, else ./index (`news-archive serve` sets the variable).
+
+Page state lives in one ViewState (archive/ui.py) mirrored to the URL, so a search can be bookmarked. Widgets
+are keyed "w_*" and copied into the ViewState by their on_change callbacks: the state, not the widget, is the
+source of truth, which keeps a selection when its facet counts (shown in the option labels) change.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from archive import ui
+from archive.errors import ArchiveError, IndexMissingError
+
+SCRIPT_STARTED = time.perf_counter()
+INDEX_DIR = Path(os.environ.get("NEWS_ARCHIVE_INDEX") or "index")
+PERSON_FACET_LIMIT = 200
+SOURCE_FACET_LIMIT = 100
+COVERAGE_SOURCES = 6
+TOP_PEOPLE = 15
+
+st.set_page_config(page_title="أرشيف الأخبار العربية · Arabic news archive", page_icon="📰", layout="wide")
+
+
+# ---------------------------------------------------------------- state
+
+
+def view() -> ui.ViewState:
+    if "view" not in st.session_state:
+        st.session_state.view = ui.ViewState.from_query_params(st.query_params)
+    return st.session_state.view
+
+
+def set_view(**changes: Any) -> None:
+    st.session_state.view = replace(view(), **changes)
+
+
+def on_widget(widget_key: str, attribute: str, reset_page: bool = True) -> Callable[[], None]:
+    """A callback copying a widget's new value into the view state (and back to page 1 when the results change)."""
+
+    def copy() -> None:
+        value = st.session_state[widget_key]
+        changes: dict[str, Any] = {attribute: value}
+        if reset_page:
+            changes["page"] = 1
+        set_view(**changes)
+
+    return copy
+
+
+def on_dates() -> None:
+    chosen = st.session_state.get("w_dates") or ()
+    date_from = chosen[0] if len(chosen) > 0 else None
+    date_to = chosen[1] if len(chosen) > 1 else None
+    set_view(date_from=date_from, date_to=date_to, page=1)
+
+
+def on_sort() -> None:
+    set_view(sort=st.session_state.get("w_sort"), page=1)
+
+
+def go(**changes: Any) -> None:
+    """A button's on_click: jump to another state (an article, a suggestion, a relaxed filter)."""
+    set_view(**changes)
+
+
+def sync_url(state: ui.ViewState) -> None:
+    params = state.to_query_params()
+    if st.session_state.get("_url_written") != params:
+        st.query_params.from_dict(params)
+        st.session_state["_url_written"] = params
+
+
+def lab(key: str, **values: object) -> str:
+    return ui.label(key, view().lang, **values)
+
+
+# ---------------------------------------------------------------- the index
+
+
+@st.cache_resource(show_spinner=False)
+def open_archive(index_dir: str) -> Any:
+    from archive.searcher import Archive
+
+    return Archive.open(Path(index_dir))
+
+
+def seeds_dir() -> Path:
+    from archive.cli import seeds_dir as bundled_seeds
+
+    return bundled_seeds()
+
+
+def rebuild(paths: list[Path], message_key: str = "index_rebuilding") -> str:
+    """Rebuild the index from `paths` with a progress bar; returns the summary line."""
+    from archive.indexer import rebuild_index
+
+    bar = st.progress(0.0, text=lab(message_key, done=0, total="…"))
+
+    def progress(done: int, total: int | None) -> None:
+        fraction = min(done / total, 1.0) if total else 0.0
+        bar.progress(fraction, text=lab(message_key, done=done, total=total if total else "…"))
+
+    summary = rebuild_index(paths, INDEX_DIR, progress=progress)
+    bar.progress(1.0, text=lab(message_key, done=summary.indexed, total=summary.indexed))
+    open_archive.clear()
+    return summary.line()
+
+
+def rebuild_controls(key: str) -> None:
+    folder = st.text_input(lab("index_folder"), value=str(seeds_dir()), key=f"{key}_folder")
+    if st.button(lab("index_rebuild"), key=f"{key}_button", type="secondary"):
+        path = Path(folder.strip()).expanduser()
+        if not path.exists():
+            st.error(lab("index_path_missing", path=str(path)))
+            return
+        try:
+            st.session_state["_rebuilt"] = rebuild([path])
+        except ArchiveError as error:
+            st.error(str(error))
+            return
+        st.rerun()
+
+
+def no_index_page() -> None:
+    st.info(lab("no_index", path=str(INDEX_DIR)))
+    if st.button(lab("build_from_seeds"), type="primary", key="build_seeds"):
+        try:
+            st.session_state["_rebuilt"] = rebuild([seeds_dir()])
+        except ArchiveError as error:
+            st.error(str(error))
+            return
+        st.rerun()
+
+
+def index_error_page(error: ArchiveError) -> None:
+    st.error(f"{lab('index_error')} {error}")
+    st.caption(lab("index_error_hint"))
+    no_index_button_and_folder()
+
+
+def no_index_button_and_folder() -> None:
+    if st.button(lab("build_from_seeds"), type="primary", key="build_seeds_after_error"):
+        try:
+            st.session_state["_rebuilt"] = rebuild([seeds_dir()])
+        except ArchiveError as error:
+            st.error(str(error))
+            return
+        st.rerun()
+    with st.expander(lab("index_rebuild")):
+        rebuild_controls("error_rebuild")
+
+
+def index_panel(archive: Any) -> None:
+    with st.expander(lab("index_panel"), expanded=False):
+        try:
+            stats = archive.stats()
+        except ArchiveError as error:
+            st.error(str(error))
+            stats = {}
+        columns = st.columns(2)
+        columns[0].metric(lab("index_articles"), f"{stats.get('articles', 0):,}")
+        columns[1].metric(lab("index_sources"), f"{len(stats.get('sources') or {}):,}")
+        date_range = stats.get("date_range") or [None, None]
+        if date_range and date_range[0]:
+            st.caption(lab("index_range", first=date_range[0], last=date_range[-1]))
+        if stats.get("undated"):
+            st.caption(lab("index_undated", count=stats["undated"]))
+        if stats.get("built_at"):
+            seconds = stats.get("build_seconds")
+            st.caption(lab("index_built", built_at=str(stats["built_at"])[:19].replace("T", " "),
+                           seconds=f"{seconds:.1f}" if isinstance(seconds, int | float) else "?"))
+        if st.session_state.get("_rebuilt"):
+            st.success(lab("index_rebuilt", summary=st.session_state["_rebuilt"]))
+        rebuild_controls("panel_rebuild")
+
+
+# ---------------------------------------------------------------- searching (all through the Archive)
+
+
+def run_search(archive: Any, state: ui.ViewState, *, limit: int = ui.PAGE_SIZE, page: int = 1,
+               facet_limit: int = PERSON_FACET_LIMIT) -> Any:
+    return archive.search(state.query, limit=limit, page=page, facet_limit=facet_limit, **state.search_kwargs())
+
+
+def facet_sources(archive: Any, state: ui.ViewState, main: Any) -> dict[str, Any]:
+    """Each facet's counts come from the search without that facet's own filter, so the box shows what choosing
+    another value would add ("any of the chosen"), while the other filters still apply."""
+    facets: dict[str, Any] = {}
+    for facet, active, key in (("person", bool(state.persons), "person"), ("source", bool(state.sources), "source"),
+                               ("date", state.has_date_range, "month")):
+        result = run_search(archive, state.without(facet), limit=1) if active else main
+        facets[key] = result.facets.get(key, [])
+    return facets
+
+
+# ---------------------------------------------------------------- sidebar
+
+
+def sidebar(archive: Any, state: ui.ViewState, facets: dict[str, Any], stats: dict[str, Any]) -> None:
+    lang = state.lang
+    with st.sidebar:
+        language_switch(state)
+        st.subheader(lab("filters"))
+
+        person_counts = ui.facet_counts(facets["person"])
+        st.session_state["w_person"] = list(state.persons)
+        st.multiselect(lab("facet_person"), options=ui.facet_options(person_counts, state.persons),
+                       format_func=lambda name: ui.with_count(name, person_counts, lang), key="w_person",
+                       placeholder=lab("facet_person_placeholder"), on_change=on_widget("w_person", "persons"))
+
+        source_counts = ui.facet_counts(facets["source"])
+        st.session_state["w_source"] = list(state.sources)
+        st.multiselect(lab("facet_source"), options=ui.facet_options(source_counts, state.sources),
+                       format_func=lambda name: ui.with_count(name, source_counts, lang), key="w_source",
+                       placeholder=lab("facet_source_placeholder"), on_change=on_widget("w_source", "sources"))
+
+        st.markdown(f"**{lab('facet_date')}**")
+        date_range = stats.get("date_range") or [None, None]
+        first = _as_date(date_range[0]) if date_range else None
+        last = _as_date(date_range[-1]) if date_range else None
+        chosen = tuple(d for d in (state.date_from, state.date_to) if d is not None)
+        st.session_state["w_dates"] = chosen
+        st.date_input(lab("date_range"), value=(), min_value=first, max_value=last, key="w_dates",
+                      format="YYYY-MM-DD", on_change=on_dates)
+        st.session_state["w_undated"] = state.include_undated
+        st.checkbox(lab("include_undated", count=ui.undated_count(facets["month"])), key="w_undated",
+                    disabled=not state.has_date_range, on_change=on_widget("w_undated", "include_undated"))
+        months = ui.month_rows(facets["month"])
+        if months:
+            st.caption(lab("month_histogram"))
+            frame = pd.DataFrame(months, columns=["month", "count"])
+            st.altair_chart(month_chart(frame, height=130, axis_titles=False), width="stretch")
+
+        if state.has_filters:
+            st.button(lab("clear_filters"), key="clear_filters", on_click=go,
+                      kwargs={"persons": [], "sources": [], "date_from": None, "date_to": None,
+                              "include_undated": False, "page": 1})
+        st.divider()
+        index_panel(archive)
+
+
+def month_chart(frame: pd.DataFrame, height: int, axis_titles: bool = True, color: str | None = None) -> alt.Chart:
+    """Bars per calendar month on a time axis (gaps between months stay visible)."""
+    frame = frame.assign(month=pd.to_datetime(frame["month"] + "-01"))
+    encoding: dict[str, Any] = {
+        "x": alt.X("yearmonth(month):T", title=lab("chart_month") if axis_titles else None,
+                   axis=alt.Axis(format="%Y-%m", labelAngle=0, labelOverlap=True)),
+        "y": alt.Y("sum(count):Q", title=lab("chart_articles") if axis_titles else None,
+                   axis=alt.Axis(format="d", tickMinStep=1)),
+        "tooltip": [alt.Tooltip("yearmonth(month):T", format="%Y-%m", title=lab("chart_month")),
+                    alt.Tooltip("sum(count):Q", title=lab("chart_articles"))],
+    }
+    if color:
+        encoding["color"] = alt.Color(f"{color}:N", title=lab("chart_source"),
+                                      legend=alt.Legend(orient="bottom", columns=3, labelLimit=260))
+        encoding["tooltip"].insert(0, alt.Tooltip(f"{color}:N", title=lab("chart_source")))
+    return alt.Chart(frame).mark_bar().encode(**encoding).properties(height=height)
+
+
+def ordered(options: list[str]) -> list[str]:
+    """Button rows read right to left in Arabic; the widgets themselves stay ltr (their borders assume it)."""
+    return list(reversed(options)) if view().lang == "ar" else options
+
+
+def language_switch(state: ui.ViewState) -> None:
+    names = ui.language_names()
+    st.session_state["w_lang"] = state.lang
+    st.segmented_control(lab("language"), options=list(names), format_func=names.get, key="w_lang",
+                         on_change=on_widget("w_lang", "lang", reset_page=False), required=True,
+                         label_visibility="collapsed")
+
+
+def _as_date(value: Any) -> datetime.date | None:
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+# ---------------------------------------------------------------- main column
+
+
+def search_box(state: ui.ViewState) -> None:
+    st.session_state["w_q"] = state.query
+    box, help_column = st.columns([5, 1.3], vertical_alignment="bottom")
+    with box:
+        st.text_input(lab("search_label"), key="w_q", placeholder=lab("search_placeholder"),
+                      on_change=on_widget("w_q", "query"), label_visibility="collapsed")
+    with help_column, st.popover(lab("query_help_title"), width="stretch"):
+        st.markdown(lab("search_help"))
+    with st.container(horizontal=True, gap="small", vertical_alignment="center", key="examples"):
+        st.caption(lab("examples"), width="content")
+        for example in ui.example_queries():
+            st.button(example, key=f"example_{example}", type="tertiary", on_click=go,
+                      kwargs={"query": example, "page": 1, "article": None})
+
+
+def summary_line(result: Any, state: ui.ViewState) -> None:
+    total = result.total
+    count = lab("results_count_one") if total == 1 else lab("results_count", total=f"{total:,}")
+    if total > 0:
+        first = (result.page - 1) * result.limit + 1
+        last = min(total, result.page * result.limit)
+        shown = lab("results_range", first=first, last=last)
+        st.markdown(f"**{count}** · {shown}")
+    else:
+        st.markdown(f"**{count}**")
+    if result.normalized_query:
+        st.html(ui.normalized_query_html(result.normalized_query, state.lang))
+    if result.notice:
+        st.html(ui.notice_html(result.notice))
+
+
+def hit_card(hit: Any, state: ui.ViewState, key: str, rank: int | None = None, compact: bool = False) -> None:
+    with st.container(border=True, gap=None, key=f"card_{key}_{hit.id}"):
+        st.html(ui.hit_card_html(hit, state.lang, rank=rank, compact=compact))
+        st.button(lab("open_article"), key=f"{key}_{hit.id}", type="tertiary", on_click=go,
+                  kwargs={"article": hit.id}, icon=":material/article:")
+
+
+def sort_control(state: ui.ViewState) -> None:
+    st.session_state["w_sort"] = state.effective_sort()
+    st.segmented_control(lab("sort"), options=ordered(list(ui.SORTS)), format_func=lambda s: lab(f"sort_{s}"),
+                         key="w_sort", on_change=on_sort, label_visibility="collapsed")
+
+
+def results_panel(archive: Any, state: ui.ViewState, result: Any) -> None:
+    if result.total == 0:
+        empty_results(archive, state, result)
+        return
+    first_rank = (result.page - 1) * result.limit + 1
+    for offset, hit in enumerate(result.hits):
+        hit_card(hit, state, "open", rank=first_rank + offset)
+    pages = max(1, -(-result.total // result.limit))
+    if pages > 1:
+        st.session_state["w_page"] = min(state.page, pages)
+        st.pagination(pages, key="w_page", on_change=on_widget("w_page", "page", reset_page=False))
+
+
+def empty_results(archive: Any, state: ui.ViewState, result: Any) -> None:
+    st.warning(lab("no_results"))
+    if result.suggestions:
+        st.markdown(lab("did_you_mean"))
+        columns = st.columns(min(len(result.suggestions), 5))
+        for column, suggestion in zip(columns, result.suggestions[:5], strict=False):
+            column.button(suggestion, key=f"suggest_{suggestion}", on_click=go,
+                          kwargs={"query": suggestion, "page": 1})
+    relaxations = []
+    for facet, active in (("person", bool(state.persons)), ("source", bool(state.sources)),
+                          ("date", state.has_date_range), ("query", bool(state.query.strip() and state.has_filters))):
+        if active:
+            relaxed = state.without(facet)
+            total = run_search(archive, relaxed, limit=1, facet_limit=1).total
+            if total:
+                relaxations.append((facet, relaxed, total))
+    if relaxations:
+        st.markdown(lab("relax_filters"))
+        for facet, relaxed, total in relaxations:
+            st.button(lab(f"relax_{facet}", total=f"{total:,}"), key=f"relax_{facet}", on_click=go,
+                      kwargs={"query": relaxed.query, "persons": relaxed.persons, "sources": relaxed.sources,
+                              "date_from": relaxed.date_from, "date_to": relaxed.date_to, "page": 1})
+
+
+def charts_panel(archive: Any, state: ui.ViewState, result: Any) -> None:
+    if result.total == 0:
+        st.info(lab("no_results"))
+        return
+    st.subheader(lab("chart_coverage"))
+    sources = [name for name, _ in result.facets.get("source", [])][:COVERAGE_SOURCES]
+    rows = []
+    for source in sources:
+        per_source = run_search(archive, replace(state, sources=[source]), limit=1, facet_limit=1)
+        for month, count in ui.month_rows(per_source.facets.get("month")):
+            rows.append((month, ui.source_name(source, state.lang), count))
+    if rows:
+        frame = pd.DataFrame(rows, columns=["month", "source", "count"])
+        st.altair_chart(month_chart(frame, height=300, color="source"), width="stretch")
+    else:
+        st.caption(lab("chart_no_dates"))
+    st.subheader(lab("chart_people"))
+    people = list(result.facets.get("person", []))[:TOP_PEOPLE]
+    if people:
+        frame = pd.DataFrame([(str(n), int(c)) for n, c in people], columns=["person", "count"])
+        chart = alt.Chart(frame).mark_bar().encode(
+            y=alt.Y("person:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260, labelFontSize=13)),
+            x=alt.X("count:Q", title=lab("chart_articles"), axis=alt.Axis(format="d", tickMinStep=1)),
+            tooltip=[alt.Tooltip("person:N", title=lab("chart_person")),
+                     alt.Tooltip("count:Q", title=lab("chart_articles"))],
+        ).properties(height=max(120, 26 * len(people)))
+        st.altair_chart(chart, width="stretch")
+
+
+def export_panel(archive: Any, state: ui.ViewState, result: Any) -> None:
+    st.markdown(lab("export_intro", total=f"{result.total:,}"))
+    stem = ui.export_file_stem(state.query)
+    kwargs = state.search_kwargs()
+    query = state.query
+
+    # Built only when a button is clicked (Streamlit runs the callable then): an export of every match can be large.
+    def csv_bytes() -> bytes:
+        return ui.export_csv(archive.iter_matches(query, **kwargs))
+
+    def jsonl_bytes() -> bytes:
+        return ui.export_jsonl(archive.iter_matches(query, **kwargs))
+
+    left, right, _ = st.columns([1, 1, 2])
+    left.download_button(lab("export_csv"), data=csv_bytes, file_name=f"{stem}.csv", mime="text/csv",
+                         key="export_csv", disabled=result.total == 0, icon=":material/download:")
+    right.download_button(lab("export_jsonl"), data=jsonl_bytes, file_name=f"{stem}.jsonl",
+                          mime="application/x-ndjson", key="export_jsonl", disabled=result.total == 0,
+                          icon=":material/download:")
+    if result.hits:
+        st.caption(lab("export_preview"))
+        frame = pd.DataFrame([{"title": h.title, "source": h.source, "date": h.date_iso,
+                               "persons": "; ".join(h.persons)} for h in result.hits])
+        st.dataframe(frame, hide_index=True, width="stretch")
+
+
+def related_list(hits: list[Any], state: ui.ViewState, key: str, empty_key: str) -> None:
+    if not hits:
+        st.caption(lab(empty_key))
+        return
+    for hit in hits:
+        hit_card(hit, state, key, compact=True)
+
+
+def article_page(archive: Any, state: ui.ViewState) -> None:
+    st.button(lab("back_to_results"), key="back", on_click=go, kwargs={"article": None})
+    article = archive.get(state.article)
+    if article is None:
+        st.warning(lab("article_not_found"))
+        return
+    st.html(ui.article_header_html(article, state.lang))
+    # the first column is on the right in Arabic (the main column is rtl there)
+    body_column, side_column = st.columns([3, 2], gap="large")
+    with body_column:
+        st.html(ui.article_body_html(archive.highlight_body(article.id, state.query)))
+    with side_column:
+        st.subheader(lab("same_story"))
+        related_list(archive.same_story(article.id, limit=5), state, "same", "same_story_none")
+        st.subheader(lab("similar"))
+        related_list(archive.similar(article.id, limit=5), state, "similar", "similar_none")
+
+
+# ---------------------------------------------------------------- page
+
+
+def main() -> None:
+    state = view()
+    st.html(ui.page_css(state.lang))
+    st.title(lab("app_title"))
+
+    try:
+        archive = open_archive(str(INDEX_DIR.resolve()))
+        archive.reload_if_changed()
+    except IndexMissingError:
+        no_index_page()
+        sync_url(state)
+        return
+    except ArchiveError as error:
+        open_archive.clear()
+        index_error_page(error)
+        sync_url(state)
+        return
+
+    try:
+        stats = archive.stats()
+        if state.article:
+            with st.sidebar:
+                language_switch(state)
+                index_panel(archive)
+            article_page(archive, state)
+            sync_url(state)
+            return
+        st.caption(lab("app_subtitle"))
+        search_box(state)
+        result = run_search(archive, state, page=state.page)
+        facets = facet_sources(archive, state, result)
+    except ArchiveError as error:
+        st.error(f"{lab('search_error')} {error}")
+        sync_url(state)
+        return
+
+    sidebar(archive, state, facets, stats)
+    summary_line(result, state)
+    timing = st.empty()
+    panels = {"results": lab("tab_results"), "charts": lab("tab_charts"), "export": lab("tab_export")}
+    with st.container(horizontal=True, horizontal_alignment="distribute", vertical_alignment="center"):
+        panel = st.segmented_control("panel", options=ordered(list(panels)), format_func=panels.get, key="w_panel",
+                                     default="results", required=True, label_visibility="collapsed")
+        if panel == "results" and result.total > 0:
+            sort_control(state)
+    if panel == "charts":
+        charts_panel(archive, state, result)
+    elif panel == "export":
+        export_panel(archive, state, result)
+    else:
+        results_panel(archive, state, result)
+    sync_url(state)
+    page_ms = (time.perf_counter() - SCRIPT_STARTED) * 1000
+    timing.caption(lab("timing", search_ms=f"{result.took_ms:.0f}", page_ms=f"{page_ms:.0f}"))
+
+
+main()

@@ -1,0 +1,118 @@
+"""Running the real app for browser tests: a Streamlit server on a free local port and Debian's chromium.
+
+Used by tests/test_browser.py; also handy by hand:
+    .venv/bin/python -c "from tests.browser_support import *; ..."
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+
+# An article whose title, body, outlet and URL try to run script in the page. It must show as text.
+HOSTILE_TITLE = "بوتين <script>window.__pwned=1</script> في موسكو"
+HOSTILE_BODY = (
+    'قال الرئيس الروسي فلاديمير بوتين في موسكو إن <img src=x onerror="window.__pwned=1"> الأمر محسوم. '
+    "<script>window.__pwned=1</script>\n"
+    "وأضاف بوتين أن زيارة الرئيس السوري بشار الأسد إلى موسكو كانت مهمة للعلاقات بين البلدين، "
+    "وأن الكرملين يرحب بالتعاون في كل المجالات."
+)
+HOSTILE_RECORD = {
+    "id": "hostile-1",
+    "title": HOSTILE_TITLE,
+    "body": HOSTILE_BODY,
+    "source": 'وكالة <img src=x onerror="window.__pwned=1">',
+    "date": "2023-03-16",
+    "url": "javascript:window.__pwned=1",
+    "persons": ["فلاديمير بوتين", '<b onmouseover="window.__pwned=1">بشار</b>'],
+}
+
+
+def chromium_missing_reason() -> str | None:
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} not found: run `make browser` (apt-get install chromium) to run the browser tests"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed: pip install -e '.[test]'"
+    return None
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_healthy(port: int, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    url = f"http://127.0.0.1:{port}/_stcore/health"
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited early with code {process.returncode}")
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=1) as response:
+            if response.status == 200:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"streamlit not healthy on port {port} after {timeout:.0f} s")
+
+
+@contextlib.contextmanager
+def streamlit_server(index_dir: Path, extra_env: dict[str, str] | None = None,
+                     log_path: Path | None = None) -> Iterator[str]:
+    """`streamlit run app.py` on 127.0.0.1 and a free port against `index_dir`; yields the base URL."""
+    port = free_port()
+    env = dict(os.environ, NEWS_ARCHIVE_INDEX=str(index_dir), **(extra_env or {}))
+    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+               "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+               "--server.fileWatcherType", "none"]
+    log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_healthy(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if log_path:
+            log.close()  # type: ignore[union-attr]
+
+
+def launch_chromium(playwright):  # type: ignore[no-untyped-def]
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+
+
+def wait_for_app_idle(page, timeout: float = 15_000) -> None:  # type: ignore[no-untyped-def]
+    """Wait until Streamlit has finished the current run and the page is drawn."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
+    page.wait_for_function(
+        """() => {
+            const app = document.querySelector('[data-testid="stApp"]');
+            return app && app.getAttribute('data-test-script-state') === 'notRunning';
+        }""",
+        timeout=timeout,
+    )
+    # widgets are drawn by lazily loaded code: wait until no placeholder is left
+    page.wait_for_function(
+        """() => !document.querySelector(
+            '[data-testid="stSkeleton"], [data-testid="stSkeletonElement"], [data-testid="stAppSkeleton"]')""",
+        timeout=timeout,
+    )
+    page.wait_for_timeout(300)
