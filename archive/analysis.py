@@ -24,14 +24,17 @@ from whoosh.analysis import CompositeAnalyzer, Filter, RegexTokenizer
 from whoosh.analysis.acore import Token
 
 from archive.normalize import HARAKAT_CHARS, TATWEEL, ZERO_WIDTH_CHARS, normalize
-from archive.stemmer import stem
+from archive.stemmer import stem_uncached
 
-ANALYSIS_VERSION = "ar-light-2"
+ANALYSIS_VERSION = "ar-light-3"
 
 STOPWORDS_FILE = Path(__file__).resolve().parent / "data" / "stopwords.txt"
 
-# A word: letters/digits (\w) with combining marks, tatweel and zero-width joiners allowed inside it.
-WORD_PATTERN = rf"[\w{HARAKAT_CHARS}{TATWEEL}{ZERO_WIDTH_CHARS}]+"
+# A word: letters and digits (\w without the underscore, so #عاصي_الحلاني gives two words), with combining marks,
+# tatweel and zero-width joiners allowed inside and at the end (مُحَمَّد, كتـــاب, می‌خواهم). Each repetition of the
+# group consumes at least one mark, so matching stays linear.
+_IN_WORD = f"{HARAKAT_CHARS}{TATWEEL}{ZERO_WIDTH_CHARS}"
+WORD_PATTERN = rf"[^\W_]+(?:[{_IN_WORD}]+[^\W_]*)*"
 # Terms longer than this are junk (base64, glued URLs, repeated letters) and are not indexed: the longest real
 # Arabic or Latin words are far shorter, and a 10,000-character token must not bloat the index.
 MAX_TERM_LENGTH = 60
@@ -55,8 +58,7 @@ def load_stopwords(path: Path = STOPWORDS_FILE) -> frozenset[str]:
 STOPWORDS = load_stopwords()
 
 
-@lru_cache(maxsize=300_000)
-def term_of(word: str) -> str | None:
+def term_of_uncached(word: str) -> str | None:
     """The index term of one raw word of text, or None when it is not indexed (stop word, junk, empty)."""
     text = normalize(word)
     if not text or len(text) > MAX_TERM_LENGTH or text in STOPWORDS:
@@ -65,7 +67,22 @@ def term_of(word: str) -> str | None:
         text = text.strip("_")
         if not text:
             return None
-    return stem(text)
+    return stem_uncached(text)
+
+
+term_of = lru_cache(maxsize=100_000)(term_of_uncached)
+
+# The analyzer's own memo of raw word -> term. A plain dict: a hit costs half an lru_cache hit, and the analyzer
+# looks up every word of every article (the benchmark: bench/analyzer.py). Emptied when full, which keeps memory
+# bounded (about 40 MB) and costs only re-analysing the words met afterwards.
+TERM_CACHE: dict[str, str | None] = {}
+TERM_CACHE_SIZE = 250_000
+_MISSING = object()
+
+
+def clear_caches() -> None:
+    TERM_CACHE.clear()
+    term_of.cache_clear()
 
 
 def _is_stop(word: str) -> bool:
@@ -93,12 +110,19 @@ class ArabicTermFilter(Filter):
         return hash(self.__class__.__name__)
 
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        cache = TERM_CACHE
+        lookup = cache.get
         for t in tokens:
             raw = t.text
-            term = term_of(raw) if len(raw) <= MAX_RAW_LENGTH else None
+            term = lookup(raw, _MISSING)
+            if term is _MISSING:
+                term = term_of_uncached(raw) if len(raw) <= MAX_RAW_LENGTH else None
+                if len(cache) >= TERM_CACHE_SIZE:
+                    cache.clear()
+                if len(raw) <= MAX_RAW_LENGTH:
+                    cache[raw] = term
             if term is not None:
-                t.text = term
-                t.stopped = False
+                t.text = term  # the tokenizer has set t.stopped = False
                 yield t
             elif not t.removestops and len(raw) <= MAX_RAW_LENGTH and _is_stop(raw):
                 t.text = normalize(raw)

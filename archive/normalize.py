@@ -89,15 +89,21 @@ def fold_case(text: str) -> str:
     return text.lower()
 
 
+# Every one-character rule above in one table, so `normalize` makes a single pass over the text: the rules map
+# disjoint sets of characters, so applying them at once equals applying them in turn.
+_HARAKAT_MAP = str.maketrans(dict.fromkeys(
+    [chr(c) for c in (*range(0x064B, 0x0660), 0x0670, *range(0x06D6, 0x06EE))]))
+_ALL_RULES_MAP = {**_HARAKAT_MAP, **_TATWEEL_MAP, **_ZERO_WIDTH_MAP, **_ALEF_MAP, **_YEH_MAP, **_TEH_MARBUTA_MAP,
+                  **_PERSIAN_LETTER_MAP, **_DIGIT_MAP}
+
+
 def normalize(text: str) -> str:
-    """Every rule above, in the order that makes them compose (NFKC first: it can produce harakat)."""
-    text = normalize_presentation_forms(text)
-    text = strip_harakat(text)
-    text = strip_tatweel(text)
-    text = strip_zero_width(text)
-    text = normalize_alef(text)
-    text = normalize_alef_maksura(text)
-    text = normalize_teh_marbuta(text)
-    text = normalize_persian_letters(text)
-    text = normalize_digits(text)
-    return fold_case(text)
+    """Every rule above: NFKC first (it can produce harakat), then the character rules, then case folding.
+
+    Equal to applying normalize_presentation_forms, strip_harakat, strip_tatweel, strip_zero_width,
+    normalize_alef, normalize_alef_maksura, normalize_teh_marbuta, normalize_persian_letters,
+    normalize_digits and fold_case in turn (the tests check it).
+    """
+    if _NEEDS_NFKC.search(text) is not None:
+        text = unicodedata.normalize("NFKC", text)
+    return text.translate(_ALL_RULES_MAP).lower()

@@ -90,11 +90,12 @@ PROTECTED, VARIANTS = load_protected()
 LEXICON = load_lexicon()
 
 
+_FREQUENCIES = {**LEXICON, **dict.fromkeys(PROTECTED | VARIANTS.keys(), PROTECTED_FREQUENCY)}
+
+
 def frequency(word: str) -> int:
     """Corpus frequency; protected words and variants count as the most frequent of all."""
-    if word in PROTECTED or word in VARIANTS:
-        return PROTECTED_FREQUENCY
-    return LEXICON.get(word, 0)
+    return _FREQUENCIES.get(word, 0)
 
 
 def _canonical(word: str) -> str | None:
@@ -105,9 +106,16 @@ def _canonical(word: str) -> str | None:
     return word if word in PROTECTED else None
 
 
+# The prefix tables indexed by first letter (and suffixes by last letter): most words skip the loops entirely.
+_ARTICLE_PREFIXES_BY_LETTER = {letter: tuple(p for p in ARTICLE_PREFIXES if p[0] == letter)
+                               for letter in {p[0] for p in ARTICLE_PREFIXES}}
+_PREFIX_LETTERS = frozenset(_ARTICLE_PREFIXES_BY_LETTER) | CONJUNCTIONS | PREPOSITIONS
+_SUFFIX_LAST_LETTERS = frozenset(suffix[-1] for suffix in SUFFIXES)
+
+
 def strip_article(word: str) -> str:
     """The word without its definite-article group, or the word itself when it has none."""
-    for prefix in ARTICLE_PREFIXES:
+    for prefix in _ARTICLE_PREFIXES_BY_LETTER.get(word[:1], ()):
         if word.startswith(prefix) and len(word) - len(prefix) >= 2:
             rest = word[len(prefix):]
             if prefix.endswith("لل"):
@@ -148,6 +156,8 @@ def _known_stem(stem_: str, word: str) -> bool:
 
 
 def strip_suffixes(word: str) -> str:
+    if word[-1:] not in _SUFFIX_LAST_LETTERS:
+        return word
     for suffix in SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= MIN_STEM:
             stem_ = word[: -len(suffix)]
@@ -157,14 +167,15 @@ def strip_suffixes(word: str) -> str:
     return word
 
 
-@lru_cache(maxsize=200_000)
-def stem(word: str) -> str:
+def stem_uncached(word: str) -> str:
     """The light stem of a normalized word (see the module docstring for the steps)."""
     if len(word) < 3 or not ("\u0621" <= word[0] <= "\u064a"):
         return word
     canonical = _canonical(word)
     if canonical is not None:
         return canonical
+    if word[0] not in _PREFIX_LETTERS:
+        return strip_suffixes(word)
     stripped = strip_article(word)
     if stripped != word:
         if ARTICLE + stripped in PROTECTED:
@@ -177,3 +188,7 @@ def stem(word: str) -> str:
     if canonical is not None:
         return canonical
     return strip_suffixes(stripped)
+
+
+# The analyzer caches whole words (archive.analysis.term_of) and calls stem_uncached; this cache serves other callers.
+stem = lru_cache(maxsize=100_000)(stem_uncached)
