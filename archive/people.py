@@ -1,10 +1,366 @@
-"""People (placeholder)."""
+"""People named in an article, each under one canonical name.
+
+Two sources of evidence, both matched on normalize()d text (so أردوغان/اردوغان, harakat and ة/ه agree):
+
+1. The registry (archive/data/people.tsv): canonical name, spelling variants, short forms, context words.
+   A full name or variant always counts. A short form (a family name alone: "بوتين") counts when it is
+   unambiguous; an ambiguous one ("?الأسد": also "the lion") only when the full name is in the same
+   article, a title stands right before it ("الرئيس الأسد"), or one of its context words appears.
+2. Discovery of names the registry lacks, from their context: a title or role, a few qualifier words,
+   then a name opening with a known given name (archive/data/given_names.txt): "وزير الخارجية السوري
+   فيصل المقداد", "المتحدث باسم الكرملين دميتري بيسكوف", "الخبير ... كيريل سيميونوف"; and a name
+   followed by its role in a list ("ألكسندر يفيموف سفير روسيا"). Spelling variants of one discovered name
+   within an article merge on a consonant skeleton (سيميونوف/سيمينوف), and a discovered name whose
+   skeleton is a registry person's becomes that person.
+
+Precision over recall: a title alone ("الرئيس الروسي") is never a person, and nothing is taken from
+removed page furniture (callers pass the cleaned body).
+"""
+
 from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from archive.normalize import normalize
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+LETTERS = "\u0621-\u064aa-z"
+_EDGE_BEFORE = f"(?<![{LETTERS}])"
+_EDGE_AFTER = f"(?![{LETTERS}])"
+# proclitics a name can carry: و ف ب ل ك and their pairs ("وبوتين", "لبوتين", "وللأسد" is handled as a form)
+_PROCLITIC = "(?:وب|ول|وك|فب|فل|و|ف|ب|ل|ك)?"
+_WORD = re.compile(f"[{LETTERS}0-9]+|[^\\s{LETTERS}0-9]+")
+_SENTENCE_PUNCT = set(".:؛;!?؟()[]{}\"“”«»'|/")
+
+
+def _clean(name: str) -> str:
+    return " ".join(normalize(name).split())
+
+
+# ---------------------------------------------------------------- trie regex
+
+
+def trie_regex(forms: list[str]) -> str:
+    """One regex alternation for many literal forms, factored as a trie so matching stays fast with
+    hundreds of forms (Python's re tries alternatives one by one). A space in a form matches any spaces."""
+    trie: dict = {}
+    for form in forms:
+        node = trie
+        for ch in form:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        end = "" in node
+        branches = []
+        for ch in sorted(k for k in node if k):
+            piece = r"\s+" if ch == " " else re.escape(ch)
+            branches.append(piece + build(node[ch]))
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if end:
+            return "(?:" + body + ")?"
+        return body
+
+    return build(trie)
+
+
+# ---------------------------------------------------------------- registry
+
+
+@dataclass(slots=True)
+class Person:
+    name: str
+    variants: list[str] = field(default_factory=list)
+    short: list[str] = field(default_factory=list)
+    ambiguous_short: list[str] = field(default_factory=list)
+    context: list[str] = field(default_factory=list)
+    roles: list[str] = field(default_factory=list)
+
+
+_VOWELS = re.compile("[اويءئؤ ]")
+
+
+def skeleton(name: str) -> str:
+    """Normalized name without long vowels, hamza carriers and spaces: transliteration variants meet
+    (دميتري/ديمتري/ديميتري -> دمتر, سيميونوف/سيمينوف -> سمنف)."""
+    return _VOWELS.sub("", _clean(name))
+
+
+@dataclass
+class Registry:
+    people: list[Person]
+    forms: dict[str, list[tuple[int, str]]]  # normalized surface -> [(person index, "full"|"short"|"ambiguous")]
+    form_re: re.Pattern[str]
+    by_key: dict[str, int]  # normalized full name or variant -> person index
+    by_skeleton: dict[str, int]
+    given: set[str]
+    ambiguous_given: set[str]
+    titles: set[str]  # normalized single words and phrases that introduce a name
+    honorifics: set[str]
+    not_name: set[str]
+    breakers: set[str]
+    particles: set[str]
+    trigger_re: re.Pattern[str]
+    title_words: set[str]  # every word of every title, for "a name followed by its role"
+    context_res: list[re.Pattern[str] | None]
+
+
+def _load_people(path: Path) -> list[Person]:
+    people = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#") or line.startswith("name\t"):
+            continue
+        cells = [cell.strip() for cell in line.split("\t")] + [""] * 5
+        name, variants, short, context, roles = cells[:5]
+
+        def split(cell: str) -> list[str]:
+            return [part.strip() for part in cell.split("|") if part.strip()]
+
+        shorts = split(short)
+        people.append(Person(
+            name=name, variants=split(variants), short=[s for s in shorts if not s.startswith("?")],
+            ambiguous_short=[s[1:] for s in shorts if s.startswith("?")], context=split(context), roles=split(roles),
+        ))
+    return people
+
+
+def _surfaces(form: str) -> list[str]:
+    """A normalized form and the shapes it takes after ل (للأسد: ل + الأسد loses the alef)."""
+    out = [form]
+    if form.startswith("ال"):
+        out += ["لل" + form[2:], "ولل" + form[2:], "فلل" + form[2:]]
+    return out
+
+
+@lru_cache(maxsize=1)
+def registry() -> Registry:
+    people = _load_people(DATA_DIR / "people.tsv")
+    forms: dict[str, list[tuple[int, str]]] = {}
+    by_key: dict[str, int] = {}
+    by_skeleton: dict[str, int] = {}
+    for index, person in enumerate(people):
+        for full in (person.name, *person.variants):
+            key = _clean(full)
+            by_key.setdefault(key, index)
+            by_skeleton.setdefault(skeleton(full), index)
+            for surface in _surfaces(key):
+                forms.setdefault(surface, []).append((index, "full"))
+        for kind, shorts in (("short", person.short), ("ambiguous", person.ambiguous_short)):
+            for short in shorts:
+                for surface in _surfaces(_clean(short)):
+                    forms.setdefault(surface, []).append((index, kind))
+    form_re = re.compile(f"{_EDGE_BEFORE}(?P<pre>{_PROCLITIC})(?P<name>{trie_regex(list(forms))}){_EDGE_AFTER}")
+
+    given: set[str] = set()
+    ambiguous_given: set[str] = set()
+    for line in (DATA_DIR / "given_names.txt").read_text(encoding="utf-8").splitlines():
+        word = line.strip()
+        if not word or word.startswith("#"):
+            continue
+        (ambiguous_given if word.startswith("?") else given).add(_clean(word.lstrip("?")))
+    given -= ambiguous_given
+
+    data = json.loads((DATA_DIR / "titles.json").read_text(encoding="utf-8"))
+    titles = {_clean(t) for t in data["titles"]}
+    honorifics = {_clean(t) for t in data["honorifics"]}
+    triggers = sorted(titles | honorifics)
+    trigger_re = re.compile(f"{_EDGE_BEFORE}(?:و|ف)?(?P<title>{trie_regex(triggers)}){_EDGE_AFTER}")
+    title_words = {word for t in titles for word in t.split()}
+    context_res = [
+        re.compile(f"{_EDGE_BEFORE}(?:{trie_regex([_clean(c) for c in person.context])}){_EDGE_AFTER}")
+        if person.context else None
+        for person in people
+    ]
+    return Registry(
+        people=people, forms=forms, form_re=form_re, by_key=by_key, by_skeleton=by_skeleton, given=given,
+        ambiguous_given=ambiguous_given, titles=titles, honorifics=honorifics,
+        not_name={_clean(w) for w in data["not_name_words"]}, breakers={_clean(w) for w in data["clause_breakers"]},
+        particles={_clean(w) for w in data["name_particles"]}, trigger_re=trigger_re, title_words=title_words,
+        context_res=context_res,
+    )
 
 
 def canonical_person(name: str) -> str:
-    return name.strip()
+    """The registry's canonical name for NAME (any variant, or an unambiguous short form), else NAME tidied."""
+    reg = registry()
+    key = _clean(name)
+    index = reg.by_key.get(key)
+    if index is None:
+        entries = [i for i, kind in reg.forms.get(key, []) if kind != "full"]
+        if len(set(entries)) == 1:
+            index = entries[0]
+    if index is None:
+        index = reg.by_skeleton.get(skeleton(name))
+    return reg.people[index].name if index is not None else " ".join(name.split())
+
+
+# ---------------------------------------------------------------- extraction
+
+
+def _deletions() -> dict[int, None]:
+    """Characters normalize() deletes (harakat, tatweel, zero-width marks): removing just these gives a text
+    whose characters line up one-to-one with the normalized text, to show names in their own spelling."""
+    candidates = [*range(0x0600, 0x0700), *range(0x0750, 0x0780), *range(0x08D3, 0x0900), *range(0x200B, 0x2010),
+                  0x2060, 0xFEFF]
+    return {cp: None for cp in candidates if normalize(chr(cp)) == ""}
+
+
+_DELETE = _deletions()
+_NEEDS_NFKC = re.compile("[\ufb50-\ufdff\ufe70-\ufeff\u0675-\u0678]")
+
+
+def _plain(text: str) -> str:
+    if _NEEDS_NFKC.search(text):
+        text = unicodedata.normalize("NFKC", text)
+    return text.translate(_DELETE)
+
+
+@dataclass
+class _Found:
+    order: int
+    name: str
+    registry_index: int | None = None
+
+
+def _previous_word(text: str, start: int) -> str:
+    match = re.search(f"([{LETTERS}]+)[^{LETTERS}]*$", text[max(0, start - 40): start])
+    return match.group(1) if match else ""
+
+
+def _strip_proclitic(word: str) -> str:
+    return word[1:] if len(word) > 3 and word[0] in "وف" else word
+
+
+def _registry_matches(reg: Registry, norm: str) -> tuple[dict[int, int], list[tuple[int, int]]]:
+    """Registry people in NORM: {person index: first position}, and the spans matched (for discovery)."""
+    full_found: dict[int, int] = {}
+    short_hits: list[tuple[int, str, list[tuple[int, str]]]] = []
+    spans: list[tuple[int, int]] = []
+    for match in reg.form_re.finditer(norm):
+        surface = " ".join(match.group("name").split())
+        entries = reg.forms.get(surface, [])
+        spans.append((match.start("name"), match.end()))
+        fulls = [index for index, kind in entries if kind == "full"]
+        if fulls:
+            full_found.setdefault(fulls[0], match.start())
+        else:
+            short_hits.append((match.start("name"), surface, entries))
+    found = dict(full_found)
+    for position, _surface, entries in short_hits:
+        previous = _strip_proclitic(_previous_word(norm, position))
+        if previous in reg.given or previous in reg.ambiguous_given or previous in reg.particles:
+            continue  # another person of that family ("خالد بن سلمان", "علي الأسد")
+        titled = previous in reg.titles or previous in reg.honorifics or previous in reg.title_words
+        accepted = [index for index, kind in entries if index in full_found or kind == "short" or titled
+                    or ((pattern := reg.context_res[index]) is not None and pattern.search(norm))]
+        accepted = list(dict.fromkeys(accepted))
+        if len(accepted) > 1:  # shared short form: only the person whose full name is here
+            accepted = [index for index in accepted if index in full_found]
+        if len(accepted) == 1:
+            found[accepted[0]] = min(position, found.get(accepted[0], position))
+    return found, spans
+
+
+def _is_name_word(reg: Registry, word: str) -> bool:
+    return (
+        len(word) >= 2 and word.isalpha() and word not in reg.not_name and word not in reg.breakers
+        and word not in reg.titles and word not in reg.title_words and word not in reg.honorifics
+    )
+
+
+def _name_from(reg: Registry, tokens: list[re.Match[str]], start: int) -> int:
+    """How many word tokens from START make a name: a given name then a family name (with particles), or 0."""
+    words = []
+    i = start
+    while i < len(tokens) and len(words) < 4:
+        token = tokens[i].group()
+        if not token[0].isalpha():
+            break
+        if words and not _is_name_word(reg, token) and token not in reg.particles:
+            break
+        words.append(token)
+        i += 1
+        # keep going only while the name is clearly not finished
+        if len(words) >= 2 and words[-1] not in reg.particles and words[-1] not in reg.given:
+            break
+    while words and words[-1] in reg.particles:
+        words.pop()
+    if len(words) < 2 or words[0] in reg.particles - {"ابو", "عبد"}:
+        return 0
+    return len(words)
+
+
+def _discover(reg: Registry, norm: str, taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans of names introduced by a title/role, or followed by one; spans already taken are skipped."""
+    found: list[tuple[int, int]] = []
+
+    def overlaps(start: int, end: int) -> bool:
+        return any(s < end and start < e for s, e in taken)
+
+    for trigger in reg.trigger_re.finditer(norm):
+        tokens = list(_WORD.finditer(norm, trigger.end(), min(len(norm), trigger.end() + 160)))
+        honorific = trigger.group("title") in reg.honorifics
+        qualifiers = 0
+        for i, token in enumerate(tokens):
+            text = token.group()
+            if not text[0].isalpha() and not text[0].isdigit():
+                if any(ch in _SENTENCE_PUNCT for ch in text):
+                    break
+                continue  # a comma before the name: "المتحدث باسم الرئاسة الروسية، ديمتري بيسكوف"
+            if text in reg.given or (text in reg.ambiguous_given and honorific and i == 0):
+                length = _name_from(reg, tokens, i)
+                if length:
+                    start, end = token.start(), tokens[i + length - 1].end()
+                    if not overlaps(start, end):
+                        found.append((start, end))
+                break
+            if text in reg.breakers or qualifiers >= 6 or text.isdigit():
+                break
+            if overlaps(token.start(), token.end()):
+                break  # a registry name stands here: "الرئيس الروسي فلاديمير بوتين"
+            qualifiers += 1
+    # "ألكسندر يفيموف سفير روسيا", "وأنطوان سيلوانوف وزير المالية": a name, then its role
+    for match in re.finditer(f"{_EDGE_BEFORE}[وف]?([{LETTERS}]+) ([{LETTERS}]+)\\s*[،,]?\\s+([{LETTERS}]+)", norm):
+        first, second, role = match.group(1), match.group(2), match.group(3)
+        if first in reg.given and _is_name_word(reg, second) and (role in reg.titles or _strip_proclitic(role)
+                                                                   in reg.titles):
+            start, end = match.start(1), match.end(2)
+            if not overlaps(start, end) and (start, end) not in found:
+                found.append((start, end))
+    return found
 
 
 def extract_people(title: str, body: str) -> list[str]:
-    return []
+    """Canonical names of the people named in TITLE and BODY (cleaned of furniture), in order of first mention."""
+    reg = registry()
+    text = title + "\n" + body
+    plain = _plain(text)
+    norm = normalize(plain)
+    aligned = len(norm) == len(plain)
+    registry_found, spans = _registry_matches(reg, norm)
+    results: dict[str, _Found] = {}
+    for index, position in registry_found.items():
+        name = reg.people[index].name
+        results.setdefault(name, _Found(position, name, index))
+    by_skeleton: dict[str, str] = {}
+    for start, end in _discover(reg, norm, spans):
+        normalized_name = " ".join(norm[start:end].split())
+        key = skeleton(normalized_name)
+        index = reg.by_key.get(normalized_name, reg.by_skeleton.get(key))
+        if index is not None:
+            name = reg.people[index].name
+            results.setdefault(name, _Found(start, name, index))
+            continue
+        if key in by_skeleton:
+            continue  # another spelling of a name already found in this article
+        display = " ".join(plain[start:end].split()) if aligned else normalized_name
+        by_skeleton[key] = display
+        results.setdefault(display, _Found(start, display))
+    return [found.name for found in sorted(results.values(), key=lambda f: f.order)]
