@@ -1,0 +1,164 @@
+"""The query language: what each form parses to, and that no input makes the parser fail."""
+
+from __future__ import annotations
+
+import pytest
+
+from archive.query import (
+    MAX_CLAUSES,
+    MAX_QUERY_CHARS,
+    And,
+    FieldMatch,
+    Not,
+    Or,
+    Phrase,
+    Prefix,
+    Word,
+    has_implicit_and,
+    parse,
+    with_match,
+)
+
+
+@pytest.mark.parametrize(
+    ("query", "described"),
+    [
+        ("موسكو", "موسكو"),
+        ("لموسكو", "موسكو"),  # bare proclitic stripped by the shared analyzer
+        ("بوتين الأسد", "بوتين اسد"),
+        ("بوتين -ترامب", "بوتين -ترامب"),
+        ("بوتين NOT ترامب", "بوتين -ترامب"),
+        ("بوتين بدون ترامب", "بوتين -ترامب"),
+        ("بوتين OR ترامب", "(بوتين OR ترامب)"),
+        ("بوتين أو ترامب", "(بوتين OR ترامب)"),
+        ("بوتين AND ترامب", "بوتين AND ترامب"),
+        ("بوتين و ترامب", "بوتين AND ترامب"),
+        ("(بوتين OR ترامب) موسكو", "(بوتين OR ترامب) موسكو"),
+        ("title:موسكو", "title:موسكو"),
+        ('source:"Sky News Arabia"', 'source:"Sky News Arabia"'),
+        ("person:بوتين", "person:بوتين"),
+        ("المصدر:BBC", "source:BBC"),
+        ("اقتصا*", "اقتصا*"),
+        ("الاقتصا*", "الاقتصا*"),
+    ],
+)
+def test_query_forms_parse_to_the_expected_tree(query: str, described: str) -> None:
+    parsed = parse(query)
+    assert parsed.describe() == described
+    assert parsed.notices == []
+
+
+def test_phrase_is_its_analyzed_words_in_order() -> None:
+    from archive.analysis import term_of
+
+    assert parse('"الرئيس الروسي"').describe() == f'"{term_of("الرئيس")} {term_of("الروسي")}"'
+
+
+def test_phrase_keeps_relative_positions_across_stop_words() -> None:
+    root = parse('"زيارة الأسد إلى موسكو"').root
+    assert isinstance(root, Phrase)
+    positions = [pos for _, pos in root.terms]
+    # إلى is a stop word: موسكو keeps its place three words after the first
+    assert positions == [0, 1, 3]
+
+
+def test_prefix_offers_the_form_without_article() -> None:
+    root = parse("الاقتصا*").root
+    assert isinstance(root, Prefix)
+    assert root.prefixes == ("الاقتصا", "اقتصا")
+
+
+def test_field_values_are_filters_not_words() -> None:
+    root = parse('بوتين source:"BBC Arabic" person:الأسد').root
+    assert isinstance(root, And)
+    kinds = [type(child) for child in root.children]
+    assert kinds == [Word, FieldMatch, FieldMatch]
+    assert root.children[1] == FieldMatch("source", "BBC Arabic")
+    assert root.children[2] == FieldMatch("person", "الأسد")
+
+
+def test_title_field_restricts_the_word_to_titles() -> None:
+    root = parse("title:موسكو").root
+    assert isinstance(root, Word) and root.fields == ("title",)
+
+
+def test_match_any_turns_implicit_and_into_or_but_keeps_exclusions() -> None:
+    root = parse("بوتين موسكو -ترامب").root
+    assert has_implicit_and(root)
+    anyroot = with_match(root, "any")
+    assert isinstance(anyroot, And) and not anyroot.implicit
+    assert isinstance(anyroot.children[0], Or)
+    assert isinstance(anyroot.children[1], Not)
+    # an explicit AND is the user's choice: it stays
+    explicit = parse("بوتين AND موسكو").root
+    assert not has_implicit_and(explicit)
+    assert with_match(explicit, "any") == explicit
+
+
+# Malformed input: always a result, words kept, a notice saying what was ignored.
+@pytest.mark.parametrize(
+    ("query", "kept_words", "notice_part"),
+    [
+        ('"بوتين موسكو', ["بوتين", "موسكو"], "quotation mark"),
+        ("(بوتين موسكو", ["بوتين", "موسكو"], "parenthesis was not closed"),
+        ("بوتين موسكو)", ["بوتين", "موسكو"], "closing parenthesis"),
+        ("AND", [], "operator"),
+        ("بوتين OR", ["بوتين"], "operator"),
+        ("OR بوتين", ["بوتين"], "operator"),
+        ("NOT", [], "operator"),
+        ("بوتين AND AND موسكو", ["بوتين", "موسكو"], None),
+        ("foo:موسكو", ["foo", "موسكو"], "unknown field"),
+        ("*", [], "`*`"),
+        ("title:", [], "needs a value"),
+        ("<script>alert('موسكو')</script>", ["script", "alert", "موسكو"], None),
+        ("موسكو'; DROP TABLE articles; --", ["موسكو", "drop", "table", "articles"], None),
+        ("موسكو\x00\x07\x1b[31m بوتين", ["موسكو", "31m", "بوتين"], None),
+        ("((((((((((((موسكو))))))))))))", ["موسكو"], "nested deeper"),
+    ],
+)
+def test_malformed_queries_keep_their_words(query: str, kept_words: list[str], notice_part: str | None) -> None:
+    parsed = parse(query)
+    from archive.analysis import term_of
+
+    expected = {term_of(w) for w in kept_words}
+    assert parsed.positive_terms() == expected
+    if notice_part:
+        assert any(notice_part in notice for notice in parsed.notices), parsed.notices
+
+
+def test_ten_thousand_characters_are_cut_and_bounded() -> None:
+    words = " ".join(["موسكو", "بوتين", "سوريا", "اقتصاد"] * 2500)
+    parsed = parse(words)
+    assert any("cut" in n for n in parsed.notices)
+    leaves = list(_leaves(parsed.root))
+    assert len(leaves) <= MAX_CLAUSES
+    assert len(parsed.text) == len(words)
+    long_word = parse("ب" * 10_000)
+    assert long_word.root is None
+    assert MAX_QUERY_CHARS <= 2000
+
+
+def _leaves(node):
+    if isinstance(node, And | Or):
+        for child in node.children:
+            yield from _leaves(child)
+    elif isinstance(node, Not):
+        yield from _leaves(node.child)
+    elif node is not None:
+        yield node
+
+
+def test_only_stop_words_is_empty_with_a_notice() -> None:
+    parsed = parse("في من")
+    assert parsed.root is None
+    assert parsed.notices
+
+
+def test_empty_query_is_empty_without_notice() -> None:
+    assert parse("").root is None and parse("   ").notices == []
+
+
+def test_lowercase_english_or_is_a_word() -> None:
+    root = parse("war or peace").root
+    assert isinstance(root, And)
+    assert [c.terms for c in root.children] == [("war",), ("or",), ("peace",)]
