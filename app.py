@@ -234,6 +234,9 @@ def sidebar(archive: Any, state: ui.ViewState, facets: dict[str, Any], stats: di
         first = _as_date(date_range[0]) if date_range else None
         last = _as_date(date_range[-1]) if date_range else None
         chosen = tuple(d for d in (state.date_from, state.date_to) if d is not None)
+        # a bookmarked range may reach past the index's dates: widen the picker's bounds rather than drop it
+        first = min([d for d in (first, *chosen) if d is not None], default=None)
+        last = max([d for d in (last, *chosen) if d is not None], default=None)
         st.session_state["w_dates"] = chosen
         st.date_input(lab("date_range"), value=(), min_value=first, max_value=last, key="w_dates",
                       format="YYYY-MM-DD", on_change=on_dates)

@@ -212,6 +212,12 @@ def source_name(source: str | None, lang: str) -> str:
     return source if source else label("unknown_source", lang)
 
 
+def title_html(hit: Any) -> str:
+    """The searcher's highlighted title when it gives one (already escaped, <mark> added), else the escaped title."""
+    highlighted = getattr(hit, "title_html", None)
+    return highlighted if isinstance(highlighted, str) and highlighted else esc(hit.title)
+
+
 def hit_card_html(hit: Any, lang: str, rank: int | None = None, compact: bool = False) -> str:
     """One result as an RTL card. `hit.snippet` is already HTML-safe (escaped by the searcher, <mark> added);
     everything else is escaped here."""
@@ -222,7 +228,7 @@ def hit_card_html(hit: Any, lang: str, rank: int | None = None, compact: bool = 
     people = chips_html(hit.persons)
     return (
         f'<div class="na-card" dir="rtl" lang="ar" data-article-id="{esc(hit.id)}">'
-        f'<div class="na-title">{number}{esc(hit.title)}</div>'
+        f'<div class="na-title">{number}{title_html(hit)}</div>'
         f'<div class="na-meta">{meta}</div>'
         + ("" if compact else f'<div class="na-snippet">{hit.snippet}</div>')
         + (f'<div class="na-chips">{people}</div>' if people and not compact else "")

@@ -116,3 +116,52 @@ def wait_for_app_idle(page, timeout: float = 15_000) -> None:  # type: ignore[no
         timeout=timeout,
     )
     page.wait_for_timeout(300)
+
+
+# ---------------------------------------------------------------- the test index
+
+# Outlets and months given to the paragraph articles, so the facets and paging have something to work on.
+TEST_SOURCES = ("سانا", "سبوتنيك", "روسيا اليوم", "الجزيرة")
+TEST_MONTHS = ("2023-01-10", "2023-02-12", "2023-03-14", "2023-04-16", None)
+PERSON_CUES = {"بوتين": "فلاديمير بوتين", "الأسد": "بشار الأسد", "بيسكوف": "ديمتري بيسكوف"}
+
+
+def paragraph_records(seeds_dir: Path = ROOT / "seeds", min_chars: int = 120) -> list[dict[str, object]]:
+    """Real text for a bigger test index: every long paragraph of the seeds becomes an article of its own,
+    with an outlet, a date (some undated) and the people it names given as metadata."""
+    records: list[dict[str, object]] = []
+    for path in sorted(seeds_dir.glob("*.txt")):
+        for paragraph in path.read_text(encoding="utf-8").split("\n"):
+            paragraph = paragraph.strip()
+            if len(paragraph) < min_chars:
+                continue
+            n = len(records)
+            words = paragraph.split()
+            records.append({
+                "id": f"para-{n:03d}",
+                "title": " ".join(words[:9]),
+                "body": paragraph,
+                "source": TEST_SOURCES[n % len(TEST_SOURCES)],
+                "date": TEST_MONTHS[n % len(TEST_MONTHS)],
+                "persons": sorted({name for cue, name in PERSON_CUES.items() if cue in paragraph}),
+            })
+    return records
+
+
+def write_test_inputs(folder: Path) -> list[Path]:
+    """The seeds, their paragraphs as articles, and the hostile article: the inputs of the test index."""
+    import json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    records = [*paragraph_records(), HOSTILE_RECORD]
+    jsonl = folder / "test-articles.jsonl"
+    jsonl.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    return [ROOT / "seeds", jsonl]
+
+
+def build_test_index(folder: Path) -> Path:
+    from archive.indexer import rebuild_index
+
+    index_dir = folder / "index"
+    rebuild_index(write_test_inputs(folder / "inputs"), index_dir, workers=1)
+    return index_dir
