@@ -26,7 +26,7 @@ from whoosh.analysis.acore import Token
 from archive.normalize import HARAKAT_CHARS, TATWEEL, ZERO_WIDTH_CHARS, normalize
 from archive.stemmer import stem_uncached
 
-ANALYSIS_VERSION = "ar-light-3"
+ANALYSIS_VERSION = "ar-light-4"
 
 STOPWORDS_FILE = Path(__file__).resolve().parent / "data" / "stopwords.txt"
 

@@ -11,13 +11,15 @@ Steps:
 2. prefixes, one reading chosen:
    - a definite-article group (ال وال بال كال فال لل and و/ف + بال/كال/لل). لل is either ل + ال (للرئيس -> رئيس)
      or ل + a word starting with ل (للبنان -> لبنان): the reading whose full word is more frequent wins.
-     After an article, a protected word starting with ال is restored (بالله -> الله);
+     After an article, a protected word starting with ال is restored (بالله -> الله), and a word whose own
+     first letters read as ال loses them as it does without the article (الألمانية -> مانيه, as ألمانية);
    - otherwise bare proclitics (و/ف, then ب/ل/ك): stripped only when what remains is a word of the lexicon (or
      protected) with at least 3 letters, frequent enough next to the word itself, and the word itself does not
      take the article (الوزير exists, so وزير is a word, not و + زير). Of the possible readings
      (وبموسكو -> بموسكو or موسكو), the one leaving the most frequent word wins.
 3. Light10 suffixes, once each, in table order, keeping at least MIN_STEM letters. The endings ان ين ون, which
-   also end many names (بوتين، لبنان، ماكرون), are removed only when the stem is itself a known word.
+   also end many names (بوتين، لبنان، ماكرون), are removed only when the stem is itself a known word; after a
+   pronoun ه/ها, a ت that stands for ة goes too (حكومته -> حكوم, as حكومة -> حكوم).
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ CONJUNCTIONS = frozenset("وف")
 PREPOSITIONS = frozenset("بلك")
 # Light10 / Lucene order; each removed at most once (ية and ة are يه and ه after normalization).
 SUFFIXES = ("ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي")
+# Pronoun suffixes, before which ة is written ت.
+PRONOUN_SUFFIXES = frozenset({"ها", "ه"})
 # Suffixes removed only when the stem they leave is a known word.
 CHECKED_SUFFIXES = frozenset({"ان", "ين", "ون"})
 # Light10 keeps 2 letters; 3 keeps بيان/بيانات together and stops 3-letter words being cut to 2.
@@ -122,6 +126,10 @@ def strip_article(word: str) -> str:
                 lam_word = "ل" + rest
                 if frequency(lam_word) > frequency(ARTICLE + rest):
                     return lam_word
+            if rest.startswith(ARTICLE) and len(rest) >= 4:
+                # a word whose own first letters read as ال (ألمانيا, التزام) loses them with or without
+                # the article: الألماني and ألماني meet
+                rest = rest[2:]
             return rest
     return word
 
@@ -163,6 +171,11 @@ def strip_suffixes(word: str) -> str:
             stem_ = word[: -len(suffix)]
             if suffix in CHECKED_SUFFIXES and not _known_stem(stem_, word):
                 continue
+            if suffix in PRONOUN_SUFFIXES and stem_[-1] == "ت" and len(stem_) > MIN_STEM:
+                # ة is written ت before a pronoun: حكومته is حكومة + ه, and reduces like حكومة
+                feminine = stem_[:-1] + "ه"
+                if frequency(feminine) > frequency(stem_):
+                    return stem_[:-1]
             word = stem_
     return word
 
