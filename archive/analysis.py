@@ -9,7 +9,8 @@
   words (archive/data/stopwords.txt) and over-long junk, then `stem` (archive/stemmer.py). The whole per-word path
   is one cached function, `term_of`, so each distinct word is analysed once per process.
 
-Stop words are removed without renumbering positions, so phrase queries still line up. Whoosh pickles the analyzer
+Stop words are removed and the kept terms numbered consecutively (as Whoosh's StopFilter does), so a phrase
+query with a stop word inside still matches. Whoosh pickles the analyzer
 into the index schema: the classes here must keep their names, and ANALYSIS_VERSION must change whenever the terms
 produced change (the index records it and asks for a rebuild on mismatch).
 """
@@ -26,7 +27,7 @@ from whoosh.analysis.acore import Token
 from archive.normalize import HARAKAT_CHARS, TATWEEL, ZERO_WIDTH_CHARS, normalize
 from archive.stemmer import stem_uncached
 
-ANALYSIS_VERSION = "ar-light-4"
+ANALYSIS_VERSION = "ar-light-5"
 
 STOPWORDS_FILE = Path(__file__).resolve().parent / "data" / "stopwords.txt"
 
@@ -97,7 +98,10 @@ class ArabicTokenizer(RegexTokenizer):
 
 
 class ArabicTermFilter(Filter):
-    """Normalizes and stems each token, drops stop words and junk; positions are not renumbered.
+    """Normalizes and stems each token, drops stop words and junk, and numbers the kept terms consecutively.
+
+    Positions are renumbered like Whoosh's StopFilter does by default: the query parser also drops stop words
+    from a phrase, so "بوتين إلى موسكو" must find بوتين and موسكو at adjacent positions.
 
     When the caller asks to keep stop words (`removestops=False`, as Whoosh's query parser does for some
     queries), they pass through marked `stopped`, like Whoosh's StopFilter.
@@ -112,6 +116,7 @@ class ArabicTermFilter(Filter):
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
         cache = TERM_CACHE
         lookup = cache.get
+        pos = None
         for t in tokens:
             raw = t.text
             term = lookup(raw, _MISSING)
@@ -123,6 +128,12 @@ class ArabicTermFilter(Filter):
                     cache[raw] = term
             if term is not None:
                 t.text = term  # the tokenizer has set t.stopped = False
+                if t.positions:
+                    if pos is None:
+                        pos = t.pos
+                    else:
+                        pos += 1
+                        t.pos = pos
                 yield t
             elif not t.removestops and len(raw) <= MAX_RAW_LENGTH and _is_stop(raw):
                 t.text = normalize(raw)
