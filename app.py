@@ -456,9 +456,9 @@ def article_page(archive: Any, state: ui.ViewState) -> None:
     with body_column:
         st.html(ui.article_body_html(archive.highlight_body(article.id, state.query)))
     with side_column:
-        st.subheader(lab("same_story"))
+        st.markdown(f"##### {lab('same_story')}")
         related_list(archive.same_story(article.id, limit=5), state, "same", "same_story_none")
-        st.subheader(lab("similar"))
+        st.markdown(f"##### {lab('similar')}")
         related_list(archive.similar(article.id, limit=5), state, "similar", "similar_none")
 
 

@@ -358,6 +358,8 @@ def page_css(lang: str) -> str:
     return f"""
 <style>
 .stApp, .stApp button, .stApp input, .stApp textarea {{ font-family: {INTERFACE_FONT_STACK}; }}
+.stMain .stMainBlockContainer {{ padding-top: 2.2rem; }}
+.stMain h1 {{ font-size: 2.1rem; padding-bottom: .2rem; }}
 .na-card, .na-article-head, .na-article-body, .na-normalized, .na-chip, .na-term {{
   font-family: {ARABIC_FONT_STACK};
 }}
@@ -385,7 +387,7 @@ def page_css(lang: str) -> str:
 .na-notice {{ color: #8a6d00; margin: .2rem 0; }}
 /* Arabic query, names and outlets inside inputs read right to left in either interface language;
    labels follow the interface. The date range input is left alone: rtl reverses its two dates. */
-.stTextInput input {{ direction: rtl; text-align: right; font-family: {ARABIC_FONT_STACK}; }}
+.st-key-w_q input {{ direction: rtl; text-align: right; font-family: {ARABIC_FONT_STACK}; }}
 .stMultiSelect [role="group"] {{ direction: rtl; }}
 .stMultiSelect [role="group"] input, .stMultiSelect [data-testid="stMultiSelectTagsContainer"] span {{
   font-family: {ARABIC_FONT_STACK}; text-align: right; }}

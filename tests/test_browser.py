@@ -1,0 +1,174 @@
+"""The app in a real browser: `streamlit run app.py` on a free local port, Debian's chromium through Playwright.
+
+Types an Arabic query, picks a person and an outlet, checks the results and counts on the page against the library,
+opens an article, and proves that a hostile article's script does not run. Screenshots go to tests/artifacts/.
+Skipped, saying why, when /usr/bin/chromium (`make browser`) or the playwright package is missing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from browser_support import (
+    ARTIFACTS,
+    HOSTILE_RECORD,
+    build_test_index,
+    chromium_missing_reason,
+    launch_chromium,
+    streamlit_server,
+    wait_for_app_idle,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+
+_missing = chromium_missing_reason()
+if _missing:
+    pytest.skip(_missing, allow_module_level=True)
+
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+QUERY = "لموسكو"
+TIMEOUT_MS = 20_000
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_test_index(tmp_path_factory.mktemp("browser-index"))
+
+
+@pytest.fixture(scope="module")
+def archive(index_dir: Path):  # type: ignore[no-untyped-def]
+    from archive.searcher import Archive
+
+    return Archive.open(index_dir)
+
+
+@pytest.fixture(scope="module")
+def base_url(index_dir: Path) -> Iterator[str]:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with streamlit_server(index_dir, log_path=ARTIFACTS / "streamlit.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, base_url: str) -> Iterator[Page]:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ar")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def shot(page: Page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def count_text(total: int) -> str:
+    return f"عدد المقالات: {total:,}" if total != 1 else "مقالة واحدة"
+
+
+def pick(page: Page, box_label: str, value: str) -> None:
+    """Choose `value` in the multiselect labelled `box_label` by typing part of it, as a user would."""
+    box = page.get_by_role("combobox", name=box_label)
+    box.click()
+    box.fill(value.split()[-1])
+    page.get_by_role("option", name=re.compile(re.escape(value))).first.click()
+    page.keyboard.press("Escape")
+
+
+def pwned(page: Page) -> object:
+    return page.evaluate("() => window.__pwned")
+
+
+def test_search_pick_person_and_source_then_read_article(page: Page, base_url: str, archive) -> None:  # type: ignore[no-untyped-def]
+    page.goto(base_url)
+    wait_for_app_idle(page)
+    expect(page.get_by_text(count_text(archive.stats()["articles"]))).to_be_visible()
+    shot(page, "01-home")
+
+    search = page.get_by_role("textbox", name="البحث")
+    search.fill(QUERY)
+    search.press("Enter")
+    expected = archive.search(QUERY)
+    expect(page.get_by_text(count_text(expected.total))).to_be_visible()
+    wait_for_app_idle(page)
+    # the normalized query says why لموسكو found موسكو; the first result is the library's first hit
+    expect(page.locator(".na-term").first).to_have_text("موسكو")
+    expect(page.locator(".na-card").first).to_have_attribute("data-article-id", expected.hits[0].id)
+    assert page.locator(".na-card mark").count() > 0
+    wait_for_app_idle(page)
+    shot(page, "02-query")
+
+    person = expected.facets["person"][0][0]
+    pick(page, "الأشخاص", person)
+    by_person = archive.search(QUERY, persons=[person])
+    expect(page.get_by_text(count_text(by_person.total))).to_be_visible()
+    source = by_person.facets["source"][0][0]
+    pick(page, "المصادر", source)
+    both = archive.search(QUERY, persons=[person], sources=[source])
+    expect(page.get_by_text(count_text(both.total))).to_be_visible()
+    wait_for_app_idle(page)  # stale cards of the previous run stay until this run ends
+    ids = page.locator(".na-card").evaluate_all("cards => cards.map(c => c.dataset.articleId)")
+    assert ids == [hit.id for hit in both.hits]
+    # the chosen person shows with its count among the chosen outlet's matches; the URL can be bookmarked
+    person_count = dict(archive.search(QUERY, sources=[source]).facets["person"])[person]
+    expect(page.get_by_text(f"{person} ({person_count})")).to_be_visible()
+    assert "person=" in page.url and "source=" in page.url
+    wait_for_app_idle(page)
+    shot(page, "03-person-and-source")
+
+    page.get_by_role("button", name="اقرأ المقالة").first.click()
+    first = both.hits[0]
+    expect(page.locator(".na-article-title")).to_have_text(first.title)
+    assert f"article={first.id}" in page.url
+    assert page.locator(".na-article-body mark").count() > 0
+    wait_for_app_idle(page)
+    shot(page, "04-article")
+    page.get_by_role("button", name=re.compile("العودة إلى النتائج")).click()
+    expect(page.get_by_text(count_text(both.total))).to_be_visible()
+
+
+def test_hostile_article_script_never_runs(page: Page, base_url: str) -> None:
+    page.goto(f"{base_url}/?q=محسوم")
+    wait_for_app_idle(page)
+    card = page.locator('.na-card[data-article-id="hostile-1"]')
+    expect(card).to_be_visible()
+    expect(card.locator(".na-title")).to_contain_text("<script>window.__pwned=1</script>")
+    assert page.locator(".stMain script").count() == 0
+    assert pwned(page) is None
+    shot(page, "05-hostile-result")
+
+    page.get_by_role("button", name="اقرأ المقالة").first.click()
+    expect(page.locator(".na-article-title")).to_have_text(str(HOSTILE_RECORD["title"]))
+    body = page.locator(".na-article-body")
+    expect(body).to_contain_text('<img src=x onerror="window.__pwned=1">')
+    assert body.locator("img").count() == 0
+    assert page.locator('a[href^="javascript:"]').count() == 0
+    page.wait_for_timeout(500)  # give an injected onerror handler every chance to fire
+    assert pwned(page) is None
+    shot(page, "06-hostile-article")
+
+
+def test_english_interface_and_charts(page: Page, base_url: str) -> None:
+    page.goto(f"{base_url}/?q=موسكو&lang=en")
+    wait_for_app_idle(page)
+    expect(page.get_by_role("heading", name="News archive")).to_be_visible()
+    page.get_by_role("radio", name="Charts").click()
+    expect(page.get_by_text("Coverage over time by outlet")).to_be_visible()
+    expect(page.locator('[data-testid="stVegaLiteChart"]').nth(2)).to_be_visible()
+    wait_for_app_idle(page)
+    shot(page, "07-charts-en")
