@@ -16,8 +16,8 @@ CURRENT. A crashed rebuild (exception, SIGKILL) never touched CURRENT, so the ol
 
 Speed: extraction runs in `ingest`'s process pool; indexing runs in `workers` index processes, each writing its
 own Whoosh segment (as Whoosh's MpWriter with multisegment=True, but with failures reported instead of hangs).
-Text fields are analysed through a fast path that produces the same postings as Whoosh's Positions format without
-a Token object per word (see `_fast_text_postings`; tests check the postings are identical).
+Text fields are turned into postings by a leaner copy of Whoosh's Positions.word_values (`_fast_text_postings`;
+tests check the postings are identical), and field lengths are cached while postings are written.
 """
 
 from __future__ import annotations
@@ -42,15 +42,14 @@ from typing import Any
 
 import whoosh
 from whoosh import index as whoosh_index
-from whoosh.analysis import CompositeAnalyzer
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
+from whoosh.formats import Positions
 from whoosh.index import TOC, EmptyIndexError, clean_files
 from whoosh.system import pack_uint
 from whoosh.writing import LockError, SegmentWriter
 
-from archive import analysis
 from archive.article import Article
 from archive.errors import (
     ArchiveError,
@@ -281,35 +280,27 @@ def article_fields(article: Article) -> dict[str, Any]:
 # ---------------------------------------------------------------- fast analysis for indexing
 
 
-def _fast_text_postings(text: str, field_boost: float) -> Iterator[tuple[bytes, int, float, bytes]]:
-    """What `TEXT.index(text)` yields with the Arabic analyzer and the Positions format, term for term and byte for
-    byte, without building a Whoosh Token per word: the tokenizer's regex and the filter's cached `term_of`
-    directly. Positions count every word matched, stop words included, as the tokenizer numbers them."""
-    field_boost = float(field_boost)
-    term_of = analysis.term_of
-    max_raw = analysis.MAX_RAW_LENGTH
+def _fast_text_postings(fieldobj: TEXT, text: str) -> Iterator[tuple[bytes, int, float, bytes]]:
+    """What `TEXT.index(text)` yields with the Positions format, term for term and byte for byte, from the field's
+    own analyzer (so any change of analysis is followed), but without Whoosh's per-token bookkeeping and without
+    pickling the positions of the many terms that occur once in an article (their encodings are precomputed)."""
+    field_boost = float(fieldobj.format.field_boost)
     positions: dict[str, list[int]] = {}
-    for position, match in enumerate(_WORD_FINDITER(text)):
-        raw = match.group(0)
-        if len(raw) > max_raw:
-            continue
-        term = term_of(raw)
-        if term is None:
-            continue
-        found = positions.get(term)
+    for token in fieldobj.analyzer(text, positions=True, boosts=True, mode="index"):
+        if token.boost != 1.0:  # a boosting filter: leave the weights to Whoosh
+            yield from TEXT.index(fieldobj, text)
+            return
+        found = positions.get(token.text)
         if found is None:
-            positions[term] = [position]
+            positions[token.text] = [token.pos]
         else:
-            found.append(position)
+            found.append(token.pos)
     single = _SINGLE_POSITION
     for term, found in positions.items():
-        if len(found) == 1 and found[0] < len(single):
-            # most terms occur once in an article: their encoding is looked up, not pickled
+        if len(found) == 1 and 0 <= found[0] < len(single):
             yield term.encode("utf-8"), 1, field_boost, single[found[0]]
-            continue
-        deltas = [found[0]]
-        deltas.extend(found[i] - found[i - 1] for i in range(1, len(found)))
-        yield term.encode("utf-8"), len(found), len(found) * field_boost, pack_uint(len(deltas)) + _dumps(deltas, 2)
+        else:
+            yield term.encode("utf-8"), len(found), len(found) * field_boost, _encode_positions(found)
 
 
 def _encode_positions(positions: list[int]) -> bytes:
@@ -320,19 +311,11 @@ def _encode_positions(positions: list[int]) -> bytes:
 
 _dumps = pickle.dumps
 _SINGLE_POSITION = [_encode_positions([position]) for position in range(4096)]
-_WORD_FINDITER = analysis.ArabicTokenizer().expression.finditer
 
 
 def _fast_path_applies(fieldobj: object) -> bool:
-    """Only for the exact analyzer the fast path mirrors; any other analysis goes through Whoosh as usual."""
-    analyzer = getattr(fieldobj, "analyzer", None)
-    if type(fieldobj) is not TEXT or not isinstance(analyzer, CompositeAnalyzer):
-        return False
-    items = analyzer.items
-    return (len(items) == 2 and type(items[0]) is analysis.ArabicTokenizer and not items[0].gaps
-            and items[0].expression.pattern == analysis.WORD_PATTERN
-            and type(items[1]) is analysis.ArabicTermFilter
-            and type(fieldobj.format).__name__ == "Positions")
+    """Only for plain TEXT fields with Whoosh's Positions format, whose encoding the fast path reproduces."""
+    return type(fieldobj) is TEXT and type(getattr(fieldobj, "format", None)) is Positions
 
 
 class _FastText(TEXT):
@@ -341,7 +324,7 @@ class _FastText(TEXT):
 
     def index(self, value, **kwargs):
         if isinstance(value, str) and not kwargs:
-            return _fast_text_postings(value, self.format.field_boost)
+            return _fast_text_postings(self, value)
         return super().index(value, **kwargs)
 
 
@@ -416,8 +399,11 @@ class _SegmentBuilder:
             writer.is_closed = True
 
     def cancel(self) -> None:
+        """Closes the files; the generation directory is discarded by the caller. Not writer.cancel(): that
+        destroys the temporary directory the other builders are still using."""
         with contextlib.suppress(Exception):
-            self.writer.cancel()
+            self.writer._close_segment()
+        self.writer.is_closed = True
 
 
 def _create_empty_index(generation_dir: Path, schema: Schema) -> None:
