@@ -221,7 +221,9 @@ def sidebar(archive: Any, state: ui.ViewState, facets: dict[str, Any], stats: di
         st.session_state["w_person"] = list(state.persons)
         st.multiselect(lab("facet_person"), options=ui.facet_options(person_counts, state.persons),
                        format_func=lambda name: ui.with_count(name, person_counts, lang), key="w_person",
-                       placeholder=lab("facet_person_placeholder"), on_change=on_widget("w_person", "persons"))
+                       placeholder=lab("facet_person_placeholder"), on_change=on_widget("w_person", "persons"),
+                       # only the top names are listed; any other name can be typed (the searcher resolves it)
+                       accept_new_options=True)
 
         source_counts = ui.facet_counts(facets["source"])
         st.session_state["w_source"] = list(state.sources)

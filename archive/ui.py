@@ -264,7 +264,7 @@ def article_body_html(highlighted_body: str) -> str:
 
 
 def normalized_query_html(normalized: str, lang: str) -> str:
-    terms = "".join(f'<code class="na-term">{esc(term)}</code>' for term in normalized.split())
+    terms = f'<code class="na-term">{esc(normalized)}</code>'
     return (f'<div class="na-normalized"><span class="na-muted">{esc(label("normalized_query", lang))}</span> '
             f'<span dir="rtl" lang="ar">{terms}</span></div>')
 
