@@ -27,7 +27,7 @@ from whoosh.analysis.acore import Token
 from archive.normalize import HARAKAT_CHARS, TATWEEL, ZERO_WIDTH_CHARS, normalize
 from archive.stemmer import stem_uncached
 
-ANALYSIS_VERSION = "ar-light-5"
+ANALYSIS_VERSION = "ar-light-6"
 
 STOPWORDS_FILE = Path(__file__).resolve().parent / "data" / "stopwords.txt"
 

@@ -18,8 +18,9 @@ Steps:
      take the article (الوزير exists, so وزير is a word, not و + زير). Of the possible readings
      (وبموسكو -> بموسكو or موسكو), the one leaving the most frequent word wins.
 3. Light10 suffixes, once each, in table order, keeping at least MIN_STEM letters. The endings ان ين ون, which
-   also end many names (بوتين، لبنان، ماكرون), are removed only when the stem is itself a known word; after a
-   pronoun ه/ها, a ت that stands for ة goes too (حكومته -> حكوم, as حكومة -> حكوم).
+   also end many names (بوتين، لبنان، ماكرون), are removed only when the stem is itself a known word, and so are
+   هم and هما (their), which Light10 lacks; before a suffix, a ت that stands for ة goes too
+   (حكومته، حكومتين -> حكوم, as حكومة -> حكوم).
 """
 
 from __future__ import annotations
@@ -37,11 +38,14 @@ ARTICLE_PREFIXES = ("وبال", "وكال", "فبال", "فكال", "ولل", "�
 CONJUNCTIONS = frozenset("وف")
 PREPOSITIONS = frozenset("بلك")
 # Light10 / Lucene order; each removed at most once (ية and ة are يه and ه after normalization).
-SUFFIXES = ("ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي")
-# Pronoun suffixes, before which ة is written ت.
-PRONOUN_SUFFIXES = frozenset({"ها", "ه"})
+# هما and هم (their) are not in Light10; they are checked like ان ين ون below.
+SUFFIXES = ("هما", "هم", "ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي")
+# Suffixes before which ة is written ت (حكومته، حكومتهم، حكومتي، حكومتان، حكومتين).
+TEH_SUFFIXES = frozenset({"هما", "هم", "ها", "ه", "ي", "ان", "ين"})
+# Pronoun suffixes a possessed noun carries instead of the article (وزارته, not الوزارته).
+PRONOUN_SUFFIXES = ("هما", "هم", "ها", "ه", "ي")
 # Suffixes removed only when the stem they leave is a known word.
-CHECKED_SUFFIXES = frozenset({"ان", "ين", "ون"})
+CHECKED_SUFFIXES = frozenset({"ان", "ين", "ون", "هم", "هما"})
 # Light10 keeps 2 letters; 3 keeps بيان/بيانات together and stops 3-letter words being cut to 2.
 MIN_STEM = 3
 # A bare proclitic is stripped only if the rest has at least this many letters...
@@ -134,12 +138,33 @@ def strip_article(word: str) -> str:
     return word
 
 
+def _takes_article(word: str, rest_frequency: int) -> bool:
+    """Whether the word is a word of its own rather than proclitic + rest, judged by the article.
+
+    A word met with the article is a word of its own (الوزير, so وزير is not و + زير), whereas a prefixed form
+    never is (no الوقال, no اللموسكو). A word ending in a pronoun is judged by its base, when that base is more
+    common than the rest: وزارته is وزارة + ه (الوزارة), not و + زارته; but وسامي is و + سامي, not وسام + ي.
+    """
+    article_frequency = frequency(ARTICLE + word)
+    if article_frequency and article_frequency > MAX_ARTICLE_SHARE * frequency(word):
+        return True
+    for suffix in PRONOUN_SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= MIN_STEM:
+            base = word[: -len(suffix)]
+            bases = (base, base[:-1] + "ه") if base[-1] == "ت" else (base,)
+            for form in bases:
+                article_frequency = frequency(ARTICLE + form)
+                if (article_frequency > MAX_ARTICLE_SHARE * frequency(form)
+                        and article_frequency + frequency(form) > rest_frequency):
+                    return True
+            break
+    return False
+
+
 def strip_proclitics(word: str) -> str:
     """The word without bare proclitics (و/ف then ب/ل/ك), when the lexicon says they are proclitics."""
     word_frequency = frequency(word)
     if word_frequency >= PROTECTED_FREQUENCY:
-        return word
-    if frequency(ARTICLE + word) > MAX_ARTICLE_SHARE * word_frequency:
         return word
     candidates = []
     if word[0] in CONJUNCTIONS:
@@ -154,6 +179,8 @@ def strip_proclitics(word: str) -> str:
         if (len(rest) >= MIN_PROCLITIC_REST and rest_frequency > best_frequency
                 and rest_frequency >= max(1, MIN_REST_SHARE * word_frequency)):
             best, best_frequency = rest, rest_frequency
+    if best is not word and _takes_article(word, best_frequency):
+        return word
     return best
 
 
@@ -169,13 +196,12 @@ def strip_suffixes(word: str) -> str:
     for suffix in SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= MIN_STEM:
             stem_ = word[: -len(suffix)]
+            # ة is written ت before a suffix: حكومته is حكومة + ه, and reduces like حكومة
+            if (suffix in TEH_SUFFIXES and stem_[-1] == "ت" and len(stem_) > MIN_STEM
+                    and frequency(stem_[:-1] + "ه") > frequency(stem_)):
+                return stem_[:-1]
             if suffix in CHECKED_SUFFIXES and not _known_stem(stem_, word):
                 continue
-            if suffix in PRONOUN_SUFFIXES and stem_[-1] == "ت" and len(stem_) > MIN_STEM:
-                # ة is written ت before a pronoun: حكومته is حكومة + ه, and reduces like حكومة
-                feminine = stem_[:-1] + "ه"
-                if frequency(feminine) > frequency(stem_):
-                    return stem_[:-1]
             word = stem_
     return word
 
