@@ -23,6 +23,8 @@ class Article:
     origin: str = ""
     # page furniture that cleaning took out of the body (reported by `inspect`, never indexed)
     removed_lines: list[str] = field(default_factory=list)
+    # content_key(title, body) when extraction already computed it (saves deduplication a second normalize)
+    content: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def date_iso(self) -> str | None:
@@ -59,10 +61,11 @@ def content_key(title: str, body: str) -> str:
     return " ".join(normalize(title + "\n" + body).split())
 
 
-def derive_article_id(given_id: str | None, url: str | None, title: str, body: str) -> str:
-    """Given id; else a stable hash of the normalized URL; else of the normalized title+body."""
+def derive_article_id(given_id: str | None, url: str | None, title: str, body: str, content: str | None = None) -> str:
+    """Given id; else a stable hash of the normalized URL; else of the normalized title+body
+    (CONTENT: content_key(title, body) when the caller already has it)."""
     if given_id is not None and str(given_id).strip():
         return str(given_id).strip()
     if url and url.strip():
         return "u" + _digest(normalize_url(url))
-    return "c" + _digest(content_key(title, body))
+    return "c" + _digest(content if content is not None else content_key(title, body))

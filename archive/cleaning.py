@@ -24,7 +24,10 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 # become newlines first.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\ufeff]")
 _LINE_BREAKS = re.compile("\r\n|\r|\u2028|\u2029|\x85")
-_SPACES = re.compile("[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_SPACE_CHARS = " \t\u00a0\u2000-\u200a\u202f\u205f\u3000"
+# only runs that need rewriting (a tab, an exotic space, two or more spaces): a lone space is left alone, which
+# keeps the substitution cheap on long texts
+_SPACES = re.compile(f"[{_SPACE_CHARS[1:]}][{_SPACE_CHARS}]*| [{_SPACE_CHARS}]+")
 _NOT_LETTER = re.compile(r"[\W\d_]+")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 
@@ -36,8 +39,14 @@ def sanitize_text(text: str) -> str:
 
 
 def line_key(line: str) -> str:
-    """A line reduced for marker matching: normalized, lower-case, letters only, single spaces."""
-    return " ".join(_NOT_LETTER.sub(" ", normalize(line).lower()).split())
+    """A line reduced for marker matching: normalized, lower-case, letters only, single spaces.
+    (normalize() is idempotent, so an already normalized line may be passed.)"""
+    return letters_key(normalize(line))
+
+
+def letters_key(normalized_line: str) -> str:
+    """line_key of a line that is already normalized."""
+    return " ".join(_NOT_LETTER.sub(" ", normalized_line).split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +54,10 @@ class FurnitureMarkers:
     line_exact: frozenset[str]
     line_contains: tuple[str, ...]
     tail_cut: frozenset[str]
-    teaser: tuple[str, ...]
+    teaser: frozenset[str]
     share_words: frozenset[str]
     separator_chars: str
+    contains_probe: tuple[str, ...]  # the longest word of each line_contains marker: a cheap first test
 
 
 @lru_cache(maxsize=1)
@@ -57,9 +67,10 @@ def markers() -> FurnitureMarkers:
         line_exact=frozenset(line_key(x) for x in data["line_exact"]),
         line_contains=tuple(line_key(x) for x in data["line_contains"]),
         tail_cut=frozenset(line_key(x) for x in data["tail_cut"]),
-        teaser=tuple(sorted({line_key(x) for x in data["teaser_markers"]}, key=len, reverse=True)),
+        teaser=frozenset(line_key(x) for x in data["teaser_markers"]),
         share_words=frozenset(line_key(x) for x in data["share_words"]),
         separator_chars=data["separator_line_chars"],
+        contains_probe=tuple({max(line_key(x).split(), key=len) for x in data["line_contains"]}),
     )
 
 
@@ -91,53 +102,79 @@ def _is_share_line(key: str, share_words: frozenset[str]) -> bool:
     return True
 
 
+def _contains_marker(key: str, markers: tuple[str, ...]) -> bool:
+    return any(marker in key for marker in markers)
+
+
 def _looks_like_headline(line: str) -> bool:
     """A teaser headline: short, and not ending like a sentence of the story."""
     stripped = line.strip()
     return 0 < len(stripped) <= HEADLINE_MAX and not stripped.endswith((".", ":", "،"))
 
 
-def remove_furniture(text: str) -> tuple[str, list[str]]:
-    """The story without its page furniture, and the furniture lines removed (stripped, in order).
+@dataclass(frozen=True, slots=True)
+class CleanedStory:
+    body: str  # the story, lines space-squeezed, furniture removed, runs of blank lines collapsed
+    normalized: str  # normalize(body), line for line (same number of lines, same line order)
+    removed: list[str]  # furniture lines removed, in order
+
+
+def _normalized_lines(text: str, lines: list[str]) -> list[str]:
+    normalized = [line.strip() for line in _SPACES.sub(" ", normalize(text)).split("\n")]
+    if len(normalized) != len(lines):  # a character normalize() expands into a line break: align line by line
+        normalized = [_SPACES.sub(" ", normalize(line)).strip() for line in lines]
+    return normalized
+
+
+def _contains_marker_fast(normalized_line: str, m: FurnitureMarkers) -> bool:
+    if not any(word in normalized_line for word in m.contains_probe):
+        return False
+    return _contains_marker(letters_key(normalized_line), m.line_contains)
+
+
+def clean_story(text: str) -> CleanedStory:
+    """The story without its page furniture, with its normalized twin, and the furniture lines removed.
 
     Whole story paragraphs are never touched: only short lines are compared with markers, and a tail block
     is cut only from a strong marker ("مواضيع تهمك", "شاهد أيضاً", "التعليقات"...) in the second half of the page.
     """
     m = markers()
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    lines = [line.strip() for line in _SPACES.sub(" ", text).split("\n")]
+    normalized = _normalized_lines(text, lines)
     total_chars = sum(len(line) for line in lines) or 1
-    kept: list[str] = []
+    kept: list[int] = []
     removed: list[str] = []
     chars_before = 0
     i = 0
     while i < len(lines):
-        line = lines[i]
+        line, norm = lines[i], normalized[i]
+        index = i
         i += 1
         if not line:
-            kept.append("")
+            kept.append(index)
             continue
         chars_before += len(line)
         if len(line) > SHORT_LINE:
-            if len(line) > LONG_LINE or not any(marker in line_key(line) for marker in m.line_contains):
-                kept.append(line)
-            else:
+            if len(line) <= LONG_LINE and _contains_marker_fast(norm, m):
                 removed.append(line)
+            else:
+                kept.append(index)
             continue
         if not _HAS_LETTER.search(line):
             if _is_separator(line, m.separator_chars) or not line.strip(m.separator_chars + " "):
                 removed.append(line)
                 continue
-            kept.append(line)
+            kept.append(index)
             continue
-        key = line_key(line)
+        key = letters_key(norm)
         in_tail = chars_before - len(line) >= 0.5 * total_chars or i > 0.6 * len(lines)
         if key in m.tail_cut and in_tail:
             removed.append(line)
             removed.extend(rest for rest in lines[i:] if rest)
             break
-        if key in m.line_exact or any(marker in key for marker in m.line_contains):
+        if key in m.line_exact or _contains_marker(key, m.line_contains):
             removed.append(line)
-            if any(key == teaser for teaser in m.teaser):
+            if key in m.teaser:
                 # a bare teaser marker: the headlines that follow it belong to it
                 taken = 0
                 while i < len(lines) and taken < 4 and (not lines[i] or _looks_like_headline(lines[i])):
@@ -149,9 +186,22 @@ def remove_furniture(text: str) -> tuple[str, list[str]]:
         if any(key.startswith(teaser + " ") for teaser in m.teaser) and _looks_like_headline(line):
             removed.append(line)  # "اقرأ أيضا: <headline>" inline
             continue
-        if _is_share_line(key, m.share_words) or _ABOUT_AUTHOR.match(line) and len(line) < 60:
+        if _is_share_line(key, m.share_words) or (_ABOUT_AUTHOR.match(line) and len(line) < 60):
             removed.append(line)
             continue
-        kept.append(line)
-    body = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
-    return body, removed
+        kept.append(index)
+    # collapse runs of blank lines and trim blank lines at both ends, on both texts alike
+    out: list[int] = []
+    for index in kept:
+        if not lines[index] and (not out or not lines[out[-1]]):
+            continue
+        out.append(index)
+    while out and not lines[out[-1]]:
+        out.pop()
+    return CleanedStory("\n".join(lines[k] for k in out), "\n".join(normalized[k] for k in out), removed)
+
+
+def remove_furniture(text: str) -> tuple[str, list[str]]:
+    """The story without its page furniture, and the furniture lines removed (stripped, in order)."""
+    story = clean_story(text)
+    return story.body, story.removed

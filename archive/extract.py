@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 
 from archive.article import Article, derive_article_id
-from archive.cleaning import remove_furniture
+from archive.cleaning import clean_story
 from archive.dates import is_date_line, parse_date, publication_date
+from archive.normalize import normalize
 from archive.people import canonical_person, extract_people
 from archive.readers import RawRecord, Skipped
 from archive.sources import canonical_source, detect_source
@@ -50,10 +51,11 @@ def title_from_sentence(text: str, limit: int = TITLE_FROM_SENTENCE_MAX) -> str:
     return (cut or sentence[:limit]) + "…"
 
 
-def split_title(body: str) -> tuple[str, str]:
-    """(title, body without the title line): the first substantive line among the first few, else a title
-    made from the first sentence with the body left whole."""
+def split_title(body: str, normalized: str | None = None) -> tuple[str, str, str | None]:
+    """(title, body without the title line, normalized body without it): the first substantive line among
+    the first few, else a title made from the first sentence with the body left whole."""
     lines = body.split("\n")
+    norm_lines = normalized.split("\n") if normalized is not None else None
     seen = 0
     for index, line in enumerate(lines):
         stripped = line.strip()
@@ -64,37 +66,48 @@ def split_title(body: str) -> tuple[str, str]:
             break
         if _is_title_line(stripped):
             rest = "\n".join(lines[:index] + lines[index + 1:]).strip()
-            return stripped, rest
+            norm_rest = None
+            if norm_lines is not None:
+                norm_rest = "\n".join(norm_lines[:index] + norm_lines[index + 1:]).strip()
+            return stripped, rest, norm_rest
         if len(stripped) > TITLE_MAX_LINE:
             break  # the story has begun: no headline above it
-    return title_from_sentence(body), body
+    return title_from_sentence(body), body, normalized
 
 
 def build_article(raw: RawRecord) -> Article | Skipped:
     """All extraction for one record: an Article, or Skipped with a one-line reason."""
-    body, removed = remove_furniture(raw.body)
+    story = clean_story(raw.body)
+    body, normalized = story.body, story.normalized
     if raw.title:
         title = raw.title
     else:
-        title, body = split_title(body)
+        title, body, normalized = split_title(body, normalized)
     if len(body) < MIN_BODY_CHARS:
         return Skipped(raw.origin, f"too short: {len(body)} characters of story (minimum {MIN_BODY_CHARS})")
-    lines = [line for line in body.split("\n") if line.strip()]
+    if len(body.split("\n")) != len((normalized or "").split("\n")):
+        normalized = normalize(body)  # cannot happen with clean_story; cheap insurance for the alignment below
+    pairs = [(line, norm) for line, norm in zip(body.split("\n"), normalized.split("\n"), strict=True) if line]
+    lines = [line for line, _ in pairs]
+    norm_lines = [norm for _, norm in pairs]
 
     if raw.date:
         published = parse_date(raw.date)
         if published is None:
             return Skipped(raw.origin, f"invalid date: {raw.date!r} is not a date")
     else:
-        published = publication_date(lines)
+        published = publication_date(lines, norm_lines)
 
-    source = canonical_source(raw.source) if raw.source else detect_source(raw.url, lines)
+    source = canonical_source(raw.source) if raw.source else detect_source(raw.url, lines, norm_lines)
+    normalized_text = normalize(title) + "\n" + normalized
     if raw.persons is not None:
         persons = list(dict.fromkeys(canonical_person(name) for name in raw.persons))
     else:
-        persons = extract_people(title, body)
+        persons = extract_people(title, body, normalized_text)
+    content = " ".join(normalized_text.split())  # == content_key(title, body): normalize() works char by char
 
     return Article(
-        id=derive_article_id(raw.id, raw.url, title, body), title=title, body=body, source=source,
-        published=published, url=raw.url, persons=persons, origin=raw.origin, removed_lines=removed,
+        id=derive_article_id(raw.id, raw.url, title, body, content=content), title=title, body=body, source=source,
+        published=published, url=raw.url, persons=persons, origin=raw.origin, removed_lines=story.removed,
+        content=content,
     )

@@ -51,7 +51,7 @@ class IngestReport:
         return Counter(skipped.kind for skipped in self.skipped)
 
     def summary(self) -> str:
-        """One line, e.g. "read 30101 records: 30095 articles, 4 skipped (3 too short, 1 invalid JSON), 2 duplicates"."""
+        """One line: "read 30101 records: 30095 articles, 4 skipped (3 too short, 1 invalid JSON), 2 duplicates"."""
         kinds = ", ".join(f"{count} {kind}" for kind, count in self.skipped_by_kind().most_common())
         skipped = f"{len(self.skipped)} skipped" + (f" ({kinds})" if kinds else "")
         records = "record" if self.read == 1 else "records"
@@ -75,7 +75,7 @@ class Deduplicator:
     def is_duplicate(self, article: Article) -> bool:
         """True when an article with the same identity was seen before; otherwise remembers this one."""
         url = _digest(normalize_url(article.url)) if article.url else None
-        content = _digest(content_key(article.title, article.body))
+        content = _digest(article.content if article.content is not None else content_key(article.title, article.body))
         if article.id in self._ids or (url is not None and url in self._urls) or content in self._contents:
             return True
         self._ids.add(article.id)

@@ -204,12 +204,13 @@ def canonical_person(name: str) -> str:
 # ---------------------------------------------------------------- extraction
 
 
-def _deletions() -> dict[int, None]:
+def _deletions() -> re.Pattern[str]:
     """Characters normalize() deletes (harakat, tatweel, zero-width marks): removing just these gives a text
     whose characters line up one-to-one with the normalized text, to show names in their own spelling."""
     candidates = [*range(0x0600, 0x0700), *range(0x0750, 0x0780), *range(0x08D3, 0x0900), *range(0x200B, 0x2010),
                   0x2060, 0xFEFF]
-    return {cp: None for cp in candidates if normalize(chr(cp)) == ""}
+    deleted = "".join(re.escape(chr(cp)) for cp in candidates if normalize(chr(cp)) == "")
+    return re.compile(f"[{deleted}]+")
 
 
 _DELETE = _deletions()
@@ -219,7 +220,7 @@ _NEEDS_NFKC = re.compile("[\ufb50-\ufdff\ufe70-\ufeff\u0675-\u0678]")
 def _plain(text: str) -> str:
     if _NEEDS_NFKC.search(text):
         text = unicodedata.normalize("NFKC", text)
-    return text.translate(_DELETE)
+    return _DELETE.sub("", text)
 
 
 @dataclass
@@ -275,6 +276,9 @@ def _is_name_word(reg: Registry, word: str) -> bool:
     )
 
 
+_COMPOUND_GIVEN = frozenset({"عبد", "ابو"})
+
+
 def _name_from(reg: Registry, tokens: list[re.Match[str]], start: int) -> int:
     """How many word tokens from START make a name: a given name then a family name (with particles), or 0."""
     words = []
@@ -288,13 +292,18 @@ def _name_from(reg: Registry, tokens: list[re.Match[str]], start: int) -> int:
         words.append(token)
         i += 1
         # keep going only while the name is clearly not finished
-        if len(words) >= 2 and words[-1] not in reg.particles and words[-1] not in reg.given:
+        if len(words) >= (3 if words[0] in _COMPOUND_GIVEN else 2) and words[-1] not in reg.particles \
+                and words[-1] not in reg.given:
             break
     while words and words[-1] in reg.particles:
         words.pop()
-    if len(words) < 2 or words[0] in reg.particles - {"ابو", "عبد"}:
+    needed = 3 if words and words[0] in _COMPOUND_GIVEN else 2  # "عبد الرحمن" alone is a given name only
+    if len(words) < needed or words[0] in reg.particles - _COMPOUND_GIVEN:
         return 0
     return len(words)
+
+
+_NAME_BEFORE = re.compile(f"(?<![{LETTERS}])[وف]?([{LETTERS}]+) ([{LETTERS}]+)\\s*[،,]?\\s*$")
 
 
 def _discover(reg: Registry, norm: str, taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -305,45 +314,47 @@ def _discover(reg: Registry, norm: str, taken: list[tuple[int, int]]) -> list[tu
         return any(s < end and start < e for s, e in taken)
 
     for trigger in reg.trigger_re.finditer(norm):
-        tokens = list(_WORD.finditer(norm, trigger.end(), min(len(norm), trigger.end() + 160)))
-        honorific = trigger.group("title") in reg.honorifics
+        title = trigger.group("title")
+        if title in reg.titles:
+            # "ألكسندر يفيموف سفير روسيا", "وأنطوان سيلوانوف وزير المالية": a name, then its role
+            before = _NAME_BEFORE.search(norm, max(0, trigger.start() - 60), trigger.start())
+            if before and before.group(1) in reg.given and _is_name_word(reg, before.group(2)):
+                start, end = before.start(1), before.end(2)
+                if not overlaps(start, end) and (start, end) not in found:
+                    found.append((start, end))
+        honorific = title in reg.honorifics
         qualifiers = 0
-        for i, token in enumerate(tokens):
+        tokens: list[re.Match[str]] = []
+        for token in _WORD.finditer(norm, trigger.end(), min(len(norm), trigger.end() + 160)):
+            tokens.append(token)
             text = token.group()
-            if not text[0].isalpha() and not text[0].isdigit():
-                if any(ch in _SENTENCE_PUNCT for ch in text):
+            if not text[0].isalpha():
+                if any(ch in _SENTENCE_PUNCT for ch in text) or text.isdigit():
                     break
                 continue  # a comma before the name: "المتحدث باسم الرئاسة الروسية، ديمتري بيسكوف"
-            if text in reg.given or (text in reg.ambiguous_given and honorific and i == 0):
+            if text in reg.given or (text in reg.ambiguous_given and honorific and qualifiers == 0):
+                i = len(tokens) - 1
+                tokens.extend(_WORD.finditer(norm, token.end(), min(len(norm), token.end() + 80)))
                 length = _name_from(reg, tokens, i)
                 if length:
                     start, end = token.start(), tokens[i + length - 1].end()
                     if not overlaps(start, end):
                         found.append((start, end))
                 break
-            if text in reg.breakers or qualifiers >= 6 or text.isdigit():
-                break
-            if overlaps(token.start(), token.end()):
-                break  # a registry name stands here: "الرئيس الروسي فلاديمير بوتين"
+            if text in reg.breakers or qualifiers >= 6 or overlaps(token.start(), token.end()):
+                break  # the clause moved on, or a registry name stands here ("الرئيس الروسي فلاديمير بوتين")
             qualifiers += 1
-    # "ألكسندر يفيموف سفير روسيا", "وأنطوان سيلوانوف وزير المالية": a name, then its role
-    for match in re.finditer(f"{_EDGE_BEFORE}[وف]?([{LETTERS}]+) ([{LETTERS}]+)\\s*[،,]?\\s+([{LETTERS}]+)", norm):
-        first, second, role = match.group(1), match.group(2), match.group(3)
-        if first in reg.given and _is_name_word(reg, second) and (role in reg.titles or _strip_proclitic(role)
-                                                                   in reg.titles):
-            start, end = match.start(1), match.end(2)
-            if not overlaps(start, end) and (start, end) not in found:
-                found.append((start, end))
     return found
 
 
-def extract_people(title: str, body: str) -> list[str]:
-    """Canonical names of the people named in TITLE and BODY (cleaned of furniture), in order of first mention."""
+def extract_people(title: str, body: str, normalized: str | None = None) -> list[str]:
+    """Canonical names of the people named in TITLE and BODY (cleaned of furniture), in order of first mention.
+
+    NORMALIZED, when the caller has it, is normalize(title + "\n" + body)."""
     reg = registry()
     text = title + "\n" + body
-    plain = _plain(text)
-    norm = normalize(plain)
-    aligned = len(norm) == len(plain)
+    norm = normalized if normalized is not None else normalize(text)
+    plain: str | None = None
     registry_found, spans = _registry_matches(reg, norm)
     results: dict[str, _Found] = {}
     for index, position in registry_found.items():
@@ -360,7 +371,9 @@ def extract_people(title: str, body: str) -> list[str]:
             continue
         if key in by_skeleton:
             continue  # another spelling of a name already found in this article
-        display = " ".join(plain[start:end].split()) if aligned else normalized_name
+        if plain is None:
+            plain = _plain(text)
+        display = " ".join(plain[start:end].split()) if len(plain) == len(norm) else normalized_name
         by_skeleton[key] = display
         results.setdefault(display, _Found(start, display))
     return [found.name for found in sorted(results.values(), key=lambda f: f.order)]
