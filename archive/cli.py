@@ -134,18 +134,31 @@ def _print_result(result, as_json: bool) -> None:
 def cmd_search(args: argparse.Namespace) -> int:
     from archive.searcher import Archive
 
-    archive = Archive.open(index_dir(args))
-    options = _search_options(args)
-    if args.batch is not None:
-        stream = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")  # noqa: SIM115
-        with stream:
-            for line in stream:
-                _print_json(archive.search(line.rstrip("\n"), **options).to_dict())
+    if args.batch is not None and args.query is not None:
+        print("news-archive search: give a QUERY or --batch FILE, not both", file=sys.stderr)
+        return 2
+    stream = None
+    if args.batch is not None and args.batch != "-":
+        try:
+            stream = open(args.batch, encoding="utf-8", errors="replace")  # noqa: SIM115
+        except OSError as error:
+            from archive.errors import InputError
+
+            raise InputError(f"cannot read the batch file {args.batch}: {error.strerror or error}") from None
+    try:
+        archive = Archive.open(index_dir(args))
+        options = _search_options(args)
+        if args.batch is not None:
+            # one open index for every line; one JSON object per line, flushed so a pipe sees it at once
+            for line in stream if stream is not None else sys.stdin:
+                _print_json(archive.search(line.rstrip("\r\n"), **options).to_dict())
+                sys.stdout.flush()
+            return 0
+        _print_result(archive.search(args.query or "", **options), args.json)
         return 0
-    if args.query is None:
-        args.query = ""
-    _print_result(archive.search(args.query, **options), args.json)
-    return 0
+    finally:
+        if stream is not None:
+            stream.close()
 
 
 def cmd_stats(args: argparse.Namespace) -> int:

@@ -325,9 +325,14 @@ class DocArrays:
 
 
 def _top(names: list[str], counts: np.ndarray, limit: int) -> list[tuple[str, int]]:
+    """The `limit` largest counts, by count descending then by name (names are held sorted, so a stable sort on
+    the count alone gives that order)."""
     nonzero = np.flatnonzero(counts)
-    if not len(nonzero):
+    if not len(nonzero) or limit <= 0:
         return []
-    # by count descending, then by name for a stable, readable order
-    ranked = sorted(nonzero.tolist(), key=lambda i: (-int(counts[i]), names[i]))
-    return [(names[i], int(counts[i])) for i in ranked[: max(limit, 0)]]
+    if len(nonzero) > limit * 4:
+        # keep only counts that can reach the top `limit`, ties at the boundary included
+        kth = np.partition(counts[nonzero], len(nonzero) - limit)[len(nonzero) - limit]
+        nonzero = nonzero[counts[nonzero] >= kth]
+    ranked = nonzero[np.argsort(-counts[nonzero], kind="stable")][:limit]
+    return [(names[i], int(counts[i])) for i in ranked.tolist()]

@@ -21,6 +21,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from archive.analysis import ArabicAnalyzer, term_of
 from archive.normalize import normalize
@@ -482,3 +483,32 @@ def parse(text: str) -> ParsedQuery:
 def single_term(word: str) -> str | None:
     """The index term of one word (None for a stop word): for callers that match words outside a query."""
     return term_of(word)
+
+
+def to_whoosh(node: Node | None, resolve_field: Any = None) -> Any:
+    """The same query as Whoosh query objects (title and body fields), for Whoosh's own search and the
+    plain-Whoosh comparison in bench/search.py. `resolve_field(FieldMatch) -> list[str]` gives the canonical
+    names a `source:` / `person:` value stands for (the searcher resolves them against the index)."""
+    from whoosh import query as wq
+
+    if node is None:
+        return wq.Every()
+    if isinstance(node, Word):
+        parts = [wq.Or([wq.Term(f, t) for f in node.fields]) for t in node.terms]
+        return parts[0] if len(parts) == 1 else wq.And(parts)
+    if isinstance(node, Phrase):
+        words = [t for t, _ in node.terms]
+        # stop words leave gaps in the positions: allow exactly those
+        slop = 1 + node.terms[-1][1] - (len(words) - 1)
+        return wq.Or([wq.Phrase(f, words, slop=slop) for f in node.fields])
+    if isinstance(node, Prefix):
+        return wq.Or([wq.Prefix(f, p) for f in node.fields for p in node.prefixes])
+    if isinstance(node, FieldMatch):
+        names = resolve_field(node) if resolve_field else [node.value]
+        fieldname = "source" if node.field == "source" else "persons"
+        return wq.Or([wq.Term(fieldname, n) for n in names]) if names else wq.NullQuery
+    if isinstance(node, Not):
+        return wq.Not(to_whoosh(node.child, resolve_field))
+    if isinstance(node, Or):
+        return wq.Or([to_whoosh(c, resolve_field) for c in node.children])
+    return wq.And([to_whoosh(c, resolve_field) for c in node.children])

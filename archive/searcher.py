@@ -242,6 +242,16 @@ class _Snapshot:
         }
         self.field_lengths = {"title": arrays.title_len, "body": arrays.body_len}
         self.all_docs = np.flatnonzero(arrays.live).astype(np.int32)
+        # each document's place in the newest-first and oldest-first orders (undated last in both; ties by
+        # document number), so a date sort of any match set is one integer sort
+        docnums = np.arange(self.count, dtype=np.int64)
+        day = arrays.day.astype(np.int64)
+        self.date_rank = {}
+        for name, order in (("newest", np.lexsort((-docnums, -day))),
+                            ("oldest", np.lexsort((docnums, np.where(day > 0, day, np.iinfo(np.int64).max))))):
+            rank = np.empty(self.count, dtype=np.int32)
+            rank[order] = np.arange(self.count, dtype=np.int32)
+            self.date_rank[name] = rank
         self.term_cache = _LRU(200_000, TERM_CACHE_POSTINGS)
         self.match_cache = _LRU(1024, 20_000_000)
         self.mask_cache = _LRU(64)
@@ -669,14 +679,12 @@ class Archive:
             order = cut[np.lexsort((docs[cut], -day[cut], -scores[cut]))]
         else:
             scores = np.zeros(len(docs), dtype=np.float32)
-            if sort == "oldest":
-                # undated last in both date orders: they have no place on the time line
-                key = np.where(day > 0, day, np.iinfo(np.int32).max)
-                order = np.lexsort((docs, key))
+            keys = snap.date_rank["oldest" if sort == "oldest" else "newest"][docs]
+            if count is not None and count < len(docs):
+                cut = np.argpartition(keys, count - 1)[:count]
+                order = cut[np.argsort(keys[cut])]
             else:
-                order = np.lexsort((-docs.astype(np.int64), -day.astype(np.int64)))
-            if sort == "relevance" and q.node is None:
-                pass
+                order = np.argsort(keys)
         if count is not None:
             order = order[:count]
         return docs[order], scores[order]

@@ -177,6 +177,9 @@ def test_phrase_needs_the_words_adjacent_and_in_order(archive: Archive) -> None:
     assert "a8" not in phrase  # both words, not side by side
     assert "a8" in all_ids(archive, "الرئيس الروسي")
     assert all_ids(archive, '"الروسي الرئيس"').isdisjoint({"a1", "a7"})
+    # a stop word inside the phrase: the index and the query number positions alike
+    assert "a6" in all_ids(archive, '"زيارة إلى موسكو"')
+    assert "a1" not in all_ids(archive, '"زيارة إلى موسكو"')
 
 
 def test_prefix_search_expands_to_index_terms(archive: Archive) -> None:
