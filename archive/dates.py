@@ -135,7 +135,7 @@ def find_dates(normalized: str) -> list[DateMatch]:
     for pattern in (p.ymd, p.dmy):
         for match in pattern.finditer(normalized):
             day, month = int(match.group("d")), int(match.group("m"))
-            if month > 12 and day <= 12:  # month/day/year, as some English-language feeds write it
+            if pattern is p.dmy and month > 12 and day <= 12:  # 03/14/2023: month first, as US feeds write it
                 day, month = month, day
             found.append(DateMatch(match.start(), match.end(), day, month, int(match.group("y")), weekday_of(match)))
     found.sort(key=lambda m: (m.start, -m.end))
@@ -148,16 +148,27 @@ def find_dates(normalized: str) -> list[DateMatch]:
     return result
 
 
+def plausible(date: datetime.date | None) -> datetime.date | None:
+    """DATE unless it cannot be a publication date: before 1900 or more than a year ahead of today."""
+    if date is None or date.year < MIN_YEAR or date > datetime.date.today() + datetime.timedelta(days=366):
+        return None
+    return date
+
+
+_ISO_LIKE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}")
+
+
 def parse_date(text: str) -> datetime.date | None:
-    """A date given as metadata: ISO (with or without time and zone) or any form find_dates knows."""
+    """A date given as metadata: ISO (with or without time and zone) or any form find_dates knows; None when it
+    is not a real, plausible date (2023-02-30, 2023-13-01, 3000-01-01, "أمس")."""
     text = text.strip()
     try:
-        return datetime.date.fromisoformat(text[:10])
+        return plausible(datetime.date.fromisoformat(text[:10]))
     except ValueError:
-        pass
+        if _ISO_LIKE.match(text):
+            return None  # an ISO date that does not exist: not to be re-read as another form
     for match in find_dates(normalize(text)):
-        if (date := match.to_date()) is not None:
-            return date
+        return plausible(match.to_date())
     return None
 
 
@@ -244,7 +255,7 @@ def publication_date(lines: list[str], normalized_lines: list[str] | None = None
     if chosen is None:
         return None
     if chosen.year is not None:
-        return chosen.to_date()
+        return plausible(chosen.to_date())
     years = [int(y) for line in normalized_lines for y in _YEAR.findall(line)]
-    years = [y for y in years if MIN_YEAR <= y <= MAX_YEAR]
-    return _resolve_year(chosen, years)
+    years = [y for y in years if MIN_YEAR <= y <= datetime.date.today().year + 1]
+    return plausible(_resolve_year(chosen, years))

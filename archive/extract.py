@@ -16,9 +16,16 @@ from archive.people import canonical_person, extract_people
 from archive.readers import RawRecord, Skipped
 from archive.sources import canonical_source, detect_source
 
-# A story shorter than this after furniture removal is not an article (an empty page, a lone
-# disclaimer like "جميع المقالات المنشورة تمثل رأي كتابها فقط"); real one-line briefs run to 45+ characters.
-MIN_BODY_CHARS = 30
+# A story with fewer letters than this after furniture removal is not an article (an empty page, a lone
+# dateline "موسكو - سانا", a disclaimer, harakat or punctuation only); real one-line briefs have 35+ letters.
+MIN_STORY_LETTERS = 20
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def _story_letters(normalized: str) -> int:
+    """Letters in the (normalized: no harakat, no invisible marks) story, counted only as far as needed."""
+    head = len(_LETTER.findall(normalized, 0, 200))
+    return head if head >= MIN_STORY_LETTERS else len(_LETTER.findall(normalized))
 TITLE_MAX_LINE = 150
 TITLE_FROM_SENTENCE_MAX = 100
 
@@ -83,20 +90,19 @@ def build_article(raw: RawRecord) -> Article | Skipped:
         title = raw.title
     else:
         title, body, normalized = split_title(body, normalized)
-    if len(body) < MIN_BODY_CHARS:
-        return Skipped(raw.origin, f"too short: {len(body)} characters of story (minimum {MIN_BODY_CHARS})")
     if len(body.split("\n")) != len((normalized or "").split("\n")):
         normalized = normalize(body)  # cannot happen with clean_story; cheap insurance for the alignment below
+    letters = _story_letters(normalized)
+    if letters < MIN_STORY_LETTERS:
+        what = "no letters" if letters == 0 else f"{letters} letters of story"
+        return Skipped(raw.origin, f"too short: {what} (minimum {MIN_STORY_LETTERS})")
     pairs = [(line, norm) for line, norm in zip(body.split("\n"), normalized.split("\n"), strict=True) if line]
     lines = [line for line, _ in pairs]
     norm_lines = [norm for _, norm in pairs]
 
-    if raw.date:
-        published = parse_date(raw.date)
-        if published is None:
-            return Skipped(raw.origin, f"invalid date: {raw.date!r} is not a date")
-    else:
-        published = publication_date(lines, norm_lines)
+    # a given date that is not a real, plausible date (2023-02-30, 3000-01-01) leaves the article undated:
+    # the story is still good, and a date guessed from the text would contradict what the source said
+    published = parse_date(raw.date) if raw.date else publication_date(lines, norm_lines)
 
     source = canonical_source(raw.source) if raw.source else detect_source(raw.url, lines, norm_lines)
     normalized_text = normalize(title) + "\n" + normalized

@@ -78,9 +78,10 @@ def _looks_utf16(data: bytes) -> str | None:
     """UTF-16 without a BOM: Arabic (U+06xx) or ASCII text puts a regular byte on every other position."""
     if len(data) < 4 or len(data) % 2:
         return None
-    even, odd = data[0::2], data[1::2]
+    sample = data[:4000]
+    even, odd = sample[0::2], sample[1::2]
     for codec, high in (("utf-16-le", odd), ("utf-16-be", even)):
-        share = sum(1 for b in high if b in (0x00, 0x06)) / len(high)
+        share = (high.count(0) + high.count(6)) / len(high)
         if share > 0.9:
             return codec
     return None
@@ -94,17 +95,23 @@ def decode_bytes(data: bytes) -> str:
     if data.startswith(codecs.BOM_UTF8):
         return data[3:].decode("utf-8", errors="replace")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+        return data.decode("utf-16", errors="replace")
+    # before UTF-8: Arabic in UTF-16 without a BOM is all ASCII-range bytes (0x06 0x48 ...), so valid UTF-8 garbage
     utf16 = _looks_utf16(data)
     if utf16:
         try:
             return data.decode(utf16)
         except UnicodeDecodeError:
             pass
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    # a stray broken byte in UTF-8 text (a cut download, one bad sector) is still UTF-8: replace it, do not
+    # re-read the whole file as another encoding
+    text = data.decode("utf-8", errors="replace")
+    if text.count("\ufffd") <= max(3, len(data) // 2000) and _arabic_share(text) >= 0.3:
+        return text
     return _decode_legacy(data)
 
 
@@ -160,7 +167,7 @@ def record_from_mapping(origin: str, mapping: object, *, require_body: bool = Tr
         value = " ".join(sanitize_text(value).split()) if value else None
         fields[name] = value or None
     given_id = mapping.get("id")
-    if given_id is not None and not isinstance(given_id, str | int) or isinstance(given_id, bool):
+    if (given_id is not None and not isinstance(given_id, str | int)) or isinstance(given_id, bool):
         raise RecordError(f"wrong type: 'id' must be a string or number, got {type(given_id).__name__}")
     given_id = str(given_id).strip() if given_id is not None else None
     return RawRecord(
@@ -208,7 +215,7 @@ def _read_jsonl(path: Path, report: IngestReport) -> Iterator[RawRecord]:
     line_number = 0
     try:
         with opener(path, "rb") as stream:
-            for line_number, raw_line in enumerate(stream, start=1):  # noqa: B007 (used after the loop)
+            for line_number, raw_line in enumerate(stream, start=1):
                 if line_number == 1 and raw_line.startswith(codecs.BOM_UTF8):
                     raw_line = raw_line[3:]
                 if not raw_line.strip():
