@@ -118,7 +118,8 @@ def _canonical(word: str) -> str | None:
 _ARTICLE_PREFIXES_BY_LETTER = {letter: tuple(p for p in ARTICLE_PREFIXES if p[0] == letter)
                                for letter in {p[0] for p in ARTICLE_PREFIXES}}
 _PREFIX_LETTERS = frozenset(_ARTICLE_PREFIXES_BY_LETTER) | CONJUNCTIONS | PREPOSITIONS
-_SUFFIX_LAST_LETTERS = frozenset(suffix[-1] for suffix in SUFFIXES)
+_SUFFIXES_BY_LAST_LETTER = {letter: tuple((i, suffix) for i, suffix in enumerate(SUFFIXES) if suffix[-1] == letter)
+                            for letter in {suffix[-1] for suffix in SUFFIXES}}
 
 
 def strip_article(word: str) -> str:
@@ -191,10 +192,17 @@ def _known_stem(stem_: str, word: str) -> bool:
 
 
 def strip_suffixes(word: str) -> str:
-    if word[-1:] not in _SUFFIX_LAST_LETTERS:
-        return word
-    for suffix in SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= MIN_STEM:
+    """Light10 suffixes in table order, each at most once (a checked one only when the stem is known).
+
+    Walks only the suffixes ending in the word's last letter (the analyzer's cold path runs this for every
+    distinct word of a corpus); `done` is the table index of the last suffix considered.
+    """
+    done = -1
+    while True:
+        for index, suffix in _SUFFIXES_BY_LAST_LETTER.get(word[-1:], ()):
+            if index <= done or not word.endswith(suffix) or len(word) - len(suffix) < MIN_STEM:
+                continue
+            done = index
             stem_ = word[: -len(suffix)]
             # ة is written ت before a suffix: حكومته is حكومة + ه, and reduces like حكومة
             if (suffix in TEH_SUFFIXES and stem_[-1] == "ت" and len(stem_) > MIN_STEM
@@ -203,7 +211,9 @@ def strip_suffixes(word: str) -> str:
             if suffix in CHECKED_SUFFIXES and not _known_stem(stem_, word):
                 continue
             word = stem_
-    return word
+            break
+        else:
+            return word
 
 
 def stem_uncached(word: str) -> str:
