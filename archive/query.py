@@ -153,6 +153,9 @@ def with_match(node: Node | None, match: str) -> Node | None:
         return Or(tuple(with_match(child, match) for child in node.children))
     if isinstance(node, Not):
         return Not(with_match(node.child, match))
+    if isinstance(node, Word) and len(node.terms) > 1:
+        # one typed token that analyzes to several terms (`موسكو^2`, `<b>موسكو</b>`): its terms are side by side too
+        return Or(tuple(Word(node.raw, (term,), node.fields) for term in node.terms))
     return node
 
 
@@ -163,6 +166,8 @@ def has_implicit_and(node: Node | None) -> bool:
         return (node.implicit and len(positives) > 1) or any(has_implicit_and(c) for c in node.children)
     if isinstance(node, Or):
         return any(has_implicit_and(c) for c in node.children)
+    if isinstance(node, Word):
+        return len(node.terms) > 1
     return False
 
 
