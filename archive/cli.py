@@ -131,6 +131,12 @@ def _print_result(result, as_json: bool) -> None:
               + f"\n   {hit.plain_snippet}")
 
 
+def _from_argv(text: str) -> str:
+    """An argument that was not valid UTF-8 reaches Python as lone surrogates (U+DC80..U+DCFF); they become U+FFFD,
+    so the query echoed back (terminal or JSON) can be printed."""
+    return "".join("\ufffd" if "\ud800" <= char <= "\udfff" else char for char in text)
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     from archive.searcher import Archive
 
@@ -154,7 +160,7 @@ def cmd_search(args: argparse.Namespace) -> int:
                 _print_json(archive.search(line.rstrip("\r\n"), **options).to_dict())
                 sys.stdout.flush()
             return 0
-        _print_result(archive.search(args.query or "", **options), args.json)
+        _print_result(archive.search(_from_argv(args.query or ""), **options), args.json)
         return 0
     finally:
         if stream is not None:
