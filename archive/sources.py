@@ -45,6 +45,12 @@ def _name_pattern(name: str) -> str:
     return r"[\s.]*".join(parts)
 
 
+def _is_common_word_name(name: str) -> bool:
+    """A one-word name with the article (الرياض، الخليج، الأهرام، الشرق) is also a city, a region or a word:
+    as a credit it counts only as a whole line or in a self-reference, like a bare name."""
+    return len(name.split()) == 1 and normalize(name).startswith("ال")
+
+
 _DELIM_BEFORE = re.compile(r"(?:^|[(\-–—/|:،,\[])\s*[\"“”«»']?$")
 _DELIM_AFTER = re.compile(r"^[\"“”«»']?\s*(?:$|[)\-–—/|:،,\]])")
 _LETTERS = "\u0621-\u064aA-Za-z0-9"
@@ -63,10 +69,10 @@ class OutletRegistry:
             for domain in outlet.domains:
                 self.by_domain[domain.lower()] = outlet.name
             for name in (outlet.name, *outlet.aliases):
-                if name in outlet.bare:
+                if name in outlet.bare or (name == outlet.name and _is_common_word_name(name)):
                     continue
                 credit_names[normalize(name).lower()] = outlet.name
-            for name in (outlet.name, *outlet.bare):
+            for name in (outlet.name, *outlet.bare) if _is_common_word_name(outlet.name) else outlet.bare:
                 bare_names[normalize(name).lower()] = outlet.name
         self._credit_lookup = {name_key(k): v for k, v in credit_names.items()}
         self._bare_lookup = {name_key(k): v for k, v in bare_names.items()}
