@@ -115,12 +115,13 @@ class OutletRegistry:
                 found.append((match.start(), match.end(), outlet))
         return found
 
-    def _credit_line(self, normalized: str) -> str | None:
-        """A short line that is a credit or dateline: "موسكو-سانا", "sputnik", "فرانس24/ أ ف ب"."""
+    def _credit_line(self, normalized: str, bottom: bool = False) -> str | None:
+        """A short line that is a credit or dateline: "موسكو-سانا", "sputnik", "فرانس24/ أ ف ب". A bare name
+        alone on a line ("الديار") is a credit only at the bottom: at the top it is a city dateline (الرياض)."""
         if len(normalized) > 50 or len(normalized.split()) > 6:
             return None
         if self.bare_line_re.match(normalized):
-            return self._bare_lookup.get(name_key(normalized))
+            return self._bare_lookup.get(name_key(normalized)) if bottom else None
         credits = self._credits(normalized)
         return credits[0][2] if credits else None
 
@@ -138,7 +139,7 @@ class OutletRegistry:
             return outlet
         if not normalized_lines:
             return None
-        top, bottom = normalized_lines[:3], normalized_lines[-3:]
+        top, bottom = normalized_lines[:3], normalized_lines[1:][-3:]  # the first line is never a closing credit
         for line in top:
             if outlet := self._credit_line(line):
                 return outlet
@@ -146,7 +147,7 @@ class OutletRegistry:
         if len(first) > 50 and (outlet := self._delimited_credit(first[:120], 0, 80)):
             return outlet
         for line in reversed(bottom):
-            if outlet := self._credit_line(line):
+            if outlet := self._credit_line(line, bottom=True):
                 return outlet
         last = normalized_lines[-1]
         if len(last) > 50:

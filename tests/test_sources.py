@@ -1,0 +1,69 @@
+"""Outlets: canonical names for given metadata, and the evidence order URL -> dateline/credit -> self-reference."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from archive.sources import canonical_source, detect_source, registry
+
+DATA = Path(__file__).resolve().parent.parent / "archive" / "data" / "outlets.json"
+STORY = "وقال مسؤول في الحكومة إن المحادثات ستستأنف الأسبوع المقبل بعد توقف دام أكثر من شهرين بسبب الخلافات."
+
+
+@pytest.mark.parametrize(("given", "canonical"), [
+    ("Sky News Arabia", "سكاي نيوز عربية"), ("سكاي نيوز", "سكاي نيوز عربية"), ("Al Arabiya", "العربية"),
+    ("BBC Arabic", "بي بي سي عربي"), ("بي بي سي", "بي بي سي عربي"), ("CNN Arabic", "سي إن إن بالعربية"),
+    ("France 24 Arabic", "فرانس 24"), ("فرانس24", "فرانس 24"), ("sputnik", "سبوتنيك"), ("SANA", "سانا"),
+    ("  Some   Local Paper ", "Some Local Paper"),
+])
+def test_given_names_map_to_one_canonical_facet_value(given: str, canonical: str) -> None:
+    assert canonical_source(given) == canonical
+
+
+def test_registry_has_the_main_arabic_outlets_and_the_corpus_five() -> None:
+    outlets = json.loads(DATA.read_text(encoding="utf-8"))["outlets"]
+    assert len(outlets) >= 45
+    assert all(o["name"] and o["latin"] and o["domains"] for o in outlets)
+    names = {o["latin"] for o in outlets}
+    assert {"Sky News Arabia", "Al Arabiya", "BBC Arabic", "CNN Arabic", "France 24 Arabic"} <= names
+
+
+def lines(text: str) -> list[str]:
+    return [line for line in text.split("\n") if line.strip()]
+
+
+@pytest.mark.parametrize(("url", "text", "expected"), [
+    # the URL's domain first, whatever the text says
+    ("https://www.skynewsarabia.com/world/1", "موسكو-سانا\n" + STORY, "سكاي نيوز عربية"),
+    ("https://arabic.cnn.com/middle-east/x", STORY, "سي إن إن بالعربية"),
+    ("https://www.bbc.com/arabic/x", STORY, "بي بي سي عربي"),
+    # then a dateline or credit at the top
+    (None, "موسكو-سانا\n" + STORY, "سانا"),
+    (None, "دبي، الإمارات العربية المتحدة (CNN)— " + STORY, "سي إن إن بالعربية"),
+    (None, "القاهرة - رويترز - " + STORY, "رويترز"),
+    # or at the bottom
+    (None, STORY + "\nsputnik", "سبوتنيك"),
+    (None, STORY + "\nفرانس24/ أ ف ب", "فرانس 24"),
+    (None, STORY + "\nالمصدر: بي بي سي", "بي بي سي عربي"),
+    # then an outlet naming itself
+    (None, STORY + "\nوكان موقع الديار أشار إليها قبل شهر.\n" + STORY, "الديار"),
+    # otherwise unknown: a cited agency or a city is not the outlet
+    (None, STORY + "\nونقلت وكالة “تاس” الروسية عن المتحدث قوله.\n" + STORY, None),
+    (None, "الرياض\n" + STORY, None),
+    (None, STORY + "\nالديار", "الديار"),
+    (None, STORY + "\nوأعلنت الرياض أن الخليج يشهد توترا.", None),
+])
+def test_outlet_evidence_order(url: str | None, text: str, expected: str | None) -> None:
+    assert detect_source(url, lines(text)) == expected
+
+
+def test_every_alias_and_domain_resolves_to_its_own_outlet() -> None:
+    reg = registry()
+    for outlet in reg.outlets:
+        for alias in (outlet.latin, *outlet.aliases, *outlet.bare):
+            assert reg.canonical(alias) == outlet.name, alias
+        for domain in outlet.domains:
+            assert reg.from_url(f"https://www.{domain}/a/b") == outlet.name, domain
