@@ -423,8 +423,22 @@ def _commit_segments(generation_dir: Path, schema: Schema, segments: list[Any]) 
 # ---------------------------------------------------------------- index worker processes
 
 
+def _die_with_parent(parent_pid: int) -> None:
+    """Linux: the kernel kills this process when the parent dies. Polling getppid() is not enough: a parent killed
+    while sending a batch leaves a half-written message, and `jobs.get` then blocks reading it forever, holding the
+    inherited build.lock so that every later rebuild or add is refused as busy."""
+    with contextlib.suppress(Exception):
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    if os.getppid() != parent_pid:  # it died before the line above
+        os._exit(1)
+
+
 def _index_worker(generation_dir: Path, jobs: Any, results: Any, number: int, parent_pid: int) -> None:
     """An index process: documents in batches from JOBS until None, then its segment on RESULTS."""
+    _die_with_parent(parent_pid)
     builder = None
     try:
         builder = _SegmentBuilder(generation_dir)
@@ -632,24 +646,28 @@ def _build_generation(paths: Sequence[str | Path], generation_dir: Path, workers
                 on_progress(indexed + len(report.skipped) + report.duplicates, total)
             yield article_fields(article)
 
+    # Closed explicitly on failure, so ingest's extraction pool is shut down now rather than at garbage collection.
+    stream = documents()
     if workers <= 1:
         builder = _SegmentBuilder(generation_dir)
         try:
-            for document in documents():
+            for document in stream:
                 builder.add(document)
             segment = builder.finish()
         except BaseException:
             builder.cancel()
+            stream.close()
             raise
         segments = [segment] if segment is not None else []
     else:
         # The index processes fork before ingest's extraction pool exists, so they carry no pool threads or pipes.
         processes = _IndexProcesses(generation_dir, workers)
         try:
-            for batch in _batched(documents(), BATCH_SIZE):
+            for batch in _batched(stream, BATCH_SIZE):
                 processes.send(batch)
             segments = processes.finish()
         finally:
+            stream.close()
             processes.stop()
     _commit_segments(generation_dir, schema, segments)
     if on_progress is not None:
@@ -718,7 +736,10 @@ def rebuild_index(paths: Sequence[str | Path], index_dir: str | Path, workers: i
         raise InputError(f"cannot create the index directory {index_dir}: {error.strerror or error}") from None
     on_progress, bar = _progress_callback(progress)
     with _exclusive(index_dir, "rebuild", wait_seconds):
-        previous = _read_current(index_dir) if (index_dir / CURRENT_FILE).exists() else None
+        try:
+            previous = _read_current(index_dir)
+        except IndexCorruptError:
+            previous = None  # a damaged pointer is exactly what a rebuild repairs
         _remove_stale(index_dir, keep={previous} if previous else set())
         name = _new_generation_name()
         building = index_dir / (BUILDING_PREFIX + name.removeprefix(GENERATION_PREFIX))

@@ -18,7 +18,14 @@ from whoosh import index as whoosh_index
 from whoosh.qparser import QueryParser
 
 from archive import indexer
-from archive.errors import ArchiveError, IndexBusyError, IndexMissingError, IndexVersionError, InputError
+from archive.errors import (
+    ArchiveError,
+    IndexBusyError,
+    IndexCorruptError,
+    IndexMissingError,
+    IndexVersionError,
+    InputError,
+)
 from archive.indexer import (
     BuildSummary,
     TerminalProgress,
@@ -364,6 +371,17 @@ def test_plain_whoosh_index_without_a_build_record_asks_for_a_rebuild(tmp_path: 
     whoosh_index.create_in(str(tmp_path), build_schema())
     with pytest.raises(IndexVersionError, match=r"older version .*rebuild-index"):
         open_index(tmp_path)
+
+
+def test_damaged_current_pointer_is_reported_and_repaired_by_a_rebuild(seeds_index: Path, seeds_dir: Path) -> None:
+    (seeds_index / "CURRENT").write_text("../../etc\n")
+    with pytest.raises(IndexCorruptError, match="does not name a generation: run `news-archive rebuild-index`"):
+        open_index(seeds_index)
+    (seeds_index / "CURRENT").write_text("gen-vanished\n")
+    with pytest.raises(IndexCorruptError, match="names generation 'gen-vanished', which is missing"):
+        open_index(seeds_index)
+    rebuild_index([seeds_dir], seeds_index, workers=1)
+    assert set(stored_docs(seeds_index)) == SEED_IDS
 
 
 # ---------------------------------------------------------------- locking
