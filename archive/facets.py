@@ -17,7 +17,11 @@ numbers plus its offset.
 
 from __future__ import annotations
 
+import os
+import threading
+import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -70,6 +74,10 @@ def read_segment_postings(segment: Any, fieldname: str, text: str, with_values: 
         matcher = terms.matcher(fieldname, btext, fieldobj.format)
     except Exception:
         return EMPTY_POSTINGS
+    return _decode(matcher, fieldobj, with_values)
+
+
+def _decode(matcher: Any, fieldobj: Any, with_values: bool) -> Postings:
     if not hasattr(matcher, "_read_data") or getattr(matcher, "_byteids", False):
         return _drain(matcher, with_values)
     id_blocks, weight_blocks = [], []
@@ -136,6 +144,30 @@ def read_postings(reader: Any, fieldname: str, text: str, with_values: bool = Fa
     return Postings(ids, weights, values)
 
 
+def field_postings(reader: Any, fieldname: str) -> dict[str, np.ndarray]:
+    """term -> global document numbers, for every term of a (small-vocabulary) field, reading the term
+    dictionary in order rather than looking each term up."""
+    parts: dict[str, list[np.ndarray]] = {}
+    fieldobj = reader.schema[fieldname]
+    for segment, offset in leaf_readers(reader):
+        try:
+            terms = segment._terms
+            codec = segment._codec
+            items = list(segment.iter_field(fieldname))
+        except Exception:
+            items = None
+        if items is None:  # not the W3 codec: the public, slower way
+            for name in field_terms(segment, fieldname):
+                parts.setdefault(name, []).append(read_segment_postings(segment, fieldname, name).ids + offset)
+            continue
+        for btext, terminfo in items:
+            name = fieldobj.from_bytes(btext) if isinstance(btext, bytes) else btext
+            matcher = codec.postings_reader(terms._postfile, terminfo, fieldobj.format)
+            parts.setdefault(name, []).append(_decode(matcher, fieldobj, False).ids + offset)
+    return {name: (arrays[0] if len(arrays) == 1 else np.concatenate(arrays)).astype(np.int32)
+            for name, arrays in sorted(parts.items())}
+
+
 def field_terms(reader: Any, fieldname: str) -> list[str]:
     """Every distinct term of a field (all segments)."""
     terms: set[str] = set()
@@ -195,6 +227,13 @@ def _deleted(segment: Any) -> list[int]:
         return [d for d in range(segment.doc_count_all()) if segment.is_deleted(d)]
 
 
+# Bump when the arrays or their meaning change: older cache files are then ignored and rewritten.
+CACHE_FORMAT = 1
+_ARRAY_FIELDS = ("live", "source_id", "day", "month_id", "pair_doc", "pair_person", "person_start", "title_len",
+                 "body_len")
+_NAME_FIELDS = ("source_names", "month_keys", "person_names")
+
+
 @dataclass
 class DocArrays:
     count: int
@@ -226,15 +265,17 @@ class DocArrays:
         day = np.concatenate(days) if days else np.zeros(0, dtype=np.int32)
 
         # outlets: one term per document in the `source` field ("" and absent mean unknown)
-        source_names = [name for name in field_terms(reader, "source") if name.strip()]
+        sources = {name: ids for name, ids in field_postings(reader, "source").items() if name.strip()}
+        source_names = list(sources)
         source_id = np.full(count, len(source_names), dtype=np.int32)
         for number, name in enumerate(source_names):
-            source_id[read_postings(reader, "source", name).ids] = number
+            source_id[sources[name]] = number
 
-        person_names = [name for name in field_terms(reader, "persons") if name.strip()]
+        persons = {name: ids for name, ids in field_postings(reader, "persons").items() if name.strip()}
+        person_names = list(persons)
         doc_parts, person_parts = [], []
         for number, name in enumerate(person_names):
-            ids = read_postings(reader, "persons", name).ids
+            ids = persons[name]
             doc_parts.append(ids)
             person_parts.append(np.full(len(ids), number, dtype=np.int32))
         pair_doc = np.concatenate(doc_parts) if doc_parts else np.zeros(0, dtype=np.int32)
@@ -255,6 +296,33 @@ class DocArrays:
                    person_names, pair_doc.astype(np.int32), pair_person.astype(np.int32), person_start,
                    np.concatenate(title_len) if title_len else np.zeros(0, np.float32),
                    np.concatenate(body_len) if body_len else np.zeros(0, np.float32))
+
+    # ------------------------------------------------------------ cache file
+
+    def save(self, path: Path) -> None:
+        """Write the arrays to `path` atomically (a temporary file beside it, then a rename)."""
+        arrays = {name: getattr(self, name) for name in _ARRAY_FIELDS}
+        names = {name: np.array(getattr(self, name), dtype=str) for name in _NAME_FIELDS}
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            with open(temporary, "wb") as out:
+                np.savez(out, format_version=np.array([CACHE_FORMAT]), count=np.array([self.count]), **arrays, **names)
+            os.replace(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
+
+    @classmethod
+    def from_file(cls, path: Path, count: int) -> DocArrays | None:
+        """The arrays saved by `save`, or None when the file is absent, unreadable or for another index."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                if int(data["format_version"][0]) != CACHE_FORMAT or int(data["count"][0]) != count:
+                    return None
+                values: dict[str, Any] = {name: data[name] for name in _ARRAY_FIELDS}
+                values |= {name: [str(v) for v in data[name].tolist()] for name in _NAME_FIELDS}
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
+            return None
+        return cls(count=count, live_count=int(values["live"].sum()), **values)
 
     # ------------------------------------------------------------ filters
 

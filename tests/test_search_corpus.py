@@ -1,0 +1,84 @@
+"""Search over a sample of the shared corpus: totals and every facet count equal an independent computation
+from the ingested records (skipped without the corpus)."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from archive.analysis import analyze_terms
+from archive.article import Article
+from archive.indexer import rebuild_index
+from archive.ingest import IngestReport, iter_articles
+from archive.searcher import Archive
+
+SAMPLE = 1500
+QUERIES = ["موسكو", "ترامب", "الاقتصاد", "لبنان", "الرئيس الروسي", "كرة القدم", "سوريا"]
+
+pytestmark = pytest.mark.corpus
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory, corpus_path: Path) -> tuple[Archive, list[Article]]:
+    base = tmp_path_factory.mktemp("corpus")
+    data = base / "sample.jsonl"
+    with gzip.open(corpus_path, "rt", encoding="utf-8") as corpus:
+        data.write_text("".join(itertools.islice(corpus, SAMPLE)), encoding="utf-8")
+    rebuild_index([data], base / "index", workers=2)
+    records = list(iter_articles([data], IngestReport()))
+    return Archive.open(base / "index"), records
+
+
+def _terms(article: Article) -> set[str]:
+    return set(analyze_terms(article.title)) | set(analyze_terms(article.body))
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_total_and_facets_equal_an_independent_count(sample, query: str) -> None:
+    archive, records = sample
+    wanted = set(analyze_terms(query))
+    matched = [a for a in records if wanted <= _terms(a)]
+    result = archive.search(query, match="all", limit=10, facet_limit=10_000)
+    assert result.total == len(matched)
+    assert dict(result.facets["source"]) == dict(Counter(a.source for a in matched if a.source))
+    assert dict(result.facets["person"]) == dict(Counter(p for a in matched for p in a.persons))
+    assert dict(result.facets["month"]) == dict(
+        Counter(a.published.isoformat()[:7] if a.published else None for a in matched))
+
+
+def test_browse_counts_every_article(sample) -> None:
+    archive, records = sample
+    result = archive.search("", facet_limit=10_000)
+    assert result.total == len(records)
+    assert dict(result.facets["source"]) == dict(Counter(a.source for a in records if a.source))
+    assert sum(n for _, n in result.facets["month"]) == len(records)
+
+
+def test_filters_on_real_articles(sample) -> None:
+    archive, records = sample
+    top_person = archive.search("").facets["person"][0][0]
+    top_source = archive.search("").facets["source"][0][0]
+    result = archive.search("", persons=[top_person], sources=[top_source], limit=1000)
+    expected = {a.id for a in records if top_person in a.persons and a.source == top_source}
+    assert {h.id for h in result.hits} == expected and result.total == len(expected)
+
+
+def test_snippets_mark_query_words_in_real_bodies(sample) -> None:
+    archive, _ = sample
+    for hit in archive.search("موسكو", limit=10).hits:
+        assert "<mark>" in hit.snippet or "<mark>" in hit.title_html
+        assert "<script" not in hit.snippet
+
+
+def test_similar_and_same_story_on_real_articles(sample) -> None:
+    archive, records = sample
+    article = next(a for a in records[100:] if a.published and a.source and len(a.body) > 1000)
+    similar = archive.similar(article.id, limit=5)
+    assert len(similar) == 5 and article.id not in {h.id for h in similar}
+    for hit in archive.same_story(article.id, limit=5):
+        assert hit.source != article.source
+        assert hit.date is not None and abs((hit.date - article.published).days) <= 3
