@@ -768,3 +768,87 @@ def mixed_queries() -> list[dict]:
         {"query": "title:موسكو"}, {"query": "سوريا", "limit": 20, "page": 3},
     ]
     return queries
+
+
+# ---------------------------------------------------------------- concurrent searches (test_load.py, bench/load.py)
+
+
+def result_signature(result) -> tuple:
+    """Everything a search answers that must not depend on other threads: total, hits in order with their
+    snippets, facets, fallback and notice."""
+    return (result.total, result.match_used, result.fell_back, result.notice,
+            tuple((hit.id, round(hit.score, 6), hit.snippet) for hit in result.hits),
+            tuple((name, tuple(map(tuple, counts))) for name, counts in sorted(result.facets.items())))
+
+
+@dataclass
+class LoadReport:
+    threads: int
+    seconds: float
+    searches: int = 0
+    errors: list[str] = field(default_factory=list)
+    mismatches: list[str] = field(default_factory=list)
+    latencies_ms: list[float] = field(default_factory=list)
+    per_thread: list[int] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        ordered = sorted(self.latencies_ms) or [0.0]
+        return {
+            "threads": self.threads, "seconds": round(self.seconds, 2), "searches": self.searches,
+            "searches_per_second": round(self.searches / self.seconds, 1) if self.seconds else None,
+            "latency_ms_median": round(ordered[len(ordered) // 2], 2),
+            "latency_ms_p95": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))], 2),
+            "latency_ms_max": round(ordered[-1], 2),
+            "errors": len(self.errors), "mismatches": len(self.mismatches),
+            "min_searches_per_thread": min(self.per_thread) if self.per_thread else 0,
+        }
+
+
+def run_concurrent_searches(archive, queries: list[dict], *, threads: int = 8, seconds: float = 10.0,
+                            reload_every: int = 25) -> LoadReport:
+    """THREADS threads search one open Archive for SECONDS, cycling through QUERIES (each thread from its own
+    offset), comparing every answer with the single-threaded answer computed first. Each thread also calls
+    `reload_if_changed()` every RELOAD_EVERY searches, as the app does on every run."""
+    import threading
+    import time as _time
+
+    reference = [result_signature(archive.search(**spec)) for spec in queries]
+    report = LoadReport(threads=threads, seconds=seconds)
+    lock = threading.Lock()
+    deadline = _time.perf_counter() + seconds
+    start = threading.Barrier(threads)
+
+    def worker(number: int) -> None:
+        done, latencies, errors, mismatches = 0, [], [], []
+        start.wait()
+        position = number * 7
+        while _time.perf_counter() < deadline:
+            index = position % len(queries)
+            position += 1
+            began = _time.perf_counter()
+            try:
+                signature = result_signature(archive.search(**queries[index]))
+                if done % reload_every == reload_every - 1:
+                    archive.reload_if_changed()
+            except Exception as error:  # the point of the test: none may happen
+                errors.append(f"{queries[index]!r}: {type(error).__name__}: {error}")
+                continue
+            latencies.append((_time.perf_counter() - began) * 1000)
+            done += 1
+            if signature != reference[index]:
+                mismatches.append(f"{queries[index]!r}")
+        with lock:
+            report.searches += done
+            report.latencies_ms.extend(latencies)
+            report.errors.extend(errors)
+            report.mismatches.extend(mismatches)
+            report.per_thread.append(done)
+
+    began = _time.perf_counter()
+    pool = [threading.Thread(target=worker, args=(n,), name=f"load-{n}") for n in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    report.seconds = _time.perf_counter() - began
+    return report

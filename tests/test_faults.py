@@ -121,8 +121,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict:
     from archive.indexer import rebuild_index
 
     base = tmp_path_factory.mktemp("faults")
-    corpus_a = write_synthetic_corpus(base / "a.jsonl", 600, start=0)
-    corpus_b = write_synthetic_corpus(base / "b.jsonl", 1200, start=10_000)
+    corpus_a = write_synthetic_corpus(base / "a.jsonl", 400, start=0)
+    corpus_b = write_synthetic_corpus(base / "b.jsonl", 900, start=10_000)
     index_a = base / "index-a"
     rebuild_index([corpus_a], index_a, workers=2)
     index_b = base / "index-b"
@@ -192,7 +192,7 @@ def assert_no_orphans(children: list[psutil.Process], within: float = 15.0) -> N
 
 # ---------------------------------------------------------------- SIGKILL at many moments
 
-TIME_FRACTIONS = [0.25, 0.55, 0.85]
+TIME_FRACTIONS = [0.3, 0.75]
 HOOKS = {
     # segments of the new generation written, its table of contents not yet
     "segments written": "archive.indexer:_commit_segments:1",
@@ -322,7 +322,7 @@ def _assert_failed_cleanly(run, world: dict, index_dir: Path, pattern: str) -> N
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.parametrize("budget", [0, 20_000, 400_000])
+@pytest.mark.parametrize("budget", [0, 150_000])
 def test_disk_full_during_rebuild_is_one_clear_error_and_the_old_index_is_intact(world, budget, tmp_path):
     index_dir = fresh_copy_of_a(world, f"enospc-{budget}")
     process = start_driver(tmp_path, ["rebuild-index", str(world["b"]), "--index", str(index_dir)],
