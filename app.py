@@ -148,7 +148,7 @@ def no_index_page() -> None:
 
 
 def index_error_page(error: ArchiveError) -> None:
-    st.error(f"{lab('index_error')} {error}")
+    st.error(f"{lab('index_error')}\n\n{error}")
     st.caption(lab("index_error_hint"))
     no_index_button_and_folder()
 
@@ -499,7 +499,7 @@ def main() -> None:
         result = run_search(archive, state, page=state.page)
         facets = facet_sources(archive, state, result)
     except ArchiveError as error:
-        st.error(f"{lab('search_error')} {error}")
+        st.error(f"{lab('search_error')}\n\n{error}")
         sync_url(state)
         return
 

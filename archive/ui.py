@@ -384,6 +384,8 @@ def page_css(lang: str) -> str:
 .na-normalized {{ direction: {interface}; text-align: {align}; margin: .2rem 0; }}
 .na-term {{ background: rgba(128,128,128,.12); border-radius: .3rem; padding: .05rem .4rem; margin: 0 .15rem; }}
 .na-muted {{ color: #777; }}
+/* messages from the library are English or Arabic: each paragraph takes the direction of its own text */
+.stAlert p {{ unicode-bidi: plaintext; }}
 .na-notice {{ color: #8a6d00; margin: .2rem 0; }}
 /* Arabic query, names and outlets inside inputs read right to left in either interface language;
    labels follow the interface. The date range input is left alone: rtl reverses its two dates. */
