@@ -734,15 +734,36 @@ class Archive:
         page_docs, page_scores = page_docs[first:], page_scores[first:]
         terms = self._highlight_terms(snap, q.node)
         hits = [self._hit(snap, int(d), float(s), terms) for d, s in zip(page_docs, page_scores, strict=True)]
-        suggestions = self.suggest(query) if not len(q.docs) and q.parsed.root is not None else []
-        notices = q.notices
-        if not len(q.docs) and suggestions:
-            notices = [*notices, "nothing found; did you mean: " + " | ".join(suggestions)]
+        # "did you mean" when nothing is found, and also when a fallback hides that a word is unknown
+        wants_suggestions = q.parsed.root is not None and (not len(q.docs) or q.fell_back)
+        suggestions = self.suggest(query) if wants_suggestions else []
+        notices = [*q.notices, *self._unknown_names(snap, q.parsed.root, persons, sources)]
+        if suggestions:
+            notices.append(("nothing found" if not len(q.docs) else "some words are not in the archive")
+                           + "; did you mean: " + " | ".join(suggestions))
         return SearchResult(
             query=query, total=len(q.docs), took_ms=round((time.perf_counter() - started) * 1000, 2),
             page=page, limit=limit, hits=hits, match_used=q.match_used, fell_back=q.fell_back,
             normalized_query=q.parsed.describe(), suggestions=suggestions, facets=facets,
             notice="; ".join(notices) if notices else None, sort=sort)
+
+    @staticmethod
+    def _unknown_names(snap: _Snapshot, root: Node | None, persons: Sequence[str],
+                       sources: Sequence[str]) -> list[str]:
+        """Notices for person / source names (filters or `person:` / `source:` in the query) matching nobody."""
+        notices = []
+        wanted_persons = [p for p in persons if p and p.strip()]
+        wanted_sources = [s for s in sources if s and s.strip()]
+        for leaf in iter_positive(root):
+            if isinstance(leaf, FieldMatch):
+                (wanted_persons if leaf.field == "person" else wanted_sources).append(leaf.value)
+        for value in wanted_persons:
+            if not snap.resolve_persons([value]):
+                notices.append(f"no article names a person matching “{value}”")
+        for value in wanted_sources:
+            if not snap.resolve_sources([value]):
+                notices.append(f"no outlet in the archive matches “{value}”")
+        return notices
 
     def _highlight_terms(self, snap: _Snapshot, node: Node | None) -> set[str]:
         if node is None:

@@ -402,3 +402,38 @@ def test_missing_index_is_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(IndexMissingError, match="rebuild-index"):
         Archive.open(tmp_path / "nothing-here")
+
+
+def test_unknown_person_or_outlet_says_so(archive: Archive) -> None:
+    assert "no outlet" in (archive.search("source:nowhere").notice or "")
+    assert "no article names a person" in (archive.search("", persons=["نكرة تماما"]).notice or "")
+
+
+def test_fallback_with_a_misspelled_word_suggests_the_fix(archive: Archive) -> None:
+    result = archive.search("هلسنكب معرض")
+    assert result.fell_back and result.total == 1
+    assert "هلسنكي معرض" in result.suggestions
+
+
+def test_arrays_cache_file_is_written_reused_and_replaced_after_add(tmp_path: Path, seeds_dir: Path) -> None:
+    from archive.searcher import ARRAYS_CACHE_PREFIX
+
+    index = tmp_path / "index"
+    rebuild_index([seeds_dir], index, workers=1)
+    first = Archive.open(index)
+    caches = list(first.path.glob(ARRAYS_CACHE_PREFIX + "*.npz"))
+    assert len(caches) == 1
+    facets = first.search("").facets
+    again = Archive.open(index)  # reads the file
+    assert again.search("").facets == facets
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text(json.dumps(_records()[6], ensure_ascii=False) + "\n", encoding="utf-8")
+    add_to_index([extra], index)
+    after = Archive.open(index)
+    assert after.search("").total == first.search("").total + 1
+    assert [p.name for p in after.path.glob(ARRAYS_CACHE_PREFIX + "*.npz")] != [caches[0].name]
+    assert len(list(after.path.glob(ARRAYS_CACHE_PREFIX + "*.npz"))) == 1
+    # a damaged cache file is ignored and rewritten
+    cache = next(after.path.glob(ARRAYS_CACHE_PREFIX + "*.npz"))
+    cache.write_bytes(b"not a zip file")
+    assert Archive.open(index).search("").total == after.search("").total
