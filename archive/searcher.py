@@ -73,6 +73,8 @@ INDEX_NAME = "MAIN"  # Whoosh's default index name, as the indexer writes it
 ARRAYS_CACHE_PREFIX = "search-arrays-"
 # Postings kept in the term cache, counted in document numbers (8 bytes each with the weight).
 TERM_CACHE_POSTINGS = 6_000_000
+# Document numbers kept in the match-set cache (4 bytes each).
+MATCH_CACHE_DOCS = 8_000_000
 # Key terms of an article for "more like this" and "same story".
 SIMILAR_TERMS = 15
 SAME_STORY_DAYS = 3
@@ -258,7 +260,7 @@ class _Snapshot:
             rank[order] = np.arange(self.count, dtype=np.int32)
             self.date_rank[name] = rank
         self.term_cache = _LRU(200_000, TERM_CACHE_POSTINGS)
-        self.match_cache = _LRU(1024, 20_000_000)
+        self.match_cache = _LRU(1024, MATCH_CACHE_DOCS)
         self.mask_cache = _LRU(64)
         self.prefix_cache = _LRU(1024)
         self._source_lookup = {self._fold(name): i for i, name in enumerate(arrays.source_names)}
@@ -847,34 +849,37 @@ class Archive:
         weighted.sort(reverse=True)
         return [term for _, term in weighted[:count]]
 
-    def _related(self, article_id: str, terms_count: int) -> tuple[_Snapshot, int, np.ndarray, np.ndarray, float]:
+    def _related(self, article_id: str, terms_count: int
+                 ) -> tuple[_Snapshot, int, np.ndarray, np.ndarray, float, set[str]]:
+        """The article's key terms scored over the archive: (snapshot, its docnum, other docs, their scores,
+        its own score, the key terms)."""
         snap = self._snapshot
         docnum = snap.docnum_of(article_id)
         if docnum is None:
             empty = snap.all_docs[:0]
-            return snap, -1, empty, np.zeros(0, np.float32), 0.0
+            return snap, -1, empty, np.zeros(0, np.float32), 0.0, set()
         terms = self._key_terms(snap, docnum, terms_count)
         pairs = [(f, t) for t in terms for f in ("title", "body")]
         docs = snap.union([snap.postings(f, t).ids for f, t in pairs])
         scores = snap.scores(pairs, docs)
-        own = float(scores[np.searchsorted(docs, docnum)]) if docnum in set(docs.tolist()) else 0.0
+        at = int(np.searchsorted(docs, docnum))
+        own = float(scores[at]) if at < len(docs) and docs[at] == docnum else 0.0
         keep = docs != docnum
-        return snap, docnum, docs[keep], scores[keep], own
+        return snap, docnum, docs[keep], scores[keep], own, set(terms)
 
     def similar(self, article_id: str, limit: int = 5) -> list[Hit]:
         """More like this: articles sharing the article's most distinctive terms, best first."""
-        snap, docnum, docs, scores, _ = self._related(article_id, SIMILAR_TERMS)
+        snap, docnum, docs, scores, _, terms = self._related(article_id, SIMILAR_TERMS)
         if docnum < 0 or not len(docs):
             return []
         top = np.argsort(-scores, kind="stable")[:limit]
-        terms = set(self._key_terms(snap, docnum, SIMILAR_TERMS))
         return [self._hit(snap, int(docs[i]), float(scores[i]), terms) for i in top]
 
     def same_story(self, article_id: str, limit: int = 5) -> list[Hit]:
         """Other outlets' articles on the same story: a different source, published within SAME_STORY_DAYS days
         (undated articles only match undated), and scoring at least SAME_STORY_MIN_SHARE of the article's own
         score on its key terms."""
-        snap, docnum, docs, scores, own = self._related(article_id, SIMILAR_TERMS)
+        snap, docnum, docs, scores, own, terms = self._related(article_id, SIMILAR_TERMS)
         if docnum < 0 or not len(docs) or own <= 0:
             return []
         arrays = snap.arrays
@@ -890,7 +895,6 @@ class Archive:
             keep &= arrays.day[docs] == 0
         docs, scores = docs[keep], scores[keep]
         top = np.argsort(-scores, kind="stable")[:limit]
-        terms = set(self._key_terms(snap, docnum, SIMILAR_TERMS))
         return [self._hit(snap, int(docs[i]), float(scores[i]), terms) for i in top]
 
     # ------------------------------------------------------------ did you mean
