@@ -279,6 +279,11 @@ def _is_name_word(reg: Registry, word: str) -> bool:
 _COMPOUND_GIVEN = frozenset({"عبد", "ابو"})
 
 
+def _is_adjective(word: str) -> bool:
+    """"الرياضية", "الاقتصادية": a definite feminine adjective (a newspaper, a section), not a family name."""
+    return word.startswith("ال") and word.endswith("يه") and len(word) > 5
+
+
 def _name_from(reg: Registry, tokens: list[re.Match[str]], start: int) -> int:
     """How many word tokens from START make a name: a given name then a family name (with particles), or 0."""
     words = []
@@ -287,7 +292,9 @@ def _name_from(reg: Registry, tokens: list[re.Match[str]], start: int) -> int:
         token = tokens[i].group()
         if not token[0].isalpha():
             break
-        if words and not _is_name_word(reg, token) and token not in reg.particles:
+        if words and "\n" in tokens[i - 1].string[tokens[i - 1].end(): tokens[i].start()]:
+            break  # a name does not run over a line break
+        if words and (not _is_name_word(reg, token) or _is_adjective(token)) and token not in reg.particles:
             break
         words.append(token)
         i += 1
@@ -318,7 +325,8 @@ def _discover(reg: Registry, norm: str, taken: list[tuple[int, int]]) -> list[tu
         if title in reg.titles:
             # "ألكسندر يفيموف سفير روسيا", "وأنطوان سيلوانوف وزير المالية": a name, then its role
             before = _NAME_BEFORE.search(norm, max(0, trigger.start() - 60), trigger.start())
-            if before and before.group(1) in reg.given and _is_name_word(reg, before.group(2)):
+            if (before and before.group(1) in reg.given and before.group(1) not in _COMPOUND_GIVEN
+                    and _is_name_word(reg, before.group(2)) and not _is_adjective(before.group(2))):
                 start, end = before.start(1), before.end(2)
                 if not overlaps(start, end) and (start, end) not in found:
                     found.append((start, end))

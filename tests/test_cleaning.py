@@ -16,7 +16,8 @@ PARAGRAPH = ("وقال المتحدث باسم الكرملين دميتري ب�
 
 @pytest.mark.parametrize("furniture", [
     "increase حجم الخط decrease", "اقرأ أيضاً", "اقرأ ايضا", "مواضيع تهمك", "قد يعجبك ايضا", "فيسبوك تويتر واتساب",
-    "Facebook Twitter WhatsApp", "عن leroydeshotel", "-----------------------", "التعليقات المنشورة تعبر عن آراء أصحابها",
+    "Facebook Twitter WhatsApp", "عن leroydeshotel", "-----------------------",
+    "التعليقات المنشورة تعبر عن آراء أصحابها",
     "** جميع المقالات المنشورة تمثل رأي كتابها فقط.",
 ])
 def test_furniture_line_in_the_middle_is_removed_and_reported(furniture: str) -> None:

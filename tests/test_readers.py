@@ -84,6 +84,7 @@ def test_csv_with_header_quoted_newlines_and_line_origins(tmp_path: Path) -> Non
     path.write_text('id,title,body,source\nc1,عنوان,"سطر أول\nسطر ثان ' + STORY + '",CNN Arabic\n'
                     f"c2,,{STORY},\n", encoding="utf-8")
     records, report = read(path)
+    assert report.read == 2 and report.skipped == []
     assert [(r.id, r.title, r.source, r.origin) for r in records] == [
         ("c1", "عنوان", "CNN Arabic", f"{path}:2"), ("c2", None, None, f"{path}:4")]
     assert "سطر أول\nسطر ثان" in records[0].body
