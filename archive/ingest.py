@@ -52,7 +52,8 @@ class IngestReport:
 
     def summary(self) -> str:
         """One line: "read 30101 records: 30095 articles, 4 skipped (3 too short, 1 invalid JSON), 2 duplicates"."""
-        kinds = ", ".join(f"{count} {kind}" for kind, count in self.skipped_by_kind().most_common())
+        by_kind = sorted(self.skipped_by_kind().items(), key=lambda item: (-item[1], item[0]))
+        kinds = ", ".join(f"{count} {kind}" for kind, count in by_kind)
         skipped = f"{len(self.skipped)} skipped" + (f" ({kinds})" if kinds else "")
         records = "record" if self.read == 1 else "records"
         articles = "article" if self.articles == 1 else "articles"

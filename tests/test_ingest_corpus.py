@@ -43,6 +43,8 @@ def test_summary_line_adds_up() -> None:
                        Skipped("a:3", "too short: 3 letters of story (minimum 20)")]
     assert report.articles == 5
     assert report.summary() == "read 10 records: 5 articles, 3 skipped (2 too short, 1 invalid JSON), 2 duplicates"
+    report.skipped.append(Skipped("a:4", "unreadable file: gone"))
+    assert "4 skipped (2 too short, 1 invalid JSON, 1 unreadable file)" in report.summary(), "ties in name order"
 
 
 def test_worker_processes_keep_input_order_and_counts(tmp_path: Path) -> None:
@@ -56,7 +58,7 @@ def test_worker_processes_keep_input_order_and_counts(tmp_path: Path) -> None:
     parallel = [(a.id, a.persons) for a in iter_articles([path], parallel_report, workers=2)]
     assert parallel == serial and len(serial) == 698
     assert serial_report.summary() == parallel_report.summary() == (
-        "read 701 records: 698 articles, 2 skipped (1 too short, 1 invalid JSON), 1 duplicate")
+        "read 701 records: 698 articles, 2 skipped (1 invalid JSON, 1 too short), 1 duplicate")
 
 
 @pytest.mark.corpus
