@@ -19,6 +19,8 @@ removed page furniture (callers pass the cleaned body).
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import json
 import re
 import unicodedata
@@ -254,13 +256,21 @@ def _registry_matches(reg: Registry, norm: str) -> tuple[dict[int, int], list[tu
         else:
             short_hits.append((match.start("name"), surface, entries))
     found = dict(full_found)
+    context_found: dict[int, bool] = {}  # one search of the whole text per person, not one per mention
+
+    def in_context(index: int) -> bool:
+        if index not in context_found:
+            pattern = reg.context_res[index]
+            context_found[index] = pattern is not None and pattern.search(norm) is not None
+        return context_found[index]
+
     for position, _surface, entries in short_hits:
         previous = _strip_proclitic(_previous_word(norm, position))
         if previous in reg.given or previous in reg.ambiguous_given or previous in reg.particles:
             continue  # another person of that family ("خالد بن سلمان", "علي الأسد")
         titled = previous in reg.titles or previous in reg.honorifics or previous in reg.title_words
         accepted = [index for index, kind in entries if index in full_found or kind == "short" or titled
-                    or ((pattern := reg.context_res[index]) is not None and pattern.search(norm))]
+                    or in_context(index)]
         accepted = list(dict.fromkeys(accepted))
         if len(accepted) > 1:  # shared short form: only the person whose full name is here
             accepted = [index for index in accepted if index in full_found]
@@ -316,9 +326,15 @@ _NAME_BEFORE = re.compile(f"(?<![{LETTERS}])[وف]?([{LETTERS}]+) ([{LETTERS}]+)
 def _discover(reg: Registry, norm: str, taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Spans of names introduced by a title/role, or followed by one; spans already taken are skipped."""
     found: list[tuple[int, int]] = []
+    # Taken spans sorted by start, with the furthest end reached so far: an overlap test is one bisection, not a
+    # scan of every span (a body of megabytes has thousands of them and as many triggers).
+    ordered = sorted(taken)
+    starts = [s for s, _ in ordered]
+    reach = list(itertools.accumulate((e for _, e in ordered), max))
 
     def overlaps(start: int, end: int) -> bool:
-        return any(s < end and start < e for s, e in taken)
+        before_end = bisect.bisect_left(starts, end)  # the spans starting before END
+        return before_end > 0 and reach[before_end - 1] > start
 
     for trigger in reg.trigger_re.finditer(norm):
         title = trigger.group("title")
