@@ -223,13 +223,14 @@ def sidebar(archive: Any, state: ui.ViewState, facets: dict[str, Any], stats: di
                        format_func=lambda name: ui.with_count(name, person_counts, lang), key="w_person",
                        placeholder=lab("facet_person_placeholder"), on_change=on_widget("w_person", "persons"),
                        # only the top names are listed; any other name can be typed (the searcher resolves it)
-                       accept_new_options=True)
+                       accept_new_options=True, select_all=False)
 
         source_counts = ui.facet_counts(facets["source"])
         st.session_state["w_source"] = list(state.sources)
         st.multiselect(lab("facet_source"), options=ui.facet_options(source_counts, state.sources),
                        format_func=lambda name: ui.with_count(name, source_counts, lang), key="w_source",
-                       placeholder=lab("facet_source_placeholder"), on_change=on_widget("w_source", "sources"))
+                       placeholder=lab("facet_source_placeholder"), on_change=on_widget("w_source", "sources"),
+                       select_all=False)
 
         st.markdown(f"**{lab('facet_date')}**")
         date_range = stats.get("date_range") or [None, None]
@@ -493,6 +494,8 @@ def main() -> None:
                 index_panel(archive)
             article_page(archive, state)
             sync_url(state)
+            page_ms = (time.perf_counter() - SCRIPT_STARTED) * 1000
+            st.caption(lab("timing", search_ms="–", page_ms=f"{page_ms:.0f}"))
             return
         st.caption(lab("app_subtitle"))
         search_box(state)
