@@ -172,6 +172,9 @@ def parse_date(text: str) -> datetime.date | None:
     return None
 
 
+_DIGIT = re.compile(r"\d")
+# a cheap first test for step 2 of publication_date: the words its stamp and today patterns need
+_STAMP_OR_TODAY_WORD = re.compile(r"اليوم|الليله|نشر|تحديث|الاضافه|published|updated", re.IGNORECASE)
 _TIME = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?(?:\s*(?:[ap]\.?m\.?|ص|م|صباحا|مساء))?", re.IGNORECASE)
 _ZONE = re.compile(r"(?:T|Z|[+-]\d{2}:?\d{2}|GMT|UTC|بتوقيت \S+|\([^)]{0,20}\))")
 _WORD = re.compile(f"[{_LETTER}A-Za-z]+")
@@ -188,7 +191,7 @@ def is_date_line(line: str) -> bool:
     if len(line) > 80:
         return False
     normalized = normalize(line)
-    if not any(ch.isdigit() for ch in normalized):
+    if not _DIGIT.search(normalized):
         return False
     dates = find_dates(normalized)
     return bool(dates) and _leftover_words(normalized, dates[0]) <= 3
@@ -225,7 +228,7 @@ def publication_date(lines: list[str], normalized_lines: list[str] | None = None
     # 1. a dateline, byline or timestamp near the top: a short line that is mostly a date, or a date that
     #    opens the first paragraph before its dash ("القاهرة، 14 مارس 2023 (رويترز) -")
     for index, line in enumerate(normalized_lines[:TOP_LINES]):
-        if not any(ch.isdigit() for ch in line):
+        if not _DIGIT.search(line):
             continue
         if len(line) <= 80:
             dates = find_dates(line)
@@ -243,7 +246,7 @@ def publication_date(lines: list[str], normalized_lines: list[str] | None = None
         # 2. an explicit stamp anywhere ("تاريخ النشر: ..."), or a date the article calls today
         p = _patterns()
         for line in normalized_lines:
-            if not any(ch.isdigit() for ch in line):
+            if not _DIGIT.search(line) or not _STAMP_OR_TODAY_WORD.search(line):
                 continue
             for match in find_dates(line):
                 before = line[max(0, match.start - 24): match.start]
