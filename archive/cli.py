@@ -189,6 +189,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
                "--server.address", args.address, "--server.port", str(args.port),
                "--browser.gatherUsageStats", "false"]
+    print(f"news-archive: serving {env['NEWS_ARCHIVE_INDEX']} on http://{args.address}:{args.port}", file=sys.stderr)
+    if os.name == "posix":
+        # become the server, so a signal to this process (kill, a supervisor) stops it instead of orphaning it
+        sys.stdout.flush()
+        os.execve(sys.executable, command, env)
     return subprocess.call(command, env=env)
 
 
