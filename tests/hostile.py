@@ -852,3 +852,94 @@ def run_concurrent_searches(archive, queries: list[dict], *, threads: int = 8, s
         thread.join()
     report.seconds = _time.perf_counter() - began
     return report
+
+
+# ---------------------------------------------------------------- browser sessions at once (test_load, bench/load)
+
+
+def _count_text(total: int) -> str:
+    """How the app states a result count (as tests/test_browser.py reads it)."""
+    return f"عدد المقالات: {total:,}" if total != 1 else "مقالة واحدة"
+
+
+SESSION_QUERIES = ("لموسكو", "بوتين", "الأسد", "سوريا", "الكرملين", "الرئيس", "موسكو")
+
+
+def run_browser_sessions(base_url: str, archive, sessions: int = 5, timeout_ms: int = 60_000) -> dict:
+    """SESSIONS browser pages use the app at the same time (asyncio + Playwright, Debian's chromium): each types
+    its own query, then narrows by the top person and the top outlet through the URL, and checks the count the
+    page shows against the library. Returns per-step timings (seconds) and every error seen."""
+    import asyncio
+    import time as _time
+    from urllib.parse import urlencode
+
+    from playwright.async_api import async_playwright
+
+    chromium_args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"]
+    idle_js = """() => { const app = document.querySelector('[data-testid="stApp"]');
+                         return app && app.getAttribute('data-test-script-state') === 'notRunning'; }"""
+
+    async def session(browser, number: int) -> dict:
+        query = SESSION_QUERIES[number % len(SESSION_QUERIES)]
+        context = await browser.new_context(viewport={"width": 1300, "height": 900}, locale="ar")
+        page = await context.new_page()
+        page.set_default_timeout(timeout_ms)
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(f"session {number}: {error}"))
+        steps: dict[str, float] = {}
+
+        async def step(name: str, expected_total: int, action) -> None:
+            began = _time.perf_counter()
+            await action()
+            await page.get_by_text(_count_text(expected_total)).first.wait_for(state="visible")
+            await page.wait_for_function(idle_js)
+            steps[name] = round(_time.perf_counter() - began, 3)
+            if await page.locator('[data-testid="stException"]').count():
+                errors.append(f"session {number}: an exception is shown after {name}")
+
+        try:
+            await step("open", archive.stats()["articles"], lambda: page.goto(base_url))
+            result = archive.search(query)
+
+            async def type_query() -> None:
+                box = page.get_by_role("textbox", name="البحث")
+                await box.fill(query)
+                await box.press("Enter")
+
+            await step("query", result.total, type_query)
+            params: dict[str, list[str]] = {"q": [query]}
+            if result.facets["person"]:
+                person = result.facets["person"][0][0]
+                params["person"] = [person]
+                narrowed = archive.search(query, persons=[person])
+                await step("person", narrowed.total, lambda: page.goto(f"{base_url}/?{urlencode(params, True)}"))
+                result = narrowed
+            if result.facets["source"]:
+                params["source"] = [result.facets["source"][0][0]]
+                both = archive.search(query, persons=params.get("person", []), sources=params["source"])
+                await step("source", both.total, lambda: page.goto(f"{base_url}/?{urlencode(params, True)}"))
+        except Exception as error:  # a timeout: the page never showed the library's count
+            errors.append(f"session {number} ({query}): {type(error).__name__}: {str(error).splitlines()[0]}")
+        finally:
+            await context.close()
+        return {"query": query, "steps": steps, "errors": errors}
+
+    async def main() -> list[dict]:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                                       args=chromium_args)
+            try:
+                return await asyncio.gather(*(session(browser, n) for n in range(sessions)))
+            finally:
+                await browser.close()
+
+    began = _time.perf_counter()
+    results = asyncio.run(main())
+    step_times = sorted(t for r in results for t in r["steps"].values())
+    return {
+        "sessions": sessions, "seconds": round(_time.perf_counter() - began, 2),
+        "steps_done": len(step_times),
+        "step_seconds_median": step_times[len(step_times) // 2] if step_times else None,
+        "step_seconds_max": step_times[-1] if step_times else None,
+        "errors": [e for r in results for e in r["errors"]], "per_session": results,
+    }

@@ -96,3 +96,22 @@ def test_threads_searching_while_the_index_is_rebuilt_see_old_or_new_answers_nev
             thread.join()
     assert errors[:5] == []
     assert result_signature(archive.search(**queries[0])) == result_signature(new_archive.search(**queries[0]))
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(300)
+def test_five_browser_sessions_at_once_search_and_filter_without_errors(tmp_path_factory: pytest.TempPathFactory):
+    from browser_support import build_test_index, chromium_missing_reason, streamlit_server
+
+    if chromium_missing_reason():
+        pytest.skip(chromium_missing_reason())
+    from hostile import run_browser_sessions
+
+    from archive.searcher import Archive
+
+    index_dir = build_test_index(tmp_path_factory.mktemp("sessions"))
+    with streamlit_server(index_dir) as base_url:
+        report = run_browser_sessions(base_url, Archive.open(index_dir), sessions=5)
+    print("\nbrowser sessions:", {k: v for k, v in report.items() if k != "per_session"})
+    assert report["errors"] == []
+    assert report["steps_done"] >= 5 * 3, report["per_session"]
