@@ -501,6 +501,9 @@ class _Snapshot:
     def filter_mask(self, persons: Sequence[str], sources: Sequence[str], day_from: int | None,
                     day_to: int | None, include_undated: bool | None) -> np.ndarray | None:
         """Live documents passing the filters, or None when there is no filter."""
+        # one name given as a plain string is one name, not a sequence of letters
+        persons = [persons] if isinstance(persons, str) else list(persons or ())
+        sources = [sources] if isinstance(sources, str) else list(sources or ())
         persons = tuple(sorted({p for p in persons if p and p.strip()}))
         sources = tuple(sorted({s for s in sources if s and s.strip()}))
         has_range = day_from is not None or day_to is not None
@@ -754,6 +757,8 @@ class Archive:
                        sources: Sequence[str]) -> list[str]:
         """Notices for person / source names (filters or `person:` / `source:` in the query) matching nobody."""
         notices = []
+        persons = [persons] if isinstance(persons, str) else list(persons or ())
+        sources = [sources] if isinstance(sources, str) else list(sources or ())
         wanted_persons = [p for p in persons if p and p.strip()]
         wanted_sources = [s for s in sources if s and s.strip()]
         for leaf in iter_positive(root):

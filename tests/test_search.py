@@ -134,6 +134,10 @@ def test_person_filter_narrows_to_articles_naming_any_chosen_person(
     either = all_ids(archive, "", persons=[TRUMP, ASSAD])
     assert {"a1", "a2", "a6", "a7"} <= either
     assert either == {a.id for a in indexed.values() if {TRUMP, ASSAD} & set(a.persons)}
+    # one name as a plain string is that name
+    assert all_ids(archive, "", persons=TRUMP) == all_ids(archive, "", persons=[TRUMP])
+    # a typed short form finds the canonical name
+    assert all_ids(archive, "", persons=["ترامب"]) == all_ids(archive, "", persons=[TRUMP])
 
 
 def test_source_filter_is_any_of_the_chosen(archive: Archive) -> None:
