@@ -79,6 +79,9 @@ MATCH_CACHE_DOCS = 8_000_000
 SIMILAR_TERMS = 15
 SAME_STORY_DAYS = 3
 SAME_STORY_MIN_SHARE = 0.3
+# Unknown words of one query that "did you mean" tries to correct.
+MAX_SUGGESTED_WORDS = 3
+MAX_FUZZY_CHARS = 12
 
 
 # ---------------------------------------------------------------- results
@@ -914,11 +917,14 @@ class Archive:
                                            for t in w.terms)]
         if not unknown:
             return []
+        # bounded work: a query of many unknown words (a pasted paragraph, a 1000-term OR chain) gets
+        # corrections for its first few only
+        unknown = unknown[:MAX_SUGGESTED_WORDS]
         options: list[tuple[str, list[str]]] = []
-        for word in unknown:
+        for number, word in enumerate(unknown):
             with snap.lock:
                 candidates = suggestions_for_word(word.raw, snap.reader, lambda t: snap.doc_frequency("body", t)
-                                                  + snap.doc_frequency("title", t))
+                                                  + snap.doc_frequency("title", t), index_search=number == 0)
             options.append((word.raw, candidates))
         results: list[str] = []
         for rank in range(limit):
@@ -1007,9 +1013,11 @@ def _surface_form(term: str) -> str:
     return _reverse_lexicon.get(term, term)
 
 
-def suggestions_for_word(raw: str, reader: Any, frequency: Any, limit: int = 5) -> list[str]:
+def suggestions_for_word(raw: str, reader: Any, frequency: Any, limit: int = 5, index_search: bool = True) -> list[str]:
     """Known words close to `raw`: one edit away in the corpus lexicon (ranked by how common they are),
-    else index terms up to two edits away (ranked by document frequency). Only words the index has."""
+    else (with index_search) index terms up to two edits away (ranked by document frequency), for plain words of
+    at most MAX_FUZZY_CHARS letters: Whoosh's edit-distance automaton grows with the word. Only words the index
+    has."""
     from archive.analysis import term_of
     from archive.stemmer import LEXICON
 
@@ -1024,10 +1032,11 @@ def suggestions_for_word(raw: str, reader: Any, frequency: Any, limit: int = 5) 
             term = term_of(candidate)
             if term and term != own_term and frequency(term):
                 found[candidate] = max(found.get(candidate, 0), count)
-    if not found and own_term and len(own_term) >= 3:
+    if not found and index_search and own_term and 3 <= len(own_term) <= MAX_FUZZY_CHARS and own_term.isalpha():
         for fieldname in ("body", "title"):
             try:
-                near = reader.terms_within(fieldname, own_term, 2, prefix=1)
+                # two edits for short words; one for long ones, whose automaton would be slow to walk
+                near = reader.terms_within(fieldname, own_term, 2 if len(own_term) <= 7 else 1, prefix=1)
             except Exception:
                 near = []
             for term in near:
