@@ -72,7 +72,7 @@ INDEX_NAME = "MAIN"  # Whoosh's default, so plain `whoosh.index.open_dir(generat
 
 REBUILD_HINT = "run `news-archive rebuild-index`"
 # Memory each Whoosh segment writer may use for postings before spilling sorted runs to disk.
-WRITER_LIMIT_MB = 256
+WRITER_LIMIT_MB = 512
 # zlib level for posting blocks (Whoosh's default is 3): see bench/indexing.py for the size/speed trade.
 POSTINGS_COMPRESSION = 3
 # Articles per message to an index process: large enough that queue overhead vanishes, small enough to balance.
