@@ -549,9 +549,9 @@ class TerminalProgress:
         self.last_draw = 0.0
         self.drawn = False
 
-    def __call__(self, done: int, total: int | None) -> None:
+    def __call__(self, done: int, total: int | None, force: bool = False) -> None:
         now = time.perf_counter()
-        if now - self.last_draw < 0.1 and (total is None or done < total):
+        if now - self.last_draw < 0.1 and (total is None or done < total) and not force:
             return
         self.last_draw = now
         elapsed = max(now - self.started, 1e-9)
@@ -665,6 +665,9 @@ def _build_generation(paths: Sequence[str | Path], generation_dir: Path, workers
         try:
             for batch in _batched(stream, BATCH_SIZE):
                 processes.send(batch)
+            if isinstance(on_progress, TerminalProgress):
+                on_progress.label = "finishing"  # the index processes now sort and write their segments
+                on_progress(indexed + len(report.skipped) + report.duplicates, total, force=True)
             segments = processes.finish()
         finally:
             stream.close()
