@@ -148,5 +148,5 @@ def test_progress_bar_is_drawn_when_stderr_is_a_terminal(tmp_path: Path) -> None
         os.close(controller)
     assert result.returncode == 0
     text = drawn.decode("utf-8", "replace")
-    assert re.search(r"indexing \[#+\.*\] 5/5 100% [\d,]+ articles/s ETA 0:00", text), text
+    assert re.search(r"(indexing|finishing) \[#+\.*\] 5/5 100% [\d,]+ articles/s ETA 0:00", text), text
     assert SUMMARY.match(result.stdout)
