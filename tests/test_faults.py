@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 QUERIES = ["موسكو", "بوتين", "سوريا", '"الرئيس الروسي"', "الكرملين دمشق", ""]
 
 # Runs the command line after installing one fault, chosen by environment variables:
-#   FAULT_HOOK=module:function:N   the Nth call of function pauses (after touching FAULT_SIGNAL) so it can be killed
+#   FAULT_HOOK=module:name.path:N  the Nth call of that function pauses (touching FAULT_SIGNAL) to be killed there
 #   FAULT_ENOSPC_AFTER=BYTES       Whoosh file writes fail with ENOSPC once BYTES have been written (per process)
 #   FAULT_READONLY=DIR             creating, renaming or replacing anything under DIR fails with EACCES
 DRIVER = r'''
@@ -39,9 +39,12 @@ import builtins, errno, importlib, io, os, sys, time
 
 hook = os.environ.get("FAULT_HOOK")
 if hook:
-    module_name, function_name, nth = hook.split(":")
-    module = importlib.import_module(module_name)
-    original = getattr(module, function_name)
+    module_name, function_path, nth = hook.split(":")
+    owner = importlib.import_module(module_name)
+    *owners, function_name = function_path.split(".")
+    for name in owners:
+        owner = getattr(owner, name)
+    original = getattr(owner, function_name)
     calls = [0]
     def hooked(*args, **kwargs):
         calls[0] += 1
@@ -49,7 +52,7 @@ if hook:
             open(os.environ["FAULT_SIGNAL"], "w").close()
             time.sleep(120)
         return original(*args, **kwargs)
-    setattr(module, function_name, hooked)
+    setattr(owner, function_name, hooked)
 
 budget = os.environ.get("FAULT_ENOSPC_AFTER")
 if budget is not None:
@@ -194,6 +197,9 @@ def assert_no_orphans(children: list[psutil.Process], within: float = 15.0) -> N
 
 TIME_FRACTIONS = [0.3, 0.75]
 HOOKS = {
+    # batches still being sent to the index processes: with their queue full, a half-written batch sits in the
+    # pipe, and an index process must not stay blocked on it once the parent is gone
+    "sending batches": "archive.indexer:_IndexProcesses.send:8",
     # segments of the new generation written, its table of contents not yet
     "segments written": "archive.indexer:_commit_segments:1",
     # renamed to gen-*, CURRENT still names the old generation
