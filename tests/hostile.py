@@ -8,7 +8,8 @@ deterministic: the same call writes the same bytes, so a failure can be reproduc
 Good text comes from the bundled seed articles: real Arabic paragraphs, each record made unique by a
 marker word (`marker(n)`) that no real text contains, so a test can find every good record by its marker.
 
-Outcomes decided per kind of damage (the ledger carries one `Expected` per record; `DECISIONS` says why):
+What must become of each kind of damage (indexed, skipped with a reason, or collapsed as a duplicate) is decided
+once, in `DECISIONS`, with the reason; the ledger carries one `Expected` per record.
 """
 
 from __future__ import annotations
@@ -142,6 +143,8 @@ class Expected:
 class HostileCorpus:
     root: Path
     ledger: list[Expected] = field(default_factory=list)
+    # article id -> a marker word its body writes with a zero-width character inside it
+    zero_width_words: dict[str, str] = field(default_factory=dict)
 
     def by_outcome(self, outcome: str) -> list[Expected]:
         return [entry for entry in self.ledger if entry.outcome == outcome]
@@ -584,9 +587,7 @@ def make_hostile_corpus(root: Path) -> HostileCorpus:
         w.ledger.append(Expected(entry.origin.replace("good/batch-a.jsonl", "z_dups/link-to-batch-a.jsonl"),
                                  "dup_symlink"))
 
-    corpus = HostileCorpus(root, w.ledger)
-    corpus.zero_width_words = zero_width_words  # type: ignore[attr-defined]
-    return corpus
+    return HostileCorpus(root, w.ledger, zero_width_words)
 
 
 def _write_csv(w: _Writer, relative: str, rows: list[tuple[dict, str]], *, encoding: str = "utf-8",

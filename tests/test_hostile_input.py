@@ -171,7 +171,7 @@ def test_words_written_with_zero_width_characters_are_found_by_their_plain_spell
     from archive.searcher import Archive
 
     archive = Archive.open(built[1])
-    for article_id, word in corpus.zero_width_words.items():  # type: ignore[attr-defined]
+    for article_id, word in corpus.zero_width_words.items():
         assert article_id in [hit.id for hit in archive.search(word).hits], word
 
 
