@@ -227,7 +227,10 @@ def _exclusive(index_dir: Path, action: str, wait_seconds: float = 0.0) -> Itera
     """One rebuild or add at a time per index directory. flock() is released by the kernel when the holder dies,
     so a crash never leaves a stale lock behind."""
     lock_path = index_dir / LOCK_FILE
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as error:
+        raise ArchiveError(f"cannot {action}: cannot write in {index_dir} ({error.strerror or error})") from None
     try:
         deadline = time.monotonic() + wait_seconds
         while True:

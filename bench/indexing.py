@@ -43,14 +43,21 @@ def _child_main(mode: str, source: str, index_dir: str, workers: int) -> None:
 
         report = IngestReport()
         count = sum(1 for _ in iter_articles([source], report, workers=workers))
-        print(json.dumps({"articles": count, "seconds": time.perf_counter() - started}))
+        print(json.dumps({"articles": count, "seconds": time.perf_counter() - started, **_peaks()}))
         return
     from archive.indexer import read_build_info, rebuild_index
 
     summary = rebuild_index([source], index_dir, workers=workers)
     info = read_build_info(index_dir)
     print(json.dumps({"articles": summary.indexed, "skipped": len(summary.skipped), "duplicates": summary.duplicates,
-                      "seconds": summary.seconds, "index_bytes": info["index_bytes"], "segments": info["segments"]}))
+                      "seconds": summary.seconds, "index_bytes": info["index_bytes"], "segments": info["segments"],
+                      **_peaks()}))
+
+
+def _peaks() -> dict:
+    """Peak resident memory of the rebuilding process and of its largest helper process (pool or index)."""
+    return {"main_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "helper_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)}
 
 
 def _measure(mode: str, source: Path, workers: int) -> dict:
@@ -71,7 +78,8 @@ def _measure(mode: str, source: Path, workers: int) -> dict:
         "mode": mode, "workers": workers, "wall_seconds": round(wall, 2), "cpu_seconds": round(cpu, 2),
         "articles_per_second": round(articles / figures["seconds"], 1),
         "cpu_ms_per_article": round(1000 * cpu / articles, 2) if articles else None,
-        "peak_rss_mb": round(after.ru_maxrss / 1024, 1),
+        # what the run would reach with the cores to itself: cores used / CPU seconds per article (an upper bound)
+        "cpu_bound_articles_per_second": round(min(workers, os.cpu_count() or 1) / (cpu / articles)) if cpu else None,
         "load_before": round(load_before, 2), "load_after": round(os.getloadavg()[0], 2),
     })
     if "index_bytes" in figures and articles:
@@ -144,17 +152,20 @@ def main() -> int:
         "lucene_bytes_per_article": LUCENE_BYTES_PER_ARTICLE,
         "runs": runs,
         "projection_1m_articles": projection,
-        "note": "wall-clock figures depend on machine load (load_before/after); cpu_ms_per_article does much less",
+        "note": "wall-clock figures depend on machine load (load_before/after, 1-minute averages including this run); "
+                "cpu_ms_per_article much less; cpu_bound_articles_per_second = cores used / CPU per article, an upper "
+                "bound for an otherwise idle machine",
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
     print(f"\n{'mode':8} {'input':>7} {'workers':>7} {'articles':>8} {'s':>7} {'art/s':>7} {'cpu ms/art':>10} "
-          f"{'MB peak':>8} {'bytes/art':>9} {'load':>5}")
+          f"{'cpu-bound':>9} {'MB main':>7} {'MB help':>7} {'bytes/art':>9} {'load':>5}")
     for run in runs:
         print(f"{run['mode']:8} {run['input_articles']:>7} {run['workers']:>7} {run['articles']:>8} "
               f"{run['seconds']:>7.1f} {run['articles_per_second']:>7.0f} {run['cpu_ms_per_article'] or 0:>10.2f} "
-              f"{run['peak_rss_mb']:>8.0f} {run.get('bytes_per_article', ''):>9} {run['load_before']:>5.1f}")
+              f"{run['cpu_bound_articles_per_second'] or 0:>9} {run['main_peak_rss_mb']:>7.0f} "
+              f"{run['helper_peak_rss_mb']:>7.0f} {run.get('bytes_per_article', ''):>9} {run['load_before']:>5.1f}")
     for key, figures in projection.items():
         print(f"projection to 1,000,000 articles, {key.replace('_', ' ')}: {figures['hours']} h, "
               f"index {figures['index_gb']} GB")
