@@ -245,9 +245,16 @@ def _exclusive(index_dir: Path, action: str, wait_seconds: float = 0.0) -> Itera
         os.ftruncate(fd, 0)
         holder = {"action": action, "pid": os.getpid(), "since": _now_iso()}
         os.pwrite(fd, json.dumps(holder).encode("utf-8"), 0)
+        _HELD_LOCKS.add(fd)
         yield
     finally:
+        _HELD_LOCKS.discard(fd)
         os.close(fd)  # releases the lock
+
+
+# Lock descriptors held by this process: forked helpers close their copies, so a helper that outlives a crashed
+# parent cannot keep the index locked.
+_HELD_LOCKS: set[int] = set()
 
 
 def _describe_holder(lock_path: Path) -> str:
@@ -442,6 +449,9 @@ def _die_with_parent(parent_pid: int) -> None:
 def _index_worker(generation_dir: Path, jobs: Any, results: Any, number: int, parent_pid: int) -> None:
     """An index process: documents in batches from JOBS until None, then its segment on RESULTS."""
     _die_with_parent(parent_pid)
+    for fd in list(_HELD_LOCKS):
+        with contextlib.suppress(OSError):
+            os.close(fd)
     builder = None
     try:
         builder = _SegmentBuilder(generation_dir)
