@@ -32,6 +32,7 @@ import pickle
 import queue
 import shutil
 import sys
+import threading
 import time
 import traceback
 from collections import Counter
@@ -743,6 +744,10 @@ def rebuild_index(paths: Sequence[str | Path], index_dir: str | Path, workers: i
     Refuses (InputError, old index untouched) to replace an index holding articles with one holding none: an
     empty result almost always means a wrong path. `allow_empty=True` overrides that. IndexBusyError when another
     rebuild or add holds the index (after waiting up to WAIT_SECONDS)."""
+    if workers > 1 and threading.active_count() > 1:
+        # Forking a process that runs other threads (Streamlit's sessions) can copy a lock another thread holds
+        # and deadlock the child; a freshly spawned, single-threaded process forks the workers safely instead.
+        return _rebuild_in_spawned_process(paths, index_dir, workers, progress, wait_seconds, allow_empty)
     started = time.perf_counter()
     index_dir = Path(index_dir)
     _require_existing(paths)
@@ -805,6 +810,55 @@ def rebuild_index(paths: Sequence[str | Path], index_dir: str | Path, workers: i
         _remove_stale(index_dir, keep={name} | ({previous} if previous else set()))
     return BuildSummary(indexed=built.indexed, skipped=list(report.skipped), duplicates=report.duplicates,
                         seconds=time.perf_counter() - started, index_dir=index_dir, read=report.read)
+
+
+def _spawned_rebuild(paths: list[str], index_dir: str, workers: int, wait_seconds: float, allow_empty: bool,
+                     messages: Any) -> None:
+    """The body of a spawned rebuild: progress and the outcome go back to the caller on MESSAGES."""
+    try:
+        summary = rebuild_index(paths, index_dir, workers, lambda done, total: messages.put(("progress", done, total)),
+                                wait_seconds=wait_seconds, allow_empty=allow_empty)
+        messages.put(("done", summary, None))
+    except BaseException as error:  # sent back whole when it pickles (ArchiveError does), else as one line
+        try:
+            pickle.dumps(error)
+        except Exception:
+            error = RuntimeError(f"{type(error).__name__}: {error}")
+        messages.put(("error", error, None))
+
+
+def _rebuild_in_spawned_process(paths: Sequence[str | Path], index_dir: str | Path, workers: int,
+                                progress: bool | ProgressCallback, wait_seconds: float,
+                                allow_empty: bool) -> BuildSummary:
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    messages = context.Queue()
+    process = context.Process(target=_spawned_rebuild, name="news-archive-rebuild",
+                              args=([str(path) for path in paths], str(index_dir), workers, wait_seconds,
+                                    allow_empty, messages))
+    process.start()
+    try:
+        while True:
+            try:
+                kind, payload, total = messages.get(timeout=0.5)
+            except queue.Empty:
+                if not process.is_alive():
+                    raise ArchiveError(
+                        f"the rebuild process stopped unexpectedly (exit code {process.exitcode}); the previous "
+                        f"index was left as it was: run `news-archive rebuild-index` again") from None
+                continue
+            if kind == "progress":
+                if callable(progress):
+                    progress(payload, total)
+            elif kind == "done":
+                return payload
+            else:
+                raise payload
+    finally:
+        process.join(timeout=10)
+        if process.is_alive():
+            process.kill()
 
 
 # ---------------------------------------------------------------- add

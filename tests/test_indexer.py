@@ -526,3 +526,54 @@ def test_estimate_records_counts_lines_and_text_files(tmp_path: Path, seeds_dir:
     write_jsonl(tmp_path / "a.jsonl", news_records(seeds_dir, 7))
     (tmp_path / "b.csv").write_text("id,body\n1,x\n2,y\n", encoding="utf-8")
     assert indexer.estimate_records([tmp_path, seeds_dir]) == 7 + 2 + 5
+
+
+def test_rebuild_called_from_a_thread_runs_in_a_spawned_process_and_reports_progress(
+        tmp_path: Path, seeds_dir: Path) -> None:
+    """The app rebuilds from a Streamlit thread: forking workers out of a threaded process can deadlock, so the
+    rebuild moves to a fresh process; the caller still gets progress, the summary and the swapped-in index."""
+    import threading
+
+    data = write_jsonl(tmp_path / "news.jsonl", news_records(seeds_dir, 40))
+    index_dir = tmp_path / "index"
+    seen: list[tuple[int, int | None]] = []
+    outcome: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            outcome["summary"] = rebuild_index([data], index_dir, workers=2,
+                                               progress=lambda done, total: seen.append((done, total)))
+        except BaseException as error:
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=120)
+    assert not thread.is_alive() and "error" not in outcome, outcome
+    summary = outcome["summary"]
+    assert isinstance(summary, BuildSummary) and summary.indexed == 40
+    assert seen and seen[-1][0] == 40
+    assert len(stored_docs(index_dir)) == 40
+
+
+def test_rebuild_from_a_thread_sends_back_the_same_clear_error(tmp_path: Path, seeds_dir: Path) -> None:
+    import threading
+
+    index_dir = tmp_path / "index"
+    rebuild_index([seeds_dir], index_dir, workers=1)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    errors: list[BaseException] = []
+    thread = threading.Thread(target=lambda: _capture(errors, lambda: rebuild_index([empty], index_dir, workers=2)))
+    thread.start()
+    thread.join(timeout=120)
+    assert len(errors) == 1 and isinstance(errors[0], InputError)
+    assert "left unchanged" in str(errors[0])
+    assert len(stored_docs(index_dir)) == 5
+
+
+def _capture(errors: list[BaseException], action) -> None:
+    try:
+        action()
+    except BaseException as error:
+        errors.append(error)
