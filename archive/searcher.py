@@ -45,6 +45,7 @@ from archive.facets import DocArrays, Postings, read_postings
 from archive.normalize import normalize
 from archive.query import (
     MAX_PREFIX_TERMS,
+    MAX_QUERY_CHARS,
     And,
     FieldMatch,
     Node,
@@ -911,6 +912,9 @@ class Archive:
         """Queries that would find something: each unknown word replaced by the most frequent known word within
         one or two edits (Arabic letters; the corpus lexicon first, then the index's own terms)."""
         snap = self._snapshot
+        # a suggestion rewrites only the part of the query the parser reads, never 10,000 pasted characters
+        if len(query) > MAX_QUERY_CHARS:
+            query = query[:MAX_QUERY_CHARS].rsplit(None, 1)[0] if " " in query[:MAX_QUERY_CHARS] else ""
         parsed = self.parse(query)
         words = [leaf for leaf in iter_positive(parsed.root) if isinstance(leaf, Word)]
         unknown = [w for w in words if any(not snap.doc_frequency("title", t) and not snap.doc_frequency("body", t)

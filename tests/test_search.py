@@ -277,6 +277,16 @@ def test_did_you_mean_for_a_misspelled_word(archive: Archive) -> None:
     assert archive.suggest("موسكو") == []  # nothing to correct
 
 
+def test_did_you_mean_rewrites_only_the_part_of_a_huge_query_that_is_read(archive: Archive) -> None:
+    from archive.query import MAX_QUERY_CHARS
+
+    for query in ["الكرملبن " + "x" * 10_000, "الكرملبن " * 3_000]:
+        suggestions = archive.suggest(query)
+        assert suggestions, query[:30]
+        assert all(len(s) <= MAX_QUERY_CHARS for s in suggestions)
+        assert all(s.startswith(("الكرملين", "كرملين")) for s in suggestions)
+
+
 def test_similar_articles_share_the_story(archive: Archive) -> None:
     similar = archive.similar("a1", limit=3)
     assert "a6" in [h.id for h in similar]  # the seeds tell the same story too
