@@ -121,6 +121,16 @@ def rebuild(paths: list[Path], message_key: str = "index_rebuilding") -> str:
     return summary.line()
 
 
+def rebuild_then_rerun(paths: list[Path]) -> None:
+    """Rebuild, remember the summary for the next run, and redraw; a failure stays on the page as one message."""
+    try:
+        st.session_state["_rebuilt"] = rebuild(paths)
+    except ArchiveError as error:
+        st.error(str(error))
+        return
+    st.rerun()
+
+
 def rebuild_controls(key: str) -> None:
     folder = st.text_input(lab("index_folder"), value=str(seeds_dir()), key=f"{key}_folder")
     if st.button(lab("index_rebuild"), key=f"{key}_button", type="secondary"):
@@ -128,23 +138,13 @@ def rebuild_controls(key: str) -> None:
         if not path.exists():
             st.error(lab("index_path_missing", path=str(path)))
             return
-        try:
-            st.session_state["_rebuilt"] = rebuild([path])
-        except ArchiveError as error:
-            st.error(str(error))
-            return
-        st.rerun()
+        rebuild_then_rerun([path])
 
 
 def no_index_page() -> None:
     st.info(lab("no_index", path=str(INDEX_DIR)))
     if st.button(lab("build_from_seeds"), type="primary", key="build_seeds"):
-        try:
-            st.session_state["_rebuilt"] = rebuild([seeds_dir()])
-        except ArchiveError as error:
-            st.error(str(error))
-            return
-        st.rerun()
+        rebuild_then_rerun([seeds_dir()])
 
 
 def index_error_page(error: ArchiveError) -> None:
@@ -155,12 +155,7 @@ def index_error_page(error: ArchiveError) -> None:
 
 def no_index_button_and_folder() -> None:
     if st.button(lab("build_from_seeds"), type="primary", key="build_seeds_after_error"):
-        try:
-            st.session_state["_rebuilt"] = rebuild([seeds_dir()])
-        except ArchiveError as error:
-            st.error(str(error))
-            return
-        st.rerun()
+        rebuild_then_rerun([seeds_dir()])
     with st.expander(lab("index_rebuild")):
         rebuild_controls("error_rebuild")
 
