@@ -436,7 +436,8 @@ def analyze_with_positions(text: str) -> list[tuple[str, int]]:
 
 
 def prefix_forms(raw: str) -> tuple[str, ...]:
-    """The normalized prefix, and without a definite article (index terms are stored without it)."""
+    """The normalized prefix, without a definite article, and stemmed: index terms are stored stemmed, so
+    `سوري*` must also expand `سور` (the term of سوريا، السوري، سوريين) and `فلسطي*` also `فلسط`."""
     text = normalize(raw)
     text = re.sub(r"[^\w]", "", text)
     forms = [text]
@@ -444,6 +445,8 @@ def prefix_forms(raw: str) -> tuple[str, ...]:
         if text.startswith(article) and len(text) - len(article) >= MIN_PREFIX_CHARS:
             forms.append(text[len(article):])
             break
+    # a stem shorter than 3 letters would expand far beyond what was typed
+    forms += [stem for form in forms if len(stem := term_of(form) or "") >= 3]
     return tuple(dict.fromkeys(f for f in forms if len(f) >= MIN_PREFIX_CHARS))
 
 
