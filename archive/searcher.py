@@ -695,17 +695,18 @@ class Archive:
             return _Query(parsed, None, match or "all", False, docs if mask is None else docs[mask[docs]], notices)
         match_used = match or "all"
         node = with_match(parsed.root, match_used)
-        docs = snap.docs(node)
-        if mask is not None:
-            docs = docs[mask[docs]]
+        unfiltered = snap.docs(node)
+        docs = unfiltered if mask is None else unfiltered[mask[unfiltered]]
         fell_back = False
         if match is None and not len(docs) and has_implicit_and(parsed.root):
-            node = with_match(parsed.root, "any")
-            docs = snap.docs(node)
-            if mask is not None:
-                docs = docs[mask[docs]]
-            match_used, fell_back = "any", True
-            notices.insert(0, FALLBACK_NOTICE)
+            any_node = with_match(parsed.root, "any")
+            any_unfiltered = snap.docs(any_node)
+            any_docs = any_unfiltered if mask is None else any_unfiltered[mask[any_unfiltered]]
+            if len(any_docs):  # a fallback that finds nothing either would only claim to show something
+                node, docs, match_used, fell_back = any_node, any_docs, "any", True
+                notices.insert(0, FALLBACK_NOTICE)
+        if not len(docs) and mask is not None and len(unfiltered):
+            notices.append(f"{len(unfiltered)} articles match without the person, outlet and date filters")
         return _Query(parsed, node, match_used, fell_back, docs, notices)
 
     def _order(self, snap: _Snapshot, q: _Query, sort: str, count: int | None) -> tuple[np.ndarray, np.ndarray]:

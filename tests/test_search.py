@@ -295,6 +295,15 @@ def test_did_you_mean_rewrites_only_the_part_of_a_huge_query_that_is_read(archiv
         assert all(s.startswith(("الكرملين", "كرملين")) for s in suggestions)
 
 
+def test_filters_that_exclude_every_match_say_so_instead_of_claiming_a_fallback(archive: Archive) -> None:
+    words = archive.search("بوتين موسكو")
+    assert words.total > 0
+    result = archive.search("بوتين موسكو", date_from=datetime.date(2090, 1, 1))
+    assert result.total == 0 and not result.fell_back and not result.hits
+    assert "some of them" not in (result.notice or "")
+    assert f"{words.total} articles match without the person, outlet and date filters" in (result.notice or "")
+
+
 def test_similar_articles_share_the_story(archive: Archive) -> None:
     similar = archive.similar("a1", limit=3)
     assert "a6" in [h.id for h in similar]  # the seeds tell the same story too
