@@ -197,6 +197,8 @@ def is_date_line(line: str) -> bool:
     return bool(dates) and _leftover_words(normalized, dates[0]) <= 3
 
 
+# what may stand between the two dates of a paired dateline: "الموافق", "م", a slash, a comma
+_DATE_JOINER = re.compile(r"\s*(?:م\b)?\s*[،,/]?\s*(?:الموافق(?:\s*ل)?|وفق|\()?\s*")
 TOP_LINES = 6  # the dateline, byline and timestamp of a page sit above or at the start of the story
 DATELINE_CHARS = 60
 
@@ -236,10 +238,18 @@ def publication_date(lines: list[str], normalized_lines: list[str] | None = None
                 chosen = dates[0]
                 break
         else:
-            dates = find_dates(line[: DATELINE_CHARS + 40])
-            if dates and dates[0].start <= DATELINE_CHARS and re.match(r"\s*[-–—:(|]", line[dates[0].end:]):
-                chosen = dates[0]
-                break
+            dates = find_dates(line[: DATELINE_CHARS + 80])
+            if dates and dates[0].start <= DATELINE_CHARS:
+                # a dateline may pair calendars ("15 ربيع الأول 1445 هـ الموافق 30 سبتمبر 2023 (واس) -"):
+                # the dash follows the last date of the pair; the Gregorian one is the exact day
+                pair = [dates[0]]
+                for following in dates[1:]:
+                    if not _DATE_JOINER.fullmatch(line[pair[-1].end: following.start]):
+                        break
+                    pair.append(following)
+                if re.match(r"\s*[-–—:(|]", line[pair[-1].end:]):
+                    chosen = next((d for d in pair if not d.hijri), pair[0])
+                    break
         if index >= 2 and len(line) > 80:
             break  # the story has started
     if chosen is None:

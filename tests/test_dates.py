@@ -69,6 +69,8 @@ STORY = "وقال الوزير إن المحادثات ستستمر خلال ا�
      "العمليات في أيلول 2015 واستمرت حتى 2021.", D(2021, 9, 14)),
     (STORY + "\nوذكر البيان اليوم، 3 من آذار، أن الوفد وصل في 2019 و2020.", D(2020, 3, 3)),  # no weekday: latest year
     (STORY + "\nتاريخ النشر: 05/06/2018", D(2018, 6, 5)),
+    ("الرياض، 15 ربيع الأول 1445 هـ الموافق 30 سبتمبر 2023 (واس) -- " + STORY, D(2023, 9, 30)),  # paired calendars
+    ("الرياض، 15 ربيع الأول 1445 هـ (واس) - " + STORY, D(2023, 9, 30)),  # Hijri alone, converted
 ])
 def test_publication_date_comes_from_dateline_stamp_or_today(text: str, expected: datetime.date) -> None:
     assert publication_date(lines(text)) == expected
