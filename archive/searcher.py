@@ -584,6 +584,11 @@ class _Snapshot:
 # ---------------------------------------------------------------- helpers
 
 
+def _within(docs: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    """The documents the filter mask lets through (all of them without filters)."""
+    return docs if mask is None else docs[mask[docs]]
+
+
 def _day(value: datetime.date | None) -> int | None:
     return None if value is None else value.year * 10000 + value.month * 100 + value.day
 
@@ -691,17 +696,15 @@ class Archive:
         if parsed.root is None:
             if query.strip():
                 return _Query(parsed, None, match or "all", False, snap.all_docs[:0], notices)
-            docs = snap.all_docs
-            return _Query(parsed, None, match or "all", False, docs if mask is None else docs[mask[docs]], notices)
+            return _Query(parsed, None, match or "all", False, _within(snap.all_docs, mask), notices)
         match_used = match or "all"
         node = with_match(parsed.root, match_used)
         unfiltered = snap.docs(node)
-        docs = unfiltered if mask is None else unfiltered[mask[unfiltered]]
+        docs = _within(unfiltered, mask)
         fell_back = False
         if match is None and not len(docs) and has_implicit_and(parsed.root):
             any_node = with_match(parsed.root, "any")
-            any_unfiltered = snap.docs(any_node)
-            any_docs = any_unfiltered if mask is None else any_unfiltered[mask[any_unfiltered]]
+            any_docs = _within(snap.docs(any_node), mask)
             if len(any_docs):  # a fallback that finds nothing either would only claim to show something
                 node, docs, match_used, fell_back = any_node, any_docs, "any", True
                 notices.insert(0, FALLBACK_NOTICE)
