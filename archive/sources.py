@@ -54,6 +54,10 @@ def _is_common_word_name(name: str) -> bool:
 _DELIM_BEFORE = re.compile(r"(?:^|[(\-–—/|:،,\[])\s*[\"“”«»']?$")
 _DELIM_AFTER = re.compile(r"^[\"“”«»']?\s*(?:$|[)\-–—/|:،,\]])")
 _LETTERS = "\u0621-\u064aA-Za-z0-9"
+# where a dateline's outlet may start: after a dash, slash, colon or bracket, or after the date's last digit
+_DATELINE_DELIM = re.compile(r"[\-–—/:(|]|(?<=\d) ")
+_DATELINE_PREFIX_BAD = re.compile(r"(?<!\d)\.|[!?؟\"“”«»']")
+_PREFIX_WORD = re.compile(r"[\u0621-\u064aA-Za-z]+")
 
 
 class OutletRegistry:
@@ -76,6 +80,7 @@ class OutletRegistry:
                 bare_names[normalize(name).lower()] = outlet.name
         self._credit_lookup = {name_key(k): v for k, v in credit_names.items()}
         self._bare_lookup = {name_key(k): v for k, v in bare_names.items()}
+        self._any_lookup = {**self._credit_lookup, **self._bare_lookup}
 
         def alternation(names: dict[str, str]) -> str:
             return "|".join(_name_pattern(n) for n in sorted(names, key=len, reverse=True))
@@ -84,6 +89,13 @@ class OutletRegistry:
         self.credit_re = re.compile(f"{edge_before}(?:{alternation(credit_names)}){edge_after}", re.IGNORECASE)
         bare = alternation(bare_names)
         self.bare_line_re = re.compile(rf"^\W*(?:{bare})\W*$", re.IGNORECASE)
+        # In a dateline even a name that is also a word (الشرق الأوسط, المدى) is the outlet: set off by a dash,
+        # slash, colon or bracket after the city (and date), quoted or not, and closed by a delimiter or the line end.
+        any_name = alternation({**credit_names, **bare_names})
+        self.dateline_name_re = re.compile(
+            rf"\s*[\"“”«»']?\s*(?P<o>{any_name})\s*[\"“”«»']?\s*(?:$|[)\-–—:،,(|/])", re.IGNORECASE)
+        self.closing_name_re = re.compile(
+            rf"\(\s*[\"“”«»']?\s*(?P<o>{any_name})\s*[\"“”«»']?\s*\)[\W_]*$", re.IGNORECASE)
         self.self_reference_re = re.compile(
             rf"(?<![{_LETTERS}])(?:(?:موقع|لموقع|علمت|مراسل|مراسله)\s+[\"“”«»']?(?P<a>{bare}|{alternation(credit_names)})"
             rf"|(?P<b>{bare})[\"“”«»']?\s+علمت){edge_after}",
@@ -134,6 +146,22 @@ class OutletRegistry:
                 return outlet
         return None
 
+    def _dateline(self, line: str) -> str | None:
+        """The outlet of a dateline that opens LINE: "بيروت - «الشرق الأوسط»", "بغداد/ المدى", "رام الله 3-1-2024
+        وفا-", "القاهرة: «الأهرام»:". What stands before the outlet must look like a city and date: a few words,
+        no sentence punctuation or quotes (so "قال مصدر لـ«الحياة»:" is not a dateline)."""
+        head = line[:100]
+        for delim in _DATELINE_DELIM.finditer(head):
+            prefix = head[: delim.start()]
+            if len(prefix) > 45 or _DATELINE_PREFIX_BAD.search(prefix):
+                continue
+            if not 1 <= len(_PREFIX_WORD.findall(prefix)) <= 6:
+                continue
+            match = self.dateline_name_re.match(head, delim.end())
+            if match:
+                return self._any_lookup.get(name_key(match.group("o")))
+        return None
+
     def detect(self, url: str | None, normalized_lines: list[str]) -> str | None:
         if url and (outlet := self.from_url(url)):
             return outlet
@@ -141,7 +169,7 @@ class OutletRegistry:
             return None
         top, bottom = normalized_lines[:3], normalized_lines[1:][-3:]  # the first line is never a closing credit
         for line in top:
-            if outlet := self._credit_line(line):
+            if outlet := self._credit_line(line) or self._dateline(line):
                 return outlet
         first = normalized_lines[0]
         if len(first) > 50 and (outlet := self._delimited_credit(first[:120], 0, 80)):
@@ -150,6 +178,8 @@ class OutletRegistry:
             if outlet := self._credit_line(line, bottom=True):
                 return outlet
         last = normalized_lines[-1]
+        if match := self.closing_name_re.search(last[-60:]):  # "... (الشرق الأوسط)" closing the story
+            return self._any_lookup.get(name_key(match.group("o")))
         if len(last) > 50:
             tail = last[-80:]
             if outlet := self._delimited_credit(tail, max(0, len(tail) - 40), 40):

@@ -60,6 +60,36 @@ def test_outlet_evidence_order(url: str | None, text: str, expected: str | None)
     assert detect_source(url, lines(text)) == expected
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    # CITY - «OUTLET», on its own line or opening the first paragraph: a bare name (also a word) counts here
+    ("بيروت - «الشرق الأوسط»\n" + STORY, "الشرق الأوسط"),
+    ("بيروت - «الشرق الأوسط»: " + STORY, "الشرق الأوسط"),
+    ("عنوان الخبر\nبيروت - \"الشرق الأوسط\"\n" + STORY, "الشرق الأوسط"),
+    ("بيروت: «الشرق الأوسط»: " + STORY, "الشرق الأوسط"),
+    # CITY/ OUTLET, CITY (OUTLET) -, CITY - OUTLET
+    ("بغداد/ المدى\n" + STORY, "المدى"),
+    ("بغداد/ المدى: " + STORY, "المدى"),
+    ("عمان (بترا) - " + STORY, "بترا"),
+    ("القاهرة - الأهرام\n" + STORY, "الأهرام"),
+    ("دبي، الإمارات العربية المتحدة - «البيان»: " + STORY, "البيان"),
+    # a date between the city and the agency
+    ("رام الله 3-1-2024 وفا- " + STORY, "وفا"),
+    ("رام الله 3/1/2024 وفا- " + STORY, "وفا"),
+    ("رام الله 2024-01-03 (وفا) - " + STORY, "وفا"),
+    ("الرياض 3.1.2024 واس - " + STORY, "واس"),
+    # (OUTLET) closing the story
+    (STORY + "\n" + STORY + " (الشرق الأوسط)", "الشرق الأوسط"),
+    (STORY + "\n(المدى)", "المدى"),
+    # not datelines: a quoted outlet inside a sentence, a word after a colon, a city alone
+    ("قال مسؤول لـ«الشرق الأوسط»: " + STORY, None),
+    ("وقال الوزير: الحياة صعبة في المدينة " + STORY, None),
+    ("بيروت\n" + STORY, None),
+    ("وأضاف أن المدى الذي بلغته الصواريخ - بحسب الخبراء - كبير " + STORY, None),
+])
+def test_dateline_city_then_outlet(text: str, expected: str | None) -> None:
+    assert detect_source(None, lines(text)) == expected
+
+
 def test_every_alias_and_domain_resolves_to_its_own_outlet() -> None:
     reg = registry()
     for outlet in reg.outlets:
