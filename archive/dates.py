@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from archive.normalize import normalize
+from archive.sources import registry as outlet_registry
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 _LETTER = "\u0621-\u064a"
@@ -247,7 +248,9 @@ def publication_date(lines: list[str], normalized_lines: list[str] | None = None
                     if not _DATE_JOINER.fullmatch(line[pair[-1].end: following.start]):
                         break
                     pair.append(following)
-                if re.match(r"\s*[-–—:(|]", line[pair[-1].end:]):
+                rest = line[pair[-1].end:]
+                # the agency may stand between the date and the dash: "رام الله 3-1-2024 وفا- قال ..."
+                if re.match(r"\s*[-–—:(|/]", rest) or outlet_registry().dateline_name_re.match(rest):
                     chosen = next((d for d in pair if not d.hijri), pair[0])
                     break
         if index >= 2 and len(line) > 80:

@@ -86,6 +86,32 @@ def test_no_publication_date_means_undated(text: str) -> None:
     assert publication_date(lines(text)) is None
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    # numeric dates in a dateline that opens the story, with the agency between the date and the dash
+    ("رام الله 3-1-2024 وفا- " + STORY, D(2024, 1, 3)),
+    ("رام الله 3/1/2024 وفا- " + STORY, D(2024, 1, 3)),
+    ("رام الله 2024-01-03 وفا - " + STORY, D(2024, 1, 3)),
+    ("رام الله 2024/01/03 (وفا) - " + STORY, D(2024, 1, 3)),
+    ("الرياض 3.1.2024 واس - " + STORY, D(2024, 1, 3)),
+    ("بيروت 14-3-2023 «الشرق الأوسط»: " + STORY, D(2023, 3, 14)),
+    ("بغداد 14/3/2023/ المدى: " + STORY, D(2023, 3, 14)),
+    ("القاهرة ٣-١-٢٠٢٤ أ ش أ - " + STORY, D(2024, 1, 3)),  # Arabic-Indic digits
+    # on its own line
+    ("عنوان الخبر\nرام الله 3-1-2024 وفا\n" + STORY, D(2024, 1, 3)),
+])
+def test_numeric_dateline_with_agency(text: str, expected: datetime.date) -> None:
+    assert publication_date(lines(text)) == expected
+
+
+@pytest.mark.parametrize("text", [
+    # a date followed by words that are not an agency is an event in the story, not a dateline
+    "رام الله 3-1-2024 شهدت المدينة مواجهات عنيفة بين الشبان وقوات الاحتلال استمرت ساعات طويلة - بحسب شهود",
+    "في 3-1-2024 الحياة توقفت في المدينة بعد أن أغلقت القوات جميع المداخل والطرقات المؤدية إليها لساعات طويلة",
+])
+def test_numeric_date_followed_by_story_words_is_not_a_dateline(text: str) -> None:
+    assert publication_date(lines(text)) is None
+
+
 def test_date_lines_are_recognized_for_title_skipping() -> None:
     assert is_date_line("الثلاثاء 2023/03/14") and is_date_line("2019.08.19 20:06")
     assert not is_date_line("الأسد في موسكو..للبحث بتطوير آفاق التعاون الثنائي")
