@@ -102,6 +102,7 @@ class Registry:
     form_re: re.Pattern[str]
     by_key: dict[str, int]  # normalized full name or variant -> person index
     by_skeleton: dict[str, int]
+    by_opening: dict[str, int]  # the first two words of a 3+-word full name or variant, when only one person has them
     given: set[str]
     ambiguous_given: set[str]
     titles: set[str]  # normalized single words and phrases that introduce a name
@@ -147,11 +148,15 @@ def registry() -> Registry:
     forms: dict[str, list[tuple[int, str]]] = {}
     by_key: dict[str, int] = {}
     by_skeleton: dict[str, int] = {}
+    openings: dict[str, set[int]] = {}
     for index, person in enumerate(people):
         for full in (person.name, *person.variants):
             key = _clean(full)
             by_key.setdefault(key, index)
             by_skeleton.setdefault(skeleton(full), index)
+            if len(key.split()) >= 3:
+                opening = " ".join(key.split()[:2])
+                openings.setdefault(opening, set()).add(index)
             for surface in _surfaces(key):
                 forms.setdefault(surface, []).append((index, "full"))
         for kind, shorts in (("short", person.short), ("ambiguous", person.ambiguous_short)):
@@ -181,7 +186,9 @@ def registry() -> Registry:
         for person in people
     ]
     return Registry(
-        people=people, forms=forms, form_re=form_re, by_key=by_key, by_skeleton=by_skeleton, given=given,
+        people=people, forms=forms, form_re=form_re, by_key=by_key, by_skeleton=by_skeleton,
+        by_opening={opening: next(iter(indexes)) for opening, indexes in openings.items() if len(indexes) == 1},
+        given=given,
         ambiguous_given=ambiguous_given, titles=titles, honorifics=honorifics,
         not_name={_clean(w) for w in data["not_name_words"]}, breakers={_clean(w) for w in data["clause_breakers"]},
         particles={_clean(w) for w in data["name_particles"]}, trigger_re=trigger_re, title_words=title_words,
@@ -294,6 +301,11 @@ def _is_adjective(word: str) -> bool:
     return word.startswith("ال") and word.endswith("يه") and len(word) > 5
 
 
+def _is_nisba(reg: Registry, word: str) -> bool:
+    """"السوداني", "الكاظمي": a family name of the form ال...ي, not a nationality or role ("العراقي", "الحالي")."""
+    return len(word) >= 6 and word.startswith("ال") and word.endswith("ي") and _is_name_word(reg, word)
+
+
 def _name_from(reg: Registry, tokens: list[re.Match[str]], start: int) -> int:
     """How many word tokens from START make a name: a given name then a family name (with particles), or 0."""
     words = []
@@ -311,6 +323,13 @@ def _name_from(reg: Registry, tokens: list[re.Match[str]], start: int) -> int:
         # keep going only while the name is clearly not finished
         if len(words) >= (3 if words[0] in _COMPOUND_GIVEN else 2) and words[-1] not in reg.particles \
                 and words[-1] not in reg.given:
+            # a father's name then a family nisba: "محمد شياع السوداني", not "فيصل المقداد خلال"
+            opened = not words[-1].startswith("ال") or words[-2] in _COMPOUND_GIVEN  # "شياع", "عبد الله"
+            if len(words) < 4 and opened and i < len(tokens) \
+                    and _is_nisba(reg, tokens[i].group()) \
+                    and not re.search(r"[\n.،,:؛]", tokens[i - 1].string[tokens[i - 1].end(): tokens[i].start()]):
+                words.append(tokens[i].group())
+                i += 1
             break
     while words and words[-1] in reg.particles:
         words.pop()
@@ -318,6 +337,21 @@ def _name_from(reg: Registry, tokens: list[re.Match[str]], start: int) -> int:
     if len(words) < needed or words[0] in reg.particles - _COMPOUND_GIVEN:
         return 0
     return len(words)
+
+
+# a word after an ambiguous given name that cannot be a family name: a preposition + article ("بالنتائج"), a
+# conjunction ("وابنته"), or a word with Latin letters ("لCNN")
+_NOT_A_SURNAME = re.compile("بال|لل|كال|فال|و|.*[^\u0621-\u064a]")
+
+
+def _ambiguous_after_title(reg: Registry, word: str, norm: str, token: re.Match[str]) -> bool:
+    """An ambiguous given name (نجيب, سعيد) after a title and its qualifiers ("رئيس الحكومة اللبنانية نجيب
+    ميقاتي"): a name, unless the word is also a function word (علي = على) or the next word cannot be a family
+    name ("سعيد بالنتائج")."""
+    if word in reg.not_name or word in reg.breakers or "ال" + word in reg.not_name:
+        return False  # علي = على; تركي = Turkish ("مسؤول تركي كبير")
+    following = _WORD.match(norm, token.end() + 1) if norm[token.end(): token.end() + 1] == " " else None
+    return bool(following and not _NOT_A_SURNAME.match(following.group()))
 
 
 _NAME_BEFORE = re.compile(f"(?<![{LETTERS}])[وف]?([{LETTERS}]+) ([{LETTERS}]+)\\s*[،,]?\\s*$")
@@ -348,6 +382,7 @@ def _discover(reg: Registry, norm: str, taken: list[tuple[int, int]]) -> list[tu
                     found.append((start, end))
         honorific = title in reg.honorifics
         qualifiers = 0
+        loose = False
         tokens: list[re.Match[str]] = []
         for token in _WORD.finditer(norm, trigger.end(), min(len(norm), trigger.end() + 160)):
             tokens.append(token)
@@ -356,7 +391,9 @@ def _discover(reg: Registry, norm: str, taken: list[tuple[int, int]]) -> list[tu
                 if any(ch in _SENTENCE_PUNCT for ch in text) or text.isdigit():
                     break
                 continue  # a comma before the name: "المتحدث باسم الرئاسة الروسية، ديمتري بيسكوف"
-            if text in reg.given or (text in reg.ambiguous_given and honorific and qualifiers == 0):
+            if text in reg.given or (text in reg.ambiguous_given and (
+                    (honorific and qualifiers == 0)
+                    or (not honorific and not loose and _ambiguous_after_title(reg, text, norm, token)))):
                 i = len(tokens) - 1
                 tokens.extend(_WORD.finditer(norm, token.end(), min(len(norm), token.end() + 80)))
                 length = _name_from(reg, tokens, i)
@@ -368,6 +405,8 @@ def _discover(reg: Registry, norm: str, taken: list[tuple[int, int]]) -> list[tu
             if text in reg.breakers or qualifiers >= 6 or overlaps(token.start(), token.end()):
                 break  # the clause moved on, or a registry name stands here ("الرئيس الروسي فلاديمير بوتين")
             qualifiers += 1
+            # "الفنان الراحل عن عمر يناهز": a preposition means the words after it are no longer the title's
+            loose = loose or (text in reg.not_name and len(text) <= 3 and text not in reg.title_words)
     return found
 
 
@@ -389,6 +428,9 @@ def extract_people(title: str, body: str, normalized: str | None = None) -> list
         normalized_name = " ".join(norm[start:end].split())
         key = skeleton(normalized_name)
         index = reg.by_key.get(normalized_name, reg.by_skeleton.get(key))
+        if index is None and len(normalized_name.split()) == 2:
+            # the rest of a registry name cut off by a hashtag or odd spelling: "رجب طيب #أردوغان", "كيم جونغ-أون"
+            index = reg.by_opening.get(normalized_name)
         if index is not None:
             name = reg.people[index].name
             results.setdefault(name, _Found(start, name, index))

@@ -66,6 +66,34 @@ def test_discovery_from_titles_and_roles(text: str, expected: list[str]) -> None
     assert people(text) == expected
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    # a three-part name runs through the father's name to a family nisba
+    ("وقال رئيس الوزراء العراقي محمد شياع الكعبي إن الحكومة ستواصل عملها", ["محمد شياع الكعبي"]),
+    ("وأكد رئيس البرلمان سليم فارس الجبوري أن الجلسة ستعقد غدا", ["سليم فارس الجبوري"]),
+    ("وقال الوزير خالد عبد الله الحمادي خلال المؤتمر", ["خالد عبد الله الحمادي"]),
+    # ... but not into what follows the name: a nationality, a role word, a verb, a day, or over a comma
+    ("وقال السفير جون سميث الأمريكي إن", ["جون سميث"]),
+    ("وقال الوزير فيصل المقداد خلال المؤتمر", ["فيصل المقداد"]),
+    ("وقال الوزير جون مارتن الحالي إن", ["جون مارتن"]),
+    ("التقى المبعوث جون سميث، الفلسطيني الأصل، الوفد", ["جون سميث"]),
+    ("وقال الوزير خالد حمدان السابق إن", ["خالد حمدان"]),
+    # an ambiguous given name (also a word) after a title and its qualifiers opens a name
+    ("وقال رئيس الحكومة اللبنانية نجيب ميقاتي إن", ["نجيب ميقاتي"]),
+    ("وقال رئيس الحكومة اللبنانية نجيب حداد إن", ["نجيب حداد"]),
+    ("وأعلن وزير الرياضة المغربي سعيد بنموسى أن", ["سعيد بنموسى"]),
+    # ... but not when it is a word there
+    ("وأعلن وزير الخارجية على هامش القمة أن الاتفاق قريب.", []),
+    ("وقال وزير المالية سعيد بالنتائج التي تحققت", []),
+    ("وقال مسؤول تركي كبير إن المحادثات مستمرة", []),
+    ("وتوفي الفنان الكبير عن عمر يناهز تسعين عاما", []),
+    ("ونقل الموفد الأميركي شريف وابنته إلى المستشفى", []),
+    # a name cut off by a hashtag is the registry person it opens
+    ("قال الرئيس التركي رجب طيب #أردوغان إن", ["رجب طيب أردوغان"]),
+])
+def test_discovery_of_three_part_and_ambiguous_names(text: str, expected: list[str]) -> None:
+    assert people(text) == expected
+
+
 def test_discovered_spelling_variants_merge_within_an_article() -> None:
     text = "قال الخبير كيريل سيميونوف إن اللقاء مهم. وأضاف الخبير كيريل سيمينوف أن موسكو تدعم دمشق."
     assert people(text) == ["كيريل سيميونوف"]
