@@ -251,17 +251,17 @@ def _strip_proclitic(word: str) -> str:
 def _registry_matches(reg: Registry, norm: str) -> tuple[dict[int, int], list[tuple[int, int]]]:
     """Registry people in NORM: {person index: first position}, and the spans matched (for discovery)."""
     full_found: dict[int, int] = {}
-    short_hits: list[tuple[int, str, list[tuple[int, str]]]] = []
+    short_hits: list[tuple[int, int, list[tuple[int, str]]]] = []
     spans: list[tuple[int, int]] = []
     for match in reg.form_re.finditer(norm):
         surface = " ".join(match.group("name").split())
         entries = reg.forms.get(surface, [])
-        spans.append((match.start("name"), match.end()))
         fulls = [index for index, kind in entries if kind == "full"]
         if fulls:
+            spans.append((match.start("name"), match.end()))
             full_found.setdefault(fulls[0], match.start())
         else:
-            short_hits.append((match.start("name"), surface, entries))
+            short_hits.append((match.start("name"), match.end(), entries))
     found = dict(full_found)
     context_found: dict[int, bool] = {}  # one search of the whole text per person, not one per mention
 
@@ -271,7 +271,8 @@ def _registry_matches(reg: Registry, norm: str) -> tuple[dict[int, int], list[tu
             context_found[index] = pattern is not None and pattern.search(norm) is not None
         return context_found[index]
 
-    for position, _surface, entries in short_hits:
+    # a short form not accepted ("سعيد" in "الوزير سعيد بنموسى") leaves its words to discovery
+    for position, end, entries in short_hits:
         previous = _strip_proclitic(_previous_word(norm, position))
         if previous in reg.given or previous in reg.ambiguous_given or previous in reg.particles:
             continue  # another person of that family ("خالد بن سلمان", "علي الأسد")
@@ -283,6 +284,7 @@ def _registry_matches(reg: Registry, norm: str) -> tuple[dict[int, int], list[tu
             accepted = [index for index in accepted if index in full_found]
         if len(accepted) == 1:
             found[accepted[0]] = min(position, found.get(accepted[0], position))
+            spans.append((position, end))
     return found, spans
 
 
