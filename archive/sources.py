@@ -151,10 +151,10 @@ class OutletRegistry:
         وفا-", "القاهرة: «الأهرام»:". What stands before the outlet must look like a city and date: a few words,
         no sentence punctuation or quotes (so "قال مصدر لـ«الحياة»:" is not a dateline)."""
         head = line[:100]
-        for delim in _DATELINE_DELIM.finditer(head):
+        for delim in _DATELINE_DELIM.finditer(head, 0, 46):
             prefix = head[: delim.start()]
-            if len(prefix) > 45 or _DATELINE_PREFIX_BAD.search(prefix):
-                continue
+            if _DATELINE_PREFIX_BAD.search(prefix):
+                break  # a sentence has started: no dateline further on
             if not 1 <= len(_PREFIX_WORD.findall(prefix)) <= 6:
                 continue
             match = self.dateline_name_re.match(head, delim.end())
