@@ -55,8 +55,13 @@ _DELIM_BEFORE = re.compile(r"(?:^|[(\-–—/|:،,\[])\s*[\"“”«»']?$")
 _DELIM_AFTER = re.compile(r"^[\"“”«»']?\s*(?:$|[)\-–—/|:،,\]])")
 _LETTERS = "\u0621-\u064aA-Za-z0-9"
 # where a dateline's outlet may start: after a dash, slash, colon or bracket, or after the date's last digit
-_DATELINE_DELIM = re.compile(r"[\-–—/:(|]|(?<=\d) ")
-_DATELINE_PREFIX_BAD = re.compile(r"(?<!\d)\.|[!?؟\"“”«»']")
+# or before «: normalize() deletes the tatweel some outlets use as the dash ("لندن ـ «القدس العربي»:")
+_DATELINE_DELIM = re.compile(r"[\-–—/:(|]|(?<=\d) |\s(?=«)")
+# "المصدر: الشرق الأوسط" (not "نقلا عن": an op-ed reprinted from another paper is published by this one)
+_SOURCE_LABEL = re.compile(r"\W*(?:المصدر|مصدر الخبر)\s*[:\-–—]?")
+# what cannot stand before a dateline's outlet: sentence punctuation, quotes, or the lead of a related link
+_DATELINE_PREFIX_BAD = re.compile(r"(?<!\d)\.|[!?؟\"“”«»']|للمزيد|اقرا|شاهد|طالع")
+_AFTER_BRACKET = re.compile(r"\s*(?:$|[-–—:])")
 _PREFIX_WORD = re.compile(r"[\u0621-\u064aA-Za-z]+")
 
 
@@ -93,7 +98,7 @@ class OutletRegistry:
         # slash, colon or bracket after the city (and date), quoted or not, and closed by a delimiter or the line end.
         any_name = alternation({**credit_names, **bare_names})
         self.dateline_name_re = re.compile(
-            rf"\s*[\"“”«»']?\s*(?P<o>{any_name})\s*[\"“”«»']?\s*(?:$|[)\-–—:،,(|/])", re.IGNORECASE)
+            rf"\s*[\"“”«»']?\s*(?P<o>{any_name})\s*[\"“”«»']?\s*(?P<close>$|[)\-–—:،,(|/])", re.IGNORECASE)
         self.closing_name_re = re.compile(
             rf"\(\s*[\"“”«»']?\s*(?P<o>{any_name})\s*[\"“”«»']?\s*\)[\W_]*$", re.IGNORECASE)
         self.self_reference_re = re.compile(
@@ -158,8 +163,13 @@ class OutletRegistry:
             if not 1 <= len(_PREFIX_WORD.findall(prefix)) <= 6:
                 continue
             match = self.dateline_name_re.match(head, delim.end())
-            if match:
-                return self._any_lookup.get(name_key(match.group("o")))
+            if not match:
+                continue
+            # "عمان (بترا) -", not an agency cited in a sentence: "ونقلت وكالة الأنباء (سانا) عن", "لـ(سانا):"
+            if delim.group() == "(" and (match.group("close") != ")" or not prefix.endswith(" ")
+                                         or not _AFTER_BRACKET.match(line, match.end())):
+                continue
+            return self._any_lookup.get(name_key(match.group("o")))
         return None
 
     def detect(self, url: str | None, normalized_lines: list[str]) -> str | None:
@@ -177,6 +187,10 @@ class OutletRegistry:
         for line in reversed(bottom):
             if outlet := self._credit_line(line, bottom=True):
                 return outlet
+            # "المصدر: الشرق الأوسط": a labelled credit names the outlet even when its name is also a word
+            label = _SOURCE_LABEL.match(line) if len(line) <= 50 else None
+            if label and (match := self.dateline_name_re.match(line, label.end())):
+                return self._any_lookup.get(name_key(match.group("o")))
         last = normalized_lines[-1]
         if match := self.closing_name_re.search(last[-60:]):  # "... (الشرق الأوسط)" closing the story
             return self._any_lookup.get(name_key(match.group("o")))

@@ -80,10 +80,24 @@ def test_outlet_evidence_order(url: str | None, text: str, expected: str | None)
     # (OUTLET) closing the story
     (STORY + "\n" + STORY + " (الشرق الأوسط)", "الشرق الأوسط"),
     (STORY + "\n(المدى)", "المدى"),
+    # a tatweel as the dash (normalize() deletes it)
+    ("بيروت ـ «الشرق الأوسط»: " + STORY, "الشرق الأوسط"),
+    ("لندن ـ «القدس العربي»: " + STORY, "القدس العربي"),
+    # a labelled credit at the bottom
+    ("\n".join([STORY] * 4) + "\nالمصدر: الشرق الأوسط", "الشرق الأوسط"),
+    ("\n".join([STORY] * 4) + "\nمصدر الخبر - المدى", "المدى"),
     # not datelines: a quoted outlet inside a sentence, a word after a colon, a city alone
     ("قال مسؤول لـ«الشرق الأوسط»: " + STORY, None),
     ("وقال الوزير: الحياة صعبة في المدينة " + STORY, None),
     ("بيروت\n" + STORY, None),
+    ("وقال مسؤول «الحياة» صعبة " + STORY, None),
+    ("\n".join([STORY] * 4) + "\nوقال مصدر لـ«الشرق الأوسط»\n" + STORY, None),
+    ("\n".join([STORY] * 4) + "\nالمصدر: الحياة صعبة هنا", None),
+    # an agency cited in the story, a related link
+    (STORY + "\nونقلت وكالة الأنباء الرسمية الفلسطينية (وفا) عن المدير قوله\n" + STORY, None),
+    (STORY + "\nوأوردت (وام) أن الشيخ وصل إلى العاصمة مساء أمس في زيارة رسمية تستمر يومين\n" + STORY, None),
+    (STORY + "\nوقال لـ(سانا): إن الوضع مستقر في المدينة بعد انسحاب المسلحين منها صباح اليوم\n" + STORY, None),
+    (STORY + "\nللمزيد - الشرق الأوسط: إيران تطغى على الجولة\n" + STORY, None),
     ("وأضاف أن المدى الذي بلغته الصواريخ - بحسب الخبراء - كبير " + STORY, None),
 ])
 def test_dateline_city_then_outlet(text: str, expected: str | None) -> None:
