@@ -220,6 +220,8 @@ def _resolve_year(match: DateMatch, years_mentioned: list[int]) -> datetime.date
     return match.to_date(latest)
 
 
+_DASH_AFTER_DATE = re.compile(r"\s*[-–—:(|]")
+_SLASH = re.compile(r"\s*/")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 
 
@@ -249,8 +251,11 @@ def publication_date(lines: list[str], normalized_lines: list[str] | None = None
                         break
                     pair.append(following)
                 rest = line[pair[-1].end:]
-                # the agency may stand between the date and the dash: "رام الله 3-1-2024 وفا- قال ..."
-                if re.match(r"\s*[-–—:(|/]", rest) or outlet_registry().dateline_name_re.match(rest):
+                # the agency may stand between the date and the dash: "رام الله 3-1-2024 وفا- قال ...", and a slash
+                # may lead to it ("14/3/2023/ المدى:"), though not to anything else ("18 أبريل/نسيان الجاري")
+                slash = _SLASH.match(rest)
+                if _DASH_AFTER_DATE.match(rest) or outlet_registry().dateline_name_re.match(
+                        rest, slash.end() if slash else 0):
                     chosen = next((d for d in pair if not d.hijri), pair[0])
                     break
         if index >= 2 and len(line) > 80:

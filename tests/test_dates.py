@@ -106,6 +106,8 @@ def test_numeric_dateline_with_agency(text: str, expected: datetime.date) -> Non
 @pytest.mark.parametrize("text", [
     # a date followed by words that are not an agency is an event in the story, not a dateline
     "رام الله 3-1-2024 شهدت المدينة مواجهات عنيفة بين الشبان وقوات الاحتلال استمرت ساعات طويلة - بحسب شهود",
+    # a slash after the date leads to no agency (a misspelt paired month)
+    "وسيعرض الفيلم يوم 18 أبريل/نسيان الجاري في صالة سينما تسع 620 مقعدا في مدينة الرياض وسط إقبال كبير",
     "في 3-1-2024 الحياة توقفت في المدينة بعد أن أغلقت القوات جميع المداخل والطرقات المؤدية إليها لساعات طويلة",
 ])
 def test_numeric_date_followed_by_story_words_is_not_a_dateline(text: str) -> None:
