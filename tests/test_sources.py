@@ -70,6 +70,8 @@ def test_outlet_evidence_order(url: str | None, text: str, expected: str | None)
     ("بغداد/ المدى\n" + STORY, "المدى"),
     ("بغداد/ المدى: " + STORY, "المدى"),
     ("عمان (بترا) - " + STORY, "بترا"),
+    ("بيروت (الشرق الأوسط) - " + STORY, "الشرق الأوسط"),
+    ("بيروت (النهار)\n" + STORY, "النهار"),
     ("القاهرة - الأهرام\n" + STORY, "الأهرام"),
     ("دبي، الإمارات العربية المتحدة - «البيان»: " + STORY, "البيان"),
     # a date between the city and the agency
