@@ -18,7 +18,7 @@ import json
 import re
 import sys
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -303,22 +303,17 @@ def iter_raw_records(paths: Sequence[str | Path], report: IngestReport) -> Itera
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            for file in _files_under(path):
-                if _is_sidecar(file):
-                    continue
-                reader = _reader_for(file)
-                if reader is None:
-                    report.read += 1
-                    report.skipped.append(Skipped(str(file), "unsupported file: not .txt, .jsonl, .jsonl.gz or .csv"))
-                    continue
-                yield from reader(file, report)
+            files: Iterable[Path] = (file for file in _files_under(path) if not _is_sidecar(file))
         elif path.is_file():
-            reader = _reader_for(path)
-            if reader is None:
-                report.read += 1
-                report.skipped.append(Skipped(str(path), "unsupported file: not .txt, .jsonl, .jsonl.gz or .csv"))
-                continue
-            yield from reader(path, report)
+            files = (path,)
         else:
             report.read += 1
             report.skipped.append(Skipped(str(path), "unreadable file: no such file or directory"))
+            continue
+        for file in files:
+            reader = _reader_for(file)
+            if reader is None:
+                report.read += 1
+                report.skipped.append(Skipped(str(file), "unsupported file: not .txt, .jsonl, .jsonl.gz or .csv"))
+                continue
+            yield from reader(file, report)
