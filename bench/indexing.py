@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import gzip
 import json
 import os
 import platform
@@ -26,8 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from corpus_sample import CORPUS, write_first_lines  # beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpora" / "ant-multisource.jsonl.gz"
 RESULTS = ROOT / "bench" / "results" / "indexing.json"
 SIZES = [3000, 10000, 30101]
 LUCENE_BYTES_PER_ARTICLE = 2048  # issue 4: Lucene 8.8 with its ArabicAnalyzer, ~2 KB per article
@@ -88,16 +88,6 @@ def _measure(mode: str, source: Path, workers: int) -> dict:
     return figures
 
 
-def _first_lines(count: int, directory: Path) -> Path:
-    path = directory / f"corpus-{count}.jsonl"
-    with gzip.open(CORPUS, "rt", encoding="utf-8") as source, open(path, "w", encoding="utf-8") as target:
-        for number, line in enumerate(source):
-            if number >= count:
-                break
-            target.write(line)
-    return path
-
-
 def _git_commit() -> str | None:
     result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
     return result.stdout.strip() or None
@@ -117,7 +107,7 @@ def main() -> int:
     runs = []
     with tempfile.TemporaryDirectory(prefix="bench-corpus-") as scratch:
         for size in args.sizes:
-            source = _first_lines(size, Path(scratch))
+            source = write_first_lines(size, Path(scratch) / f"corpus-{size}.jsonl")
             for workers in args.workers:
                 figures = _measure("rebuild", source, workers)
                 figures["input_articles"] = size

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import gzip
 import json
 import os
 import platform
@@ -36,10 +35,11 @@ import sys
 import time
 from pathlib import Path
 
+from corpus_sample import CORPUS, write_first_lines  # beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-CORPUS = ROOT.parent / "shared" / "corpora" / "ant-multisource.jsonl.gz"
 WORK = ROOT / "bench" / "work"
 RESULTS = ROOT / "bench" / "results" / "search.json"
 QUERIES = ROOT / "bench" / "queries.txt"
@@ -108,15 +108,7 @@ def ensure_index(size: int, workers: int) -> tuple[Path, dict]:
             return index_dir, info
     except ArchiveError:
         pass
-    if size >= FULL:
-        source = CORPUS
-    else:
-        source = WORK / f"sample-{size}.jsonl"
-        with gzip.open(CORPUS, "rt", encoding="utf-8") as corpus, open(source, "w", encoding="utf-8") as out:
-            for number, line in enumerate(corpus):
-                if number >= size:
-                    break
-                out.write(line)
+    source = CORPUS if size >= FULL else write_first_lines(size, WORK / f"sample-{size}.jsonl")
     print(f"building the {size}-article index in {index_dir} ...", file=sys.stderr, flush=True)
     summary = rebuild_index([source], index_dir, workers=workers)
     print(summary.line(), file=sys.stderr, flush=True)
