@@ -26,8 +26,10 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
 	  || echo "WARNING: could not install chromium; the browser tests will be skipped"
 
+# mypy reads [tool.mypy] in pyproject.toml (checks archive/).
 lint: $(VENV)/.test
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 test: $(VENV)/.test browser lint
 	$(PY) -m pytest -q

@@ -1,10 +1,10 @@
 """The browser app: faceted search of the Arabic news archive.
 
 Presentation only. Every decision (what matches, facet counts, normalization, similar articles, same-story
-coverage, what an export holds) is made by the library behind archive.searcher.Archive; this file lays it out.
+coverage, what an export holds) is made by the library behind archive.search.archive.Archive; this file lays it out.
 The index directory is $NEWS_ARCHIVE_INDEX, else ./index (`news-archive serve` sets the variable).
 
-Page state lives in one ViewState (archive/ui.py) mirrored to the URL, so a search can be bookmarked. Widgets
+Page state lives in one ViewState (archive/interfaces/ui.py) mirrored to the URL, so a search can be bookmarked. Widgets
 are keyed "w_*" and copied into the ViewState by their on_change callbacks: the state, not the widget, is the
 source of truth, which keeps a selection when its facet counts (shown in the option labels) change.
 """
@@ -23,8 +23,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from archive import ui
 from archive.errors import ArchiveError, IndexMissingError
+from archive.index.writer import rebuild_index
+from archive.interfaces import ui
+from archive.resources import SEEDS_DIR
+from archive.search.archive import Archive
 
 SCRIPT_STARTED = time.perf_counter()
 INDEX_DIR = Path(os.environ.get("NEWS_ARCHIVE_INDEX") or "index")
@@ -93,22 +96,12 @@ def lab(key: str, **values: object) -> str:
 
 
 @st.cache_resource(show_spinner=False)
-def open_archive(index_dir: str) -> Any:
-    from archive.searcher import Archive
-
+def open_archive(index_dir: str) -> Archive:
     return Archive.open(Path(index_dir))
-
-
-def seeds_dir() -> Path:
-    from archive.cli import seeds_dir as bundled_seeds
-
-    return bundled_seeds()
 
 
 def rebuild(paths: list[Path], message_key: str = "index_rebuilding") -> str:
     """Rebuild the index from `paths` with a progress bar; returns the summary line."""
-    from archive.indexer import rebuild_index
-
     bar = st.progress(0.0, text=lab(message_key, done=0, total="…"))
 
     def progress(done: int, total: int | None) -> None:
@@ -132,7 +125,7 @@ def rebuild_then_rerun(paths: list[Path]) -> None:
 
 
 def rebuild_controls(key: str) -> None:
-    folder = st.text_input(lab("index_folder"), value=str(seeds_dir()), key=f"{key}_folder")
+    folder = st.text_input(lab("index_folder"), value=str(SEEDS_DIR), key=f"{key}_folder")
     if st.button(lab("index_rebuild"), key=f"{key}_button", type="secondary"):
         path = Path(folder.strip()).expanduser()
         if not path.exists():
@@ -144,7 +137,7 @@ def rebuild_controls(key: str) -> None:
 def no_index_page() -> None:
     st.info(lab("no_index", path=str(INDEX_DIR)))
     if st.button(lab("build_from_seeds"), type="primary", key="build_seeds"):
-        rebuild_then_rerun([seeds_dir()])
+        rebuild_then_rerun([SEEDS_DIR])
 
 
 def index_error_page(error: ArchiveError) -> None:
@@ -155,7 +148,7 @@ def index_error_page(error: ArchiveError) -> None:
 
 def no_index_button_and_folder() -> None:
     if st.button(lab("build_from_seeds"), type="primary", key="build_seeds_after_error"):
-        rebuild_then_rerun([seeds_dir()])
+        rebuild_then_rerun([SEEDS_DIR])
     with st.expander(lab("index_rebuild")):
         rebuild_controls("error_rebuild")
 

@@ -6,8 +6,9 @@ import datetime
 import hashlib
 import re
 from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
-from archive.normalize import normalize
+from archive.text.normalize import normalize
 
 
 @dataclass(slots=True)
@@ -38,8 +39,6 @@ _TRACKING_PARAM = re.compile(r"^(utm_[a-z]+|fbclid|gclid|ref|source)$", re.IGNOR
 def normalize_url(url: str) -> str:
     """A URL reduced to what identifies the page: no scheme, www., fragment, tracking parameters or
     trailing slash; host lower-cased. Two crawls of the same page give the same string."""
-    from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
-
     url = url.strip()
     if not _SCHEME.match(url):
         url = "http://" + url
@@ -69,3 +68,29 @@ def derive_article_id(given_id: str | None, url: str | None, title: str, body: s
     if url and url.strip():
         return "u" + _digest(normalize_url(url))
     return "c" + _digest(content if content is not None else content_key(title, body))
+
+
+def _identity_digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).digest()
+
+
+class Deduplicator:
+    """The same article met twice: same id, same normalized URL, or same normalized title+body."""
+
+    def __init__(self) -> None:
+        self._ids: set[str] = set()
+        self._urls: set[bytes] = set()
+        self._contents: set[bytes] = set()
+
+    def is_duplicate(self, article: Article) -> bool:
+        """True when an article with the same identity was seen before; otherwise remembers this one."""
+        url = _identity_digest(normalize_url(article.url)) if article.url else None
+        content = _identity_digest(article.content if article.content is not None
+                                   else content_key(article.title, article.body))
+        if article.id in self._ids or (url is not None and url in self._urls) or content in self._contents:
+            return True
+        self._ids.add(article.id)
+        if url is not None:
+            self._urls.add(url)
+        self._contents.add(content)
+        return False

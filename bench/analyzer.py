@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from whoosh.analysis import StandardAnalyzer  # noqa: E402
 
-from archive import analysis, stemmer  # noqa: E402
+from archive.text import analysis, stemmer  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpora" / "ant-multisource.jsonl.gz"
 RESULTS = ROOT / "bench" / "results" / "analyzer.json"

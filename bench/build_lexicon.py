@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from archive.analysis import WORD_PATTERN  # noqa: E402
-from archive.normalize import normalize  # noqa: E402
+from archive.text.analysis import WORD_PATTERN  # noqa: E402
+from archive.text.normalize import normalize  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpora" / "ant-multisource.jsonl.gz"
 DEFAULT_OUT = ROOT / "archive" / "data" / "lexicon.tsv"

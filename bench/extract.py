@@ -25,9 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from archive.extract import build_article  # noqa: E402
-from archive.ingest import Deduplicator, IngestReport  # noqa: E402
-from archive.readers import RawRecord, iter_raw_records  # noqa: E402
+from archive.article import Deduplicator  # noqa: E402
+from archive.extract.builder import build_article  # noqa: E402
+from archive.extract.readers import RawRecord, iter_raw_records  # noqa: E402
+from archive.extract.report import IngestReport  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpora" / "ant-multisource.jsonl.gz"
 RESULTS = ROOT / "bench" / "results" / "extract.json"

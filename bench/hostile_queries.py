@@ -31,7 +31,7 @@ TARGET_SECONDS = 1.0
 def open_corpus_index():
     """The Archive of the shared corpus, built first when missing or stale."""
     from archive.errors import ArchiveError
-    from archive.searcher import Archive
+    from archive.search.archive import Archive
 
     try:
         return Archive.open(INDEX)

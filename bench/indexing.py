@@ -39,13 +39,15 @@ def _child_main(mode: str, source: str, index_dir: str, workers: int) -> None:
     sys.path.insert(0, str(ROOT))
     started = time.perf_counter()
     if mode == "extract":
-        from archive.ingest import IngestReport, iter_articles
+        from archive.extract.ingest import iter_articles
+        from archive.extract.report import IngestReport
 
         report = IngestReport()
         count = sum(1 for _ in iter_articles([source], report, workers=workers))
         print(json.dumps({"articles": count, "seconds": time.perf_counter() - started, **_peaks()}))
         return
-    from archive.indexer import read_build_info, rebuild_index
+    from archive.index.store import read_build_info
+    from archive.index.writer import rebuild_index
 
     summary = rebuild_index([source], index_dir, workers=workers)
     info = read_build_info(index_dir)

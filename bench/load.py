@@ -87,7 +87,7 @@ def browser_sessions() -> dict:
     from browser_support import build_test_index, chromium_missing_reason, streamlit_server
     from hostile import run_browser_sessions
 
-    from archive.searcher import Archive
+    from archive.search.archive import Archive
 
     missing = chromium_missing_reason()
     if missing:

@@ -99,7 +99,8 @@ def search_options(spec: dict) -> dict:
 
 def ensure_index(size: int, workers: int) -> tuple[Path, dict]:
     from archive.errors import ArchiveError
-    from archive.indexer import check_versions, rebuild_index
+    from archive.index.store import check_versions
+    from archive.index.writer import rebuild_index
 
     index_dir = WORK / f"index-{size}"
     try:
@@ -138,7 +139,7 @@ def rss_mb() -> float:
 
 
 def measure(index_dir: Path, queries_path: Path, plain: bool) -> dict:
-    from archive.searcher import Archive
+    from archive.search.archive import Archive
 
     queries = read_queries(queries_path)
     rss_before = rss_mb()
@@ -199,7 +200,7 @@ def measure_plain(archive, queries: list[dict], our_totals: dict, with_persons: 
     from whoosh import query as wq
     from whoosh import sorting
 
-    from archive.query import has_implicit_and, parse, to_whoosh, with_match
+    from archive.search.query import has_implicit_and, parse, with_match
 
     snap = archive._snapshot
     # opened the plain way (mmap and all), not through the archive's storage
@@ -362,6 +363,37 @@ def main() -> int:
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
+
+
+def to_whoosh(node, resolve_field=None):
+    from whoosh import query as wq
+
+    from archive.search.query import FieldMatch, Not, Or, Phrase, Prefix, Word
+
+    """The same query as Whoosh query objects (title and body fields), for Whoosh's own search and the
+    plain-Whoosh comparison in bench/search.py. `resolve_field(FieldMatch) -> list[str]` gives the canonical
+    names a `source:` / `person:` value stands for (the searcher resolves them against the index)."""
+    if node is None:
+        return wq.Every()
+    if isinstance(node, Word):
+        parts = [wq.Or([wq.Term(f, t) for f in node.fields]) for t in node.terms]
+        return parts[0] if len(parts) == 1 else wq.And(parts)
+    if isinstance(node, Phrase):
+        words = [t for t, _ in node.terms]
+        # stop words leave gaps in the positions: allow exactly those
+        slop = 1 + node.terms[-1][1] - (len(words) - 1)
+        return wq.Or([wq.Phrase(f, words, slop=slop) for f in node.fields])
+    if isinstance(node, Prefix):
+        return wq.Or([wq.Prefix(f, p) for f in node.fields for p in node.prefixes])
+    if isinstance(node, FieldMatch):
+        names = resolve_field(node) if resolve_field else [node.value]
+        fieldname = "source" if node.field == "source" else "persons"
+        return wq.Or([wq.Term(fieldname, n) for n in names]) if names else wq.NullQuery
+    if isinstance(node, Not):
+        return wq.Not(to_whoosh(node.child, resolve_field))
+    if isinstance(node, Or):
+        return wq.Or([to_whoosh(c, resolve_field) for c in node.children])
+    return wq.And([to_whoosh(c, resolve_field) for c in node.children])
 
 if __name__ == "__main__":
     sys.exit(main())

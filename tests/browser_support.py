@@ -160,7 +160,7 @@ def write_test_inputs(folder: Path) -> list[Path]:
 
 
 def build_test_index(folder: Path) -> Path:
-    from archive.indexer import rebuild_index
+    from archive.index.writer import rebuild_index
 
     index_dir = folder / "index"
     rebuild_index(write_test_inputs(folder / "inputs"), index_dir, workers=1)

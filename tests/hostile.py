@@ -42,7 +42,7 @@ ANY_DATE = "any"  # the record's date is extracted from its text: not asserted
 # record); a second copy of an article already read is a DUPLICATE.
 DECISIONS: dict[str, tuple[str, str]] = {
     "good": (INDEXED, "seed-derived Arabic article with id, title, source, valid date and url"),
-    "good_text_field": (INDEXED, "`text` instead of `body` is allowed by DESIGN.md"),
+    "good_text_field": (INDEXED, "`text` instead of `body` is allowed by ../shared/DESIGN.md"),
     "good_numeric_id": (INDEXED, "an integer id is read as its decimal string"),
     "good_iso_datetime": (INDEXED, "an ISO timestamp with time and zone gives its date"),
     "good_crlf": (INDEXED, "Windows line endings"),

@@ -12,8 +12,8 @@ from whoosh.filedb.filestore import RamStorage
 from whoosh.highlight import HtmlFormatter
 from whoosh.qparser import OrGroup, QueryParser
 
-from archive import analysis
-from archive.analysis import MAX_TERM_LENGTH, ArabicAnalyzer, analyze_terms, tokenize
+from archive.text import analysis
+from archive.text.analysis import MAX_TERM_LENGTH, ArabicAnalyzer, analyze_terms, tokenize
 
 TOKEN_TABLE = [
     ("مُحَمَّد", ["مُحَمَّد"]),                          # never split at a vowel mark

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from archive.analysis import WORD_PATTERN, term_of
-from archive.normalize import normalize
+from archive.text.analysis import WORD_PATTERN, term_of
+from archive.text.normalize import normalize
 
 pytestmark = pytest.mark.corpus
 

@@ -1,5 +1,6 @@
 """The browser app driven by streamlit.testing (AppTest) on an index built from the seeds, their paragraphs as
-articles of their own (for paging and facets), and a hostile article; plus the presentation helpers of archive/ui.py.
+articles of their own (for paging and facets), and a hostile article; plus the presentation helpers of
+archive/interfaces/ui.py.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pytest
 from browser_support import HOSTILE_RECORD, build_test_index
 from streamlit.testing.v1 import AppTest
 
-from archive import ui
+from archive.interfaces import ui
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -26,7 +27,7 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def archive(index_dir: Path):  # type: ignore[no-untyped-def]
-    from archive.searcher import Archive
+    from archive.search.archive import Archive
 
     return Archive.open(index_dir)
 

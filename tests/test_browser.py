@@ -41,7 +41,7 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def archive(index_dir: Path):  # type: ignore[no-untyped-def]
-    from archive.searcher import Archive
+    from archive.search.archive import Archive
 
     return Archive.open(index_dir)
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from archive.cleaning import clean_story, remove_furniture, sanitize_text
-from archive.extract import split_title, title_from_sentence
-from archive.normalize import normalize
+from archive.extract.builder import split_title, title_from_sentence
+from archive.extract.cleaning import clean_story, remove_furniture, sanitize_text
+from archive.text.normalize import normalize
 
 PARAGRAPH = ("وقال المتحدث باسم الكرملين دميتري بيسكوف إن الرئيسين بحثا الوضع في سوريا والتعاون الاقتصادي بين "
              "البلدين، مؤكدا أن اللقاء استمر ساعتين وتناول ملفات كثيرة.")

@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from archive.dates import is_date_line, parse_date, publication_date
+from archive.extract.dates import is_date_line, parse_date, publication_date
 
 D = datetime.date
 

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from archive.article import content_key
-from archive.extract import build_article
-from archive.ingest import IngestReport, iter_articles
-from archive.readers import RawRecord
+from archive.extract.builder import build_article
+from archive.extract.ingest import iter_articles
+from archive.extract.readers import RawRecord
+from archive.extract.report import IngestReport
 
 SEEDS = {
     "000_53b8d6396a1067f8.txt": dict(

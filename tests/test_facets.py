@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from archive.indexer import add_to_index, rebuild_index
-from archive.searcher import Archive
+from archive.index.writer import add_to_index, rebuild_index
+from archive.search.archive import Archive
 
 PEOPLE = ["فلاديمير بوتين", "دونالد ترامب", "بشار الأسد", "رجب طيب أردوغان", "إيمانويل ماكرون", "محمد بن سلمان"]
 OUTLETS = ["BBC Arabic", "CNN Arabic", "Al Arabiya", "Sky News Arabia", None]
@@ -55,7 +55,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Archive, dict[str, 
 
 
 def _canonical(archive: Archive, outlet: str | None) -> str | None:
-    from archive.sources import canonical_source
+    from archive.extract.sources import canonical_source
 
     return canonical_source(outlet) if outlet else None
 

@@ -4,7 +4,7 @@ succeed and clear what the crash left behind, and every failure must be one clea
 
 A killed build is a real `python -m archive rebuild-index` process. Some moments are chosen by time (fractions of
 a measured build), the others are hook points: a small driver (DRIVER below) pauses the build inside a named
-step of archive/indexer.py (segments written / build record written / generation renamed / CURRENT about to be
+step of archive/index/writer.py (segments written / build record written / generation renamed / CURRENT about to be
 replaced / swapped but not yet cleaned) and the test kills it there. If a step is renamed, the hook test fails
 saying which hook was never reached.
 """
@@ -98,7 +98,7 @@ if readonly:
     builtins.open = io.open = guarded_open
 
 sys.argv[0] = "news-archive"
-from archive.cli import main
+from archive.interfaces.cli import main
 sys.exit(main(sys.argv[1:]))
 '''
 
@@ -106,7 +106,7 @@ sys.exit(main(sys.argv[1:]))
 def answers(index_dir: Path) -> dict[str, tuple[int, frozenset[str]]]:
     """What the index answers to the fixed queries: the total and the ids of every match. (Not the order: two
     builds of one corpus with two index processes may number documents differently, which reorders ties.)"""
-    from archive.searcher import Archive
+    from archive.search.archive import Archive
 
     archive = Archive.open(index_dir)
     return {query: (archive.search(query).total, frozenset(row["id"] for row in archive.iter_matches(query)))
@@ -121,7 +121,7 @@ def leftovers(index_dir: Path) -> set[str]:
 def world(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Corpus A (the live index everyone starts from) and corpus B (what the killed rebuilds build), with the
     answers of an index of each, and the time a full rebuild of B takes."""
-    from archive.indexer import rebuild_index
+    from archive.index.writer import rebuild_index
 
     base = tmp_path_factory.mktemp("faults")
     corpus_a = write_synthetic_corpus(base / "a.jsonl", 400, start=0)
@@ -199,15 +199,15 @@ TIME_FRACTIONS = [0.3, 0.75]
 HOOKS = {
     # batches still being sent to the index processes: with their queue full, a half-written batch sits in the
     # pipe, and an index process must not stay blocked on it once the parent is gone
-    "sending batches": "archive.indexer:_IndexProcesses.send:8",
+    "sending batches": "archive.index.workers:IndexProcesses.send:8",
     # segments of the new generation written, its table of contents not yet
-    "segments written": "archive.indexer:_commit_segments:1",
+    "segments written": "archive.index.writer:commit_segments:1",
     # renamed to gen-*, CURRENT still names the old generation
-    "renamed, before swap": "archive.indexer:_write_atomically:1",
+    "renamed, before swap": "archive.index.writer:write_atomically:1",
     # the new CURRENT written to a temporary file, not yet moved over the old one
     "CURRENT about to be replaced": "os:replace:1",
     # swapped in; the previous cleaning of stale generations not yet done
-    "swapped, before cleanup": "archive.indexer:_remove_stale:2",
+    "swapped, before cleanup": "archive.index.writer:remove_stale:2",
 }
 AFTER_SWAP = {"swapped, before cleanup"}
 
@@ -218,7 +218,7 @@ def _check_after_kill(world: dict, index_dir: Path, children: list[psutil.Proces
     matching = [name for name in allowed if got == world[f"answers_{name}"]]
     assert matching, f"after the kill the index answers neither {' nor '.join(allowed)}: {got}"
     stray_after_kill = leftovers(index_dir)
-    from archive.indexer import current_index_path, rebuild_index
+    from archive.index.writer import current_index_path, rebuild_index
 
     live = current_index_path(index_dir).name
     # the next rebuild (a small one) succeeds and clears what the crash left behind
@@ -256,7 +256,7 @@ def test_rebuild_killed_at_a_step_of_the_swap_leaves_a_working_index(world, mome
     reached = signal_file.exists()
     children = kill_hard(process)
     assert reached, f"hook {HOOKS[moment]} never reached (exit {process.returncode}): " \
-                    f"archive/indexer.py changed, update HOOKS"
+                    f"archive/index/writer.py changed, update HOOKS"
     _check_after_kill(world, index_dir, children, ["b"] if moment in AFTER_SWAP else ["a"])
 
 
@@ -295,7 +295,7 @@ def test_two_rebuilds_racing_one_waits_or_fails_clearly_and_the_index_is_whole(w
 
 @pytest.mark.timeout(120)
 def test_an_add_racing_a_rebuild_waits_or_fails_clearly_and_loses_nothing_it_reports_added(world, tmp_path):
-    from archive.searcher import Archive
+    from archive.search.archive import Archive
 
     index_dir = fresh_copy_of_a(world, "race-add")
     extra = write_synthetic_corpus(tmp_path / "extra.jsonl", 20, start=90_000)
@@ -392,7 +392,7 @@ def test_add_into_an_unwritable_index_directory_is_one_clear_error_and_changes_n
 
 
 def _live(index_dir: Path) -> Path:
-    from archive.indexer import current_index_path
+    from archive.index.writer import current_index_path
 
     return current_index_path(index_dir)
 
@@ -422,7 +422,7 @@ CORRUPTIONS = {
 
 @pytest.fixture(scope="module")
 def seeds_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from archive.indexer import rebuild_index
+    from archive.index.writer import rebuild_index
 
     index_dir = tmp_path_factory.mktemp("corrupt") / "seeds-index"
     rebuild_index([ROOT / "seeds"], index_dir, workers=1)
@@ -431,7 +431,7 @@ def seeds_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("corruption", list(CORRUPTIONS))
 def test_a_corrupted_index_is_detected_on_open_with_how_to_recover(seeds_index, corruption, tmp_path):
-    from archive.searcher import Archive
+    from archive.search.archive import Archive
 
     index_dir = tmp_path / "index"
     shutil.copytree(seeds_index, index_dir, symlinks=True)
@@ -454,8 +454,8 @@ def test_the_command_line_reports_a_corrupted_index_in_one_line_and_exit_1(seeds
 
 
 def test_a_corrupted_index_is_repaired_by_rebuild_index(seeds_index, tmp_path):
-    from archive.indexer import rebuild_index
-    from archive.searcher import Archive
+    from archive.index.writer import rebuild_index
+    from archive.search.archive import Archive
 
     index_dir = tmp_path / "index"
     shutil.copytree(seeds_index, index_dir, symlinks=True)

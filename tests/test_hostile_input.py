@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 from hostile import ANY_DATE, DECISIONS, DUPLICATE, INDEXED, SKIPPED, HostileCorpus, make_hostile_corpus
 
-from archive.ingest import IngestReport, iter_articles
+from archive.extract.ingest import iter_articles
+from archive.extract.report import IngestReport
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -143,7 +144,7 @@ def test_rebuild_index_over_the_hostile_corpus_reports_every_skip_and_exact_coun
 
 
 def test_every_good_record_is_in_the_index_and_found_by_its_marker(corpus: HostileCorpus, built, ingested) -> None:
-    from archive.searcher import Archive
+    from archive.search.archive import Archive
 
     run, index_dir = built
     assert run.returncode == 0, run.stderr[-2000:]
@@ -168,7 +169,7 @@ def test_every_good_record_is_in_the_index_and_found_by_its_marker(corpus: Hosti
 
 def test_words_written_with_zero_width_characters_are_found_by_their_plain_spelling(corpus: HostileCorpus,
                                                                                     built) -> None:
-    from archive.searcher import Archive
+    from archive.search.archive import Archive
 
     archive = Archive.open(built[1])
     for article_id, word in corpus.zero_width_words.items():
@@ -176,7 +177,7 @@ def test_words_written_with_zero_width_characters_are_found_by_their_plain_spell
 
 
 def test_html_in_an_article_is_stored_as_text_and_escaped_in_snippets(corpus: HostileCorpus, built) -> None:
-    from archive.searcher import Archive
+    from archive.search.archive import Archive
 
     archive = Archive.open(built[1])
     entries = [e for e in corpus.ledger if e.kind == "html_and_script"]

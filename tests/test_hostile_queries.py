@@ -24,8 +24,8 @@ QUERIES = hostile_queries()
 
 @pytest.fixture(scope="module")
 def indexes(tmp_path_factory: pytest.TempPathFactory, seeds_dir: Path) -> dict:
-    from archive.indexer import rebuild_index
-    from archive.searcher import Archive
+    from archive.index.writer import rebuild_index
+    from archive.search.archive import Archive
 
     base = tmp_path_factory.mktemp("hostile-queries")
     rebuild_index([seeds_dir], base / "seeds-index", workers=1)
@@ -44,7 +44,7 @@ def test_there_are_at_least_50_hostile_queries() -> None:
 @pytest.mark.parametrize("index_name", ["seeds", "synthetic"])
 @pytest.mark.parametrize("query", QUERIES, ids=[q.name for q in QUERIES])
 def test_hostile_query_returns_a_result_never_an_exception(query: HostileQuery, index_name: str, indexes) -> None:
-    from archive.searcher import SearchResult
+    from archive.search.archive import SearchResult
 
     archive = indexes[index_name]
     result = archive.search(query.text)

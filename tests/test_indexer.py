@@ -17,7 +17,6 @@ import pytest
 from whoosh import index as whoosh_index
 from whoosh.qparser import QueryParser
 
-from archive import indexer
 from archive.errors import (
     ArchiveError,
     IndexBusyError,
@@ -26,18 +25,14 @@ from archive.errors import (
     IndexVersionError,
     InputError,
 )
-from archive.indexer import (
-    BuildSummary,
-    TerminalProgress,
-    add_to_index,
-    check_versions,
-    current_index_path,
-    open_index,
-    read_build_info,
-    rebuild_index,
-)
-from archive.readers import Skipped
-from archive.schema import build_schema, versions
+from archive.extract import readers
+from archive.extract.report import Skipped
+from archive.index import store, whoosh_io
+from archive.index import writer as index_writer
+from archive.index.schema import build_schema, versions
+from archive.index.store import check_versions, current_index_path, open_index, read_build_info
+from archive.index.writer import BuildSummary, add_to_index, article_fields, rebuild_index
+from archive.interfaces.progress import TerminalProgress
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_IDS = {"c5e82829dd86dda06", "c6dea12bf0f084c69", "c9d57f80e923a2873", "c24548edd4264d30f", "c2c14ed0deeb0c661"}
@@ -129,7 +124,7 @@ def test_rebuild_swaps_the_current_pointer_and_keeps_only_the_previous_generatio
 
 def test_rebuild_with_two_index_processes_gives_the_same_index_as_one(
         tmp_path: Path, seeds_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(indexer, "BATCH_SIZE", 1)  # so both processes get articles and write a segment each
+    monkeypatch.setattr(index_writer, "INDEX_BATCH", 1)  # so both processes get articles and write a segment each
     records = news_records(seeds_dir, 40)
     source = write_jsonl(tmp_path / "news.jsonl", records)
     one, two = tmp_path / "one", tmp_path / "two"
@@ -194,14 +189,14 @@ def _assert_old_index_intact(index_dir: Path, generation: str) -> None:
 def test_exception_while_writing_leaves_the_old_index_working(
         seeds_index: Path, seeds_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     generation = current_index_path(seeds_index).name
-    original_add = indexer._SegmentBuilder.add
+    original_add = whoosh_io.SegmentBuilder.add
 
     def failing_add(self, document):
         if self.count == 2:
             raise OSError("disk full (injected)")
         original_add(self, document)
 
-    monkeypatch.setattr(indexer._SegmentBuilder, "add", failing_add)
+    monkeypatch.setattr(whoosh_io.SegmentBuilder, "add", failing_add)
     with pytest.raises(OSError, match="injected"):
         rebuild_index([seeds_dir], seeds_index, workers=1)
     _assert_old_index_intact(seeds_index, generation)
@@ -216,7 +211,7 @@ def test_failing_index_process_is_reported_not_hung_and_old_index_kept(
     def failing_add(self, document):
         raise ValueError("bad document (injected)")
 
-    monkeypatch.setattr(indexer._SegmentBuilder, "add", failing_add)  # inherited by the forked index processes
+    monkeypatch.setattr(whoosh_io.SegmentBuilder, "add", failing_add)  # inherited by the forked index processes
     with pytest.raises(ArchiveError, match=r"index process \d failed: ValueError: bad document \(injected\)"):
         rebuild_index([seeds_dir], seeds_index, workers=2)
     _assert_old_index_intact(seeds_index, generation)
@@ -227,7 +222,7 @@ def test_failing_index_process_is_reported_not_hung_and_old_index_kept(
 def test_index_process_killed_midway_is_reported_and_old_index_kept(
         seeds_index: Path, seeds_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     generation = current_index_path(seeds_index).name
-    monkeypatch.setattr(indexer._SegmentBuilder, "add", lambda self, document: os.kill(os.getpid(), signal.SIGKILL))
+    monkeypatch.setattr(whoosh_io.SegmentBuilder, "add", lambda self, document: os.kill(os.getpid(), signal.SIGKILL))
     with pytest.raises(ArchiveError, match="died unexpectedly"):
         rebuild_index([seeds_dir], seeds_index, workers=2)
     _assert_old_index_intact(seeds_index, generation)
@@ -390,7 +385,7 @@ def test_damaged_current_pointer_is_reported_and_repaired_by_a_rebuild(seeds_ind
 def test_second_rebuild_or_add_while_one_runs_fails_with_a_clear_message(seeds_index: Path,
                                                                          seeds_dir: Path) -> None:
     generation = current_index_path(seeds_index).name
-    with indexer._exclusive(seeds_index, "rebuild"):
+    with store.exclusive(seeds_index, "rebuild"):
         with pytest.raises(IndexBusyError, match=rf"cannot rebuild: another rebuild is running \(pid {os.getpid()}"):
             rebuild_index([seeds_dir], seeds_index)
         with pytest.raises(IndexBusyError, match=r"cannot add: another rebuild is running .* try again"):
@@ -405,7 +400,7 @@ def test_rebuild_waits_for_the_lock_when_asked(seeds_index: Path, seeds_dir: Pat
     released = threading.Event()
 
     def hold() -> None:
-        with indexer._exclusive(seeds_index, "add"):
+        with store.exclusive(seeds_index, "add"):
             time.sleep(0.5)
         released.set()
 
@@ -432,11 +427,11 @@ HOSTILE_TEXTS = [
 
 def test_fast_analysis_path_writes_the_same_postings_as_whooshs_analyzer(tmp_path: Path, seeds_dir: Path) -> None:
     schema = build_schema()
-    fast_title = indexer._with_fast_text_fields(schema)["title"]
-    assert type(fast_title) is indexer._FastText and type(schema["title"]) is not indexer._FastText
+    fast_title = whoosh_io.with_fast_text_fields(schema)["title"]
+    assert type(fast_title) is whoosh_io.FastText and type(schema["title"]) is not whoosh_io.FastText
     texts = seed_bodies(seeds_dir) + HOSTILE_TEXTS + [" ".join(["موسكو"] * 5000)]
     for name in ("title", "body"):
-        plain, fast = schema[name], indexer._with_fast_text_fields(schema)[name]
+        plain, fast = schema[name], whoosh_io.with_fast_text_fields(schema)[name]
         for text in texts:
             assert list(fast.index(text)) == list(plain.index(text)), text[:40]
 
@@ -445,9 +440,9 @@ def test_fast_path_is_used_only_for_text_fields_with_positions() -> None:
     from whoosh.fields import TEXT
 
     schema = build_schema()
-    assert indexer._fast_path_applies(schema["body"]) and indexer._fast_path_applies(schema["title"])
-    assert not indexer._fast_path_applies(schema["persons"]) and not indexer._fast_path_applies(schema["id"])
-    assert not indexer._fast_path_applies(TEXT(analyzer=schema["body"].analyzer, phrase=False))
+    assert whoosh_io.fast_path_applies(schema["body"]) and whoosh_io.fast_path_applies(schema["title"])
+    assert not whoosh_io.fast_path_applies(schema["persons"]) and not whoosh_io.fast_path_applies(schema["id"])
+    assert not whoosh_io.fast_path_applies(TEXT(analyzer=schema["body"].analyzer, phrase=False))
 
 
 def test_fast_path_leaves_boosted_tokens_to_whoosh() -> None:
@@ -456,7 +451,7 @@ def test_fast_path_leaves_boosted_tokens_to_whoosh() -> None:
 
     boosted = TEXT(analyzer=RegexTokenizer(r"[^ \t\r\n]+") | DelimitedAttributeFilter(), phrase=True)
     text = "موسكو^2.5 دمشق موسكو"
-    assert list(indexer._fast_text_postings(boosted, text)) == list(TEXT.index(boosted, text))
+    assert list(whoosh_io.fast_text_postings(boosted, text)) == list(TEXT.index(boosted, text))
 
 
 def test_index_written_by_the_fast_path_answers_like_whooshs_own_writer(tmp_path: Path, seeds_dir: Path) -> None:
@@ -465,11 +460,12 @@ def test_index_written_by_the_fast_path_answers_like_whooshs_own_writer(tmp_path
     plain_dir.mkdir()
     plain = whoosh_index.create_in(str(plain_dir), build_schema())
     writer = plain.writer()
-    from archive.ingest import IngestReport, iter_articles
+    from archive.extract.ingest import iter_articles
+    from archive.extract.report import IngestReport
 
     source = write_jsonl(tmp_path / "news.jsonl", records)
     for article in iter_articles([source], IngestReport()):
-        writer.add_document(**indexer.article_fields(article))
+        writer.add_document(**article_fields(article))
     writer.commit()
     rebuild_index([source], tmp_path / "fast", workers=1)
     fast = open_index(tmp_path / "fast")
@@ -525,7 +521,7 @@ def test_summary_line(summary: BuildSummary, expected: str) -> None:
 def test_estimate_records_counts_lines_and_text_files(tmp_path: Path, seeds_dir: Path) -> None:
     write_jsonl(tmp_path / "a.jsonl", news_records(seeds_dir, 7))
     (tmp_path / "b.csv").write_text("id,body\n1,x\n2,y\n", encoding="utf-8")
-    assert indexer.estimate_records([tmp_path, seeds_dir]) == 7 + 2 + 5
+    assert readers.estimate_records([tmp_path, seeds_dir]) == 7 + 2 + 5
 
 
 def test_rebuild_called_from_a_thread_runs_in_a_spawned_process_and_reports_progress(

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from archive.article import Article
-from archive.ingest import Deduplicator, IngestReport, iter_articles
-from archive.readers import Skipped
+from archive.article import Article, Deduplicator
+from archive.extract.ingest import iter_articles
+from archive.extract.report import IngestReport, Skipped
 
 STORY = "قال المتحدث باسم الكرملين دميتري بيسكوف إن الرئيس فلاديمير بوتين سيزور أنقرة قريبا لبحث الملف السوري."
 
@@ -89,6 +89,6 @@ def test_shared_corpus_is_read_whole_with_people_and_outlets_for_review(corpus_p
     assert not [name for name in top if name.startswith(titles) and name != "الملك سلمان بن عبد العزيز"]
     assert all(len(name.split()) >= 2 for name in top)
     # no person split into two entries by spelling
-    from archive.people import skeleton
+    from archive.extract.people import skeleton
     skeletons = Counter(skeleton(name) for name, _ in people.most_common(300))
     assert [key for key, count in skeletons.items() if count > 1] == []

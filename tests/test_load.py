@@ -18,8 +18,8 @@ SECONDS = float(os.environ.get("NEWS_ARCHIVE_LOAD_SECONDS", "8"))
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory: pytest.TempPathFactory):
-    from archive.indexer import rebuild_index
-    from archive.searcher import Archive
+    from archive.index.writer import rebuild_index
+    from archive.search.archive import Archive
 
     base = tmp_path_factory.mktemp("load")
     rebuild_index([write_synthetic_corpus(base / "corpus.jsonl", 1500)], base / "index", workers=2)
@@ -55,8 +55,8 @@ def test_threads_searching_while_the_index_is_rebuilt_see_old_or_new_answers_nev
 
     from hostile import result_signature
 
-    from archive.indexer import rebuild_index
-    from archive.searcher import Archive
+    from archive.index.writer import rebuild_index
+    from archive.search.archive import Archive
 
     old = write_synthetic_corpus(tmp_path / "old.jsonl", 300, start=0)
     new = write_synthetic_corpus(tmp_path / "new.jsonl", 300, start=20_000)
@@ -107,7 +107,7 @@ def test_five_browser_sessions_at_once_search_and_filter_without_errors(tmp_path
         pytest.skip(chromium_missing_reason())
     from hostile import run_browser_sessions
 
-    from archive.searcher import Archive
+    from archive.search.archive import Archive
 
     index_dir = build_test_index(tmp_path_factory.mktemp("sessions"))
     with streamlit_server(index_dir) as base_url:

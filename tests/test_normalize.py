@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from archive import normalize as n
+from archive.text import normalize as n
 
 # (rule, input, expected): each mapping the issue asks for, by code point.
 RULE_TABLE = [

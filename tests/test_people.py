@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from archive.people import canonical_person, extract_people, registry, skeleton
+from archive.extract.people import canonical_person, extract_people, registry, skeleton
 
 FILLER = "وتناولت المحادثات العلاقات الثنائية والتعاون الاقتصادي بين البلدين في مختلف المجالات."
 

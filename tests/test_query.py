@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from archive.query import (
+from archive.search.query import (
     MAX_CLAUSES,
     MAX_QUERY_CHARS,
     And,
@@ -49,13 +49,13 @@ def test_query_forms_parse_to_the_expected_tree(query: str, described: str) -> N
 
 
 def test_phrase_is_its_analyzed_words_in_order() -> None:
-    from archive.analysis import term_of
+    from archive.text.analysis import term_of
 
     assert parse('"الرئيس الروسي"').describe() == f'"{term_of("الرئيس")} {term_of("الروسي")}"'
 
 
 def test_phrase_positions_are_the_analyzers_own() -> None:
-    from archive.analysis import ArabicAnalyzer
+    from archive.text.analysis import ArabicAnalyzer
 
     text = "زيارة الأسد إلى موسكو"
     root = parse(f'"{text}"').root
@@ -121,7 +121,7 @@ def test_match_any_turns_implicit_and_into_or_but_keeps_exclusions() -> None:
 )
 def test_malformed_queries_keep_their_words(query: str, kept_words: list[str], notice_part: str | None) -> None:
     parsed = parse(query)
-    from archive.analysis import term_of
+    from archive.text.analysis import term_of
 
     expected = {term_of(w) for w in kept_words}
     assert parsed.positive_terms() == expected

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from archive.ingest import IngestReport
-from archive.readers import RawRecord, decode_bytes, iter_raw_records
+from archive.extract.readers import RawRecord, decode_bytes, iter_raw_records
+from archive.extract.report import IngestReport
 
 STORY = ("قال المتحدث باسم الكرملين دميتري بيسكوف إن الرئيس الروسي فلاديمير بوتين سيلتقي نظيره التركي "
          "رجب طيب أردوغان في موسكو الأسبوع المقبل لبحث الملف السوري.")

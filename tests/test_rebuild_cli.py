@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from archive import indexer
+from archive.index import store
 
 ROOT = Path(__file__).resolve().parent.parent
 SUMMARY = re.compile(r"^indexed 5 articles, skipped 0, 0 duplicates, in \d+\.\d s\n$")
@@ -51,7 +51,7 @@ def test_rebuild_uses_the_index_directory_from_the_environment(tmp_path: Path) -
     env = dict(os.environ, NEWS_ARCHIVE_INDEX=str(tmp_path / "from-env"))
     result = run("rebuild-index", "seeds", env=env)
     assert result.returncode == 0, result.stderr
-    assert indexer.read_build_info(tmp_path / "from-env")["articles"] == 5
+    assert store.read_build_info(tmp_path / "from-env")["articles"] == 5
 
 
 @pytest.mark.parametrize("args", [
@@ -82,7 +82,7 @@ def test_failures_exit_1_with_one_line_on_stderr(args: list[str], message: str, 
 def test_rebuild_while_another_runs_exits_1_saying_so(tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
     assert run("rebuild-index", "seeds", "--index", str(index_dir)).returncode == 0
-    with indexer._exclusive(index_dir, "rebuild"):
+    with store.exclusive(index_dir, "rebuild"):
         result = run("rebuild-index", "seeds", "--index", str(index_dir))
         added = run("add", "seeds", "--index", str(index_dir))
     assert (result.returncode, added.returncode) == (1, 1)
@@ -100,7 +100,7 @@ def test_add_updates_an_article_by_id_and_reports_it(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert re.fullmatch(r"added 1 article \(1 updated in place\), skipped 0, 0 duplicates, in \d+\.\d s\n",
                         result.stdout)
-    with indexer.open_index(index_dir).searcher() as searcher:
+    with store.open_index(index_dir).searcher() as searcher:
         titles = {fields["id"]: fields["title"] for fields in searcher.all_stored_fields()}
     assert titles == {"a1": "عنوان جديد عن طهران", "a2": "عنوان ثان"}
 
@@ -117,7 +117,7 @@ def test_skipped_records_are_listed_on_stderr_and_counted_in_the_summary(tmp_pat
 def test_index_of_another_version_exits_1_asking_for_a_rebuild(tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
     assert run("rebuild-index", "seeds", "--index", str(index_dir)).returncode == 0
-    build_json = indexer.current_index_path(index_dir) / "build.json"
+    build_json = store.current_index_path(index_dir) / "build.json"
     info = json.loads(build_json.read_text())
     info["versions"]["schema_version"] = -1
     build_json.write_text(json.dumps(info))

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from archive.analysis import analyze_terms
 from archive.article import Article
-from archive.indexer import add_to_index, rebuild_index
-from archive.ingest import IngestReport, iter_articles
-from archive.searcher import FALLBACK_NOTICE, Archive
-from archive.sources import canonical_source
+from archive.extract.ingest import iter_articles
+from archive.extract.report import IngestReport
+from archive.extract.sources import canonical_source
+from archive.index.writer import add_to_index, rebuild_index
+from archive.search.archive import FALLBACK_NOTICE, Archive
+from archive.text.analysis import analyze_terms
 
 PUTIN, ASSAD, TRUMP = "فلاديمير بوتين", "بشار الأسد", "دونالد ترامب"
 
@@ -259,7 +260,7 @@ def test_snippet_escapes_html_and_marks_the_articles_own_words(archive: Archive)
 
 
 def test_snippet_keeps_vowel_marks_inside_the_mark(archive: Archive, tmp_path: Path) -> None:
-    from archive.snippets import make_snippet
+    from archive.search.snippets import make_snippet
 
     snippet, plain = make_snippet("استقبل مُحَمَّد ضيوفه في مُوسْكُو أمس", set(analyze_terms("محمد موسكو")))
     assert "<mark>مُحَمَّد</mark>" in snippet and "<mark>مُوسْكُو</mark>" in snippet
@@ -286,7 +287,7 @@ def test_did_you_mean_for_a_misspelled_word(archive: Archive) -> None:
 
 
 def test_did_you_mean_rewrites_only_the_part_of_a_huge_query_that_is_read(archive: Archive) -> None:
-    from archive.query import MAX_QUERY_CHARS
+    from archive.search.query import MAX_QUERY_CHARS
 
     for query in ["الكرملبن " + "x" * 10_000, "الكرملبن " * 3_000]:
         suggestions = archive.suggest(query)
@@ -447,7 +448,7 @@ def test_fallback_with_a_misspelled_word_suggests_the_fix(archive: Archive) -> N
 
 
 def test_arrays_cache_file_is_written_reused_and_replaced_after_add(tmp_path: Path, seeds_dir: Path) -> None:
-    from archive.searcher import ARRAYS_CACHE_PREFIX
+    from archive.index.store import ARRAYS_CACHE_PREFIX
 
     index = tmp_path / "index"
     rebuild_index([seeds_dir], index, workers=1)

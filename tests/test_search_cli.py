@@ -1,4 +1,4 @@
-"""`news-archive search` and `stats`: the --json object of DESIGN.md, batch mode, exit codes."""
+"""`news-archive search` and `stats`: the --json object of ../shared/DESIGN.md, batch mode, exit codes."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from archive.cli import main
-from archive.indexer import rebuild_index
+from archive.index.writer import rebuild_index
+from archive.interfaces.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 

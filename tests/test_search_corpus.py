@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from archive.analysis import analyze_terms
 from archive.article import Article
-from archive.indexer import rebuild_index
-from archive.ingest import IngestReport, iter_articles
-from archive.searcher import Archive
+from archive.extract.ingest import iter_articles
+from archive.extract.report import IngestReport
+from archive.index.writer import rebuild_index
+from archive.search.archive import Archive
+from archive.text.analysis import analyze_terms
 
 SAMPLE = 1500
 QUERIES = ["موسكو", "ترامب", "الاقتصاد", "لبنان", "الرئيس الروسي", "كرة القدم", "سوريا"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.sources import canonical_source, detect_source, registry
+from archive.extract.sources import canonical_source, detect_source, registry
 
 DATA = Path(__file__).resolve().parent.parent / "archive" / "data" / "outlets.json"
 STORY = "وقال مسؤول في الحكومة إن المحادثات ستستأنف الأسبوع المقبل بعد توقف دام أكثر من شهرين بسبب الخلافات."

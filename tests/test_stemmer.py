@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from archive import stemmer
-from archive.normalize import normalize
-from archive.stemmer import stem
+from archive.text import stemmer
+from archive.text.normalize import normalize
+from archive.text.stemmer import stem
 
 
 def stem_of(word: str) -> str:

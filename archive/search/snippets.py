@@ -1,6 +1,6 @@
 """Highlighted snippets and bodies: the article's own words marked, everything else HTML-escaped.
 
-A word of the text is marked when its index term (`archive.analysis.term_of`, the same cached function the
+A word of the text is marked when its index term (`archive.text.analysis.term_of`, the same cached function the
 analyzer uses) is one of the query's terms, so لموسكو in the article is marked for the query موسكو, and
 مُحَمَّد keeps its vowel marks inside the <mark>. Titles and bodies are untrusted: every character outside the
 <mark> tags goes through `html.escape`.
@@ -12,7 +12,7 @@ import html
 import re
 from collections.abc import Collection
 
-from archive.analysis import MAX_RAW_LENGTH, WORD_PATTERN, term_of
+from archive.text.analysis import MAX_RAW_LENGTH, WORD_PATTERN, term_of
 
 WORD = re.compile(WORD_PATTERN)
 SNIPPET_CHARS = 240

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import overload
 
-from archive.analysis import ArabicAnalyzer, term_of
-from archive.normalize import normalize
+from archive.text.analysis import ArabicAnalyzer, term_of
+from archive.text.charsets import strip_article_prefix
+from archive.text.normalize import normalize
 
 MAX_QUERY_CHARS = 1000
 MAX_CLAUSES = 24
@@ -136,6 +137,12 @@ def _node_terms(node: Node) -> tuple[str, ...]:
     return ()
 
 
+@overload
+def with_match(node: Node, match: str) -> Node: ...
+@overload
+def with_match(node: None, match: str) -> None: ...
+@overload
+def with_match(node: Node | None, match: str) -> Node | None: ...
 def with_match(node: Node | None, match: str) -> Node | None:
     """`match="any"`: every implicit AND (words side by side) becomes an OR; explicit AND and NOT stay."""
     if node is None or match != "any":
@@ -423,7 +430,7 @@ class _Parser:
         return Not(node) if token.negated else node
 
 
-def _and(parts: list[Node | None]) -> Node | None:
+def _and(parts: Sequence[Node | None]) -> Node | None:
     present = [p for p in parts if p is not None]
     if not present:
         return None
@@ -441,10 +448,9 @@ def prefix_forms(raw: str) -> tuple[str, ...]:
     text = normalize(raw)
     text = re.sub(r"[^\w]", "", text)
     forms = [text]
-    for article in ("وال", "بال", "فال", "كال", "لل", "ال"):
-        if text.startswith(article) and len(text) - len(article) >= MIN_PREFIX_CHARS:
-            forms.append(text[len(article):])
-            break
+    bare = strip_article_prefix(text, MIN_PREFIX_CHARS)
+    if bare != text:
+        forms.append(bare)
     # a stem shorter than 3 letters would expand far beyond what was typed
     forms += [stem for form in forms if len(stem := term_of(form) or "") >= 3]
     return tuple(dict.fromkeys(f for f in forms if len(f) >= MIN_PREFIX_CHARS))
@@ -486,37 +492,3 @@ def parse(text: str) -> ParsedQuery:
     if root is None and any(t.kind in ("word", "phrase") for t in tokens) and not notices:
         notices.append("the query has only very common words, which are not indexed")
     return ParsedQuery(text, root, notices)
-
-
-def single_term(word: str) -> str | None:
-    """The index term of one word (None for a stop word): for callers that match words outside a query."""
-    return term_of(word)
-
-
-def to_whoosh(node: Node | None, resolve_field: Any = None) -> Any:
-    """The same query as Whoosh query objects (title and body fields), for Whoosh's own search and the
-    plain-Whoosh comparison in bench/search.py. `resolve_field(FieldMatch) -> list[str]` gives the canonical
-    names a `source:` / `person:` value stands for (the searcher resolves them against the index)."""
-    from whoosh import query as wq
-
-    if node is None:
-        return wq.Every()
-    if isinstance(node, Word):
-        parts = [wq.Or([wq.Term(f, t) for f in node.fields]) for t in node.terms]
-        return parts[0] if len(parts) == 1 else wq.And(parts)
-    if isinstance(node, Phrase):
-        words = [t for t, _ in node.terms]
-        # stop words leave gaps in the positions: allow exactly those
-        slop = 1 + node.terms[-1][1] - (len(words) - 1)
-        return wq.Or([wq.Phrase(f, words, slop=slop) for f in node.fields])
-    if isinstance(node, Prefix):
-        return wq.Or([wq.Prefix(f, p) for f in node.fields for p in node.prefixes])
-    if isinstance(node, FieldMatch):
-        names = resolve_field(node) if resolve_field else [node.value]
-        fieldname = "source" if node.field == "source" else "persons"
-        return wq.Or([wq.Term(fieldname, n) for n in names]) if names else wq.NullQuery
-    if isinstance(node, Not):
-        return wq.Not(to_whoosh(node.child, resolve_field))
-    if isinstance(node, Or):
-        return wq.Or([to_whoosh(c, resolve_field) for c in node.children])
-    return wq.And([to_whoosh(c, resolve_field) for c in node.children])

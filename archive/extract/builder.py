@@ -7,14 +7,16 @@ processes. Fields the input gives win over extraction; missing ones are extracte
 from __future__ import annotations
 
 import re
+from typing import overload
 
 from archive.article import Article, derive_article_id
-from archive.cleaning import clean_story
-from archive.dates import is_date_line, parse_date, publication_date
-from archive.normalize import normalize
-from archive.people import canonical_person, extract_people
-from archive.readers import RawRecord, Skipped
-from archive.sources import canonical_source, detect_source
+from archive.extract.cleaning import clean_story
+from archive.extract.dates import is_date_line, parse_date, publication_date
+from archive.extract.people import canonical_person, extract_people
+from archive.extract.readers import RawRecord
+from archive.extract.report import Skipped
+from archive.extract.sources import canonical_source, detect_source
+from archive.text.normalize import normalize
 
 # A story with fewer letters than this after furniture removal is not an article (an empty page, a lone
 # dateline "موسكو - سانا", a disclaimer, harakat or punctuation only); real one-line briefs have 35+ letters.
@@ -58,6 +60,12 @@ def title_from_sentence(text: str, limit: int = TITLE_FROM_SENTENCE_MAX) -> str:
     return (cut or sentence[:limit]) + "…"
 
 
+@overload
+def split_title(body: str, normalized: str) -> tuple[str, str, str]: ...
+@overload
+def split_title(body: str, normalized: None = None) -> tuple[str, str, None]: ...
+@overload
+def split_title(body: str, normalized: str | None = None) -> tuple[str, str, str | None]: ...
 def split_title(body: str, normalized: str | None = None) -> tuple[str, str, str | None]:
     """(title, body without the title line, normalized body without it): the first substantive line among
     the first few, else a title made from the first sentence with the body left whole."""

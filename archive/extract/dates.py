@@ -19,13 +19,15 @@ import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
-from archive.normalize import normalize
-from archive.sources import registry as outlet_registry
+from hijridate import Hijri
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
-_LETTER = "\u0621-\u064a"
+from archive.extract.sources import registry as outlet_registry
+from archive.resources import DATA_DIR
+from archive.text.charsets import ARABIC_LETTER_RANGE
+from archive.text.normalize import normalize
+
+_LETTER = ARABIC_LETTER_RANGE
 MIN_YEAR, MAX_YEAR = 1900, 2099
 
 
@@ -45,8 +47,6 @@ class DateMatch:
             return None
         try:
             if self.hijri:
-                from hijridate import Hijri
-
                 return datetime.date(*Hijri(year, self.month, self.day).to_gregorian().datetuple())
             return datetime.date(year, self.month, self.day)
         except (ValueError, OverflowError):
@@ -141,11 +141,11 @@ def find_dates(normalized: str) -> list[DateMatch]:
             found.append(DateMatch(match.start(), match.end(), day, month, int(match.group("y")), weekday_of(match)))
     found.sort(key=lambda m: (m.start, -m.end))
     result: list[DateMatch] = []
-    for match in found:
-        if result and match.start < result[-1].end:
+    for date_match in found:
+        if result and date_match.start < result[-1].end:
             continue
-        if 1 <= match.day <= 31 and 1 <= match.month <= 12:
-            result.append(match)
+        if 1 <= date_match.day <= 31 and 1 <= date_match.month <= 12:
+            result.append(date_match)
     return result
 
 

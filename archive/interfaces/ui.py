@@ -16,12 +16,13 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-LABELS_FILE = Path(__file__).resolve().parent / "data" / "ui_labels.json"
+from archive.resources import DATA_DIR
+from archive.search.results import SORTS
+
+LABELS_FILE = DATA_DIR / "ui_labels.json"
 LANGUAGES = ("ar", "en")
-SORTS = ("relevance", "newest", "oldest")
 PAGE_SIZE = 10
 EXPORT_COLUMNS = ("id", "title", "source", "date", "persons", "url", "body")
 

@@ -16,12 +16,12 @@ import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from urllib.parse import urlsplit
 
-from archive.normalize import normalize
+from archive.resources import DATA_DIR
+from archive.text.charsets import ARABIC_LETTER_RANGE, DEFINITE_ARTICLE
+from archive.text.normalize import normalize
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
 _NON_ALNUM = re.compile(r"[\W_]+")
 
 
@@ -48,12 +48,12 @@ def _name_pattern(name: str) -> str:
 def _is_common_word_name(name: str) -> bool:
     """A one-word name with the article (الرياض، الخليج، الأهرام، الشرق) is also a city, a region or a word:
     as a credit it counts only as a whole line or in a self-reference, like a bare name."""
-    return len(name.split()) == 1 and normalize(name).startswith("ال")
+    return len(name.split()) == 1 and normalize(name).startswith(DEFINITE_ARTICLE)
 
 
 _DELIM_BEFORE = re.compile(r"(?:^|[(\-–—/|:،,\[])\s*[\"“”«»']?$")
 _DELIM_AFTER = re.compile(r"^[\"“”«»']?\s*(?:$|[)\-–—/|:،,\]])")
-_LETTERS = "\u0621-\u064aA-Za-z0-9"
+_LETTERS = f"{ARABIC_LETTER_RANGE}A-Za-z0-9"
 # where a dateline's outlet may start: after a dash, slash, colon or bracket, or after the date's last digit
 # or before «: normalize() deletes the tatweel some outlets use as the dash ("لندن ـ «القدس العربي»:")
 _DATELINE_DELIM = re.compile(r"[\-–—/:(|]|(?<=\d) |\s(?=«)")
@@ -62,7 +62,7 @@ _SOURCE_LABEL = re.compile(r"\W*(?:المصدر|مصدر الخبر)\s*[:\-–�
 # what cannot stand before a dateline's outlet: sentence punctuation, quotes, or the lead of a related link
 _DATELINE_PREFIX_BAD = re.compile(r"(?<!\d)\.|[!?؟\"“”«»']|للمزيد|اقرا|شاهد|طالع")
 _AFTER_BRACKET = re.compile(r"\s*(?:$|[-–—:])")
-_PREFIX_WORD = re.compile(r"[\u0621-\u064aA-Za-z]+")
+_PREFIX_WORD = re.compile(f"[{ARABIC_LETTER_RANGE}A-Za-z]+")
 
 
 class OutletRegistry:

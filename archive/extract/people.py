@@ -28,10 +28,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from archive.normalize import normalize
+from archive.resources import DATA_DIR
+from archive.text.charsets import ARABIC_LETTER_RANGE, DEFINITE_ARTICLE, after_lam_forms
+from archive.text.normalize import normalize
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
-LETTERS = "\u0621-\u064aa-z"
+LETTERS = ARABIC_LETTER_RANGE + "a-z"
 _EDGE_BEFORE = f"(?<![{LETTERS}])"
 _EDGE_AFTER = f"(?![{LETTERS}])"
 # proclitics a name can carry: و ف ب ل ك and their pairs ("وبوتين", "لبوتين", "وللأسد" is handled as a form)
@@ -134,12 +135,7 @@ def _load_people(path: Path) -> list[Person]:
     return people
 
 
-def _surfaces(form: str) -> list[str]:
-    """A normalized form and the shapes it takes after ل (للأسد: ل + الأسد loses the alef)."""
-    out = [form]
-    if form.startswith("ال"):
-        out += ["لل" + form[2:], "ولل" + form[2:], "فلل" + form[2:]]
-    return out
+_surfaces = after_lam_forms
 
 
 @lru_cache(maxsize=1)
@@ -300,17 +296,17 @@ _COMPOUND_GIVEN = frozenset({"عبد", "ابو"})
 
 def _is_adjective(word: str) -> bool:
     """"الرياضية", "الاقتصادية": a definite feminine adjective (a newspaper, a section), not a family name."""
-    return word.startswith("ال") and word.endswith("يه") and len(word) > 5
+    return word.startswith(DEFINITE_ARTICLE) and word.endswith("يه") and len(word) > 5
 
 
 def _is_nisba(reg: Registry, word: str) -> bool:
     """"السوداني", "الكاظمي": a family name of the form ال...ي, not a nationality or role ("العراقي", "الحالي")."""
-    return len(word) >= 6 and word.startswith("ال") and word.endswith("ي") and _is_name_word(reg, word)
+    return len(word) >= 6 and word.startswith(DEFINITE_ARTICLE) and word.endswith("ي") and _is_name_word(reg, word)
 
 
 def _name_from(reg: Registry, tokens: list[re.Match[str]], start: int) -> int:
     """How many word tokens from START make a name: a given name then a family name (with particles), or 0."""
-    words = []
+    words: list[str] = []
     i = start
     while i < len(tokens) and len(words) < 4:
         token = tokens[i].group()
@@ -326,7 +322,7 @@ def _name_from(reg: Registry, tokens: list[re.Match[str]], start: int) -> int:
         if len(words) >= (3 if words[0] in _COMPOUND_GIVEN else 2) and words[-1] not in reg.particles \
                 and words[-1] not in reg.given:
             # a father's name then a family nisba: "محمد شياع السوداني", not "فيصل المقداد خلال"
-            opened = not words[-1].startswith("ال") or words[-2] in _COMPOUND_GIVEN  # "شياع", "عبد الله"
+            opened = not words[-1].startswith(DEFINITE_ARTICLE) or words[-2] in _COMPOUND_GIVEN  # "شياع", "عبد الله"
             if len(words) < 4 and opened and i < len(tokens) \
                     and _is_nisba(reg, tokens[i].group()) \
                     and not re.search(r"[\n.،,:؛]", tokens[i - 1].string[tokens[i - 1].end(): tokens[i].start()]):
@@ -343,14 +339,14 @@ def _name_from(reg: Registry, tokens: list[re.Match[str]], start: int) -> int:
 
 # a word after an ambiguous given name that cannot be a family name: a preposition + article ("بالنتائج"), a
 # conjunction ("وابنته"), or a word with Latin letters ("لCNN")
-_NOT_A_SURNAME = re.compile("بال|لل|كال|فال|و|.*[^\u0621-\u064a]")
+_NOT_A_SURNAME = re.compile(f"بال|لل|كال|فال|و|.*[^{ARABIC_LETTER_RANGE}]")
 
 
 def _ambiguous_after_title(reg: Registry, word: str, norm: str, token: re.Match[str]) -> bool:
     """An ambiguous given name (نجيب, سعيد) after a title and its qualifiers ("رئيس الحكومة اللبنانية نجيب
     ميقاتي"): a name, unless the word is also a function word (علي = على) or the next word cannot be a family
     name ("سعيد بالنتائج")."""
-    if word in reg.not_name or word in reg.breakers or "ال" + word in reg.not_name:
+    if word in reg.not_name or word in reg.breakers or DEFINITE_ARTICLE + word in reg.not_name:
         return False  # علي = على; تركي = Turkish ("مسؤول تركي كبير")
     following = _WORD.match(norm, token.end() + 1) if norm[token.end(): token.end() + 1] == " " else None
     return bool(following and not _NOT_A_SURNAME.match(following.group()))
@@ -422,9 +418,9 @@ def extract_people(title: str, body: str, normalized: str | None = None) -> list
     plain: str | None = None
     registry_found, spans = _registry_matches(reg, norm)
     results: dict[str, _Found] = {}
-    for index, position in registry_found.items():
-        name = reg.people[index].name
-        results.setdefault(name, _Found(position, name, index))
+    for found_index, position in registry_found.items():
+        name = reg.people[found_index].name
+        results.setdefault(name, _Found(position, name, found_index))
     by_skeleton: dict[str, str] = {}
     for start, end in _discover(reg, norm, spans):
         normalized_name = " ".join(norm[start:end].split())

@@ -9,11 +9,19 @@ import argparse
 import datetime
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from archive.errors import ArchiveError
+from archive.errors import ArchiveError, InputError
+from archive.extract.ingest import iter_articles
+from archive.extract.report import IngestReport
+from archive.index.writer import add_to_index, rebuild_index
+from archive.interfaces.progress import TerminalProgress
+from archive.resources import APP_FILE, SEEDS_DIR
+from archive.search.archive import MATCHES, SORTS, Archive, SearchResult
+from archive.text.analysis import analyze_terms
 
 DEFAULT_INDEX = "index"
 
@@ -21,11 +29,6 @@ DEFAULT_INDEX = "index"
 def index_dir(args: argparse.Namespace) -> Path:
     """`--index`, else $NEWS_ARCHIVE_INDEX, else ./index."""
     return Path(args.index or os.environ.get("NEWS_ARCHIVE_INDEX") or DEFAULT_INDEX)
-
-
-def seeds_dir() -> Path:
-    """The bundled seed articles: beside the package in a checkout."""
-    return Path(__file__).resolve().parent.parent / "seeds"
 
 
 def _date(text: str) -> datetime.date:
@@ -53,8 +56,6 @@ def _print_json(obj: object) -> None:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from archive.analysis import analyze_terms
-
     lines = [args.text] if args.text is not None else (line.rstrip("\n") for line in sys.stdin)
     for line in lines:
         terms = analyze_terms(line)
@@ -66,8 +67,6 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from archive.ingest import IngestReport, iter_articles
-
     report = IngestReport()
     articles = list(iter_articles(args.paths, report))
     if args.json:
@@ -91,11 +90,13 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def cmd_rebuild_index(args: argparse.Namespace) -> int:
-    from archive.indexer import rebuild_index
-
-    paths = args.paths or [seeds_dir()]
-    summary = rebuild_index(paths, index_dir(args), workers=args.workers,
-                            progress=sys.stderr.isatty() and not args.quiet)
+    paths = args.paths or [SEEDS_DIR]
+    bar = TerminalProgress() if sys.stderr.isatty() and not args.quiet else None
+    try:
+        summary = rebuild_index(paths, index_dir(args), workers=args.workers, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
     for skipped in summary.skipped:
         print(f"skipped {skipped.origin}: {skipped.reason}", file=sys.stderr)
     print(summary.line())
@@ -103,8 +104,6 @@ def cmd_rebuild_index(args: argparse.Namespace) -> int:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from archive.indexer import add_to_index
-
     summary = add_to_index(args.paths, index_dir(args))
     for skipped in summary.skipped:
         print(f"skipped {skipped.origin}: {skipped.reason}", file=sys.stderr)
@@ -120,7 +119,7 @@ def _search_options(args: argparse.Namespace) -> dict:
     }
 
 
-def _print_result(result, as_json: bool) -> None:
+def _print_result(result: SearchResult, as_json: bool) -> None:
     if as_json:
         _print_json(result.to_dict())
         return
@@ -138,8 +137,6 @@ def _from_argv(text: str) -> str:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from archive.searcher import Archive
-
     if args.batch is not None and args.query is not None:
         print("news-archive search: give a QUERY or --batch FILE, not both", file=sys.stderr)
         return 2
@@ -148,8 +145,6 @@ def cmd_search(args: argparse.Namespace) -> int:
         try:
             stream = open(args.batch, encoding="utf-8", errors="replace")  # noqa: SIM115
         except OSError as error:
-            from archive.errors import InputError
-
             raise InputError(f"cannot read the batch file {args.batch}: {error.strerror or error}") from None
     try:
         archive = Archive.open(index_dir(args))
@@ -168,8 +163,6 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from archive.searcher import Archive
-
     stats = Archive.open(index_dir(args)).stats()
     if args.json:
         _print_json(stats)
@@ -182,9 +175,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import subprocess
-
-    app = Path(__file__).resolve().parent.parent / "app.py"
+    app = APP_FILE
     env = dict(os.environ, NEWS_ARCHIVE_INDEX=str(index_dir(args).resolve()))
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
                "--server.address", args.address, "--server.port", str(args.port),
@@ -230,8 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--to", dest="date_to", type=_date, metavar="DATE", help="published on or before")
     sub.add_argument("--include-undated", action="store_true", default=None,
                      help="keep undated articles even when a date range is set")
-    sub.add_argument("--sort", choices=["relevance", "newest", "oldest"], default=None)
-    sub.add_argument("--match", choices=["all", "any"], default=None,
+    sub.add_argument("--sort", choices=SORTS, default=None)
+    sub.add_argument("--match", choices=MATCHES, default=None,
                      help="all words (default, falling back to any when nothing matches) or any word")
     sub.add_argument("--limit", type=_positive, default=10)
     sub.add_argument("--page", type=_positive, default=1)

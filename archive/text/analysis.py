@@ -5,8 +5,8 @@
 - `ArabicTokenizer` finds words in the ORIGINAL text with a pattern that keeps harakat, tatweel and zero-width
   joiners inside a word (Python's `\\w` alone splits مُحَمَّد at every mark), so token offsets point at the
   article's own words and Whoosh highlights them.
-- `ArabicTermFilter` turns each word into its index term: `normalize` (archive/normalize.py), then drops stop
-  words (archive/data/stopwords.txt) and over-long junk, then `stem` (archive/stemmer.py). The whole per-word path
+- `ArabicTermFilter` turns each word into its index term: `normalize` (archive/text/normalize.py), then drops stop
+  words (archive/data/stopwords.txt) and over-long junk, then `stem` (archive/text/stemmer.py). The whole per-word path
   is one cached function, `term_of`, so each distinct word is analysed once per process.
 
 Stop words are removed and the kept terms numbered consecutively (as Whoosh's StopFilter does), so a phrase
@@ -24,17 +24,19 @@ from pathlib import Path
 from whoosh.analysis import CompositeAnalyzer, Filter, RegexTokenizer
 from whoosh.analysis.acore import Token
 
-from archive.normalize import HARAKAT_CHARS, TATWEEL, ZERO_WIDTH_CHARS, normalize
-from archive.stemmer import stem_uncached
+from archive.resources import DATA_DIR, data_lines
+from archive.text.charsets import HARAKAT_RANGE, TATWEEL, ZERO_WIDTH_RANGE
+from archive.text.normalize import normalize
+from archive.text.stemmer import stem_uncached
 
 ANALYSIS_VERSION = "ar-light-6"
 
-STOPWORDS_FILE = Path(__file__).resolve().parent / "data" / "stopwords.txt"
+STOPWORDS_FILE = DATA_DIR / "stopwords.txt"
 
 # A word: letters and digits (\w without the underscore, so #عاصي_الحلاني gives two words), with combining marks,
 # tatweel and zero-width joiners allowed inside and at the end (مُحَمَّد, كتـــاب, می‌خواهم). Each repetition of the
 # group consumes at least one mark, so matching stays linear.
-_IN_WORD = f"{HARAKAT_CHARS}{TATWEEL}{ZERO_WIDTH_CHARS}"
+_IN_WORD = f"{HARAKAT_RANGE}{TATWEEL}{ZERO_WIDTH_RANGE}"
 WORD_PATTERN = rf"[^\W_]+(?:[{_IN_WORD}]+[^\W_]*)*"
 # Terms longer than this are junk (base64, glued URLs, repeated letters) and are not indexed: the longest real
 # Arabic or Latin words are far shorter, and a 10,000-character token must not bloat the index.
@@ -46,13 +48,10 @@ MAX_RAW_LENGTH = 4 * MAX_TERM_LENGTH
 def load_stopwords(path: Path = STOPWORDS_FILE) -> frozenset[str]:
     """Normalized stop words; `#` starts a comment. Each also counts with a leading و (وهو, وفي, ومن)."""
     words: set[str] = set()
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            line = line.split("#", 1)[0].strip()
-            if line:
-                word = normalize(line)
-                words.add(word)
-                words.add("و" + word)
+    for line in data_lines(path):
+        word = normalize(line)
+        words.add(word)
+        words.add("و" + word)
     return frozenset(words)
 
 

@@ -1,6 +1,6 @@
 """A Light10-style Arabic light stemmer (Larkey et al.; Lucene's ArabicStemmer), made safer for news search.
 
-Takes a word already passed through `archive.normalize.normalize` (so ة is ه, ى is ي, every alef is ا).
+Takes a word already passed through `archive.text.normalize.normalize` (so ة is ه, ى is ي, every alef is ا).
 Two data files drive it: archive/data/protected_words.txt (words kept whole, and spelling variants mapped to one
 term) and archive/data/lexicon.tsv (normalized word frequencies of the shared corpus, built by
 bench/build_lexicon.py; it ships, so the stemmer works without the corpus).
@@ -28,15 +28,14 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parent / "data"
-PROTECTED_FILE = DATA / "protected_words.txt"
-LEXICON_FILE = DATA / "lexicon.tsv"
+from archive.resources import DATA_DIR, data_lines
+from archive.text.charsets import ARTICLE_PREFIXES, CONJUNCTIONS, DEFINITE_ARTICLE, PREPOSITIONS, is_arabic_letter
+from archive.text.normalize import normalize
 
-ARTICLE = "ال"
-# Longest first: the first match wins.
-ARTICLE_PREFIXES = ("وبال", "وكال", "فبال", "فكال", "ولل", "فلل", "وال", "فال", "بال", "كال", "لل", "ال")
-CONJUNCTIONS = frozenset("وف")
-PREPOSITIONS = frozenset("بلك")
+PROTECTED_FILE = DATA_DIR / "protected_words.txt"
+LEXICON_FILE = DATA_DIR / "lexicon.tsv"
+
+ARTICLE = DEFINITE_ARTICLE
 # Light10 / Lucene order; each removed at most once (ية and ة are يه and ه after normalization).
 # هما and هم (their) are not in Light10; they are checked like ان ين ون below.
 SUFFIXES = ("هما", "هم", "ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي")
@@ -59,24 +58,11 @@ MIN_SUFFIX_STEM_SHARE = 0.05
 PROTECTED_FREQUENCY = 10**9
 
 
-def _data_lines(path: Path) -> list[str]:
-    if not path.exists():
-        return []
-    lines = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            lines.append(line)
-    return lines
-
-
 def load_protected(path: Path = PROTECTED_FILE) -> tuple[frozenset[str], dict[str, str]]:
     """Lines `word` (kept whole, no prefix or suffix removed) and `variant = word` (analysed as that word)."""
-    from archive.normalize import normalize
-
     protected: set[str] = set()
     variants: dict[str, str] = {}
-    for line in _data_lines(path):
+    for line in data_lines(path):
         if "=" in line:
             form, _, canonical = line.partition("=")
             variants[normalize(form.strip())] = normalize(canonical.strip())
@@ -88,7 +74,7 @@ def load_protected(path: Path = PROTECTED_FILE) -> tuple[frozenset[str], dict[st
 def load_lexicon(path: Path = LEXICON_FILE) -> dict[str, int]:
     """word -> corpus frequency; an absent file gives an empty lexicon (then no bare proclitic is stripped)."""
     lexicon: dict[str, int] = {}
-    for line in _data_lines(path):
+    for line in data_lines(path):
         word, _, count = line.partition("\t")
         lexicon[word] = int(count) if count.isdigit() else 1
     return lexicon
@@ -218,7 +204,7 @@ def strip_suffixes(word: str) -> str:
 
 def stem_uncached(word: str) -> str:
     """The light stem of a normalized word (see the module docstring for the steps)."""
-    if len(word) < 3 or not ("\u0621" <= word[0] <= "\u064a"):
+    if len(word) < 3 or not is_arabic_letter(word[0]):
         return word
     canonical = _canonical(word)
     if canonical is not None:
@@ -239,5 +225,6 @@ def stem_uncached(word: str) -> str:
     return strip_suffixes(stripped)
 
 
-# The analyzer caches whole words (archive.analysis.term_of) and calls stem_uncached; this cache serves other callers.
+# The analyzer caches whole words (archive.text.analysis.term_of) and calls stem_uncached; this cache serves
+# other callers.
 stem = lru_cache(maxsize=100_000)(stem_uncached)

@@ -1,6 +1,6 @@
 """Readers: files on disk in, `RawRecord`s out, before any extraction.
 
-Formats (DESIGN.md "Input formats"): `.txt` (one article, optional sidecar `NAME.json`), `.jsonl`,
+Formats (../shared/DESIGN.md, "Input formats"): `.txt` (one article, optional sidecar `NAME.json`), `.jsonl`,
 `.jsonl.gz`, `.csv` with a header, and directories of these, recursively.
 
 Every record met is counted in `report.read`; a record that cannot be read (unreadable file, undecidable
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import gzip
 import io
 import json
@@ -21,12 +22,12 @@ import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from archive.cleaning import sanitize_text
+from charset_normalizer import from_bytes
 
-if TYPE_CHECKING:  # the report lives in ingest, which imports this module
-    from archive.ingest import IngestReport
+from archive.extract.cleaning import sanitize_text
+from archive.extract.report import IngestReport, Skipped
+from archive.text.charsets import ARABIC_LETTER_RANGE
 
 ARTICLE_SUFFIXES = (".txt", ".jsonl", ".jsonl.gz", ".csv")
 BODY_FIELDS = ("body", "text")
@@ -47,25 +48,13 @@ class RawRecord:
     persons: list[str] | None = None
 
 
-@dataclass(slots=True)
-class Skipped:
-    """A record that was not read, and why (one line, "<kind>: <detail>")."""
-
-    origin: str
-    reason: str
-
-    @property
-    def kind(self) -> str:
-        return self.reason.split(":", 1)[0]
-
-
 class RecordError(ValueError):
     """A record's content is unusable; the message is the one-line reason."""
 
 
 # ---------------------------------------------------------------- decoding
 
-_ARABIC_LETTER = re.compile("[\u0621-\u064a]")
+_ARABIC_LETTER = re.compile(f"[{ARABIC_LETTER_RANGE}]")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -123,8 +112,6 @@ def _decode_legacy(data: bytes) -> str:
         text = ""
     if text and _arabic_share(text) >= 0.6:
         return text
-    from charset_normalizer import from_bytes
-
     best = from_bytes(data).best()
     guess = best.encoding if best is not None else "unknown"
     raise RecordError(f"undecidable encoding: not UTF-8, UTF-16 or Arabic Windows-1256 (best guess {guess})")
@@ -317,3 +304,27 @@ def iter_raw_records(paths: Sequence[str | Path], report: IngestReport) -> Itera
                 report.skipped.append(Skipped(str(file), "unsupported file: not .txt, .jsonl, .jsonl.gz or .csv"))
                 continue
             yield from reader(file, report)
+
+
+def estimate_records(paths: Sequence[str | Path]) -> int | None:
+    """A quick count of the records in PATHS for the progress bar's ETA (lines of JSONL/CSV, one per .txt);
+    None when it cannot be told cheaply. Only an estimate: the readers decide what a record is."""
+    total = 0
+    try:
+        for given in paths:
+            path = Path(given)
+            files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+            for file in files:
+                name = file.name.lower()
+                if name.endswith(".txt"):
+                    total += 1
+                elif name.endswith((".jsonl", ".csv")):
+                    with open(file, "rb") as stream:
+                        total += sum(chunk.count(b"\n") for chunk in iter(functools.partial(stream.read, 1 << 20), b""))
+                    total -= 1 if name.endswith(".csv") else 0
+                elif name.endswith(".jsonl.gz"):
+                    with gzip.open(file, "rb") as stream:
+                        total += sum(chunk.count(b"\n") for chunk in iter(functools.partial(stream.read, 1 << 20), b""))
+    except (OSError, EOFError, ValueError):
+        return None
+    return total or None

@@ -13,11 +13,9 @@ import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
-from archive.normalize import normalize
-
-DATA_DIR = Path(__file__).resolve().parent / "data"
+from archive.resources import DATA_DIR
+from archive.text.normalize import normalize
 
 # C0 controls except TAB (09) and LF (0A), DEL, C1 controls, and invisible marks that break matching:
 # U+200B zero width space, U+FEFF BOM / zero width no-break space, U+2028/2029 line/paragraph separators

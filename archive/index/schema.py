@@ -1,6 +1,6 @@
-"""The Whoosh schema of the archive, shared by the indexer (writes) and the searcher (reads).
+"""The Whoosh schema of the archive and the day encoding of dates, shared by the writer and the searcher.
 
-Whoosh pickles the analyzer into the index, so `archive.analysis.ArabicAnalyzer` and the classes it is made
+Whoosh pickles the analyzer into the index, so `archive.text.analysis.ArabicAnalyzer` and the classes it is made
 of must stay importable under the same names. Any change to analysis or to this schema bumps a version
 that the index records; an index with other versions must be rebuilt (`news-archive rebuild-index`).
 """
@@ -8,12 +8,14 @@ that the index records; an index with other versions must be rebuilt (`news-arch
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
-from archive.analysis import ANALYSIS_VERSION, ArabicAnalyzer
+from archive.text.analysis import ANALYSIS_VERSION, ArabicAnalyzer
 
-SCHEMA_VERSION = 1
+# 2: the analyzer pickled into the schema moved to archive.text.analysis (indexes of version 1 name the old module)
+SCHEMA_VERSION = 2
 
 # Undated articles get this day number: it sorts before every real date, and no filter range includes it.
 UNDATED = 0
@@ -23,6 +25,26 @@ TITLE_BOOST = 2.0
 def date_to_day(published: datetime.date | None) -> int:
     """yyyymmdd as an integer (20230314), or UNDATED: sortable, range-filterable, readable."""
     return UNDATED if published is None else published.year * 10000 + published.month * 100 + published.day
+
+
+def day_to_month(day: Any) -> Any:
+    """yyyymm of a day number (an int or a numpy array of them): the month a facet counts it under."""
+    return day // 100
+
+
+def month_key(month: int) -> str:
+    """"yyyy-mm" of a yyyymm month number, as the month facet names it."""
+    return f"{month // 100:04d}-{month % 100:02d}"
+
+
+def day_to_date(day: int) -> datetime.date | None:
+    """The date of a day number; None for UNDATED (or a number that is no calendar date)."""
+    if not day:
+        return None
+    try:
+        return datetime.date(day // 10000, day // 100 % 100, day % 100)
+    except ValueError:
+        return None
 
 
 def build_schema() -> Schema:

@@ -1,0 +1,55 @@
+"""Ingestion: readers -> build_article (optionally in worker processes) -> deduplication, with a report
+of every record read, skipped (with its reason) and collapsed as a duplicate.
+
+The three stages stay separable (IngestReport: archive/extract/report.py; Deduplicator: archive/article.py):
+
+    report = IngestReport()
+    dedup = Deduplicator()
+    for raw in iter_raw_records(paths, report):          # counts report.read, records unreadable ones
+        result = build_article(raw)                       # pure; safe in a worker process
+        if report.add(result, dedup) is not None: ...     # records Skipped / duplicates, returns the Article
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+from archive.article import Article, Deduplicator
+from archive.batching import EXTRACT_BATCH, batched
+from archive.extract.builder import build_article
+from archive.extract.readers import RawRecord, iter_raw_records
+from archive.extract.report import IngestReport, Skipped
+
+
+def _build_batch(batch: list[RawRecord]) -> list[Article | Skipped]:
+    return [build_article(raw) for raw in batch]
+
+
+def iter_built(records: Iterable[RawRecord], workers: int = 1,
+               batch_size: int = EXTRACT_BATCH) -> Iterator[Article | Skipped]:
+    """build_article over RECORDS in input order; with workers > 1 in a process pool, a bounded window of
+    batches in flight so memory stays flat however large the input."""
+    if workers <= 1:
+        for raw in records:
+            yield build_article(raw)
+        return
+    window = workers * 3
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        pending = []
+        for batch in batched(records, batch_size):
+            pending.append(pool.apply_async(_build_batch, (batch,)))
+            if len(pending) >= window:
+                yield from pending.pop(0).get()
+        for result in pending:
+            yield from result.get()
+
+
+def iter_articles(paths: Sequence[str | Path], report: IngestReport, workers: int = 1) -> Iterator[Article]:
+    """Articles from PATHS in input order, skipped records and duplicates accounted for in REPORT."""
+    dedup = Deduplicator()
+    for result in iter_built(iter_raw_records(paths, report), workers):
+        article = report.add(result, dedup)
+        if article is not None:
+            yield article

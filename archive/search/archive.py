@@ -1,0 +1,349 @@
+"""The library API used by the command line and the app: an open archive index and what can be asked of it.
+
+    archive = Archive.open("index")
+    result = archive.search("بوتين موسكو", persons=["فلاديمير بوتين"], date_from=date(2018, 1, 1))
+    result.total, result.hits[0].snippet, result.facets["month"]
+
+A facade over the rooms of archive/search/: the query parser (query.py), the engine over arrays (engine.py: match
+sets, masks, BM25F), did-you-mean (suggest.py), similar and same-story (related.py), snippets and result types
+(snippets.py, results.py). Only the page is ranked and rendered: the top `page * limit` picked with
+`argpartition`, one snippet built per hit.
+
+An Archive may be shared by the threads of a Streamlit process. A rebuild or `add` is picked up by
+`reload_if_changed()`, which swaps in a new snapshot; searches already running finish on the old one.
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+
+from archive.article import Article
+from archive.errors import ArchiveError
+from archive.index.schema import date_to_day, day_to_date, versions
+from archive.index.store import check_versions, current_index_path, read_build_info
+from archive.search.cache import LRU
+from archive.search.engine import Snapshot, within
+from archive.search.query import (
+    FieldMatch,
+    Node,
+    ParsedQuery,
+    Phrase,
+    Prefix,
+    Word,
+    has_implicit_and,
+    iter_positive,
+    parse,
+    with_match,
+)
+from archive.search.related import same_story_docs, similar_docs
+from archive.search.results import MATCHES, SORTS, Hit, SearchResult, build_hit, persons_of
+from archive.search.snippets import highlight_text
+from archive.search.suggest import suggest_queries
+
+FALLBACK_NOTICE = "no article has all the words; showing articles with some of them"
+MAX_LIMIT = 1000
+
+
+def _day(value: datetime.date | None) -> int | None:
+    """A filter bound as a day number; None when the bound is not set."""
+    return None if value is None else date_to_day(value)
+
+
+@dataclass
+class _Query:
+    parsed: ParsedQuery
+    node: Node | None
+    match_used: str
+    fell_back: bool
+    docs: np.ndarray
+    notices: list[str] = field(default_factory=list)
+
+
+class Archive:
+    """An open archive index. Cheap to keep open for the whole process; safe to share between threads."""
+
+    def __init__(self, index_dir: Path, snapshot: Snapshot) -> None:
+        self.index_dir = index_dir
+        self._snapshot = snapshot
+        self._reload_lock = threading.Lock()
+        self._parse_cache = LRU(2048)
+
+    @classmethod
+    def open(cls, index_dir: str | Path) -> Archive:
+        index_dir = Path(index_dir)
+        generation = current_index_path(index_dir)
+        check_versions(index_dir)
+        return cls(index_dir, Snapshot(index_dir, generation))
+
+    def close(self) -> None:
+        self._snapshot.close()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def path(self) -> Path:
+        """The directory of the index generation being searched."""
+        return self._snapshot.path
+
+    def reload_if_changed(self) -> bool:
+        """Open the new index when a rebuild was swapped in or `add` changed it; True when it did."""
+        with self._reload_lock:
+            if not self._snapshot.changed_on_disk():
+                return False
+            generation = current_index_path(self.index_dir)
+            check_versions(self.index_dir)
+            self._snapshot = Snapshot(self.index_dir, generation)
+            # the old snapshot is left to the garbage collector: a search running on it finishes undisturbed
+            return True
+
+    def clear_caches(self) -> None:
+        """Forget cached postings, match sets, masks and parses (benchmarks measure with and without them)."""
+        snap = self._snapshot
+        for cache in (snap.term_cache, snap.match_cache, snap.mask_cache, snap.prefix_cache, self._parse_cache):
+            cache.clear()
+
+    def set_caching(self, enabled: bool) -> None:
+        snap = self._snapshot
+        for cache in (snap.term_cache, snap.match_cache, snap.mask_cache, snap.prefix_cache, self._parse_cache):
+            cache.enabled = enabled
+            cache.clear()
+
+    # ------------------------------------------------------------ search
+
+    def parse(self, query: str) -> ParsedQuery:
+        cached = self._parse_cache.get(query)
+        if cached is None:
+            cached = parse(query)
+            self._parse_cache.put(query, cached)
+        return cached
+
+    def _match(self, snap: Snapshot, query: str, match: str | None, mask: np.ndarray | None) -> _Query:
+        if match is not None and match not in MATCHES:
+            raise ValueError(f"match must be one of {', '.join(MATCHES)}, not {match!r}")
+        parsed = self.parse(query)
+        notices = list(parsed.notices)
+        if parsed.root is None:
+            if query.strip():
+                return _Query(parsed, None, match or "all", False, snap.all_docs[:0], notices)
+            return _Query(parsed, None, match or "all", False, within(snap.all_docs, mask), notices)
+        match_used = match or "all"
+        node = with_match(parsed.root, match_used)
+        unfiltered = snap.docs(node)
+        docs = within(unfiltered, mask)
+        fell_back = False
+        if match is None and not len(docs) and has_implicit_and(parsed.root):
+            any_node = with_match(parsed.root, "any")
+            any_docs = within(snap.docs(any_node), mask)
+            if len(any_docs):  # a fallback that finds nothing either would only claim to show something
+                node, docs, match_used, fell_back = any_node, any_docs, "any", True
+                notices.insert(0, FALLBACK_NOTICE)
+        if not len(docs) and mask is not None and len(unfiltered):
+            notices.append(f"{len(unfiltered)} articles match without the person, outlet and date filters")
+        return _Query(parsed, node, match_used, fell_back, docs, notices)
+
+    def _order(self, snap: Snapshot, q: _Query, sort: str, count: int | None) -> tuple[np.ndarray, np.ndarray]:
+        """The first `count` (None: all) matching docs in sort order, with their scores."""
+        docs = q.docs
+        day = snap.arrays.day[docs]
+        if sort == "relevance" and q.node is not None:
+            scores = snap.scores(snap.scored_terms(q.node), docs)
+            # ties broken by newer first, then by document number, so pages never overlap
+            if count is not None and count < len(docs):
+                cut = np.argpartition(-scores, count - 1)[:count]
+                threshold = scores[cut].min()
+                cut = np.flatnonzero(scores >= threshold)
+            else:
+                cut = np.arange(len(docs))
+            order = cut[np.lexsort((docs[cut], -day[cut], -scores[cut]))]
+        else:
+            scores = np.zeros(len(docs), dtype=np.float32)
+            keys = snap.date_rank["oldest" if sort == "oldest" else "newest"][docs]
+            if count is not None and count < len(docs):
+                cut = np.argpartition(keys, count - 1)[:count]
+                order = cut[np.argsort(keys[cut])]
+            else:
+                order = np.argsort(keys)
+        if count is not None:
+            order = order[:count]
+        return docs[order], scores[order]
+
+    def search(self, query: str = "", *, persons: Sequence[str] = (), sources: Sequence[str] = (),
+               date_from: datetime.date | None = None, date_to: datetime.date | None = None,
+               include_undated: bool | None = None, sort: str | None = None, match: str | None = None,
+               limit: int = 10, page: int = 1, facet_limit: int = 50) -> SearchResult:
+        started = time.perf_counter()
+        query = query if isinstance(query, str) else str(query or "")
+        if sort is not None and sort not in SORTS:
+            raise ValueError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
+        limit = max(1, min(int(limit), MAX_LIMIT))
+        page = max(1, int(page))
+        snap = self._snapshot
+        mask = snap.filter_mask(persons, sources, _day(date_from), _day(date_to), include_undated)
+        q = self._match(snap, query, match, mask)
+        if sort is None:
+            sort = "relevance" if q.node is not None else "newest"
+        facets = snap.arrays.facet_counts(q.docs, facet_limit)
+        first = (page - 1) * limit
+        page_docs, page_scores = self._order(snap, q, sort, first + limit)
+        page_docs, page_scores = page_docs[first:], page_scores[first:]
+        terms = self._highlight_terms(snap, q.node)
+        hits = [self._hit(snap, int(d), float(s), terms) for d, s in zip(page_docs, page_scores, strict=True)]
+        # "did you mean" when nothing is found, and also when a fallback hides that a word is unknown
+        wants_suggestions = q.parsed.root is not None and (not len(q.docs) or q.fell_back)
+        suggestions = self.suggest(query) if wants_suggestions else []
+        notices = [*q.notices, *self._unknown_names(snap, q.parsed.root, persons, sources)]
+        if suggestions:
+            notices.append(("nothing found" if not len(q.docs) else "some words are not in the archive")
+                           + "; did you mean: " + " | ".join(suggestions))
+        return SearchResult(
+            query=query, total=len(q.docs), took_ms=round((time.perf_counter() - started) * 1000, 2),
+            page=page, limit=limit, hits=hits, match_used=q.match_used, fell_back=q.fell_back,
+            normalized_query=q.parsed.describe(), suggestions=suggestions, facets=facets,
+            notice="; ".join(notices) if notices else None, sort=sort)
+
+    @staticmethod
+    def _unknown_names(snap: Snapshot, root: Node | None, persons: Sequence[str],
+                       sources: Sequence[str]) -> list[str]:
+        """Notices for person / source names (filters or `person:` / `source:` in the query) matching nobody."""
+        notices = []
+        persons = [persons] if isinstance(persons, str) else list(persons or ())
+        sources = [sources] if isinstance(sources, str) else list(sources or ())
+        wanted_persons = [p for p in persons if p and p.strip()]
+        wanted_sources = [s for s in sources if s and s.strip()]
+        for leaf in iter_positive(root):
+            if isinstance(leaf, FieldMatch):
+                (wanted_persons if leaf.field == "person" else wanted_sources).append(leaf.value)
+        for value in wanted_persons:
+            if not snap.resolve_persons([value]):
+                notices.append(f"no article names a person matching “{value}”")
+        for value in wanted_sources:
+            if not snap.resolve_sources([value]):
+                notices.append(f"no outlet in the archive matches “{value}”")
+        return notices
+
+    def _highlight_terms(self, snap: Snapshot, node: Node | None) -> set[str]:
+        if node is None:
+            return set()
+        terms: set[str] = set()
+        for leaf in iter_positive(node):
+            if isinstance(leaf, Word):
+                terms.update(leaf.terms)
+            elif isinstance(leaf, Phrase):
+                terms.update(t for t, _ in leaf.terms)
+            elif isinstance(leaf, Prefix):
+                terms.update(snap.expand_prefix(leaf.prefixes, leaf.fields))
+        return terms
+
+    @staticmethod
+    def _hit(snap: Snapshot, docnum: int, score: float, terms: set[str]) -> Hit:
+        return build_hit(snap.stored(docnum), int(snap.arrays.day[docnum]), docnum, score, terms)
+
+    def iter_matches(self, query: str = "", *, persons: Sequence[str] = (), sources: Sequence[str] = (),
+                     date_from: datetime.date | None = None, date_to: datetime.date | None = None,
+                     include_undated: bool | None = None, sort: str | None = None,
+                     match: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every matching article (for export), in the search's order: id, title, source, date, persons, url, body."""
+        snap = self._snapshot
+        mask = snap.filter_mask(persons, sources, _day(date_from), _day(date_to), include_undated)
+        q = self._match(snap, query, match, mask)
+        sort = sort or ("relevance" if q.node is not None else "newest")
+        docs, _ = self._order(snap, q, sort, None)
+        for docnum in docs.tolist():
+            stored = snap.stored(docnum)
+            published = day_to_date(int(snap.arrays.day[docnum]))
+            yield {"id": str(stored.get("id")), "title": stored.get("title") or "",
+                   "source": stored.get("source") or None,
+                   "date": published.isoformat() if published else None,
+                   "persons": persons_of(stored), "url": stored.get("url") or None, "body": stored.get("body") or ""}
+
+    # ------------------------------------------------------------ articles
+
+    def get(self, article_id: str) -> Article | None:
+        snap = self._snapshot
+        docnum = snap.docnum_of(article_id)
+        if docnum is None:
+            return None
+        stored = snap.stored(docnum)
+        return Article(id=str(stored.get("id")), title=stored.get("title") or "", body=stored.get("body") or "",
+                       source=stored.get("source") or None, published=day_to_date(int(snap.arrays.day[docnum])),
+                       url=stored.get("url") or None, persons=persons_of(stored),
+                       origin=str(stored.get("origin") or ""))
+
+    def highlight_body(self, article_id: str, query: str) -> str:
+        """The whole body HTML-escaped, the query's words marked; '' for an unknown id."""
+        snap = self._snapshot
+        docnum = snap.docnum_of(article_id)
+        if docnum is None:
+            return ""
+        body = snap.stored(docnum).get("body") or ""
+        return highlight_text(body, self._highlight_terms(snap, self.parse(query or "").root))
+
+    def similar(self, article_id: str, limit: int = 5) -> list[Hit]:
+        """More like this: articles sharing the article's most distinctive terms, best first."""
+        snap = self._snapshot
+        return [self._hit(snap, docnum, score, terms) for docnum, score, terms in similar_docs(snap, article_id, limit)]
+
+    def same_story(self, article_id: str, limit: int = 5) -> list[Hit]:
+        """Other outlets' articles on the same story (archive/search/related.py says how they are chosen)."""
+        snap = self._snapshot
+        return [self._hit(snap, docnum, score, terms)
+                for docnum, score, terms in same_story_docs(snap, article_id, limit)]
+
+    # ------------------------------------------------------------ did you mean
+
+    def suggest(self, query: str, limit: int = 5) -> list[str]:
+        """Queries that would find something (archive/search/suggest.py)."""
+        return suggest_queries(self._snapshot, self.parse, query, limit)
+
+    # ------------------------------------------------------------ stats
+
+    def stats(self, top_people: int = 50) -> dict[str, Any]:
+        snap = self._snapshot
+        arrays = snap.arrays
+        docs = snap.all_docs
+        sources = np.bincount(arrays.source_id[docs], minlength=len(arrays.source_names) + 1)
+        people = arrays.person_counts(docs)
+        dated = arrays.day[docs][arrays.day[docs] > 0]
+        try:
+            info: dict[str, Any] = read_build_info(self.index_dir)
+        except ArchiveError:  # a damaged build record does not stop the statistics of a readable index
+            info = {}
+        index_bytes = sum(p.stat().st_size for p in snap.path.iterdir() if p.is_file())
+
+        return {
+            "articles": len(docs),
+            "sources": {name: int(n) for name, n in sorted(
+                zip(arrays.source_names, sources[: len(arrays.source_names)], strict=True),
+                key=lambda item: (-item[1], item[0])) if n},
+            "unknown_source": int(sources[-1]),
+            "people": {name: int(n) for name, n in
+                       sorted(((name, n) for name, n in zip(arrays.person_names, people, strict=True) if n),
+                              key=lambda item: (-item[1], item[0]))[:top_people]},
+            "distinct_people": int(np.count_nonzero(people)),
+            # day numbers > 0 are written by date_to_day() from real dates, so they convert back to a date
+            "date_range": ([cast(datetime.date, day_to_date(int(dated.min()))).isoformat(),
+                            cast(datetime.date, day_to_date(int(dated.max()))).isoformat()]
+                           if len(dated) else None),
+            "undated": int(len(docs) - len(dated)),
+            "index_dir": str(snap.path),
+            "index_bytes": int(index_bytes),
+            "built_at": info.get("built_at"),
+            "build_seconds": info.get("seconds", info.get("build_seconds")),
+            "inputs": info.get("inputs"),
+            "versions": info.get("versions") or versions(),
+        }
+
+
+__all__ = ["FALLBACK_NOTICE", "MATCHES", "SORTS", "Archive", "Hit", "SearchResult"]

@@ -1,0 +1,214 @@
+"""Per-document arrays of an open index: what filters, facets and scoring read instead of Whoosh's objects.
+
+Counting facets with Whoosh's `groupedby` scores every hit and walks Python objects per document (the pitfalls
+in ../shared/DESIGN.md). Here the facet values of every document live in numpy arrays, loaded once per
+opened index (through archive/index/whoosh_io.py):
+
+    source_id[doc]   index into source_names; len(source_names) for "unknown outlet"
+    day[doc]         yyyymmdd, 0 = undated
+    month_id[doc]    index into month_keys (sorted "yyyy-mm"); len(month_keys) for undated
+    persons          pairs (pair_doc[i], pair_person[i]) sorted by doc, plus CSR offsets person_start[doc]
+    title_len, body_len   field lengths, for BM25 scoring
+    live[doc]        False for documents deleted by `add` (updated articles)
+
+so that facet counts over any set of matching document numbers are a few `np.bincount` calls, and filters
+(persons, sources, date range) are boolean masks. Document numbers are the reader's global ones: a segment's local
+numbers plus its offset.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from archive.index.schema import day_to_month, month_key
+from archive.index.whoosh_io import day_column, deleted_docs, field_postings, leaf_readers, lengths_column
+
+# Bump when the arrays or their meaning change: older cache files are then ignored and rewritten.
+CACHE_FORMAT = 1
+
+
+_ARRAY_FIELDS = ("live", "source_id", "day", "month_id", "pair_doc", "pair_person", "person_start", "title_len",
+                 "body_len")
+
+
+_NAME_FIELDS = ("source_names", "month_keys", "person_names")
+
+
+@dataclass
+class DocArrays:
+    count: int
+    live: np.ndarray
+    live_count: int
+    source_names: list[str]
+    source_id: np.ndarray
+    day: np.ndarray
+    month_keys: list[str]
+    month_id: np.ndarray
+    person_names: list[str]
+    pair_doc: np.ndarray
+    pair_person: np.ndarray
+    person_start: np.ndarray
+    title_len: np.ndarray
+    body_len: np.ndarray
+
+    @classmethod
+    def load(cls, reader: Any) -> DocArrays:
+        count = reader.doc_count_all()
+        live = np.ones(count, dtype=bool)
+        days, title_len, body_len = [], [], []
+        for segment, offset in leaf_readers(reader):
+            for docnum in deleted_docs(segment):
+                live[offset + docnum] = False
+            days.append(day_column(segment))
+            title_len.append(lengths_column(segment, "title"))
+            body_len.append(lengths_column(segment, "body"))
+        day = np.concatenate(days) if days else np.zeros(0, dtype=np.int32)
+
+        # outlets: one term per document in the `source` field ("" and absent mean unknown)
+        sources = {name: ids for name, ids in field_postings(reader, "source").items() if name.strip()}
+        source_names = list(sources)
+        source_id = np.full(count, len(source_names), dtype=np.int32)
+        for number, name in enumerate(source_names):
+            source_id[sources[name]] = number
+
+        persons = {name: ids for name, ids in field_postings(reader, "persons").items() if name.strip()}
+        person_names = list(persons)
+        doc_parts, person_parts = [], []
+        for number, name in enumerate(person_names):
+            ids = persons[name]
+            doc_parts.append(ids)
+            person_parts.append(np.full(len(ids), number, dtype=np.int32))
+        pair_doc = np.concatenate(doc_parts) if doc_parts else np.zeros(0, dtype=np.int32)
+        pair_person = np.concatenate(person_parts) if person_parts else np.zeros(0, dtype=np.int32)
+        order = np.argsort(pair_doc, kind="stable")
+        pair_doc, pair_person = pair_doc[order], pair_person[order]
+        person_start = np.searchsorted(pair_doc, np.arange(count + 1)).astype(np.int64)
+
+        months = day_to_month(day)
+        month_values = np.unique(months[(day > 0) & live])
+        month_keys = [month_key(m) for m in month_values.tolist()]
+        month_id = np.full(count, len(month_keys), dtype=np.int32)
+        dated = day > 0
+        month_id[dated] = np.searchsorted(month_values, months[dated]).astype(np.int32)
+        # a deleted document's month may be absent from month_values: it is never counted (live mask)
+        month_id[dated & (month_id >= len(month_keys))] = len(month_keys)
+        return cls(count, live, int(live.sum()), source_names, source_id, day, month_keys, month_id,
+                   person_names, pair_doc.astype(np.int32), pair_person.astype(np.int32), person_start,
+                   np.concatenate(title_len) if title_len else np.zeros(0, np.float32),
+                   np.concatenate(body_len) if body_len else np.zeros(0, np.float32))
+
+    # ------------------------------------------------------------ cache file
+
+    def save(self, path: Path) -> None:
+        """Write the arrays to `path` atomically (a temporary file beside it, then a rename)."""
+        arrays = {name: getattr(self, name) for name in _ARRAY_FIELDS}
+        # typed Any: numpy's stub would match `**names` against savez's `allow_pickle: bool` keyword
+        names: dict[str, Any] = {name: np.array(getattr(self, name), dtype=str) for name in _NAME_FIELDS}
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            with open(temporary, "wb") as out:
+                np.savez(out, format_version=np.array([CACHE_FORMAT]), count=np.array([self.count]), **arrays, **names)
+            os.replace(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
+
+    @classmethod
+    def from_file(cls, path: Path, count: int) -> DocArrays | None:
+        """The arrays saved by `save`, or None when the file is absent, unreadable or for another index."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                if int(data["format_version"][0]) != CACHE_FORMAT or int(data["count"][0]) != count:
+                    return None
+                values: dict[str, Any] = {name: data[name] for name in _ARRAY_FIELDS}
+                values |= {name: [str(v) for v in data[name].tolist()] for name in _NAME_FIELDS}
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
+            return None
+        return cls(count=count, live_count=int(values["live"].sum()), **values)
+
+    # ------------------------------------------------------------ filters
+
+    def persons_mask(self, names: list[str]) -> np.ndarray:
+        """Documents naming any of the given persons (exact canonical names)."""
+        wanted = _wanted(self.person_names, names)
+        mask = np.zeros(self.count, dtype=bool)
+        mask[self.pair_doc[wanted[self.pair_person]]] = True
+        return mask
+
+    def sources_mask(self, names: list[str]) -> np.ndarray:
+        """Documents from any of the given outlets (exact canonical names)."""
+        return _wanted(self.source_names, names)[self.source_id]
+
+    def date_mask(self, day_from: int | None, day_to: int | None, include_undated: bool) -> np.ndarray:
+        mask = self.day > 0
+        if day_from is not None:
+            mask &= self.day >= day_from
+        if day_to is not None:
+            mask &= self.day <= day_to
+        if include_undated:
+            mask |= self.day == 0
+        return mask
+
+    # ------------------------------------------------------------ facets
+
+    def facet_counts(self, docs: np.ndarray, facet_limit: int = 50) -> dict[str, list[tuple[str | None, int]]]:
+        """Exact counts over the given (live) document numbers: persons (top facet_limit), sources
+        (top facet_limit), months (chronological, undated last as None)."""
+        sources = np.bincount(self.source_id[docs], minlength=len(self.source_names) + 1)
+        months = np.bincount(self.month_id[docs], minlength=len(self.month_keys) + 1)
+        persons = self.person_counts(docs)
+        return {
+            "person": _top(self.person_names, persons, facet_limit),
+            "source": _top(self.source_names, sources[: len(self.source_names)], facet_limit),
+            "month": [(key, int(n)) for key, n in zip(self.month_keys, months[: len(self.month_keys)], strict=True)
+                      if n] + ([(None, int(months[-1]))] if months[-1] else []),
+        }
+
+    def person_counts(self, docs: np.ndarray) -> np.ndarray:
+        size = len(self.person_names)
+        if not len(docs) or not len(self.pair_doc):
+            return np.zeros(size, dtype=np.int64)
+        if len(docs) * 8 < self.count:
+            # few matches: gather each matching document's person ids from the CSR slices
+            starts = self.person_start[docs]
+            lengths = self.person_start[docs + 1] - starts
+            total = int(lengths.sum())
+            if not total:
+                return np.zeros(size, dtype=np.int64)
+            shifts = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+            return np.bincount(self.pair_person[np.arange(total) + shifts], minlength=size)
+        mask = np.zeros(self.count, dtype=bool)
+        mask[docs] = True
+        return np.bincount(self.pair_person[mask[self.pair_doc]], minlength=size)
+
+    def month_of(self, docnum: int) -> str | None:
+        index = int(self.month_id[docnum])
+        return self.month_keys[index] if index < len(self.month_keys) else None
+
+
+def _top(names: list[str], counts: np.ndarray, limit: int) -> list[tuple[str | None, int]]:
+    """The `limit` largest counts, by count descending then by name (names are held sorted, so a stable sort on
+    the count alone gives that order)."""
+    nonzero = np.flatnonzero(counts)
+    if not len(nonzero) or limit <= 0:
+        return []
+    if len(nonzero) > limit * 4:
+        # keep only counts that can reach the top `limit`, ties at the boundary included
+        kth = np.partition(counts[nonzero], len(nonzero) - limit)[len(nonzero) - limit]
+        nonzero = nonzero[counts[nonzero] >= kth]
+    ranked = nonzero[np.argsort(-counts[nonzero], kind="stable")][:limit]
+    return [(names[i], int(counts[i])) for i in ranked.tolist()]
+
+
+def _wanted(all_names: list[str], names: list[str]) -> np.ndarray:
+    """A boolean per name id (plus one for "none") marking the given names."""
+    wanted = np.zeros(len(all_names) + 1, dtype=bool)
+    index = {name: i for i, name in enumerate(all_names)}
+    wanted[[index[name] for name in names if name in index]] = True
+    return wanted

@@ -1,0 +1,393 @@
+"""The search engine over one opened index generation: postings as arrays, match sets, filter masks, BM25F.
+
+How it stays fast (the pitfalls in ../shared/DESIGN.md): Whoosh is the storage (term dictionary, postings,
+stored fields), but matching, filtering, facet counting and scoring run on numpy arrays.
+
+- Each query term's postings are read once as arrays of document numbers and term weights (an LRU keeps the
+  recent ones), so a word with 15,000 matches costs a few block reads, not 15,000 matcher steps.
+- AND / OR / NOT are set operations on sorted document-number arrays; phrases are checked with positions only on
+  the documents that have all their words.
+- Filters (persons, sources, date range) are boolean masks over per-document arrays loaded on open
+  (archive/search/docarrays.py); facets are `np.bincount` over the matching documents: exact, whatever the hit
+  count.
+- BM25F scores (Whoosh's formula, title weighted by its field boost) are accumulated in one dense array.
+- Repeats are cached per opened index: postings, match sets, filter masks, prefix expansions.
+
+Thread safety: a Snapshot is immutable once built and shared by the threads of a Streamlit process. Everything
+that reads Whoosh files runs under its lock (Whoosh's file objects seek); numpy work and the caches are safe
+outside it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from archive.errors import ArchiveError
+from archive.extract.people import canonical_person
+from archive.extract.sources import canonical_source
+from archive.index.store import ARRAYS_CACHE_PREFIX, current_index_path, open_generation
+from archive.index.whoosh_io import Postings, positions_decoder, read_postings
+from archive.search.cache import LRU
+from archive.search.docarrays import DocArrays
+from archive.search.query import MAX_PREFIX_TERMS, And, FieldMatch, Node, Not, Or, Phrase, Prefix, Word, iter_positive
+from archive.text.normalize import normalize
+
+# BM25F constants: Whoosh's defaults, so scores read like Whoosh's.
+BM25_B = 0.75
+BM25_K1 = 1.2
+# Postings kept in the term cache, counted in document numbers (8 bytes each with the weight).
+TERM_CACHE_POSTINGS = 6_000_000
+# Document numbers kept in the match-set cache (4 bytes each).
+MATCH_CACHE_DOCS = 8_000_000
+
+
+class Snapshot:
+    """One opened index generation: Whoosh reader, per-document arrays, caches. Immutable once built."""
+
+    def __init__(self, index_dir: Path, generation: Path) -> None:
+        self.index_dir = index_dir
+        self.path = generation
+        self.index, self.reader = open_generation(index_dir, generation)
+        self.toc_generation = self.index.latest_generation()
+        self.lock = threading.RLock()
+        self.arrays = self._load_arrays()
+        arrays = self.arrays
+        self.live = arrays.live
+        self.count = arrays.count
+        self.live_count = max(arrays.live_count, 1)
+        live_title = arrays.title_len[arrays.live]
+        live_body = arrays.body_len[arrays.live]
+        self.avg_length = {
+            "title": float(live_title.mean()) if len(live_title) else 1.0,
+            "body": float(live_body.mean()) if len(live_body) else 1.0,
+        }
+        self.field_lengths = {"title": arrays.title_len, "body": arrays.body_len}
+        self.all_docs = np.flatnonzero(arrays.live).astype(np.int32)
+        # each document's place in the newest-first and oldest-first orders (undated last in both; ties by
+        # document number), so a date sort of any match set is one integer sort
+        docnums = np.arange(self.count, dtype=np.int64)
+        day = arrays.day.astype(np.int64)
+        self.date_rank = {}
+        for name, order in (("newest", np.lexsort((-docnums, -day))),
+                            ("oldest", np.lexsort((docnums, np.where(day > 0, day, np.iinfo(np.int64).max))))):
+            rank = np.empty(self.count, dtype=np.int32)
+            rank[order] = np.arange(self.count, dtype=np.int32)
+            self.date_rank[name] = rank
+        self.term_cache = LRU(200_000, TERM_CACHE_POSTINGS)
+        self.match_cache = LRU(1024, MATCH_CACHE_DOCS)
+        self.mask_cache = LRU(64)
+        self.prefix_cache = LRU(1024)
+        self._source_lookup = {self._fold(name): i for i, name in enumerate(arrays.source_names)}
+        self._person_lookup = {self._fold(name): i for i, name in enumerate(arrays.person_names)}
+
+    def _load_arrays(self) -> DocArrays:
+        """The per-document arrays, from the cache file of this exact index state when there is one; else read
+        from the index (person postings: ~0.7 s at 30,000 articles) and saved for the next process to open it.
+        The file lives inside the generation directory and is named by Whoosh's table-of-contents generation,
+        which every `add` advances, so a stale file is never read."""
+        count = self.reader.doc_count_all()
+        cache = self.path / f"{ARRAYS_CACHE_PREFIX}{self.toc_generation}.npz"
+        arrays = DocArrays.from_file(cache, count)
+        if arrays is not None:
+            return arrays
+        with self.lock:
+            arrays = DocArrays.load(self.reader)
+        with contextlib.suppress(OSError):  # a read-only index is fine: the cache is only a speed-up
+            arrays.save(cache)
+            for stale in self.path.glob(f"{ARRAYS_CACHE_PREFIX}*.npz"):
+                if stale != cache:
+                    stale.unlink(missing_ok=True)
+        return arrays
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.reader.close()
+
+    def changed_on_disk(self) -> bool:
+        try:
+            generation = current_index_path(self.index_dir)
+        except ArchiveError:
+            return False  # keep serving the open index rather than losing it
+        if generation.resolve() != self.path.resolve():
+            return True
+        try:
+            # `add` commits a new table of contents into the same generation directory
+            return self.index.latest_generation() != self.toc_generation
+        except OSError:
+            return False
+
+    @staticmethod
+    def _fold(text: str) -> str:
+        return " ".join(normalize(text).casefold().split())
+
+    # ------------------------------------------------------------ postings
+
+    def postings(self, fieldname: str, term: str, with_values: bool = False) -> Postings:
+        key = (fieldname, term, with_values)
+        cached = self.term_cache.get(key)
+        if cached is not None:
+            return cached
+        with self.lock:
+            postings = read_postings(self.reader, fieldname, term, with_values)
+        if len(postings):
+            live = self.live[postings.ids]
+            if not live.all():
+                values = None
+                if postings.values is not None:
+                    values = [v for v, keep in zip(postings.values, live.tolist(), strict=True) if keep]
+                postings = Postings(postings.ids[live], postings.weights[live], values)
+        self.term_cache.put(key, postings, max(len(postings), 1) * (4 if with_values else 1))
+        return postings
+
+    def doc_frequency(self, fieldname: str, term: str) -> int:
+        return len(self.postings(fieldname, term))
+
+    def approximate_doc_frequency(self, fieldname: str, term: str) -> int:
+        """From the term's entry in the term index, without decoding its postings (which can cost a millisecond
+        for a common term); counts deleted documents until the next rebuild, good enough for weighting."""
+        cached = self.term_cache.get((fieldname, term, False))
+        if cached is not None:
+            return len(cached)
+        with self.lock:
+            return int(self.reader.doc_frequency(fieldname, term))
+
+    def expand_prefix(self, prefixes: tuple[str, ...], fields: tuple[str, ...]) -> list[str]:
+        """The most frequent index terms starting with any of the prefixes (bounded: MAX_PREFIX_TERMS)."""
+        key = (prefixes, fields)
+        cached = self.prefix_cache.get(key)
+        if cached is not None:
+            return cached
+        scanned: dict[str, int] = {}
+        with self.lock:
+            for fieldname in fields:
+                for prefix in prefixes:
+                    for number, term in enumerate(self.reader.expand_prefix(fieldname, prefix)):
+                        if number >= 4000:  # bounded work for very short prefixes
+                            break
+                        text = term.decode("utf-8") if isinstance(term, bytes) else term
+                        if text not in scanned:
+                            scanned[text] = 0
+                        scanned[text] += self.reader.doc_frequency(fieldname, text)
+        terms = sorted(scanned, key=lambda t: (-scanned[t], t))[:MAX_PREFIX_TERMS]
+        self.prefix_cache.put(key, terms)
+        return terms
+
+    # ------------------------------------------------------------ matching
+
+    def mask_of(self, docs: np.ndarray) -> np.ndarray:
+        mask = np.zeros(self.count, dtype=bool)
+        mask[docs] = True
+        return mask
+
+    def intersect(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if len(a) > len(b):
+            a, b = b, a
+        if not len(a):
+            return a
+        return a[self.mask_of(b)[a]]
+
+    def union(self, parts: Sequence[np.ndarray]) -> np.ndarray:
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return self.all_docs[:0]
+        if len(parts) == 1:
+            return parts[0]
+        mask = np.zeros(self.count, dtype=bool)
+        for part in parts:
+            mask[part] = True
+        return np.flatnonzero(mask).astype(np.int32)
+
+    def subtract(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if not len(a) or not len(b):
+            return a
+        return a[~self.mask_of(b)[a]]
+
+    def docs(self, node: Node) -> np.ndarray:
+        """Sorted live document numbers matching node (cached)."""
+        key = ("docs", node)
+        cached = self.match_cache.get(key)
+        if cached is not None:
+            return cached
+        docs = self._docs(node)
+        self.match_cache.put(key, docs, max(len(docs), 1))
+        return docs
+
+    def _docs(self, node: Node) -> np.ndarray:
+        if isinstance(node, Word):
+            result = None
+            for term in node.terms:
+                found = self.union([self.postings(f, term).ids for f in node.fields])
+                result = found if result is None else self.intersect(result, found)
+                if not len(result):
+                    break
+            return result if result is not None else self.all_docs[:0]
+        if isinstance(node, Phrase):
+            return self.union([self._phrase_docs(node, f) for f in node.fields])
+        if isinstance(node, Prefix):
+            expansions = self.expand_prefix(node.prefixes, node.fields)
+            return self.union([self.postings(f, t).ids for t in expansions for f in node.fields])
+        if isinstance(node, FieldMatch):
+            return np.flatnonzero(self.field_match_mask(node) & self.live).astype(np.int32)
+        if isinstance(node, Not):
+            return self.subtract(self.all_docs, self.docs(node.child))
+        if isinstance(node, Or):
+            return self.union([self.docs(child) for child in node.children])
+        if isinstance(node, And):
+            positives = [c for c in node.children if not isinstance(c, Not)]
+            negatives = [c.child for c in node.children if isinstance(c, Not)]
+            if positives:
+                # cheapest first: small sets make the later intersections cheap
+                sets = sorted((self.docs(c) for c in positives), key=len)
+                result = sets[0]
+                for other in sets[1:]:
+                    if not len(result):
+                        break
+                    result = self.intersect(result, other)
+            else:
+                result = self.all_docs
+            for negative in negatives:
+                if not len(result):
+                    break
+                result = self.subtract(result, self.docs(negative))
+            return result
+        raise TypeError(f"unknown query node {node!r}")
+
+    def _phrase_docs(self, node: Phrase, fieldname: str) -> np.ndarray:
+        """Documents whose field has the phrase's terms at the phrase's relative positions."""
+        terms = node.terms
+        postings = [self.postings(fieldname, term, with_values=True) for term, _ in terms]
+        if any(not len(p) for p in postings):
+            return self.all_docs[:0]
+        candidates = postings[0].ids
+        for p in sorted(postings[1:], key=len):
+            candidates = self.intersect(candidates, p.ids)
+            if not len(candidates):
+                return candidates
+        decode_positions = positions_decoder(self.reader, fieldname)
+        if decode_positions is None:
+            return candidates
+        rows = [np.searchsorted(p.ids, candidates) for p in postings]
+        keep = np.zeros(len(candidates), dtype=bool)
+        with self.lock:
+            for index in range(len(candidates)):
+                starts = None
+                for (_, offset), p, row in zip(terms, postings, rows, strict=True):
+                    value = p.values[row[index]] if p.values is not None else None
+                    if value is None:
+                        starts = None
+                        break
+                    positions = {pos - offset for pos in decode_positions(value)}
+                    starts = positions if starts is None else starts & positions
+                    if not starts:
+                        break
+                keep[index] = bool(starts)
+        return candidates[keep]
+
+    def field_match_mask(self, node: FieldMatch) -> np.ndarray:
+        if node.field == "source":
+            return self.arrays.sources_mask(self.resolve_sources([node.value]))
+        return self.arrays.persons_mask(self.resolve_persons([node.value]))
+
+    def _resolve(self, values: Sequence[str], names: list[str], lookup: dict[str, int],
+                 canonical: Any = None) -> list[str]:
+        """Exact names win, then the registry's canonical name for the value (BBC -> بي بي سي عربي), then every
+        name containing the value (normalized, any case)."""
+        chosen: list[str] = []
+        for value in values:
+            folded = self._fold(value)
+            if not folded:
+                continue
+            if folded in lookup:
+                chosen.append(names[lookup[folded]])
+                continue
+            if canonical is not None:
+                known = self._fold(canonical(value))
+                if known in lookup:
+                    chosen.append(names[lookup[known]])
+                    continue
+            chosen.extend(name for key, index in lookup.items() if folded in key for name in [names[index]])
+        return list(dict.fromkeys(chosen))
+
+    def resolve_sources(self, values: Sequence[str]) -> list[str]:
+        return self._resolve(values, self.arrays.source_names, self._source_lookup, canonical_source)
+
+    def resolve_persons(self, values: Sequence[str]) -> list[str]:
+        return self._resolve(values, self.arrays.person_names, self._person_lookup, canonical_person)
+
+    def filter_mask(self, persons: Sequence[str], sources: Sequence[str], day_from: int | None,
+                    day_to: int | None, include_undated: bool | None) -> np.ndarray | None:
+        """Live documents passing the filters, or None when there is no filter."""
+        # one name given as a plain string is one name, not a sequence of letters
+        persons = [persons] if isinstance(persons, str) else list(persons or ())
+        sources = [sources] if isinstance(sources, str) else list(sources or ())
+        persons = tuple(sorted({p for p in persons if p and p.strip()}))
+        sources = tuple(sorted({s for s in sources if s and s.strip()}))
+        has_range = day_from is not None or day_to is not None
+        if not persons and not sources and not has_range:
+            return None
+        key = (persons, sources, day_from, day_to, bool(include_undated))
+        cached = self.mask_cache.get(key)
+        if cached is not None:
+            return cached
+        mask = self.live.copy()
+        if persons:
+            mask &= self.arrays.persons_mask(self.resolve_persons(persons))
+        if sources:
+            mask &= self.arrays.sources_mask(self.resolve_sources(sources))
+        if has_range:
+            mask &= self.arrays.date_mask(day_from, day_to, bool(include_undated))
+        self.mask_cache.put(key, mask)
+        return mask
+
+    # ------------------------------------------------------------ scoring
+
+    def scored_terms(self, node: Node | None) -> list[tuple[str, str]]:
+        """(field, term) of every positive word, phrase word and prefix expansion: what relevance counts."""
+        pairs: list[tuple[str, str]] = []
+        for leaf in iter_positive(node):
+            if isinstance(leaf, Word):
+                pairs.extend((f, t) for t in leaf.terms for f in leaf.fields)
+            elif isinstance(leaf, Phrase):
+                pairs.extend((f, t) for t, _ in leaf.terms for f in leaf.fields)
+            elif isinstance(leaf, Prefix):
+                pairs.extend((f, t) for t in self.expand_prefix(leaf.prefixes, leaf.fields) for f in leaf.fields)
+        return list(dict.fromkeys(pairs))
+
+    def scores(self, pairs: list[tuple[str, str]], docs: np.ndarray) -> np.ndarray:
+        """BM25F scores of docs (Whoosh's formula: per field, the weight already carries the field boost)."""
+        if not len(docs) or not pairs:
+            return np.zeros(len(docs), dtype=np.float32)
+        total = np.zeros(self.count, dtype=np.float32)
+        n = self.live_count
+        for fieldname, term in pairs:
+            postings = self.postings(fieldname, term)
+            if not len(postings):
+                continue
+            idf = math.log(n / (len(postings) + 1)) + 1.0
+            lengths = self.field_lengths[fieldname][postings.ids]
+            tf = postings.weights
+            norm = BM25_K1 * ((1 - BM25_B) + BM25_B * lengths / self.avg_length[fieldname])
+            total[postings.ids] += idf * (tf * (BM25_K1 + 1)) / (tf + norm)
+        return total[docs]
+
+    # ------------------------------------------------------------ stored documents
+
+    def stored(self, docnum: int) -> dict[str, Any]:
+        with self.lock:
+            return self.reader.stored_fields(int(docnum))
+
+    def docnum_of(self, article_id: str) -> int | None:
+        postings = self.postings("id", str(article_id))
+        return int(postings.ids[-1]) if len(postings) else None
+
+
+def within(docs: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    """The documents the filter mask lets through (all of them without filters)."""
+    return docs if mask is None else docs[mask[docs]]
