@@ -12,10 +12,12 @@ from typing import Any
 
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
+from archive.index.formats import VarintPositions
 from archive.text.analysis import ANALYSIS_VERSION, ArabicAnalyzer
 
 # 2: the analyzer pickled into the schema moved to archive.text.analysis (indexes of version 1 name the old module)
-SCHEMA_VERSION = 2
+# 3: positions encoded as varints (archive/index/formats.py), not a count and a pickled list
+SCHEMA_VERSION = 3
 
 # Undated articles get this day number: it sorts before every real date, and no filter range includes it.
 UNDATED = 0
@@ -47,12 +49,19 @@ def day_to_date(day: int) -> datetime.date | None:
         return None
 
 
+def _text(analyzer: Any, field_boost: float = 1.0) -> TEXT:
+    """A stored text field with positions (for phrases) in the compact varint encoding."""
+    field = TEXT(analyzer=analyzer, stored=True, field_boost=field_boost, phrase=True)
+    field.format = VarintPositions(field_boost=field_boost)
+    return field
+
+
 def build_schema() -> Schema:
     analyzer = ArabicAnalyzer()
     return Schema(
         id=ID(stored=True, unique=True),
-        title=TEXT(analyzer=analyzer, stored=True, field_boost=TITLE_BOOST, phrase=True),
-        body=TEXT(analyzer=analyzer, stored=True, phrase=True),
+        title=_text(analyzer, TITLE_BOOST),
+        body=_text(analyzer),
         # the canonical outlet name; "" when unknown
         source=ID(stored=True),
         # canonical person names, comma-separated (names contain spaces)

@@ -22,8 +22,12 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import itertools
 import pickle
 import shutil
+import struct
+import zlib
+from array import array
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,16 +35,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, W3LeafMatcher, W3PostingsWriter
 from whoosh.fields import TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
-from whoosh.formats import Positions
 from whoosh.index import TOC, clean_files
 from whoosh.reading import TermNotFound
-from whoosh.system import pack_uint
-from whoosh.util.numeric import byte_to_length
+from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
+from archive.index.formats import VarintPositions, encode_positions, unvarints, varints
 from archive.index.store import INDEX_NAME
 
 # Memory each Whoosh segment writer may use for postings before spilling sorted runs to disk.
@@ -259,7 +262,7 @@ def deleted_docs(segment: Any) -> list[int]:
 # ---------------------------------------------------------------- writing segments
 
 def fast_text_postings(fieldobj: TEXT, text: str) -> Iterator[tuple[bytes, int, float, bytes]]:
-    """What `TEXT.index(text)` yields with the Positions format, term for term and byte for byte, from the field's
+    """What `TEXT.index(text)` yields with the VarintPositions format, term for term and byte for byte, from the field's
     own analyzer (so any change of analysis is followed), but without Whoosh's per-token bookkeeping and without
     pickling the positions of the many terms that occur once in an article (their encodings are precomputed)."""
     field_boost = float(fieldobj.format.field_boost)
@@ -279,24 +282,170 @@ def fast_text_postings(fieldobj: TEXT, text: str) -> Iterator[tuple[bytes, int, 
         if len(found) == 1 and 0 <= found[0] < len(single):
             yield term.encode("utf-8"), 1, field_boost, single[found[0]]
         else:
-            yield term.encode("utf-8"), len(found), len(found) * field_boost, _encode_positions(found)
+            yield term.encode("utf-8"), len(found), len(found) * field_boost, encode_positions(found)
 
 
-def _encode_positions(positions: list[int]) -> bytes:
-    """Whoosh's Positions.encode: the count, then the pickled list of gaps between positions."""
-    deltas = [positions[0]] + [positions[i] - positions[i - 1] for i in range(1, len(positions))]
-    return pack_uint(len(deltas)) + _dumps(deltas, 2)
+# the encodings of every position a word met once can have in an ordinary article, computed once
+_SINGLE_POSITION = [encode_positions([position]) for position in range(4096)]
 
 
-_dumps = pickle.dumps
+# ---------------------------------------------------------------- compact posting blocks
+
+# Block data flags: how the weights and the values of a block are written.
+_WEIGHTS_ONE, _WEIGHTS_SAME, _WEIGHTS_INTS, _WEIGHTS_FLOATS = 0, 1, 2, 3
+_VALUES_NONE, _VALUES_VARIABLE, _VALUES_FIXED = 0, 1, 2
+_FLOAT = struct.Struct("<f")
 
 
-_SINGLE_POSITION = [_encode_positions([position]) for position in range(4096)]
+class CompactPostingsWriter(W3PostingsWriter):
+    """Whoosh's W3 posting blocks with compact data: document-number gaps, integer weights and value lengths as
+    varints, the values (positions) concatenated, instead of a pickled tuple of Python objects (a float weight
+    pickles to 9 bytes, and every bytes value, pickled with protocol 2, to a codecs.encode call). The block headers
+    (counts, last id, maximum weight, lengths) stay Whoosh's, so its matchers skip blocks as before."""
+
+    def _write_block(self, last: bool = False) -> None:
+        if not self._blockcount:
+            self._postfile.write(WHOOSH3_HEADER_MAGIC)
+        self._terminfo.add_block(self)
+        databytes = encode_block(self._ids, self._weights, self._values, self._format.fixed_value_size())
+        comp = self._compression
+        if comp:
+            databytes = zlib.compress(databytes, comp)
+        ids = self._ids
+        infobytes = pickle.dumps((len(ids), ids[-1], self._maxweight, comp, length_to_byte(self._minlength),
+                                  length_to_byte(self._maxlength)), 2)
+        blocklength = len(infobytes) + len(databytes)
+        self._postfile.write_int(-blocklength if last else blocklength)
+        self._postfile.write(infobytes)
+        self._postfile.write(databytes)
+        self._blockcount += 1
+        self._new_block()
+
+
+def encode_block(ids: Any, weights: Any, values: list[bytes], fixedsize: int | None) -> bytes:
+    """A block's postings as: weight kind, value kind, the byte sizes of the three varint sections, then the
+    document-number gaps, the weights, the value lengths (varints) and the values. Written for the common block,
+    a rare word's handful of postings: list operations done in C, no numpy below _NUMPY_FROM postings."""
+    count = len(ids)
+    ids = ids.tolist() if hasattr(ids, "tolist") else list(ids)
+    gaps = [b - a for a, b in zip([0, *ids[:-1]], ids, strict=True)]
+    id_bytes = varints(gaps)
+    floats = weights.tolist() if hasattr(weights, "tolist") else list(weights)
+    first = floats[0]
+    if floats.count(first) == count:
+        weight_kind, weight_bytes = (_WEIGHTS_ONE, b"") if first == 1.0 else (_WEIGHTS_SAME, _FLOAT.pack(first))
+    else:
+        whole = [int(w) for w in floats]
+        if whole == floats and min(whole) >= 0:
+            weight_kind, weight_bytes = _WEIGHTS_INTS, varints(whole)
+        else:
+            weight_kind, weight_bytes = _WEIGHTS_FLOATS, array("f", floats).tobytes()
+    if fixedsize == 0 or not values:
+        value_kind, value_bytes, lengths = _VALUES_NONE, b"", b""
+    elif fixedsize is not None and fixedsize > 0:
+        value_kind, value_bytes, lengths = _VALUES_FIXED, b"".join(values), b""
+    else:
+        if len(values) != count:
+            raise ValueError("a block's values do not match its postings")
+        value_kind, value_bytes, lengths = _VALUES_VARIABLE, b"".join(values), varints([len(v) for v in values])
+    header = [weight_kind, value_kind, len(id_bytes), len(weight_bytes), len(lengths)]
+    return (bytes(header) if max(header) < 0x80 else varints(header)) + id_bytes + weight_bytes + lengths + value_bytes
+
+
+def decode_block(data: bytes, count: int, fixedsize: int | None) -> tuple[list[int], Any, Any]:
+    """(document-number gaps, weights: None for all 1.0 / a float for all the same / a list, values) of a block
+    written by encode_block: the shape of Whoosh's own block data, so its matchers and ours read either."""
+    weight_kind, value_kind = data[0], data[1]
+    position = 2
+    sizes = []
+    for _ in range(3):
+        number, shift = 0, 0
+        while True:
+            byte = data[position]
+            position += 1
+            number |= (byte & 0x7F) << shift
+            if byte < 0x80:
+                break
+            shift += 7
+        sizes.append(number)
+    id_end = position + sizes[0]
+    gaps = unvarints(data[position:id_end])
+    weight_end = id_end + sizes[1]
+    weights: Any
+    if weight_kind == _WEIGHTS_ONE:
+        weights = None
+    elif weight_kind == _WEIGHTS_SAME:
+        weights = _FLOAT.unpack(data[id_end:weight_end])[0]
+    elif weight_kind == _WEIGHTS_INTS:
+        weights = [float(w) for w in unvarints(data[id_end:weight_end])]
+    else:
+        weights = array("f", data[id_end:weight_end]).tolist()
+    length_end = weight_end + sizes[2]
+    values: Any
+    if value_kind == _VALUES_NONE:
+        values = None if fixedsize == 0 else ()
+    elif value_kind == _VALUES_FIXED:
+        values = data[length_end:]
+    else:
+        values, start = [], length_end
+        for length in unvarints(data[weight_end:length_end]):
+            values.append(data[start:start + length])
+            start += length
+    return gaps, weights, values
+
+
+class CompactLeafMatcher(W3LeafMatcher):
+    """Reads CompactPostingsWriter blocks; everything else (block headers, skipping) is Whoosh's."""
+
+    def _read_data(self) -> None:
+        data = self._postfile.get(self._dataoffset, self._nextoffset - self._dataoffset)
+        if self._compression:
+            data = zlib.decompress(data)
+        self._data = decode_block(data, self._blocklength, self._fixedsize)
+
+    def _read_ids(self) -> None:
+        """Whoosh's matchers get plain ints (document numbers end up in sets and pickled deletion lists)."""
+        if self._data is None:
+            self._read_data()
+        self._ids = tuple(itertools.accumulate(self._data[0]))
+
+    def _read_weights(self) -> None:
+        """As Whoosh's: an array("f") whose items are Python floats, so its scorers compute as before."""
+        if self._data is None:
+            self._read_data()
+        if isinstance(self._data[1], list):
+            self._weights = array("f", self._data[1])
+        else:
+            super()._read_weights()
+
+
+def compact_codec() -> CompactCodec:
+    """The codec every segment of the archive is written with (by a rebuild's index processes and by `add`)."""
+    return CompactCodec(compression=POSTINGS_COMPRESSION)
+
+
+class CompactCodec(W3Codec):
+    """Whoosh's W3 codec with compact posting blocks (CompactPostingsWriter). Segments record their codec, so an
+    index may mix these segments with plain W3 ones (written by `add`'s Whoosh writer before it merges them); the
+    segment pickles this class by name: it must stay importable here, and a change of the block encoding bumps
+    SCHEMA_VERSION."""
+
+    def postings_writer(self, dbfile: Any, byteids: bool = False) -> Any:
+        if byteids:  # term vectors: not used by the archive's schema, left to Whoosh
+            return super().postings_writer(dbfile, byteids)
+        return CompactPostingsWriter(dbfile, blocklimit=self._blocklimit, byteids=False,
+                                     compression=self._compression, inlinelimit=self._inlinelimit)
+
+    def postings_reader(self, dbfile: Any, terminfo: Any, format_: Any, term: Any = None, scorer: Any = None) -> Any:
+        if terminfo.is_inlined():
+            return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
+        offset, length = terminfo.extent()
+        return CompactLeafMatcher(dbfile, offset, length, format_, term=term, scorer=scorer)
 
 
 def fast_path_applies(fieldobj: object) -> bool:
-    """Only for plain TEXT fields with Whoosh's Positions format, whose encoding the fast path reproduces."""
-    return type(fieldobj) is TEXT and type(getattr(fieldobj, "format", None)) is Positions
+    """Only for plain TEXT fields with the VarintPositions format, whose encoding the fast path reproduces."""
+    return type(fieldobj) is TEXT and type(getattr(fieldobj, "format", None)) is VarintPositions
 
 
 class FastText(TEXT):
@@ -358,7 +507,7 @@ class SegmentBuilder:
 
     def __init__(self, generation_dir: Path, limitmb: int = WRITER_LIMIT_MB) -> None:
         ix = FileStorage(str(generation_dir)).open_index(INDEX_NAME)
-        codec = W3Codec(compression=POSTINGS_COMPRESSION)
+        codec = compact_codec()
         self.writer = _FastSegmentWriter(ix, _lk=False, limitmb=limitmb, codec=codec)
         self.writer.schema = with_fast_text_fields(self.writer.schema)
         self.count = 0

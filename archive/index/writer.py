@@ -60,7 +60,13 @@ from archive.index.store import (
     remove_stale,
     write_atomically,
 )
-from archive.index.whoosh_io import WRITER_LIMIT_MB, SegmentBuilder, commit_segments, create_empty_index
+from archive.index.whoosh_io import (
+    WRITER_LIMIT_MB,
+    SegmentBuilder,
+    commit_segments,
+    compact_codec,
+    create_empty_index,
+)
 from archive.index.workers import IndexProcesses
 
 ProgressCallback = Callable[[int, "int | None"], None]
@@ -318,7 +324,7 @@ def add_to_index(paths: Sequence[str | Path], index_dir: str | Path, *, wait_sec
         generation = current_index_path(index_dir)
         ix = open_index(index_dir)
         try:
-            writer = ix.writer(timeout=wait_seconds, limitmb=WRITER_LIMIT_MB)
+            writer = ix.writer(timeout=wait_seconds, limitmb=WRITER_LIMIT_MB, codec=compact_codec())
         except LockError:
             raise IndexBusyError(f"cannot add: the index in {index_dir} is locked by another writer; "
                                  f"try again when it finishes") from None

@@ -1,0 +1,102 @@
+"""The postings formats of the archive's text fields: Whoosh's public extension point for how a posting's value
+(here: the word's positions in the document, for phrases) is encoded.
+
+The schema pickles these classes by name into every index: they must stay importable from this module, and any
+change to an encoding bumps SCHEMA_VERSION (archive/index/schema.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+from whoosh.formats import Positions
+
+
+def encode_positions(positions: list[int]) -> bytes:
+    """The gaps between ascending positions as varints."""
+    return varints([positions[0]] + [positions[i] - positions[i - 1] for i in range(1, len(positions))])
+
+
+# Blocks of more postings than this are encoded and decoded with numpy; smaller ones (most: a rare word's) in plain
+# Python, where numpy's call overhead would cost more than the work.
+_NUMPY_FROM = 24
+
+
+def varints(numbers: Iterable[int]) -> bytes:
+    """Unsigned LEB128 of non-negative integers: seven bits a byte, the high bit set on all but a number's last."""
+    if not isinstance(numbers, list):
+        numbers = numbers.tolist() if isinstance(numbers, np.ndarray) else list(numbers)
+    if not numbers or max(numbers) < 0x80:
+        return bytes(numbers)  # the common case, done in C
+    if len(numbers) > _NUMPY_FROM and max(numbers) < 1 << 35:
+        return _varints_numpy(np.asarray(numbers, dtype=np.uint64))
+    out = bytearray()
+    for number in numbers:
+        while number >= 0x80:
+            out.append((number & 0x7F) | 0x80)
+            number >>= 7
+        out.append(number)
+    return bytes(out)
+
+
+def _varints_numpy(values: np.ndarray) -> bytes:
+    widths = np.ones(len(values), dtype=np.int64)
+    for bits in (7, 14, 21, 28):
+        widths += values >= (1 << bits)
+    starts = np.cumsum(widths) - widths
+    out = np.zeros(int(widths.sum()), dtype=np.uint8)
+    for k in range(int(widths.max())):
+        chosen = widths > k
+        more = (widths[chosen] > k + 1).astype(np.uint8) << 7
+        out[starts[chosen] + k] = ((values[chosen] >> np.uint64(7 * k)) & np.uint64(0x7F)).astype(np.uint8) | more
+    return out.tobytes()
+
+
+def unvarints(data: bytes) -> list[int]:
+    """The integers of a LEB128 byte string."""
+    if not data or max(data) < 0x80:
+        return list(data)
+    if len(data) > 4 * _NUMPY_FROM:
+        return _unvarints_numpy(data).tolist()
+    numbers, number, shift = [], 0, 0
+    for byte in data:
+        number |= (byte & 0x7F) << shift
+        if byte & 0x80:
+            shift += 7
+        else:
+            numbers.append(number)
+            number, shift = 0, 0
+    return numbers
+
+
+def _unvarints_numpy(data: bytes) -> np.ndarray:
+    raw = np.frombuffer(data, dtype=np.uint8)
+    ends = raw < 0x80
+    starts = np.flatnonzero(np.concatenate(([True], ends[:-1])))
+    shifts = (np.arange(len(raw)) - np.repeat(starts, np.diff(np.append(starts, len(raw))))) * 7
+    return np.add.reduceat((raw & 0x7F).astype(np.int64) << shifts, starts)
+
+
+class VarintPositions(Positions):
+    """Whoosh's Positions format with a compact encoding of each posting's positions: the gaps as varints (one byte
+    for a gap under 128), instead of a 4-byte count followed by a pickled list (13 bytes for a word met once). The
+    count is the number of varints. The schema pickles this class by name: it must stay importable here, and any
+    change to its encoding bumps SCHEMA_VERSION."""
+
+    def encode(self, poslist: list[int]) -> bytes:
+        if not poslist:
+            return b""
+        return encode_positions(list(poslist))
+
+    def decode_positions(self, valuestring: bytes) -> list[int]:
+        positions, position = [], 0
+        for gap in unvarints(valuestring):
+            position += gap
+            positions.append(position)
+        return positions
+
+    def decode_frequency(self, valuestring: bytes) -> int:
+        return sum(1 for byte in valuestring if byte < 0x80)
+
+

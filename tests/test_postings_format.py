@@ -1,0 +1,67 @@
+"""The compact on-disk encodings: positions as varints (archive/index/formats.py) and posting blocks without pickled
+Python objects (archive/index/whoosh_io.py), each read back exactly, by the archive's readers and Whoosh's own."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from archive.index.formats import VarintPositions, encode_positions, unvarints, varints
+from archive.index.whoosh_io import decode_block, encode_block
+
+
+@pytest.mark.parametrize("numbers", [[], [0], [1, 127], [128], [300, 0, 16383, 16384], [2**40, 5], list(range(1000))])
+def test_varints_read_back_what_was_written(numbers: list[int]) -> None:
+    assert unvarints(varints(numbers)) == numbers
+
+
+def test_varints_of_numbers_under_128_take_one_byte_each() -> None:
+    assert len(varints([0, 5, 127] * 100)) == 300
+
+
+def test_random_varint_streams_round_trip() -> None:
+    rng = random.Random(7)
+    for _ in range(200):
+        numbers = [rng.choice([rng.randrange(128), rng.randrange(1 << 14), rng.randrange(1 << 35)])
+                   for _ in range(rng.randrange(1, 60))]
+        assert unvarints(varints(numbers)) == numbers
+
+
+@pytest.mark.parametrize("positions", [[0], [5], [3, 4, 200], [0, 130, 131, 20000]])
+def test_positions_encoding_round_trips_and_counts(positions: list[int]) -> None:
+    fmt = VarintPositions()
+    encoded = fmt.encode(positions)
+    assert encoded == encode_positions(positions)
+    assert fmt.decode_positions(encoded) == positions
+    assert fmt.decode_frequency(encoded) == len(positions)
+
+
+def test_a_word_met_once_near_the_start_costs_one_byte_of_positions() -> None:
+    assert len(VarintPositions().encode([42])) == 1
+
+
+@pytest.mark.parametrize(("weights", "fixedsize", "values"), [
+    ([1.0, 1.0, 1.0], 0, []),                                   # Existence: ids only
+    ([2.0, 2.0, 2.0], 0, []),                                   # the same weight throughout
+    ([1.0, 3.0, 2.0], None, [b"\x01", b"\x02\x05\x01", b"\x00\x07"]),  # term counts and positions
+    ([0.5, 1.25, 2.0], None, [b"a", b"bc", b""]),                 # fractional weights, an empty value
+    ([1.0, 1.0, 1.0], 4, [b"abcd", b"efgh", b"ijkl"]),            # fixed-size values
+])
+def test_posting_blocks_round_trip(weights: list[float], fixedsize: int | None, values: list[bytes]) -> None:
+    ids = [3, 10, 4000]
+    gaps, decoded_weights, decoded_values = decode_block(encode_block(ids, weights, values, fixedsize), 3, fixedsize)
+    assert np.cumsum(gaps).tolist() == ids
+    if all(w == 1.0 for w in weights):
+        assert decoded_weights is None
+    elif len(set(weights)) == 1:
+        assert decoded_weights == weights[0]
+    else:
+        assert np.asarray(decoded_weights, dtype=np.float64).tolist() == weights
+    if fixedsize == 0:
+        assert decoded_values is None
+    elif fixedsize:
+        assert decoded_values == b"".join(values)
+    else:
+        assert list(decoded_values) == values
