@@ -4,12 +4,17 @@ Python objects (archive/index/whoosh_io.py), each read back exactly, by the arch
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from archive.index.formats import VarintPositions, encode_positions, unvarints, varints
 from archive.index.whoosh_io import decode_block, encode_block
+from archive.index.writer import rebuild_index
+from archive.search import engine
+from archive.search.archive import Archive
+from archive.search.query import Phrase, iter_positive
 
 
 @pytest.mark.parametrize("numbers", [[], [0], [1, 127], [128], [300, 0, 16383, 16384], [2**40, 5], list(range(1000))])
@@ -65,3 +70,27 @@ def test_posting_blocks_round_trip(weights: list[float], fixedsize: int | None, 
         assert decoded_values == b"".join(values)
     else:
         assert list(decoded_values) == values
+
+
+def test_many_postings_decode_to_the_positions_of_each() -> None:
+    fmt = VarintPositions()
+    lists = [[0], [3, 4, 200], [], [130, 131, 20000], [7]]
+    values = [fmt.encode(p) for p in lists if p]
+    owner, positions = fmt.decode_many(values)
+    grouped: dict[int, list[int]] = {}
+    for index, position in zip(owner.tolist(), positions.tolist(), strict=True):
+        grouped.setdefault(index, []).append(position)
+    assert [grouped[i] for i in range(len(values))] == [p for p in lists if p]
+
+
+def test_phrase_checks_over_all_candidates_at_once_match_the_one_by_one_check(
+        seeds_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rebuild_index([seeds_dir], tmp_path / "index", workers=1)
+    archive = Archive.open(tmp_path / "index")
+    snap = archive._snapshot
+    phrases = ['"الرئيس الروسي"', '"فلاديمير بوتين"', '"في موسكو"', '"الرئيس السوري بشار الأسد"', '"وزير الخارجية"']
+    nodes = [leaf for q in phrases for leaf in iter_positive(archive.parse(q).root) if isinstance(leaf, Phrase)]
+    together = [snap._phrase_docs(node, field).tolist() for node in nodes for field in node.fields]
+    monkeypatch.setattr(engine, "many_positions_decoder", lambda reader, fieldname: None)
+    one_by_one = [snap._phrase_docs(node, field).tolist() for node in nodes for field in node.fields]
+    assert together == one_by_one and any(together)

@@ -557,3 +557,10 @@ def positions_decoder(reader: Any, fieldname: str) -> Any | None:
     if decode is None:
         _slow("phrases: a field without positions")
     return decode
+
+
+def many_positions_decoder(reader: Any, fieldname: str) -> Any | None:
+    """The field format's vectorised decoder of many postings' positions (VarintPositions.decode_many), or None
+    for a format without one (then positions_decoder serves, one posting at a time)."""
+    return getattr(reader.schema[fieldname].format, "decode_many", None)
+

@@ -33,7 +33,7 @@ from archive.errors import ArchiveError
 from archive.extract.people import canonical_person
 from archive.extract.sources import canonical_source
 from archive.index.store import ARRAYS_CACHE_PREFIX, current_index_path, open_generation
-from archive.index.whoosh_io import Postings, positions_decoder, read_postings
+from archive.index.whoosh_io import Postings, many_positions_decoder, positions_decoder, read_postings
 from archive.search.cache import LRU
 from archive.search.docarrays import DocArrays
 from archive.search.query import MAX_PREFIX_TERMS, And, FieldMatch, Node, Not, Or, Phrase, Prefix, Word, iter_positive
@@ -46,6 +46,8 @@ BM25_K1 = 1.2
 TERM_CACHE_POSTINGS = 6_000_000
 # Document numbers kept in the match-set cache (4 bytes each).
 MATCH_CACHE_DOCS = 8_000_000
+# Phrase checks key a (candidate, phrase start) pair as candidate * stride + start.
+_POSITION_STRIDE = 1 << 32
 
 
 class Snapshot:
@@ -270,24 +272,35 @@ class Snapshot:
             candidates = self.intersect(candidates, p.ids)
             if not len(candidates):
                 return candidates
+        rows = [np.searchsorted(p.ids, candidates) for p in postings]
+        values = [p.values for p in postings if p.values is not None]
+        if len(values) < len(postings):
+            return candidates
+        decode_many = many_positions_decoder(self.reader, fieldname)
+        if decode_many is not None:
+            # every candidate at once: (candidate, start of the phrase) pairs that each term allows, intersected
+            starts: np.ndarray | None = None
+            for (_, offset), term_values, row in zip(terms, values, rows, strict=True):
+                owner, positions = decode_many([term_values[i] for i in row.tolist()])
+                fits = positions >= offset  # the phrase cannot start before the field does
+                keys = np.unique(owner[fits] * _POSITION_STRIDE + (positions[fits] - offset))
+                starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
+                if not len(starts):
+                    return candidates[:0]
+            assert starts is not None
+            return candidates[np.unique(starts // _POSITION_STRIDE)]
         decode_positions = positions_decoder(self.reader, fieldname)
         if decode_positions is None:
             return candidates
-        rows = [np.searchsorted(p.ids, candidates) for p in postings]
         keep = np.zeros(len(candidates), dtype=bool)
-        with self.lock:
-            for index in range(len(candidates)):
-                starts = None
-                for (_, offset), p, row in zip(terms, postings, rows, strict=True):
-                    value = p.values[row[index]] if p.values is not None else None
-                    if value is None:
-                        starts = None
-                        break
-                    positions = {pos - offset for pos in decode_positions(value)}
-                    starts = positions if starts is None else starts & positions
-                    if not starts:
-                        break
-                keep[index] = bool(starts)
+        for index in range(len(candidates)):
+            found: set[int] | None = None
+            for (_, offset), term_values, row in zip(terms, values, rows, strict=True):
+                positions = {pos - offset for pos in decode_positions(term_values[row[index]])}
+                found = positions if found is None else found & positions
+                if not found:
+                    break
+            keep[index] = bool(found)
         return candidates[keep]
 
     def field_match_mask(self, node: FieldMatch) -> np.ndarray:
