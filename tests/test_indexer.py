@@ -33,6 +33,7 @@ from archive.index.schema import build_schema, versions
 from archive.index.store import check_versions, current_index_path, open_index, read_build_info
 from archive.index.writer import BuildSummary, add_to_index, article_fields, rebuild_index
 from archive.interfaces.progress import TerminalProgress
+from archive.search.archive import Archive
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_IDS = {"c5e82829dd86dda06", "c6dea12bf0f084c69", "c9d57f80e923a2873", "c24548edd4264d30f", "c2c14ed0deeb0c661"}
@@ -573,3 +574,20 @@ def _capture(errors: list[BaseException], action) -> None:
         action()
     except BaseException as error:
         errors.append(error)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_builder_closes_a_segment_every_few_articles_and_the_index_answers_the_same(
+        tmp_path: Path, seeds_dir: Path, monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
+    """Segments are rolled so that no postings pool spills to disk; the answers do not depend on where they roll."""
+    records = news_records(seeds_dir, 12)
+    source = write_jsonl(tmp_path / "news.jsonl", records)
+    rebuild_index([source], tmp_path / "whole", workers=1)
+    monkeypatch.setattr(whoosh_io, "SEGMENT_ARTICLES", 3)
+    rebuild_index([source], tmp_path / "rolled", workers=workers)
+    assert read_build_info(tmp_path / "rolled")["segments"] >= 4
+    whole, rolled = Archive.open(tmp_path / "whole"), Archive.open(tmp_path / "rolled")
+    for query in ("موسكو", '"الرئيس الروسي"', "بوتين OR الأسد", ""):
+        a, b = whole.search(query, limit=50), rolled.search(query, limit=50)
+        assert (a.total, a.facets) == (b.total, b.facets)
+        assert sorted((h.id, h.score) for h in a.hits) == sorted((h.id, h.score) for h in b.hits)

@@ -48,6 +48,9 @@ from archive.index.store import INDEX_NAME
 
 # Memory each Whoosh segment writer may use for postings before spilling sorted runs to disk.
 WRITER_LIMIT_MB = 512
+# Articles per segment: a segment's postings pool stays under WRITER_LIMIT_MB (about 510 MB at 15,000 articles of
+# the shared corpus), so it is never spilled to disk and merged (see SegmentBuilder).
+SEGMENT_ARTICLES = 12_000
 # zlib level for posting blocks (Whoosh's default is 3): see bench/indexing.py for the size/speed trade.
 POSTINGS_COMPRESSION = 3
 
@@ -500,33 +503,55 @@ class _FastSegmentWriter(SegmentWriter):
 
 
 class SegmentBuilder:
-    """Writes one Whoosh segment into a generation directory; the caller lists the finished segments in the TOC.
+    """Writes Whoosh segments into a generation directory; the caller lists the finished segments in the TOC.
 
     The index must exist there already (an empty table of contents). Several builders, one per process, can write
-    into the same directory at once: segment file names are random, and none of them touches the TOC."""
+    into the same directory at once: segment file names are random, and none of them touches the TOC. A segment is
+    closed every SEGMENT_ARTICLES articles and a new one begun, so a builder's postings pool stays in memory
+    (Whoosh spills a pool past `limitmb` to sorted runs on disk and merges them in Python at the end: the cost
+    that made a rebuild's per-article time grow with the archive) and its memory stays flat however many articles
+    it is given."""
 
-    def __init__(self, generation_dir: Path, limitmb: int = WRITER_LIMIT_MB) -> None:
-        ix = FileStorage(str(generation_dir)).open_index(INDEX_NAME)
-        codec = compact_codec()
-        self.writer = _FastSegmentWriter(ix, _lk=False, limitmb=limitmb, codec=codec)
-        self.writer.schema = with_fast_text_fields(self.writer.schema)
+    def __init__(self, generation_dir: Path, limitmb: int = WRITER_LIMIT_MB,
+                 segment_articles: int | None = None) -> None:
+        self.generation_dir = generation_dir
+        self.limitmb = limitmb
+        self.segment_articles = segment_articles or SEGMENT_ARTICLES
         self.count = 0
+        self.finished: list[Any] = []
+        self.writer = self._new_writer()
+        self.in_segment = 0
+
+    def _new_writer(self) -> Any:
+        ix = FileStorage(str(self.generation_dir)).open_index(INDEX_NAME)
+        writer = _FastSegmentWriter(ix, _lk=False, limitmb=self.limitmb, codec=compact_codec())
+        writer.schema = with_fast_text_fields(writer.schema)
+        return writer
 
     def add(self, document: dict[str, Any]) -> None:
+        if self.in_segment >= self.segment_articles:
+            self.finished.append(self._close(self.writer))
+            self.writer = self._new_writer()
+            self.in_segment = 0
         self.writer.add_document(**document)
         self.count += 1
+        self.in_segment += 1
 
-    def finish(self) -> Any | None:
-        """The finished segment, or None when nothing was added."""
-        writer = self.writer
+    def _close(self, writer: Any) -> Any:
         try:
-            if self.count:
-                return writer._finalize_segment()
-            writer._close_segment()
-            return None
+            return writer._finalize_segment()
         finally:
             # Its temporary directory (MAIN.tmp) is shared with the other builders: commit_segments removes it.
             writer.is_closed = True
+
+    def finish(self) -> list[Any]:
+        """The finished segments (none when nothing was added)."""
+        if self.in_segment:
+            self.finished.append(self._close(self.writer))
+        else:
+            self.writer._close_segment()
+            self.writer.is_closed = True
+        return self.finished
 
     def cancel(self) -> None:
         """Closes the files; the generation directory is discarded by the caller. Not writer.cancel(): that

@@ -1,4 +1,4 @@
-"""The index processes of a rebuild: each builds one Whoosh segment from batches of documents sent by the parent.
+"""The index processes of a rebuild: each builds Whoosh segments from batches of documents sent by the parent.
 
 As Whoosh's MpWriter with multisegment=True, but a dead or failing process is reported instead of hanging the
 build, and a process whose parent dies (SIGKILL) dies with it instead of holding the index's build lock.
@@ -35,7 +35,7 @@ def _die_with_parent(parent_pid: int) -> None:
 
 
 def _index_worker(generation_dir: Path, jobs: Any, results: Any, number: int, parent_pid: int) -> None:
-    """An index process: documents in batches from JOBS until None, then its segment on RESULTS."""
+    """An index process: documents in batches from JOBS until None, then its segments on RESULTS."""
     _die_with_parent(parent_pid)
     for fd in list(HELD_LOCKS):
         with contextlib.suppress(OSError):
@@ -64,7 +64,7 @@ def _index_worker(generation_dir: Path, jobs: Any, results: Any, number: int, pa
 
 
 class IndexProcesses:
-    """WORKERS processes building one segment each; a dead or failing worker raises here instead of hanging."""
+    """WORKERS processes building segments; a dead or failing worker raises here instead of hanging."""
 
     def __init__(self, generation_dir: Path, workers: int) -> None:
         context = multiprocessing.get_context("fork")
@@ -89,8 +89,7 @@ class IndexProcesses:
                 if kind == "error":
                     raise ArchiveError(f"index process {number} failed: {payload}")
                 self.reported += 1
-                if payload is not None:
-                    self.segments.append(payload)
+                self.segments.extend(payload)
                 kind, number, payload, _count = self.results.get_nowait()
         except queue.Empty:
             pass

@@ -144,12 +144,11 @@ def _build_generation(paths: Sequence[str | Path], generation_dir: Path, workers
         try:
             for document in stream:
                 builder.add(document)
-            segment = builder.finish()
+            segments = builder.finish()
         except BaseException:
             builder.cancel()
             stream.close()
             raise
-        segments = [segment] if segment is not None else []
     else:
         # The index processes fork before ingest's extraction pool exists, so they carry no pool threads or pipes.
         processes = IndexProcesses(generation_dir, workers)
