@@ -30,6 +30,7 @@ import json
 import re
 import zlib
 from collections.abc import Iterator
+from configparser import ConfigParser
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ import htmldate
 import lxml.etree
 import lxml.html
 import trafilatura
+from trafilatura.settings import use_config
 
 from archive.extract.cleaning import sanitize_text
 from archive.extract.dates import parse_date
@@ -341,11 +343,40 @@ def _markup_date(tree: lxml.html.HtmlElement, url: str | None, captured: str | N
 # ---------------------------------------------------------------- main text
 
 
+def _extractor_config() -> ConfigParser:
+    config = use_config()
+    # trafilatura treats a main text under 250 characters as a failure and falls back to the whole page's text
+    # (menus, ticker, teasers); a news brief is one sentence of ~100 characters
+    config.set("DEFAULT", "MIN_EXTRACTED_SIZE", str(MIN_STORY_CHARACTERS))
+    return config
+
+
+MIN_STORY_CHARACTERS = 60
+_CONFIG = _extractor_config()
+
+
+def _extract(tree: lxml.html.HtmlElement, url: str | None, tables: bool) -> str | None:
+    # fast=True: trafilatura's own extraction without its fallback comparison (readability, jusText), which on
+    # one-paragraph stories picked a block holding the breaking-news ticker; measured on pages built from the corpus
+    return trafilatura.extract(tree, url=url, fast=True, include_comments=False, include_tables=tables,
+                               include_images=False, include_links=False, deduplicate=False, config=_CONFIG) or None
+
+
+def _is_layout_table(text: str) -> bool:
+    """Old sites lay the whole page out in a <table>: a table row of the output repeats a paragraph of the story."""
+    rows = [line for line in text.split("\n") if line.startswith("|")]
+    if not rows:
+        return False
+    paragraphs = [line[:60] for line in text.split("\n") if not line.startswith("|") and len(line) >= 60]
+    return any(paragraph in row for row in rows for paragraph in paragraphs)
+
+
 def main_text(tree: lxml.html.HtmlElement, url: str | None) -> str | None:
     """The story's text, paragraphs on their own lines, without navigation, teasers, comments or footer."""
-    text = trafilatura.extract(tree, url=url, include_comments=False, include_tables=True, include_images=False,
-                               include_links=False, deduplicate=False, favor_precision=True)
-    return text or None
+    text = _extract(tree, url, tables=True)
+    if text is not None and _is_layout_table(text):
+        text = _extract(tree, url, tables=False) or text  # the story without the menus and teasers around it
+    return text
 
 
 def _without_title(text: str, title: str | None) -> str:
