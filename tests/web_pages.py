@@ -97,7 +97,8 @@ def page_html(record: dict[str, Any], layout: str) -> str:
         main = (f'<main><article><h1 class="headline">{escaped_title}</h1>'
                 f'<div class="byline">{AUTHOR} - <time>{date}</time></div>{_share()}'
                 f'<div class="article-body">{story}</div></article>{_teasers()}{_comments()}</main>{_most_read()}')
-        return f'<!DOCTYPE html><html lang="ar" dir="rtl"><head>{head}</head><body>{_nav()}{main}{_footer()}</body></html>'
+        return (f"<!DOCTYPE html><html lang=\"ar\" dir=\"rtl\"><head>{head}</head>"
+                f"<body>{_nav()}{main}{_footer()}</body></html>")
     if layout == "graph":
         data = {"@context": "https://schema.org", "@graph": [
             {"@type": "WebPage", "@id": url, "name": "الصفحة"},

@@ -44,7 +44,7 @@ from trafilatura.settings import use_config
 
 from archive.extract.cleaning import sanitize_text
 from archive.extract.dates import parse_date
-from archive.extract.records import RawRecord, ReadOptions, RecordError, decode_bytes
+from archive.extract.records import RawRecord, ReadOptions, RecordError, arabic_share, decode_bytes
 from archive.extract.report import IngestReport, Skipped
 from archive.extract.sources import canonical_source, name_key, registry
 
@@ -59,6 +59,7 @@ _NEWS_TYPES = ("newsarticle", "reportagenewsarticle", "analysisnewsarticle", "op
 _ARTICLE_TYPES = ("article", "blogposting", "liveblogposting", "report", "socialmediaposting")
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:«»]+\s+|\s*::\s*|\s+[|｜]\s*")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]*>")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 # "<!-- saved from url=(0077)https://... -->" (Chrome, Internet Explorer), "url: https://..." (SingleFile)
 _SAVED_FROM = re.compile(r"<!--\s*(?:saved from url=\(\d+\)|[\s\S]{0,200}?\burl:\s*)(https?://[^\s>]+)", re.IGNORECASE)
@@ -115,7 +116,14 @@ def decode_page(data: bytes, declared: str | None = None) -> str:
             return data.decode(codec)
         except UnicodeDecodeError:
             continue  # a wrong declaration: fall through to detection
-    return decode_bytes(data)
+    try:
+        return decode_bytes(data)
+    except RecordError:
+        # the detection judges the share of Arabic letters, which markup's Latin tag names dilute on a short page
+        text = data.decode("cp1256", errors="replace")
+        if "\ufffd" not in text and arabic_share(_TAG.sub(" ", text)) >= 0.6:
+            return text
+        raise
 
 
 def parse_html(text: str) -> lxml.html.HtmlElement:
