@@ -77,6 +77,7 @@ class Fetcher:
         self.timeout, self.delay, self.user_agent, self.max_bytes = timeout, delay, user_agent, max_bytes
         self._last_request: dict[str, float] = {}
         self._robots: dict[str, urllib.robotparser.RobotFileParser] = {}
+        self._robots_unread: dict[str, str] = {}  # host -> why its robots.txt could not be read
         self.requests: list[str] = []  # every URL requested, in order (robots.txt included)
 
     # ------------------------------------------------------------ plumbing
@@ -144,6 +145,7 @@ class Fetcher:
                 parser.parse([])  # no robots.txt: everything is allowed
             else:
                 parser.parse(["User-agent: *", "Disallow: /"])  # forbidden or unreachable: all is (RFC 9309)
+                self._robots_unread[host] = str(error)
         self._robots[host] = parser
         return parser
 
@@ -155,6 +157,9 @@ class Fetcher:
     def get(self, url: str) -> FetchResult:
         """The response to URL, robots.txt obeyed for it and for where it redirects; FetchError otherwise."""
         if not self.allowed(url):
+            unread = self._robots_unread.get(self._host(url))
+            if unread:
+                raise FetchError(f"robots.txt could not be read, so the site is not crawled ({unread})")
             raise FetchError(f"robots.txt forbids {url}")
         result = self._request(url)
         if result.url != url and not self.allowed(result.url):
