@@ -55,7 +55,7 @@ MAX_PAGE_BYTES = 16 * 1024 * 1024
 # schema.org types whose object is the story itself (NewsArticle's subtypes first: a page may also describe itself
 # as a WebPage or carry a BreadcrumbList)
 _NEWS_TYPES = ("newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
-               "backgroundnewsarticle", "reviewnewsarticle", "askpublicnewsarticle", "livebloggposting")
+               "backgroundnewsarticle", "reviewnewsarticle", "askpublicnewsarticle")
 _ARTICLE_TYPES = ("article", "blogposting", "liveblogposting", "report", "socialmediaposting")
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:«»]+\s+|\s*::\s*|\s+[|｜]\s*")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.IGNORECASE)
@@ -322,8 +322,8 @@ def page_facts(tree: lxml.html.HtmlElement, page_text: str, base_url: str | None
 
     authors = _names(story.get("author"))
     facts.set("author", "، ".join(authors) if authors else None, "json-ld")
-    facts.set("author", _clean(meta.get("article:author") if not str(meta.get("article:author", "")).startswith(
-        "http") else None), "open-graph")
+    og_author = meta.get("article:author", "")
+    facts.set("author", None if og_author.startswith("http") else _clean(og_author), "open-graph")  # often a URL
     facts.set("author", _clean(meta.get("author")), "meta")
 
     root = tree.getroottree().getroot()
