@@ -26,6 +26,13 @@ class Article:
     removed_lines: list[str] = field(default_factory=list)
     # content_key(title, body) when extraction already computed it (saves deduplication a second normalize)
     content: str | None = field(default=None, repr=False, compare=False)
+    # where each field came from ("given", "text", "url", "json-ld", "open-graph", "htmldate", "feed", "warc", ...):
+    # reported by `inspect`, never indexed
+    provenance: dict[str, str] = field(default_factory=dict, compare=False)
+    # web input only (not indexed): the language the page declares, its byline, when a crawler captured it
+    language: str | None = field(default=None, compare=False)
+    author: str | None = field(default=None, compare=False)
+    captured: str | None = field(default=None, compare=False)
 
     @property
     def date_iso(self) -> str | None:

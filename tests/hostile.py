@@ -82,7 +82,8 @@ DECISIONS: dict[str, tuple[str, str]] = {
     "too_short": (SKIPPED, "a body of two words"),
     "binary_file": (SKIPPED, "random bytes, an image, a NUL-filled file named .txt"),
     "empty_file": (SKIPPED, "a .txt of zero bytes or whitespace only"),
-    "unsupported_file": (SKIPPED, "a file that is not .txt/.jsonl/.jsonl.gz/.csv inside a folder"),
+    "unsupported_file": (SKIPPED, "a file of no input format inside a folder (an image, Markdown)"),
+    "not_a_feed": (SKIPPED, "an .xml file that is not an RSS or Atom feed"),
     "not_gzip": (SKIPPED, "a .jsonl.gz that is not gzip: the file is reported unreadable"),
     "invalid_sidecar": (SKIPPED, "a .txt whose sidecar .json is broken: the given metadata cannot be honoured"),
     "csv_missing_body": (SKIPPED, "a CSV row with an empty body cell"),
@@ -111,6 +112,7 @@ REASONS: dict[str, str] = {
     "binary_file": r"binary|encoding|decod|short|empty|not text",
     "empty_file": r"short|empty",
     "unsupported_file": r"unsupported|not \.txt",
+    "not_a_feed": r"not a feed",
     "not_gzip": r"gzip|unreadable|compress",
     "invalid_sidecar": r"sidecar",
     "csv_missing_body": r"body",
@@ -517,7 +519,7 @@ def make_hostile_corpus(root: Path) -> HostileCorpus:
         w.expect(relative, "empty_file")
     for relative in ("tree/photo.png", "tree/a/notes.md", "tree/a/b/data.xml"):
         w.path(relative).write_bytes(b"\x89PNG\r\n\x1a\n" if relative.endswith(".png") else b"<x>not an article</x>")
-        w.expect(relative, "unsupported_file")
+        w.expect(relative, "not_a_feed" if relative.endswith(".xml") else "unsupported_file")
     w.path("tree/.hidden/ignored.txt").write_text("ملف مخفي لا يقرأ " * 20, "utf-8")  # hidden: not a record
     (w.root / "tree/a/b/c/loop").symlink_to("..", target_is_directory=True)  # a loop: must not be followed
 

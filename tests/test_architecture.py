@@ -21,7 +21,8 @@ LAYERS = ("text", "extract", "index", "search", "interfaces")
 # The write side: what a searching process must never load.
 WRITE_SIDE = ("archive.index.writer", "archive.index.workers", "archive.extract.ingest", "archive.extract.readers",
               "archive.extract.builder", "archive.extract.cleaning", "archive.extract.dates",
-              "archive.interfaces.cli", "archive.interfaces.progress")
+              "archive.interfaces.cli", "archive.interfaces.progress", "archive.extract.web", "archive.extract.warc",
+              "archive.extract.feeds", "archive.extract.fetch")
 # Functions whose imports are deferred on purpose, each for a reason its docstring or comment gives.
 DEFERRED_IMPORTS: dict[str, set[str]] = {}
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYS = {"id", "origin", "title", "source", "date", "persons", "url", "body_chars", "removed_lines"}
+# extra keys (issue 13), allowed beside DESIGN.md's: where each field came from, and web metadata
+EXTRA_KEYS = {"provenance", "language", "author", "captured"}
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -21,7 +23,10 @@ def test_inspect_seeds_json() -> None:
     assert result.returncode == 0, result.stderr
     items = json.loads(result.stdout)
     assert [Path(item["origin"]).name for item in items] == sorted(p.name for p in (ROOT / "seeds").glob("*.txt"))
-    assert all(set(item) == KEYS for item in items)
+    assert all(set(item) == KEYS | EXTRA_KEYS for item in items)
+    # a .txt article: the title, outlet, date and people were extracted from its text
+    assert all(item["provenance"]["title"] == "text" and item["provenance"]["persons"] == "text" for item in items)
+    assert all(item["language"] is None and item["captured"] is None for item in items)
     by_name = {Path(item["origin"]).name[:3]: item for item in items}
     assert [by_name[k]["date"] for k in ("000", "001", "002", "003", "004")] == [
         None, "2019-08-19", None, "2023-03-14", "2021-09-14"]

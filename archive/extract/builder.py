@@ -13,15 +13,19 @@ from archive.article import Article, derive_article_id
 from archive.extract.cleaning import clean_story
 from archive.extract.dates import is_date_line, parse_date, publication_date
 from archive.extract.people import canonical_person, extract_people
-from archive.extract.readers import RawRecord
+from archive.extract.records import RawRecord, arabic_share
 from archive.extract.report import Skipped
-from archive.extract.sources import canonical_source, detect_source
+from archive.extract.sources import canonical_source, detect_source, registry
+from archive.extract.web import read_page
 from archive.text.normalize import normalize
 
 # A story with fewer letters than this after furniture removal is not an article (an empty page, a lone
 # dateline "موسكو - سانا", a disclaimer, harakat or punctuation only); real one-line briefs have 35+ letters.
 MIN_STORY_LETTERS = 20
 _LETTER = re.compile(r"[^\W\d_]")
+# Web input: a page whose text has fewer Arabic letters than this share of its letters is not an Arabic page
+# (Arabic stories quoting English names or tweets stay well above it).
+MIN_ARABIC_SHARE = 0.5
 
 
 def _story_letters(normalized: str) -> int:
@@ -92,6 +96,11 @@ def split_title(body: str, normalized: str | None = None) -> tuple[str, str, str
 
 def build_article(raw: RawRecord) -> Article | Skipped:
     """All extraction for one record: an Article, or Skipped with a one-line reason."""
+    if raw.html is not None:
+        page = read_page(raw)  # web input: the page's text and metadata first (archive/extract/web.py)
+        if isinstance(page, Skipped):
+            return page
+        raw = page
     story = clean_story(raw.body)
     body, normalized = story.body, story.normalized
     if raw.title:
@@ -104,6 +113,12 @@ def build_article(raw: RawRecord) -> Article | Skipped:
     if letters < MIN_STORY_LETTERS:
         what = "no letters" if letters == 0 else f"{letters} letters of story"
         return Skipped(raw.origin, f"too short: {what} (minimum {MIN_STORY_LETTERS})")
+    if raw.arabic_only:
+        share = arabic_share(title + "\n" + body[:5000])
+        if share < MIN_ARABIC_SHARE:
+            declared = f"declared {raw.language}, " if raw.language else ""
+            return Skipped(raw.origin, f"not Arabic: {declared}{share:.0%} of its letters are Arabic "
+                                       f"(index it anyway with --any-language)")
     pairs = [(line, norm) for line, norm in zip(body.split("\n"), normalized.split("\n"), strict=True) if line]
     lines = [line for line, _ in pairs]
     norm_lines = [norm for _, norm in pairs]
@@ -113,15 +128,27 @@ def build_article(raw: RawRecord) -> Article | Skipped:
     published = parse_date(raw.date) if raw.date else publication_date(lines, norm_lines)
 
     source = canonical_source(raw.source) if raw.source else detect_source(raw.url, lines, norm_lines)
+    given = raw.provenance or {}
+    provenance = {"title": given.get("title", "given") if raw.title else "text"}
+    if raw.date or published is not None:
+        provenance["date"] = given.get("date", "given") if raw.date else "text"
+    if source is not None:
+        from_url = raw.url is not None and registry().from_url(raw.url) == source
+        provenance["source"] = given.get("source", "given") if raw.source else "url" if from_url else "text"
+    if raw.url:
+        provenance["url"] = given.get("url", "given")
     normalized_text = normalize(title) + "\n" + normalized
     if raw.persons is not None:
         persons = list(dict.fromkeys(canonical_person(name) for name in raw.persons))
     else:
         persons = extract_people(title, body, normalized_text)
+    provenance["persons"] = given.get("persons", "given") if raw.persons is not None else "text"
+    provenance.update({key: value for key, value in given.items() if key not in provenance
+                       and key in ("body", "author", "language")})
     content = " ".join(normalized_text.split())  # == content_key(title, body): normalize() works char by char
 
     return Article(
         id=derive_article_id(raw.id, raw.url, title, body, content=content), title=title, body=body, source=source,
         published=published, url=raw.url, persons=persons, origin=raw.origin, removed_lines=story.removed,
-        content=content,
+        content=content, provenance=provenance, language=raw.language, author=raw.author, captured=raw.captured,
     )

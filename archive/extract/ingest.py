@@ -17,9 +17,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from archive.article import Article, Deduplicator
-from archive.batching import EXTRACT_BATCH, batched
+from archive.batching import EXTRACT_BATCH, EXTRACT_BATCH_BYTES, batched_by_weight
 from archive.extract.builder import build_article
-from archive.extract.readers import RawRecord, iter_raw_records
+from archive.extract.readers import RawRecord, ReadOptions, iter_raw_records
 from archive.extract.report import IngestReport, Skipped
 
 
@@ -27,10 +27,14 @@ def _build_batch(batch: list[RawRecord]) -> list[Article | Skipped]:
     return [build_article(raw) for raw in batch]
 
 
+def _record_bytes(raw: RawRecord) -> int:
+    return len(raw.body) * 2 + (len(raw.html) if raw.html is not None else 0)
+
+
 def iter_built(records: Iterable[RawRecord], workers: int = 1,
                batch_size: int = EXTRACT_BATCH) -> Iterator[Article | Skipped]:
     """build_article over RECORDS in input order; with workers > 1 in a process pool, a bounded window of
-    batches in flight so memory stays flat however large the input."""
+    batches (bounded in count and in bytes) in flight so memory stays flat however large the input."""
     if workers <= 1:
         for raw in records:
             yield build_article(raw)
@@ -38,7 +42,7 @@ def iter_built(records: Iterable[RawRecord], workers: int = 1,
     window = workers * 3
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         pending = []
-        for batch in batched(records, batch_size):
+        for batch in batched_by_weight(records, batch_size, EXTRACT_BATCH_BYTES, _record_bytes):
             pending.append(pool.apply_async(_build_batch, (batch,)))
             if len(pending) >= window:
                 yield from pending.pop(0).get()
@@ -46,10 +50,11 @@ def iter_built(records: Iterable[RawRecord], workers: int = 1,
             yield from result.get()
 
 
-def iter_articles(paths: Sequence[str | Path], report: IngestReport, workers: int = 1) -> Iterator[Article]:
+def iter_articles(paths: Sequence[str | Path], report: IngestReport, workers: int = 1,
+                  options: ReadOptions | None = None) -> Iterator[Article]:
     """Articles from PATHS in input order, skipped records and duplicates accounted for in REPORT."""
     dedup = Deduplicator()
-    for result in iter_built(iter_raw_records(paths, report), workers):
+    for result in iter_built(iter_raw_records(paths, report, options), workers):
         article = report.add(result, dedup)
         if article is not None:
             yield article

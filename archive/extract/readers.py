@@ -1,7 +1,9 @@
 """Readers: files on disk in, `RawRecord`s out, before any extraction.
 
 Formats (../shared/DESIGN.md, "Input formats"): `.txt` (one article, optional sidecar `NAME.json`), `.jsonl`,
-`.jsonl.gz`, `.csv` with a header, and directories of these, recursively.
+`.jsonl.gz`, `.csv` with a header, and directories of these, recursively. From the web (issue 13): saved pages
+(`.html`, `.htm`, gzipped too: archive/extract/web.py), WARC/ARC archives (archive/extract/warc.py), RSS/Atom feeds
+(`.rss`, `.atom`, `.xml`: archive/extract/feeds.py) and feed URLs (archive/extract/fetch.py).
 
 Every record met is counted in `report.read`; a record that cannot be read (unreadable file, undecidable
 encoding, invalid JSON, wrong field types, no body) is recorded in `report.skipped` with its origin and a
@@ -19,102 +21,25 @@ import json
 import re
 import sys
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
-from charset_normalizer import from_bytes
-
 from archive.extract.cleaning import sanitize_text
+from archive.extract.feeds import FEED_SUFFIXES, read_feed_file
+from archive.extract.fetch import is_url, read_feed_url
+from archive.extract.records import RawRecord, ReadOptions, RecordError, decode_bytes
 from archive.extract.report import IngestReport, Skipped
-from archive.text.charsets import ARABIC_LETTER_RANGE
+from archive.extract.warc import WARC_SUFFIXES, estimate_warc_pages, read_warc
+from archive.extract.web import PAGE_SUFFIXES, read_html_file
 
-ARTICLE_SUFFIXES = (".txt", ".jsonl", ".jsonl.gz", ".csv")
+__all__ = ["ARTICLE_SUFFIXES", "RawRecord", "ReadOptions", "RecordError", "decode_bytes", "estimate_records",
+           "iter_raw_records", "record_from_mapping"]
+
+ARTICLE_SUFFIXES = (".txt", ".jsonl", ".jsonl.gz", ".csv", *PAGE_SUFFIXES, *WARC_SUFFIXES, *FEED_SUFFIXES)
+UNSUPPORTED = ("unsupported file: not .txt, .jsonl(.gz), .csv, .html/.htm(.gz), .warc(.gz), .arc(.gz), "
+               ".rss, .atom or a feed .xml")
 BODY_FIELDS = ("body", "text")
 STRING_FIELDS = ("title", "source", "date", "url")
-
-
-@dataclass(slots=True)
-class RawRecord:
-    """What a reader found, before extraction. Fields given by the input win over extraction."""
-
-    origin: str  # path, with ":LINE" for a JSONL/CSV record
-    body: str
-    id: str | None = None
-    title: str | None = None
-    source: str | None = None
-    date: str | None = None
-    url: str | None = None
-    persons: list[str] | None = None
-
-
-class RecordError(ValueError):
-    """A record's content is unusable; the message is the one-line reason."""
-
-
-# ---------------------------------------------------------------- decoding
-
-_ARABIC_LETTER = re.compile(f"[{ARABIC_LETTER_RANGE}]")
-_LETTER = re.compile(r"[^\W\d_]")
-
-
-def _arabic_share(text: str) -> float:
-    letters = len(_LETTER.findall(text))
-    return len(_ARABIC_LETTER.findall(text)) / letters if letters else 0.0
-
-
-def _looks_utf16(data: bytes) -> str | None:
-    """UTF-16 without a BOM: Arabic (U+06xx) or ASCII text puts a regular byte on every other position."""
-    if len(data) < 4 or len(data) % 2:
-        return None
-    sample = data[:4000]
-    even, odd = sample[0::2], sample[1::2]
-    for codec, high in (("utf-16-le", odd), ("utf-16-be", even)):
-        share = (high.count(0) + high.count(6)) / len(high)
-        if share > 0.9:
-            return codec
-    return None
-
-
-def decode_bytes(data: bytes) -> str:
-    """Text from bytes in UTF-8 (with or without BOM), UTF-16 (BOM or detected) or Windows-1256 (detected).
-
-    Raises RecordError when the encoding cannot be decided: a wrong guess would index mojibake silently.
-    """
-    if data.startswith(codecs.BOM_UTF8):
-        return data[3:].decode("utf-8", errors="replace")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16", errors="replace")
-    # before UTF-8: Arabic in UTF-16 without a BOM is all ASCII-range bytes (0x06 0x48 ...), so valid UTF-8 garbage
-    utf16 = _looks_utf16(data)
-    if utf16:
-        try:
-            return data.decode(utf16)
-        except UnicodeDecodeError:
-            pass
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    # a stray broken byte in UTF-8 text (a cut download, one bad sector) is still UTF-8: replace it, do not
-    # re-read the whole file as another encoding
-    text = data.decode("utf-8", errors="replace")
-    if text.count("\ufffd") <= max(3, len(data) // 2000) and _arabic_share(text) >= 0.3:
-        return text
-    return _decode_legacy(data)
-
-
-def _decode_legacy(data: bytes) -> str:
-    """Windows-1256 when the bytes read as Arabic text in it, confirmed by charset-normalizer; else refuse."""
-    try:
-        text = data.decode("cp1256")
-    except UnicodeDecodeError:
-        text = ""
-    if text and _arabic_share(text) >= 0.6:
-        return text
-    best = from_bytes(data).best()
-    guess = best.encoding if best is not None else "unknown"
-    raise RecordError(f"undecidable encoding: not UTF-8, UTF-16 or Arabic Windows-1256 (best guess {guess})")
 
 
 # ---------------------------------------------------------------- records from mappings
@@ -159,14 +84,15 @@ def record_from_mapping(origin: str, mapping: object, *, require_body: bool = Tr
     given_id = str(given_id).strip() if given_id is not None else None
     return RawRecord(
         origin=origin, body=sanitize_text(body) if isinstance(body, str) else "", id=given_id or None,
-        persons=_as_persons(mapping.get("persons"), "persons"), **fields,
+        persons=_as_persons(mapping.get("persons"), "persons"), title=fields["title"], source=fields["source"],
+        date=fields["date"], url=fields["url"],
     )
 
 
 # ---------------------------------------------------------------- per format
 
 
-def _read_txt(path: Path, report: IngestReport) -> Iterator[RawRecord]:
+def _read_txt(path: Path, report: IngestReport, options: ReadOptions) -> Iterator[RawRecord]:
     origin = str(path)
     report.read += 1
     try:
@@ -197,7 +123,7 @@ def _one_line(error: Exception) -> str:
     return " ".join(str(error).split())
 
 
-def _read_jsonl(path: Path, report: IngestReport) -> Iterator[RawRecord]:
+def _read_jsonl(path: Path, report: IngestReport, options: ReadOptions) -> Iterator[RawRecord]:
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     line_number = 0
     try:
@@ -226,7 +152,7 @@ def _read_jsonl(path: Path, report: IngestReport) -> Iterator[RawRecord]:
         report.skipped.append(Skipped(where, f"unreadable file: {_one_line(error)}"))
 
 
-def _read_csv(path: Path, report: IngestReport) -> Iterator[RawRecord]:
+def _read_csv(path: Path, report: IngestReport, options: ReadOptions) -> Iterator[RawRecord]:
     try:
         text = decode_bytes(path.read_bytes())
     except (OSError, RecordError) as error:
@@ -261,7 +187,10 @@ def _read_csv(path: Path, report: IngestReport) -> Iterator[RawRecord]:
         report.skipped.append(Skipped(f"{path}:{start_line}", f"invalid CSV: {_one_line(error)}"))
 
 
-def _reader_for(path: Path):
+Reader = Callable[[Path, IngestReport, ReadOptions], Iterator[RawRecord]]
+
+
+def _reader_for(path: Path) -> Reader | None:
     name = path.name.lower()
     if name.endswith(".txt"):
         return _read_txt
@@ -269,6 +198,12 @@ def _reader_for(path: Path):
         return _read_jsonl
     if name.endswith(".csv"):
         return _read_csv
+    if name.endswith(PAGE_SUFFIXES):
+        return read_html_file
+    if name.endswith(WARC_SUFFIXES):
+        return read_warc
+    if name.endswith(FEED_SUFFIXES):
+        return read_feed_file
     return None
 
 
@@ -285,9 +220,14 @@ def _files_under(directory: Path) -> Iterator[Path]:
             yield path
 
 
-def iter_raw_records(paths: Sequence[str | Path], report: IngestReport) -> Iterator[RawRecord]:
-    """Every record in PATHS (files or directories), in order; what cannot be read goes to report.skipped."""
+def iter_raw_records(paths: Sequence[str | Path], report: IngestReport,
+                     options: ReadOptions | None = None) -> Iterator[RawRecord]:
+    """Every record in PATHS (files, directories, feed URLs), in order; what cannot be read goes to report.skipped."""
+    options = options or ReadOptions()
     for given in paths:
+        if isinstance(given, str) and is_url(given):
+            yield from read_feed_url(given, report, options)
+            continue
         path = Path(given)
         if path.is_dir():
             files: Iterable[Path] = (file for file in _files_under(path) if not _is_sidecar(file))
@@ -301,22 +241,25 @@ def iter_raw_records(paths: Sequence[str | Path], report: IngestReport) -> Itera
             reader = _reader_for(file)
             if reader is None:
                 report.read += 1
-                report.skipped.append(Skipped(str(file), "unsupported file: not .txt, .jsonl, .jsonl.gz or .csv"))
+                report.skipped.append(Skipped(str(file), UNSUPPORTED))
                 continue
-            yield from reader(file, report)
+            yield from reader(file, report, options)
 
 
 def estimate_records(paths: Sequence[str | Path]) -> int | None:
-    """A quick count of the records in PATHS for the progress bar's ETA (lines of JSONL/CSV, one per .txt);
-    None when it cannot be told cheaply. Only an estimate: the readers decide what a record is."""
+    """A quick count of the records in PATHS for the progress bar's ETA (lines of JSONL/CSV, one per .txt or saved
+    page, entries of a feed, a WARC's pages extrapolated from its first records); None when it cannot be told
+    cheaply. Only an estimate: the readers decide what a record is."""
     total = 0
     try:
         for given in paths:
+            if isinstance(given, str) and is_url(given):
+                continue
             path = Path(given)
             files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
             for file in files:
                 name = file.name.lower()
-                if name.endswith(".txt"):
+                if name.endswith((".txt", *PAGE_SUFFIXES)):
                     total += 1
                 elif name.endswith((".jsonl", ".csv")):
                     with open(file, "rb") as stream:
@@ -325,6 +268,11 @@ def estimate_records(paths: Sequence[str | Path]) -> int | None:
                 elif name.endswith(".jsonl.gz"):
                     with gzip.open(file, "rb") as stream:
                         total += sum(chunk.count(b"\n") for chunk in iter(functools.partial(stream.read, 1 << 20), b""))
+                elif name.endswith(WARC_SUFFIXES):
+                    total += estimate_warc_pages(file)
+                elif name.endswith(FEED_SUFFIXES) and file.stat().st_size <= 64 * 1024 * 1024:
+                    data = file.read_bytes()
+                    total += data.count(b"<item") + data.count(b"<entry")
     except (OSError, EOFError, ValueError):
         return None
     return total or None

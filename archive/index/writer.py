@@ -36,8 +36,9 @@ from whoosh.writing import LockError
 from archive.article import Article
 from archive.batching import INDEX_BATCH, batched
 from archive.errors import ArchiveError, IndexBusyError, IndexCorruptError, InputError
+from archive.extract.fetch import is_url
 from archive.extract.ingest import iter_articles
-from archive.extract.readers import estimate_records
+from archive.extract.readers import ReadOptions, estimate_records
 from archive.extract.report import IngestReport, Skipped
 from archive.index.schema import build_schema, date_to_day, versions
 from archive.index.store import (
@@ -123,7 +124,7 @@ class _Built:
 
 
 def _build_generation(paths: Sequence[str | Path], generation_dir: Path, workers: int,
-                      on_progress: ProgressCallback | None, total: int | None) -> _Built:
+                      on_progress: ProgressCallback | None, total: int | None, options: ReadOptions) -> _Built:
     schema = build_schema()
     create_empty_index(generation_dir, schema)
     report = IngestReport()
@@ -131,7 +132,7 @@ def _build_generation(paths: Sequence[str | Path], generation_dir: Path, workers
 
     def documents() -> Generator[dict[str, Any], None, None]:
         nonlocal indexed
-        for article in iter_articles(paths, report, workers=workers):
+        for article in iter_articles(paths, report, workers=workers, options=options):
             indexed += 1
             if on_progress is not None and indexed % 32 == 0:
                 on_progress(indexed + len(report.skipped) + report.duplicates, total)
@@ -170,6 +171,8 @@ def _build_generation(paths: Sequence[str | Path], generation_dir: Path, workers
 
 
 def _input_record(path: str | Path) -> dict[str, Any]:
+    if isinstance(path, str) and is_url(path):
+        return {"url": path}
     resolved = Path(path).resolve()
     record: dict[str, Any] = {"path": str(resolved)}
     with contextlib.suppress(OSError):
@@ -184,15 +187,16 @@ def _require_existing(paths: Sequence[str | Path]) -> None:
     """A path that does not exist is a mistake to report before anything changes, not a record to skip."""
     if not paths:
         raise InputError("nothing to index: give at least one file or folder")
-    missing = [str(path) for path in paths if not Path(path).exists()]
+    missing = [str(path) for path in paths if not (isinstance(path, str) and is_url(path)) and not Path(path).exists()]
     if missing:
         raise InputError(f"no such file or folder: {', '.join(missing)} (the index was not changed)")
 
 
 def rebuild_index(paths: Sequence[str | Path], index_dir: str | Path, workers: int = 2,
                   progress: ProgressCallback | None = None, *, wait_seconds: float = 0.0,
-                  allow_empty: bool = False) -> BuildSummary:
+                  allow_empty: bool = False, options: ReadOptions | None = None) -> BuildSummary:
     """Builds a new generation from PATHS and swaps it in atomically (see the module docstring).
+    OPTIONS: how the readers treat what they find (ReadOptions; e.g. `any_language` for web pages).
 
     Refuses (InputError, old index untouched) to replace an index holding articles with one holding none: an
     empty result almost always means a wrong path. `allow_empty=True` overrides that. IndexBusyError when another
@@ -200,7 +204,9 @@ def rebuild_index(paths: Sequence[str | Path], index_dir: str | Path, workers: i
     if workers > 1 and threading.active_count() > 1:
         # Forking a process that runs other threads (Streamlit's sessions) can copy a lock another thread holds
         # and deadlock the child; a freshly spawned, single-threaded process forks the workers safely instead.
-        return _rebuild_in_spawned_process(paths, index_dir, workers, progress, wait_seconds, allow_empty)
+        return _rebuild_in_spawned_process(paths, index_dir, workers, progress, wait_seconds, allow_empty,
+                                           bool(options and options.any_language))
+    options = options or ReadOptions()
     started = time.perf_counter()
     index_dir = Path(index_dir)
     _require_existing(paths)
@@ -220,7 +226,7 @@ def rebuild_index(paths: Sequence[str | Path], index_dir: str | Path, workers: i
         building.mkdir()
         try:
             total = estimate_records(paths) if on_progress is not None else None
-            built = _build_generation(paths, building, max(1, workers), on_progress, total)
+            built = _build_generation(paths, building, max(1, workers), on_progress, total, options)
             live_articles = live_article_count(index_dir) if previous else None
             if built.indexed == 0 and live_articles and not allow_empty:
                 raise InputError(
@@ -262,11 +268,12 @@ def rebuild_index(paths: Sequence[str | Path], index_dir: str | Path, workers: i
 
 
 def _spawned_rebuild(paths: list[str], index_dir: str, workers: int, wait_seconds: float, allow_empty: bool,
-                     messages: Any) -> None:
+                     any_language: bool, messages: Any) -> None:
     """The body of a spawned rebuild: progress and the outcome go back to the caller on MESSAGES."""
     try:
         summary = rebuild_index(paths, index_dir, workers, lambda done, total: messages.put(("progress", done, total)),
-                                wait_seconds=wait_seconds, allow_empty=allow_empty)
+                                wait_seconds=wait_seconds, allow_empty=allow_empty,
+                                options=ReadOptions(any_language=any_language))
         messages.put(("done", summary, None))
     except BaseException as error:  # sent back whole when it pickles (ArchiveError does), else as one line
         try:
@@ -278,12 +285,12 @@ def _spawned_rebuild(paths: list[str], index_dir: str, workers: int, wait_second
 
 def _rebuild_in_spawned_process(paths: Sequence[str | Path], index_dir: str | Path, workers: int,
                                 progress: ProgressCallback | None, wait_seconds: float,
-                                allow_empty: bool) -> BuildSummary:
+                                allow_empty: bool, any_language: bool) -> BuildSummary:
     context = multiprocessing.get_context("spawn")
     messages = context.Queue()
     process = context.Process(target=_spawned_rebuild, name="news-archive-rebuild",
                               args=([str(path) for path in paths], str(index_dir), workers, wait_seconds,
-                                    allow_empty, messages))
+                                    allow_empty, any_language, messages))
     process.start()
     try:
         while True:
@@ -308,12 +315,18 @@ def _rebuild_in_spawned_process(paths: Sequence[str | Path], index_dir: str | Pa
             process.kill()
 
 
+# add FEED_URL commits every this many articles: pages fetched over minutes are not lost to an interruption, and
+# the next add of the same feed does not fetch them again
+URL_COMMIT_EVERY = 50
+
+
 def add_to_index(paths: Sequence[str | Path], index_dir: str | Path, *, wait_seconds: float = 0.0,
-                 workers: int = 1) -> BuildSummary:
+                 workers: int = 1, options: ReadOptions | None = None) -> BuildSummary:
     """Adds the articles in PATHS to the live index in place; an article whose id is already there replaces it.
 
     Safe beside running readers (Whoosh commits a new table of contents atomically; open readers keep theirs).
-    IndexBusyError while a rebuild or another add runs."""
+    IndexBusyError while a rebuild or another add runs. Feed URLs among PATHS: entries whose article is already in
+    the index are not fetched again, and what was fetched is committed every URL_COMMIT_EVERY articles."""
     started = time.perf_counter()
     index_dir = Path(index_dir)
     _require_existing(paths)
@@ -329,13 +342,22 @@ def add_to_index(paths: Sequence[str | Path], index_dir: str | Path, *, wait_sec
                                  f"try again when it finishes") from None
         report = IngestReport()
         added = updated = 0
+        fetching = any(isinstance(path, str) and is_url(path) for path in paths)
         try:
             with ix.searcher() as searcher:
-                for article in iter_articles(paths, report, workers=workers):
-                    if searcher.document_number(id=article.id) is not None:
+                def known_id(article_id: str) -> bool:
+                    return searcher.document_number(id=article_id) is not None
+
+                given = options or ReadOptions()
+                read_options = ReadOptions(any_language=given.any_language, known_id=known_id, fetcher=given.fetcher)
+                for article in iter_articles(paths, report, workers=workers, options=read_options):
+                    if known_id(article.id):
                         updated += 1
                     writer.update_document(**article_fields(article))
                     added += 1
+                    if fetching and added % URL_COMMIT_EVERY == 0:
+                        writer.commit()
+                        writer = ix.writer(timeout=wait_seconds, limitmb=WRITER_LIMIT_MB)
             writer.commit()
         except BaseException:
             with contextlib.suppress(Exception):  # the error being raised is the one to report, not the cleanup's

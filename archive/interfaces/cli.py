@@ -16,6 +16,7 @@ from pathlib import Path
 
 from archive.errors import ArchiveError, InputError
 from archive.extract.ingest import iter_articles
+from archive.extract.records import ReadOptions
 from archive.extract.report import IngestReport
 from archive.index.writer import add_to_index, rebuild_index
 from archive.interfaces.progress import TerminalProgress
@@ -68,21 +69,26 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 def cmd_inspect(args: argparse.Namespace) -> int:
     report = IngestReport()
-    articles = list(iter_articles(args.paths, report))
+    articles = list(iter_articles(args.paths, report, options=ReadOptions(any_language=args.any_language)))
     if args.json:
+        # DESIGN.md's keys keep their meaning; provenance, language, author and captured are extra keys
         _print_json([
             {
                 "id": a.id, "origin": a.origin, "title": a.title, "source": a.source, "date": a.date_iso,
                 "persons": a.persons, "url": a.url, "body_chars": len(a.body), "removed_lines": a.removed_lines,
+                "provenance": a.provenance, "language": a.language, "author": a.author, "captured": a.captured,
             }
             for a in articles
         ])
     else:
         for a in articles:
+            origins = ", ".join(f"{field} {origin}" for field, origin in a.provenance.items())
+            web = "".join(f"\n  {label:<8} {value}" for label, value in
+                          (("author:", a.author), ("language:", a.language), ("captured:", a.captured)) if value)
             print(f"{a.origin}\n  id:      {a.id}\n  title:   {a.title}\n  source:  {a.source or '-'}\n"
                   f"  date:    {a.date_iso or 'undated'}\n  persons: {'، '.join(a.persons) or '-'}\n"
                   f"  url:     {a.url or '-'}\n  body:    {len(a.body)} characters, "
-                  f"{len(a.removed_lines)} lines of page furniture removed")
+                  f"{len(a.removed_lines)} lines of page furniture removed{web}\n  from:    {origins}")
     for skipped in report.skipped:
         print(f"skipped {skipped.origin}: {skipped.reason}", file=sys.stderr)
     print(report.summary(), file=sys.stderr)
@@ -93,7 +99,8 @@ def cmd_rebuild_index(args: argparse.Namespace) -> int:
     paths = args.paths or [SEEDS_DIR]
     bar = TerminalProgress() if sys.stderr.isatty() and not args.quiet else None
     try:
-        summary = rebuild_index(paths, index_dir(args), workers=args.workers, progress=bar)
+        summary = rebuild_index(paths, index_dir(args), workers=args.workers, progress=bar,
+                                options=ReadOptions(any_language=args.any_language))
     finally:
         if bar is not None:
             bar.close()
@@ -104,7 +111,7 @@ def cmd_rebuild_index(args: argparse.Namespace) -> int:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    summary = add_to_index(args.paths, index_dir(args))
+    summary = add_to_index(args.paths, index_dir(args), options=ReadOptions(any_language=args.any_language))
     for skipped in summary.skipped:
         print(f"skipped {skipped.origin}: {skipped.reason}", file=sys.stderr)
     print(summary.line())
@@ -191,6 +198,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- parser
 
 
+def _any_language_option(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--any-language", action="store_true",
+                     help="also index web pages and feed entries whose text is not Arabic (skipped by default)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="news-archive", description="A searchable archive of Arabic news.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
@@ -206,10 +218,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--workers", type=_positive, default=min(2, os.cpu_count() or 1),
                      help="processes for extraction and analysis (default: 2)")
     sub.add_argument("--quiet", action="store_true", help="no progress bar")
+    _any_language_option(sub)
     sub.set_defaults(handler=cmd_rebuild_index)
 
     sub = with_index(commands.add_parser("add", help="add or update articles in an existing index"))
-    sub.add_argument("paths", nargs="+", metavar="PATH")
+    sub.add_argument("paths", nargs="+", metavar="PATH", help="files, folders or feed URLs (http, https)")
+    _any_language_option(sub)
     sub.set_defaults(handler=cmd_add)
 
     sub = with_index(commands.add_parser("search", help="search the index"))
@@ -231,6 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = commands.add_parser("inspect", help="show what extraction makes of articles, without indexing")
     sub.add_argument("paths", nargs="+", metavar="PATH")
+    _any_language_option(sub)
     sub.add_argument("--json", action="store_true")
     sub.set_defaults(handler=cmd_inspect)
 
