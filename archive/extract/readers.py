@@ -26,6 +26,7 @@ from pathlib import Path
 from charset_normalizer import from_bytes
 
 from archive.extract.cleaning import sanitize_text
+from archive.extract.metadata import metadata_of
 from archive.extract.report import IngestReport, Skipped
 from archive.text.charsets import ARABIC_LETTER_RANGE
 
@@ -46,6 +47,8 @@ class RawRecord:
     date: str | None = None
     url: str | None = None
     persons: list[str] | None = None
+    # extra short scalar fields of the record by facet name (category -> section): metadata facets
+    metadata: dict[str, str] | None = None
 
 
 class RecordError(ValueError):
@@ -159,7 +162,8 @@ def record_from_mapping(origin: str, mapping: object, *, require_body: bool = Tr
     given_id = str(given_id).strip() if given_id is not None else None
     return RawRecord(
         origin=origin, body=sanitize_text(body) if isinstance(body, str) else "", id=given_id or None,
-        persons=_as_persons(mapping.get("persons"), "persons"), **fields,
+        persons=_as_persons(mapping.get("persons"), "persons"),
+        metadata={name: sanitize_text(value) for name, value in metadata_of(mapping).items()} or None, **fields,
     )
 
 
@@ -188,6 +192,7 @@ def _read_txt(path: Path, report: IngestReport) -> Iterator[RawRecord]:
             return
         record.id, record.title, record.source = meta.id, meta.title, meta.source
         record.date, record.url, record.persons = meta.date, meta.url, meta.persons
+        record.metadata = meta.metadata
     yield record
 
 

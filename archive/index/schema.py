@@ -15,7 +15,10 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from archive.text.analysis import ANALYSIS_VERSION, ArabicAnalyzer
 
 # 2: the analyzer pickled into the schema moved to archive.text.analysis (indexes of version 1 name the old module)
-SCHEMA_VERSION = 2
+# 3: metadata facets (meta_* fields: the record's extra scalar fields, such as the corpus's category -> section)
+SCHEMA_VERSION = 3
+# Field-name prefix of the metadata facets: meta_section holds the `section` facet's value.
+METADATA_PREFIX = "meta_"
 
 # Undated articles get this day number: it sorts before every real date, and no filter range includes it.
 UNDATED = 0
@@ -49,7 +52,7 @@ def day_to_date(day: int) -> datetime.date | None:
 
 def build_schema() -> Schema:
     analyzer = ArabicAnalyzer()
-    return Schema(
+    schema = Schema(
         id=ID(stored=True, unique=True),
         title=TEXT(analyzer=analyzer, stored=True, field_boost=TITLE_BOOST, phrase=True),
         body=TEXT(analyzer=analyzer, stored=True, phrase=True),
@@ -61,6 +64,9 @@ def build_schema() -> Schema:
         url=STORED,
         origin=STORED,
     )
+    # one term per document and facet: the value as given (exact filters, per-document facet arrays)
+    schema.add(METADATA_PREFIX + "*", ID(stored=True), glob=True)
+    return schema
 
 
 def versions() -> dict[str, str | int]:

@@ -39,7 +39,7 @@ from archive.errors import ArchiveError, IndexBusyError, IndexCorruptError, Inpu
 from archive.extract.ingest import iter_articles
 from archive.extract.readers import estimate_records
 from archive.extract.report import IngestReport, Skipped
-from archive.index.schema import build_schema, date_to_day, versions
+from archive.index.schema import METADATA_PREFIX, build_schema, date_to_day, versions
 from archive.index.store import (
     BUILD_INFO_FILE,
     BUILDING_PREFIX,
@@ -106,6 +106,8 @@ def article_fields(article: Article) -> dict[str, Any]:
         "day": date_to_day(article.published),
         "url": article.url or "",
         "origin": article.origin or "",
+        # metadata facets, one field each (a glob field of the schema): meta_section = "sport"
+        **{f"{METADATA_PREFIX}{name}": value for name, value in article.metadata.items() if value},
     }
 
 
