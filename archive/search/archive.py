@@ -272,8 +272,8 @@ class Archive:
                     resolved.setdefault(facet, []).append(value)
                     continue
                 folded = _fold(value)
-                matched = [v for v in known.values
-                           if folded in (_fold(v), _fold(value_label(facet, v, "ar")), _fold(value_label(facet, v, "en")))]
+                matched = [v for v in known.values if folded in
+                           (_fold(v), _fold(value_label(facet, v, "ar")), _fold(value_label(facet, v, "en")))]
                 resolved.setdefault(facet, []).extend(matched or [value])
         return normalize_metadata_filters(resolved)
 

@@ -15,6 +15,7 @@ result's later versions are found among the matches of its outlet and day.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,7 +45,7 @@ def _fingerprint(snap: Snapshot, docnum: int) -> tuple[frozenset[tuple[str, str]
     stored = snap.stored(docnum)
     title_words = normalize(stored.get("title") or "").split()
     words = title_words + normalize((stored.get("body") or "")[:VERSION_CHARS]).split()
-    value = (frozenset(zip(words, words[1:], strict=False)), frozenset(title_words))
+    value = (frozenset(itertools.pairwise(words)), frozenset(title_words))
     snap.version_cache.put(docnum, value)
     return value
 
