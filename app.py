@@ -358,7 +358,7 @@ def month_chart(frame: pd.DataFrame, height: int, axis_titles: bool = True, colo
         "x": alt.X("yearmonth(month):T", title=lab("chart_month") if axis_titles else None,
                    axis=alt.Axis(format="%Y-%m", labelAngle=0, labelOverlap=True)),
         "y": alt.Y("sum(count):Q", title=measure if axis_titles else None,
-                   axis=alt.Axis(format=".0%" if share else "d", tickMinStep=None if share else 1),
+                   axis=alt.Axis(format=".0%") if share else alt.Axis(format="d", tickMinStep=1),
                    stack=None if share else "zero"),
         "tooltip": [alt.Tooltip("yearmonth(month):T", format="%Y-%m", title=lab("chart_month")),
                     alt.Tooltip("sum(count):Q", title=measure, format=value_format)],
