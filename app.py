@@ -209,9 +209,9 @@ def index_panel(archive: Any) -> None:
         rows = [(lab("index_articles"), f'<span dir="ltr">{stats.get("articles", 0):,}</span>'),
                 (lab("index_sources"), f'<span dir="ltr">{len(stats.get("sources") or {}):,}</span>')]
         date_range = stats.get("date_range") or [None, None]
-        if date_range and date_range[0]:
-            span = f"{ui.date_html(date_range[0], lang)} — {ui.date_html(date_range[-1], lang)}"
-            rows.append((lab("facet_date"), span))
+        if date_range and date_range[0]:  # one row each: a range on one line overflows the narrow sidebar
+            rows.append((lab("date_from"), ui.date_html(date_range[0], lang)))
+            rows.append((lab("date_to"), ui.date_html(date_range[-1], lang)))
         if stats.get("undated"):
             rows.append((lab("undated"), f'<span dir="ltr">{stats["undated"]:,}</span>'))
         direction = "rtl" if lang == "ar" else "ltr"
@@ -282,8 +282,7 @@ def facet_list(facet: str, pairs: list[Any], selected: list[str], allow_typed: b
             st.session_state[key] = value in selected
             name = ui.facet_value_name(facet, value, lang)
             text = f"{name} ({counts[value]:,})" if value in counts else name
-            st.checkbox(text.replace("*", "\\*").replace("_", "\\_"), key=key, on_change=toggle_facet_value,
-                        args=(facet, value))
+            st.checkbox(text, key=key, on_change=toggle_facet_value, args=(facet, value))
     hidden = len(values) - len(shown)
     if hidden > 0 or more:
         st.button(lab("facet_less") if more else lab("facet_more", count=hidden), key=f"more_{facet}",
@@ -578,7 +577,10 @@ def export_panel(archive: Any, state: ui.ViewState, result: Any) -> None:
                  ui.export_column_label("persons", lang): ("؛ " if lang == "ar" else "; ").join(h.persons),
                  **{ui.export_column_label(name, lang): ui.facet_value_name(name, h.metadata.get(name, ""), lang)
                     for name in extra}} for h in result.hits]
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        frame = pd.DataFrame(rows)
+        # the table draws left to right: in Arabic its first column (the title) goes last, so it reads from the right
+        st.dataframe(frame[list(reversed(frame.columns))] if lang == "ar" else frame, hide_index=True,
+                     width="stretch")
 
 
 def related_list(hits: list[Any], state: ui.ViewState, key: str, empty_key: str) -> None:

@@ -467,12 +467,17 @@ def page_css(lang: str) -> str:
     # In Arabic the whole reading order flips: sidebar on the right, columns and button rows right to left.
     # The main column holds no date range input, so rtl is safe there; the sidebar only gets it per element.
     rtl_main = """
-[data-testid="stAppViewContainer"] { flex-direction: row-reverse; }
+/* the sidebar on the right; on a phone it is an overlay that slides in, and row-reverse would leave it squeezed
+   into a sliver over the page */
+@media (min-width: 768px) { [data-testid="stAppViewContainer"] { flex-direction: row-reverse; } }
 .stMain .stMainBlockContainer { direction: rtl; }
 /* charts draw their own text; the segmented controls' rounded ends assume ltr (app.py reverses their options) */
-.stMain [data-testid="stVegaLiteChart"], .stMain [data-testid="stButtonGroup"], .stMain [data-testid="stPagination"],
+.stMain [data-testid="stVegaLiteChart"], .stMain [data-testid="stButtonGroup"],
 .stMain [data-testid="stDataFrame"] { direction: ltr; }
 .stMain [data-testid="stMarkdownContainer"] { text-align: right; }
+/* the query help lives in a popover outside the main column: it reads right to left too */
+[data-testid="stPopoverBody"] { direction: rtl; text-align: right; }
+[data-testid="stPopoverBody"] code { unicode-bidi: plaintext; }
 """ if rtl else ""
     return f"""
 <style>
@@ -505,7 +510,14 @@ def page_css(lang: str) -> str:
 .na-muted {{ color: #777; }}
 /* messages from the library are English or Arabic: each paragraph takes the direction of its own text */
 .stAlert p {{ unicode-bidi: plaintext; }}
-.na-notice {{ color: #8a6d00; margin: .2rem 0; }}
+.na-notice {{ color: #8a6d00; margin: .2rem 0; unicode-bidi: plaintext; }}
+.na-facet {{ color: #666; }}
+.na-date {{ unicode-bidi: isolate; }}
+.na-index .na-meta-key {{ min-width: 4.5rem; }}
+/* facet lists: one value per line, compact, long names wrap instead of being clipped */
+[class*="st-key-facet_"] .stCheckbox {{ min-height: 1.6rem; }}
+[class*="st-key-facet_"] .stCheckbox label p {{ font-family: {ARABIC_FONT_STACK}; overflow-wrap: anywhere; }}
+.st-key-pager button p {{ font-variant-numeric: tabular-nums; }}
 /* Arabic query, names and outlets inside inputs read right to left in either interface language;
    labels follow the interface. The date range input is left alone: rtl reverses its two dates. */
 .st-key-w_q input {{ direction: rtl; text-align: right; font-family: {ARABIC_FONT_STACK}; }}
