@@ -12,6 +12,7 @@ source of truth, which keeps a selection when its facet counts (shown in the opt
 from __future__ import annotations
 
 import datetime
+import hashlib
 import os
 import time
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from archive.index.writer import rebuild_index
 from archive.interfaces import ui
 from archive.resources import SEEDS_DIR
 from archive.search.archive import Archive
+from archive.text.normalize import normalize
 
 SCRIPT_STARTED = time.perf_counter()
 INDEX_DIR = Path(os.environ.get("NEWS_ARCHIVE_INDEX") or "index")
@@ -42,9 +44,26 @@ st.set_page_config(page_title="أرشيف الأخبار العربية · Arabi
 # ---------------------------------------------------------------- state
 
 
+def _url_params(params: Any) -> dict[str, list[str]]:
+    """Query parameters as sorted lists of values, to compare the page's URL with the one last written."""
+    found: dict[str, list[str]] = {}
+    for name in list(params.keys()):
+        values = params.get_all(name) if hasattr(params, "get_all") else params[name]
+        values = values if isinstance(values, list) else [values]
+        found[name] = sorted(str(v) for v in values)
+    return dict(sorted(found.items()))
+
+
 def view() -> ui.ViewState:
-    if "view" not in st.session_state:
+    """The state of the page. Read from the URL on the first run, and again whenever the URL is not the one this
+    session last wrote: the browser's Back and Forward buttons change the URL and rerun the script, and the page
+    must then show that state (the article closed, the previous query) rather than keep its own."""
+    written = st.session_state.get("_url_written")
+    navigated = written is not None and _url_params(st.query_params) != _url_params(written)
+    if "view" not in st.session_state or navigated:
         st.session_state.view = ui.ViewState.from_query_params(st.query_params)
+        if navigated:
+            st.session_state["_url_written"] = st.session_state.view.to_query_params()
     return st.session_state.view
 
 
@@ -65,11 +84,36 @@ def on_widget(widget_key: str, attribute: str, reset_page: bool = True) -> Calla
     return copy
 
 
-def on_dates() -> None:
-    chosen = st.session_state.get("w_dates") or ()
-    date_from = chosen[0] if len(chosen) > 0 else None
-    date_to = chosen[1] if len(chosen) > 1 else None
-    set_view(date_from=date_from, date_to=date_to, page=1)
+def on_date(widget_key: str, attribute: str) -> Callable[[], None]:
+    def copy() -> None:
+        set_view(**{attribute: st.session_state.get(widget_key) or None, "page": 1})
+
+    return copy
+
+
+def toggle_facet_value(facet: str, value: str) -> None:
+    """A facet list's checkbox: add or remove one value of a facet's filter ("any of the chosen")."""
+    state = view()
+    if facet == "person":
+        chosen = list(state.persons)
+    elif facet == "source":
+        chosen = list(state.sources)
+    else:
+        chosen = list(state.facets.get(facet, []))
+    chosen = [v for v in chosen if v != value] if value in chosen else [*chosen, value]
+    if facet == "person":
+        set_view(persons=chosen, page=1)
+    elif facet == "source":
+        set_view(sources=chosen, page=1)
+    else:
+        facets = {k: v for k, v in state.facets.items() if k != facet}
+        if chosen:
+            facets[facet] = chosen
+        set_view(facets=facets, page=1)
+
+
+def toggle_more(facet: str) -> None:
+    st.session_state[f"_more_{facet}"] = not st.session_state.get(f"_more_{facet}", False)
 
 
 def on_sort() -> None:
@@ -154,20 +198,26 @@ def no_index_button_and_folder() -> None:
 
 
 def index_panel(archive: Any) -> None:
+    lang = view().lang
     with st.expander(lab("index_panel"), expanded=False):
         try:
             stats = archive.stats()
         except ArchiveError as error:
             st.error(str(error))
             stats = {}
-        columns = st.columns(2)
-        columns[0].metric(lab("index_articles"), f"{stats.get('articles', 0):,}")
-        columns[1].metric(lab("index_sources"), f"{len(stats.get('sources') or {}):,}")
+        # plain rows, not st.metric: a metric in a narrow sidebar column clips 30,060 to "…060"
+        rows = [(lab("index_articles"), f'<span dir="ltr">{stats.get("articles", 0):,}</span>'),
+                (lab("index_sources"), f'<span dir="ltr">{len(stats.get("sources") or {}):,}</span>')]
         date_range = stats.get("date_range") or [None, None]
-        if date_range and date_range[0]:
-            st.caption(lab("index_range", first=date_range[0], last=date_range[-1]))
+        if date_range and date_range[0]:  # one row each: a range on one line overflows the narrow sidebar
+            rows.append((lab("date_from"), ui.date_html(date_range[0], lang)))
+            rows.append((lab("date_to"), ui.date_html(date_range[-1], lang)))
         if stats.get("undated"):
-            st.caption(lab("index_undated", count=stats["undated"]))
+            rows.append((lab("undated"), f'<span dir="ltr">{stats["undated"]:,}</span>'))
+        direction = "rtl" if lang == "ar" else "ltr"
+        st.html(f'<div class="na-index" dir="{direction}">' + "".join(
+            f'<div class="na-meta-row"><span class="na-meta-key">{ui.esc(key)}</span> {value}</div>'
+            for key, value in rows) + "</div>")
         if stats.get("built_at"):
             seconds = stats.get("build_seconds")
             st.caption(lab("index_built", built_at=str(stats["built_at"])[:19].replace("T", " "),
@@ -181,16 +231,19 @@ def index_panel(archive: Any) -> None:
 
 
 def run_search(archive: Any, state: ui.ViewState, *, limit: int = ui.PAGE_SIZE, page: int = 1,
-               facet_limit: int = PERSON_FACET_LIMIT) -> Any:
-    return archive.search(state.query, limit=limit, page=page, facet_limit=facet_limit, **state.search_kwargs())
+               facet_limit: int = PERSON_FACET_LIMIT, collapse: bool = False) -> Any:
+    return archive.search(state.query, limit=limit, page=page, facet_limit=facet_limit, collapse=collapse,
+                          **state.search_kwargs())
 
 
 def facet_sources(archive: Any, state: ui.ViewState, main: Any) -> dict[str, Any]:
-    """Each facet's counts come from the search without that facet's own filter, so the box shows what choosing
+    """Each facet's counts come from the search without that facet's own filter, so the list shows what choosing
     another value would add ("any of the chosen"), while the other filters still apply."""
     facets: dict[str, Any] = {}
-    for facet, active, key in (("person", bool(state.persons), "person"), ("source", bool(state.sources), "source"),
-                               ("date", state.has_date_range, "month")):
+    names = [("person", bool(state.persons), "person"), ("source", bool(state.sources), "source"),
+             ("date", state.has_date_range, "month")]
+    names += [(name, bool(state.facets.get(name)), name) for name in main.metadata_facets]
+    for facet, active, key in names:
         result = run_search(archive, state.without(facet), limit=1) if active else main
         facets[key] = result.facets.get(key, [])
     return facets
@@ -199,66 +252,118 @@ def facet_sources(archive: Any, state: ui.ViewState, main: Any) -> dict[str, Any
 # ---------------------------------------------------------------- sidebar
 
 
-def sidebar(archive: Any, state: ui.ViewState, facets: dict[str, Any], stats: dict[str, Any]) -> None:
-    lang = state.lang
+def _widget_key(prefix: str, value: str) -> str:
+    return f"{prefix}_{hashlib.blake2b(value.encode('utf-8'), digest_size=6).hexdigest()}"
+
+
+def facet_list(facet: str, pairs: list[Any], selected: list[str], allow_typed: bool = False) -> None:
+    """A facet as a list one click away: its top values with their counts as checkboxes, the chosen ones first,
+    a box to find a value among the rest, and "more"."""
+    lang = view().lang
+    title = ui.facet_title(facet, lang)
+    counts = ui.facet_counts(pairs)
+    st.markdown(f"**{title}**")
+    values = list(dict.fromkeys([*selected, *ui.facet_options(counts, [])]))
+    find_key = f"w_find_{facet}"
+    wanted = ""
+    if len(values) > ui.FACET_TOP or allow_typed:
+        wanted = st.text_input(lab("facet_find", facet=title), key=find_key, placeholder=lab("facet_find", facet=title),
+                               label_visibility="collapsed").strip()
+    if wanted:
+        folded = " ".join(normalize(wanted).casefold().split())
+        values = [v for v in values if v in selected or folded in " ".join(normalize(
+            ui.facet_value_name(facet, v, lang) + " " + v).casefold().split())]
+    more = st.session_state.get(f"_more_{facet}", False)
+    limit = ui.FACET_MORE if (more or wanted) else ui.FACET_TOP
+    shown = [v for v in values if v in selected] + [v for v in values if v not in selected][: max(0, limit)]
+    with st.container(key=f"facet_{facet}", gap=None):
+        for value in shown:
+            key = _widget_key(f"w_fv_{facet}", value)
+            st.session_state[key] = value in selected
+            name = ui.facet_value_name(facet, value, lang)
+            text = f"{name} ({counts[value]:,})" if value in counts else name
+            st.checkbox(text, key=key, on_change=toggle_facet_value, args=(facet, value))
+    hidden = len(values) - len(shown)
+    if hidden > 0 or more:
+        st.button(lab("facet_less") if more else lab("facet_more", count=hidden), key=f"more_{facet}",
+                  type="tertiary", on_click=toggle_more, args=(facet,))
+    if wanted and not [v for v in values if v not in selected]:
+        if allow_typed:
+            st.button(lab("facet_add_typed", value=wanted), key=f"typed_{facet}", on_click=toggle_facet_value,
+                      args=(facet, wanted))
+        else:
+            st.caption(lab("facet_no_match", value=wanted))
+
+
+def sidebar(archive: Any, state: ui.ViewState, facets: dict[str, Any], stats: dict[str, Any],
+            metadata_facets: list[str]) -> None:
     with st.sidebar:
         language_switch(state)
         st.subheader(lab("filters"))
-
-        person_counts = ui.facet_counts(facets["person"])
-        st.session_state["w_person"] = list(state.persons)
-        st.multiselect(lab("facet_person"), options=ui.facet_options(person_counts, state.persons),
-                       format_func=lambda name: ui.with_count(name, person_counts, lang), key="w_person",
-                       placeholder=lab("facet_person_placeholder"), on_change=on_widget("w_person", "persons"),
-                       # only the top names are listed; any other name can be typed (the searcher resolves it)
-                       accept_new_options=True, select_all=False)
-
-        source_counts = ui.facet_counts(facets["source"])
-        st.session_state["w_source"] = list(state.sources)
-        st.multiselect(lab("facet_source"), options=ui.facet_options(source_counts, state.sources),
-                       format_func=lambda name: ui.with_count(name, source_counts, lang), key="w_source",
-                       placeholder=lab("facet_source_placeholder"), on_change=on_widget("w_source", "sources"),
-                       select_all=False)
+        # any name can be typed into the people list's box (the searcher resolves spelling variants)
+        facet_list("person", facets["person"], state.persons, allow_typed=True)
+        facet_list("source", facets["source"], state.sources)
+        for name in metadata_facets:
+            facet_list(name, facets.get(name, []), state.facets.get(name, []))
 
         st.markdown(f"**{lab('facet_date')}**")
         date_range = stats.get("date_range") or [None, None]
         first = _as_date(date_range[0]) if date_range else None
         last = _as_date(date_range[-1]) if date_range else None
-        chosen = tuple(d for d in (state.date_from, state.date_to) if d is not None)
-        # a bookmarked range may reach past the index's dates: widen the picker's bounds rather than drop it
+        chosen = [d for d in (state.date_from, state.date_to) if d is not None]
+        # a bookmarked range may reach past the index's dates: widen the pickers' bounds rather than drop it
         first = min([d for d in (first, *chosen) if d is not None], default=None)
         last = max([d for d in (last, *chosen) if d is not None], default=None)
-        st.session_state["w_dates"] = chosen
-        st.date_input(lab("date_range"), value=(), min_value=first, max_value=last, key="w_dates",
-                      format="YYYY-MM-DD", on_change=on_dates)
+        # two inputs, not one range: a range in a narrow sidebar clips its end date
+        with st.container(horizontal=True, gap="small"):
+            st.session_state["w_date_from"] = state.date_from
+            st.date_input(lab("date_from"), value=None, min_value=first, max_value=last, key="w_date_from",
+                          format="YYYY-MM-DD", on_change=on_date("w_date_from", "date_from"))
+            st.session_state["w_date_to"] = state.date_to
+            st.date_input(lab("date_to"), value=None, min_value=first, max_value=last, key="w_date_to",
+                          format="YYYY-MM-DD", on_change=on_date("w_date_to", "date_to"))
         st.session_state["w_undated"] = state.include_undated
-        st.checkbox(lab("include_undated", count=ui.undated_count(facets["month"])), key="w_undated",
+        st.checkbox(lab("include_undated", count=f"{ui.undated_count(facets['month']):,}"), key="w_undated",
                     disabled=not state.has_date_range, on_change=on_widget("w_undated", "include_undated"))
         months = ui.month_rows(facets["month"])
         if months:
             st.caption(lab("month_histogram"))
-            frame = pd.DataFrame(months, columns=["month", "count"])
+            window, outside = ui.histogram_window(months)
+            drawn = months if state.whole_span else window
+            frame = pd.DataFrame(drawn, columns=["month", "count"])
             st.altair_chart(month_chart(frame, height=130, axis_titles=False), width="stretch")
+            if outside and not state.whole_span:
+                st.caption(lab("hist_zoomed", count=f"{outside:,}"))
+            if outside or state.whole_span:
+                st.button(lab("hist_zoom") if state.whole_span else lab("hist_whole"), key="hist_span",
+                          type="tertiary", on_click=go, kwargs={"whole_span": not state.whole_span})
 
         if state.has_filters:
             st.button(lab("clear_filters"), key="clear_filters", on_click=go,
                       kwargs={"persons": [], "sources": [], "date_from": None, "date_to": None,
-                              "include_undated": False, "page": 1})
+                              "include_undated": False, "facets": {}, "page": 1})
         st.divider()
         index_panel(archive)
 
 
-def month_chart(frame: pd.DataFrame, height: int, axis_titles: bool = True, color: str | None = None) -> alt.Chart:
-    """Bars per calendar month on a time axis (gaps between months stay visible)."""
+def month_chart(frame: pd.DataFrame, height: int, axis_titles: bool = True, color: str | None = None,
+                share: bool = False) -> alt.Chart:
+    """Bars per calendar month on a time axis (gaps between months stay visible); SHARE: the values are shares
+    of each outlet's articles, drawn as percentages side by side (they do not add up)."""
     frame = frame.assign(month=pd.to_datetime(frame["month"] + "-01"))
+    measure = lab("chart_share") if share else lab("chart_articles")
+    value_format = ".1%" if share else "d"
     encoding: dict[str, Any] = {
         "x": alt.X("yearmonth(month):T", title=lab("chart_month") if axis_titles else None,
                    axis=alt.Axis(format="%Y-%m", labelAngle=0, labelOverlap=True)),
-        "y": alt.Y("sum(count):Q", title=lab("chart_articles") if axis_titles else None,
-                   axis=alt.Axis(format="d", tickMinStep=1)),
+        "y": alt.Y("sum(count):Q", title=measure if axis_titles else None,
+                   axis=alt.Axis(format=".0%") if share else alt.Axis(format="d", tickMinStep=1),
+                   stack=None if share else "zero"),
         "tooltip": [alt.Tooltip("yearmonth(month):T", format="%Y-%m", title=lab("chart_month")),
-                    alt.Tooltip("sum(count):Q", title=lab("chart_articles"))],
+                    alt.Tooltip("sum(count):Q", title=measure, format=value_format)],
     }
+    if share and color:
+        encoding["xOffset"] = alt.XOffset(f"{color}:N")
     if color:
         encoding["color"] = alt.Color(f"{color}:N", title=lab("chart_source"),
                                       legend=alt.Legend(orient="bottom", columns=3, labelLimit=260))
@@ -318,8 +423,8 @@ def summary_line(result: Any, state: ui.ViewState) -> None:
         st.markdown(f"**{count}**")
     if result.normalized_query:
         st.html(ui.normalized_query_html(result.normalized_query, state.lang))
-    if result.notice:
-        st.html(ui.notice_html(result.notice))
+    for notice in result.notices_in(state.lang):
+        st.html(ui.notice_html(notice))
 
 
 def hit_card(hit: Any, state: ui.ViewState, key: str, rank: int | None = None, compact: bool = False) -> None:
@@ -327,6 +432,15 @@ def hit_card(hit: Any, state: ui.ViewState, key: str, rank: int | None = None, c
         st.html(ui.hit_card_html(hit, state.lang, rank=rank, compact=compact))
         st.button(lab("open_article"), key=f"{key}_{hit.id}", type="tertiary", on_click=go,
                   kwargs={"article": hit.id}, icon=":material/article:")
+        versions = getattr(hit, "versions", None) or []
+        if versions:
+            count = len(versions) + 1
+            title = lab("versions_two") if count == 2 else lab("versions", count=count)
+            with st.expander(title, icon=":material/layers:"), st.container(key=f"versions_{hit.id}"):
+                for version in versions:
+                    st.html(ui.hit_card_html(version, state.lang, compact=True))
+                    st.button(lab("open_article"), key=f"version_{version.id}", type="tertiary", on_click=go,
+                              kwargs={"article": version.id}, icon=":material/article:")
 
 
 def sort_control(state: ui.ViewState) -> None:
@@ -344,8 +458,33 @@ def results_panel(archive: Any, state: ui.ViewState, result: Any) -> None:
         hit_card(hit, state, "open", rank=first_rank + offset)
     pages = max(1, -(-result.total // result.limit))
     if pages > 1:
-        st.session_state["w_page"] = min(state.page, pages)
-        st.pagination(pages, key="w_page", on_change=on_widget("w_page", "page", reset_page=False))
+        pager(min(state.page, pages), pages)
+
+
+def page_numbers(page: int, pages: int) -> list[int | None]:
+    """The pages a pager offers: the first, the last, and two either side of the current one (None: a gap)."""
+    shown = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
+    numbers: list[int | None] = []
+    for number in shown:
+        if numbers and number - (numbers[-1] or 0) > 1:
+            numbers.append(None)
+        numbers.append(number)
+    return numbers
+
+
+def pager(page: int, pages: int) -> None:
+    """Page buttons in reading order: in Arabic the main column is right to left, so page 1 and "previous" sit
+    on the right and "next" on the left (a stock pagination widget runs left to right whatever the language)."""
+    with st.container(horizontal=True, gap="small", key="pager", vertical_alignment="center"):
+        st.button(lab("page_previous"), key="page_prev", disabled=page <= 1, on_click=go, kwargs={"page": page - 1})
+        for number in page_numbers(page, pages):
+            if number is None:
+                st.markdown("…", width="content")
+                continue
+            st.button(f"{number:,}", key=f"page_{number}", type="primary" if number == page else "secondary",
+                      on_click=go, kwargs={"page": number})
+        st.button(lab("page_next"), key="page_next", disabled=page >= pages, on_click=go, kwargs={"page": page + 1})
+    st.caption(lab("page_of", page=f"{page:,}", pages=f"{pages:,}"))
 
 
 def empty_results(archive: Any, state: ui.ViewState, result: Any) -> None:
@@ -358,7 +497,9 @@ def empty_results(archive: Any, state: ui.ViewState, result: Any) -> None:
                           kwargs={"query": suggestion, "page": 1})
     relaxations = []
     for facet, active in (("person", bool(state.persons)), ("source", bool(state.sources)),
-                          ("date", state.has_date_range), ("query", bool(state.query.strip() and state.has_filters))):
+                          ("date", state.has_date_range),
+                          *((name, True) for name, values in state.facets.items() if values),
+                          ("query", bool(state.query.strip() and state.has_filters))):
         if active:
             relaxed = state.without(facet)
             total = run_search(archive, relaxed, limit=1, facet_limit=1).total
@@ -367,9 +508,10 @@ def empty_results(archive: Any, state: ui.ViewState, result: Any) -> None:
     if relaxations:
         st.markdown(lab("relax_filters"))
         for facet, relaxed, total in relaxations:
-            st.button(lab(f"relax_{facet}", total=f"{total:,}"), key=f"relax_{facet}", on_click=go,
+            st.button(ui.relax_label(facet, state.lang, f"{total:,}"), key=f"relax_{facet}", on_click=go,
                       kwargs={"query": relaxed.query, "persons": relaxed.persons, "sources": relaxed.sources,
-                              "date_from": relaxed.date_from, "date_to": relaxed.date_to, "page": 1})
+                              "date_from": relaxed.date_from, "date_to": relaxed.date_to, "facets": relaxed.facets,
+                              "page": 1})
 
 
 def charts_panel(archive: Any, state: ui.ViewState, result: Any) -> None:
@@ -377,15 +519,19 @@ def charts_panel(archive: Any, state: ui.ViewState, result: Any) -> None:
         st.info(lab("no_results"))
         return
     st.subheader(lab("chart_coverage"))
-    sources = [name for name, _ in result.facets.get("source", [])][:COVERAGE_SOURCES]
-    rows = []
-    for source in sources:
-        per_source = run_search(archive, replace(state, sources=[source]), limit=1, facet_limit=1)
-        for month, count in ui.month_rows(per_source.facets.get("month")):
-            rows.append((month, ui.source_name(source, state.lang), count))
-    if rows:
-        frame = pd.DataFrame(rows, columns=["month", "source", "count"])
-        st.altair_chart(month_chart(frame, height=300, color="source"), width="stretch")
+    st.session_state["w_measure"] = state.measure
+    st.segmented_control(lab("chart_measure"), options=ordered(list(ui.MEASURES)),
+                         format_func=lambda m: lab(f"chart_measure_{m}"), key="w_measure", required=True,
+                         on_change=on_widget("w_measure", "measure", reset_page=False), label_visibility="collapsed")
+    kwargs = {k: v for k, v in state.search_kwargs().items() if k != "sort"}
+    coverage = archive.coverage(state.query, top_sources=COVERAGE_SOURCES, **kwargs)
+    if coverage:
+        share = state.measure == "share"
+        frame = pd.DataFrame([(row["month"], ui.source_name(row["source"], state.lang),
+                               row["share"] if share else row["count"]) for row in coverage],
+                             columns=["month", "source", "count"])
+        st.altair_chart(month_chart(frame, height=300, color="source", share=share), width="stretch")
+        st.caption(lab("chart_shown_share") if share else lab("chart_shown_count"))
     else:
         st.caption(lab("chart_no_dates"))
     st.subheader(lab("chart_people"))
@@ -407,12 +553,14 @@ def export_panel(archive: Any, state: ui.ViewState, result: Any) -> None:
     kwargs = state.search_kwargs()
     query = state.query
 
+    extra = list(result.metadata_facets)
+
     # Built only when a button is clicked (Streamlit runs the callable then): an export of every match can be large.
     def csv_bytes() -> bytes:
-        return ui.export_csv(archive.iter_matches(query, **kwargs))
+        return ui.export_csv(archive.iter_matches(query, **kwargs), extra)
 
     def jsonl_bytes() -> bytes:
-        return ui.export_jsonl(archive.iter_matches(query, **kwargs))
+        return ui.export_jsonl(archive.iter_matches(query, **kwargs), extra)
 
     left, right, _ = st.columns([1, 1, 2])
     left.download_button(lab("export_csv"), data=csv_bytes, file_name=f"{stem}.csv", mime="text/csv",
@@ -422,9 +570,17 @@ def export_panel(archive: Any, state: ui.ViewState, result: Any) -> None:
                           icon=":material/download:")
     if result.hits:
         st.caption(lab("export_preview"))
-        frame = pd.DataFrame([{"title": h.title, "source": h.source, "date": h.date_iso,
-                               "persons": "; ".join(h.persons)} for h in result.hits])
-        st.dataframe(frame, hide_index=True, width="stretch")
+        lang = state.lang
+        rows = [{ui.export_column_label("title", lang): h.title,
+                 ui.export_column_label("source", lang): ui.source_name(h.source, lang),
+                 ui.export_column_label("date", lang): ui.format_date(h.date, lang),
+                 ui.export_column_label("persons", lang): ("؛ " if lang == "ar" else "; ").join(h.persons),
+                 **{ui.export_column_label(name, lang): ui.facet_value_name(name, h.metadata.get(name, ""), lang)
+                    for name in extra}} for h in result.hits]
+        frame = pd.DataFrame(rows)
+        # the table draws left to right: in Arabic its first column (the title) goes last, so it reads from the right
+        st.dataframe(frame[list(reversed(frame.columns))] if lang == "ar" else frame, hide_index=True,
+                     width="stretch")
 
 
 def related_list(hits: list[Any], state: ui.ViewState, key: str, empty_key: str) -> None:
@@ -456,6 +612,17 @@ def article_page(archive: Any, state: ui.ViewState) -> None:
 # ---------------------------------------------------------------- page
 
 
+def timing_line(search_ms: str) -> None:
+    """Server-side timings, behind the debug switch (?debug=1): for whoever tunes the app, not for readers."""
+    if view().debug:
+        page_ms = (time.perf_counter() - SCRIPT_STARTED) * 1000
+        st.caption(lab("timing", search_ms=search_ms, page_ms=f"{page_ms:.0f}"))
+
+
+def on_panel() -> None:
+    set_view(panel=st.session_state.get("w_panel") or "results")
+
+
 def main() -> None:
     state = view()
     st.html(ui.page_css(state.lang))
@@ -482,36 +649,34 @@ def main() -> None:
                 index_panel(archive)
             article_page(archive, state)
             sync_url(state)
-            page_ms = (time.perf_counter() - SCRIPT_STARTED) * 1000
-            st.caption(lab("timing", search_ms="–", page_ms=f"{page_ms:.0f}"))
+            timing_line("–")
             return
         st.caption(lab("app_subtitle"))
         search_box(state)
-        result = run_search(archive, state, page=state.page)
+        result = run_search(archive, state, page=state.page, collapse=True)
         facets = facet_sources(archive, state, result)
     except ArchiveError as error:
         st.error(f"{lab('search_error')}\n\n{error}")
         sync_url(state)
         return
 
-    sidebar(archive, state, facets, stats)
+    sidebar(archive, state, facets, stats, result.metadata_facets)
     summary_line(result, state)
-    timing = st.empty()
     panels = {"results": lab("tab_results"), "charts": lab("tab_charts"), "export": lab("tab_export")}
     with st.container(horizontal=True, horizontal_alignment="distribute", vertical_alignment="center"):
-        panel = st.segmented_control("panel", options=ordered(list(panels)), format_func=panels.get, key="w_panel",
-                                     default="results", required=True, label_visibility="collapsed")
-        if panel == "results" and result.total > 0:
+        st.session_state["w_panel"] = state.panel
+        st.segmented_control("panel", options=ordered(list(panels)), format_func=panels.get, key="w_panel",
+                             required=True, label_visibility="collapsed", on_change=on_panel)
+        if state.panel == "results" and result.total > 0:
             sort_control(state)
-    if panel == "charts":
+    if state.panel == "charts":
         charts_panel(archive, state, result)
-    elif panel == "export":
+    elif state.panel == "export":
         export_panel(archive, state, result)
     else:
         results_panel(archive, state, result)
     sync_url(state)
-    page_ms = (time.perf_counter() - SCRIPT_STARTED) * 1000
-    timing.caption(lab("timing", search_ms=f"{result.took_ms:.0f}", page_ms=f"{page_ms:.0f}"))
+    timing_line(f"{result.took_ms:.0f}")
 
 
 main()

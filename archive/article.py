@@ -20,6 +20,8 @@ class Article:
     published: datetime.date | None = None
     url: str | None = None
     persons: list[str] = field(default_factory=list)
+    # metadata facets: the record's extra short scalar fields by facet name (archive/extract/metadata.py)
+    metadata: dict[str, str] = field(default_factory=dict)
     # provenance: the file it came from, with ":LINE" for a record of a JSONL or CSV file
     origin: str = ""
     # page furniture that cleaning took out of the body (reported by `inspect`, never indexed)

@@ -144,8 +144,28 @@ def paragraph_records(seeds_dir: Path = ROOT / "seeds", min_chars: int = 120) ->
                 "source": TEST_SOURCES[n % len(TEST_SOURCES)],
                 "date": TEST_MONTHS[n % len(TEST_MONTHS)],
                 "persons": sorted({name for cue, name in PERSON_CUES.items() if cue in paragraph}),
+                # a metadata field the archive does not know: it becomes the `section` facet
+                "category": TEST_SECTIONS[n % len(TEST_SECTIONS)],
             })
     return records
+
+
+TEST_SECTIONS = ("politics", "economy", "culture")
+
+# One article republished the same day by the same outlet with a new headline and a corrected figure: two versions
+# that search results show as one result ("2 versions").
+VERSION_BODY = (
+    "أعلنت وزارة الصحة في دمشق اليوم افتتاح مستشفى جديد للأطفال في حي المزة بسعة مئتي سرير، على أن يستقبل المرضى "
+    "بدءا من الشهر المقبل. وقال وزير الصحة إن المستشفى مجهز بأحدث الأجهزة الطبية وإن كادره يضم أكثر من ثلاثمئة "
+    "طبيب وممرض، مضيفا أن الوزارة تعمل على افتتاح مستشفيين آخرين في حلب وحمص قبل نهاية العام."
+)
+VERSION_RECORDS = [
+    {"id": "version-a", "title": "افتتاح مستشفى جديد للأطفال في دمشق", "body": VERSION_BODY, "source": "سانا",
+     "date": "2023-05-02", "category": "health"},
+    {"id": "version-b", "title": "وزارة الصحة تفتتح مستشفى للأطفال في دمشق",
+     "body": VERSION_BODY.replace("مئتي سرير", "مئتين وخمسين سريرا"), "source": "سانا", "date": "2023-05-02",
+     "category": "health"},
+]
 
 
 def write_test_inputs(folder: Path) -> list[Path]:
@@ -153,7 +173,7 @@ def write_test_inputs(folder: Path) -> list[Path]:
     import json
 
     folder.mkdir(parents=True, exist_ok=True)
-    records = [*paragraph_records(), HOSTILE_RECORD]
+    records = [*paragraph_records(), *VERSION_RECORDS, HOSTILE_RECORD]
     jsonl = folder / "test-articles.jsonl"
     jsonl.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     return [ROOT / "seeds", jsonl]

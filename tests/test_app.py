@@ -61,6 +61,19 @@ def card_ids(at: AppTest) -> list[str]:
     return [b.key.removeprefix("open_") for b in at.button if b.key and b.key.startswith("open_")]
 
 
+def facet_boxes(at: AppTest, facet: str) -> list:  # type: ignore[type-arg]
+    """The checkboxes of a facet list, in the order shown."""
+    return [box for box in at.checkbox if box.key and box.key.startswith(f"w_fv_{facet}_")]
+
+
+def facet_box(at: AppTest, facet: str, name: str):  # type: ignore[no-untyped-def]
+    return next(box for box in facet_boxes(at, facet) if box.label.rsplit(" (", 1)[0] == name)
+
+
+def box_count(label: str) -> int:
+    return int(label.rsplit("(", 1)[1].rstrip(")").replace(",", ""))
+
+
 def count_line(at: AppTest) -> str:
     return next(m.value for m in at.markdown if m.value.startswith("**"))
 
@@ -99,7 +112,7 @@ def test_example_query_button_runs_that_query(app: AppTest, archive) -> None:  #
 def test_empty_query_browses_everything_newest_first(app: AppTest, archive) -> None:  # type: ignore[no-untyped-def]
     run(app)
     assert total_of(app) == archive.stats()["articles"]
-    assert card_ids(app) == [hit.id for hit in archive.search("", sort="newest").hits]
+    assert card_ids(app) == [hit.id for hit in archive.search("", sort="newest", collapse=True).hits]
 
 
 # ---------------------------------------------------------------- facets
@@ -108,40 +121,57 @@ def test_empty_query_browses_everything_newest_first(app: AppTest, archive) -> N
 def test_person_facet_lists_counts_and_filters(app: AppTest, archive) -> None:  # type: ignore[no-untyped-def]
     run(app)
     app.text_input(key="w_q").input("موسكو").run()
-    box = app.multiselect(key="w_person")
     expected = dict(archive.search("موسكو").facets["person"])
-    top = box.options[0]
+    boxes = facet_boxes(app, "person")
+    top = boxes[0].label
     name = top.rsplit(" (", 1)[0]
-    assert top == f"{name} ({expected[name]})", "the option label carries the facet count"
+    assert top == f"{name} ({expected[name]})", "each value is listed with its count, one click away"
     assert expected[name] == max(expected.values()), "the most frequent person comes first"
-    box.select(name).run()
+    assert len(boxes) == min(ui.FACET_TOP, len(expected))
+    boxes[0].check().run()
     filtered = archive.search("موسكو", persons=[name])
     assert total_of(app) == filtered.total == expected[name]
     assert qp(app, "person") == [name]
-    # the other facets now count only within the chosen person's articles
-    source_labels = app.multiselect(key="w_source").options
-    assert sum(int(label.rsplit("(", 1)[1].rstrip(")")) for label in source_labels) <= filtered.total
+    # the chosen value is listed first, checked; the other facets now count only within its articles
+    assert facet_boxes(app, "person")[0].label.startswith(name) and facet_boxes(app, "person")[0].value
+    assert sum(box_count(b.label) for b in facet_boxes(app, "source")) <= filtered.total
+
+
+def test_facet_list_finds_values_and_shows_more(app: AppTest, archive) -> None:  # type: ignore[no-untyped-def]
+    run(app)
+    people = [name for name, _ in archive.search("", facet_limit=200).facets["person"]]
+    assert len(people) > ui.FACET_TOP, "the test index has more people than the list shows at once"
+    assert len(facet_boxes(app, "person")) == ui.FACET_TOP
+    app.button(key="more_person").click().run()
+    assert len(facet_boxes(app, "person")) == min(len(people), ui.FACET_MORE)
+    # search in the facet: a value far down the list, found by part of its name
+    wanted = people[-1]
+    app.text_input(key="w_find_person").input(wanted.split()[-1]).run()
+    labels = [b.label.rsplit(" (", 1)[0] for b in facet_boxes(app, "person")]
+    assert wanted in labels and len(labels) < len(people)
 
 
 def test_source_facet_filters_and_keeps_other_sources_choosable(app: AppTest, archive) -> None:  # type: ignore[no-untyped-def]
     run(app)
     sources = dict(archive.search("").facets["source"])
     name = "سانا"
-    app.multiselect(key="w_source").select(name).run()
+    facet_box(app, "source", name).check().run()
     assert total_of(app) == sources[name]
     # its own facet still offers the other outlets with their counts over the whole query ("any of the chosen")
-    labels = app.multiselect(key="w_source").options
-    assert f"سبوتنيك ({sources['سبوتنيك']})" in labels
-    app.multiselect(key="w_source").select("سبوتنيك").run()
+    assert f"سبوتنيك ({sources['سبوتنيك']})" in [b.label for b in facet_boxes(app, "source")]
+    facet_box(app, "source", "سبوتنيك").check().run()
     assert total_of(app) == sources[name] + sources["سبوتنيك"]
     assert qp(app, "source") == [name, "سبوتنيك"]
+    facet_box(app, "source", name).uncheck().run()
+    assert total_of(app) == sources["سبوتنيك"]
 
 
 def test_date_range_filters_and_undated_can_be_added_back(app: AppTest, archive) -> None:  # type: ignore[no-untyped-def]
     run(app)
     assert app.checkbox(key="w_undated").disabled, "undated only means something with a range"
     span = (datetime.date(2023, 2, 1), datetime.date(2023, 3, 31))
-    app.date_input(key="w_dates").set_value(span).run()
+    app.date_input(key="w_date_from").set_value(span[0]).run()
+    app.date_input(key="w_date_to").set_value(span[1]).run()
     in_range = archive.search("", date_from=span[0], date_to=span[1])
     assert total_of(app) == in_range.total
     assert qp(app, "from") == ["2023-02-01"] and qp(app, "to") == ["2023-03-31"]
@@ -163,16 +193,18 @@ def test_clear_filters_restores_everything(app: AppTest, archive) -> None:  # ty
 
 def test_paging_moves_through_results(app: AppTest, archive) -> None:  # type: ignore[no-untyped-def]
     run(app)
-    pager = app.pagination(key="w_page")
     total = archive.stats()["articles"]
-    assert pager.num_pages == -(-total // ui.PAGE_SIZE)
-    pager.set_value(2).run()
-    assert card_ids(app) == [hit.id for hit in archive.search("", page=2, limit=ui.PAGE_SIZE).hits]
+    pages = -(-total // ui.PAGE_SIZE)
+    assert app.button(key=f"page_{pages}") and app.button(key="page_prev").disabled
+    app.button(key="page_2").click().run()
+    assert card_ids(app) == [hit.id for hit in archive.search("", page=2, limit=ui.PAGE_SIZE, collapse=True).hits]
     assert qp(app, "page") == ["2"]
+    app.button(key="page_next").click().run()
+    assert qp(app, "page") == ["3"]
     # a new query starts again at page 1
     app.text_input(key="w_q").input("بوتين").run()
     assert "page" not in app.query_params
-    assert card_ids(app) == [hit.id for hit in archive.search("بوتين").hits]
+    assert card_ids(app) == [hit.id for hit in archive.search("بوتين", collapse=True).hits]
 
 
 @pytest.mark.parametrize("sort", ["oldest", "newest", "relevance"])
@@ -236,8 +268,9 @@ def test_hostile_article_is_shown_as_text_everywhere(app: AppTest) -> None:
 def test_bookmarked_url_restores_the_search(app: AppTest, archive) -> None:  # type: ignore[no-untyped-def]
     run(app, q="موسكو", source="سانا", sort="oldest", **{"from": "2023-01-01", "to": "2023-12-31"})
     assert app.text_input(key="w_q").value == "موسكو"
-    assert app.multiselect(key="w_source").value == ["سانا"]
-    assert app.date_input(key="w_dates").value == (datetime.date(2023, 1, 1), datetime.date(2023, 12, 31))
+    assert facet_box(app, "source", "سانا").value
+    assert app.date_input(key="w_date_from").value == datetime.date(2023, 1, 1)
+    assert app.date_input(key="w_date_to").value == datetime.date(2023, 12, 31)
     expected = archive.search("موسكو", sources=["سانا"], sort="oldest", date_from=datetime.date(2023, 1, 1),
                               date_to=datetime.date(2023, 12, 31))
     assert total_of(app) == expected.total
@@ -249,7 +282,7 @@ def test_language_switch_changes_interface_labels(app: AppTest) -> None:
     assert app.title[0].value == ui.label("app_title", "ar")
     app.button_group(key="w_lang").set_value("en").run()
     assert app.title[0].value == ui.label("app_title", "en")
-    assert app.multiselect(key="w_person").label == "People"
+    assert "**People**" in [m.value for m in app.markdown]
     assert qp(app, "lang") == ["en"]
 
 
@@ -363,3 +396,148 @@ def test_every_label_has_both_languages() -> None:
     for key in ui.all_label_keys():
         for lang in ui.LANGUAGES:
             assert str(ui._label_table()["labels"][key].get(lang) or "").strip(), (key, lang)
+
+
+# ---------------------------------------------------------------- daily use (issue 11)
+
+
+def test_back_and_forward_follow_the_url(app: AppTest, archive) -> None:  # type: ignore[no-untyped-def]
+    """The browser's Back changes the URL and reruns the page: the page must show the URL's state, not its own."""
+    run(app, q="الكرملين")
+    results_url = dict(app.query_params)
+    first = card_ids(app)[0]
+    app.button(key=f"open_{first}").click().run()
+    assert qp(app, "article") == [first] and '<h2 class="na-article-title"' in html_of(app)
+    # Back: the URL is the results' again (as the browser's history sets it), and the script reruns
+    for name in list(app.query_params):
+        del app.query_params[name]
+    for name, value in results_url.items():
+        app.query_params[name] = value
+    app.run()
+    assert '<h2 class="na-article-title"' not in html_of(app), "the article closes when Back restores the results' URL"
+    assert card_ids(app)[0] == first and app.text_input(key="w_q").value == "الكرملين"
+    # Forward: the article again
+    app.query_params["article"] = first
+    app.run()
+    assert '<h2 class="na-article-title"' in html_of(app)
+
+
+def test_the_open_panel_is_in_the_url(app: AppTest) -> None:
+    run(app, q="موسكو")
+    app.button_group(key="w_panel").set_value("charts").run()
+    assert qp(app, "panel") == ["charts"]
+    restored = run(AppTest.from_file(APP, default_timeout=60), q="موسكو", panel="export")
+    assert restored.button_group(key="w_panel").value == "export"
+    assert restored.get("download_button")
+
+
+def test_metadata_facet_is_listed_and_filters(app: AppTest, archive) -> None:  # type: ignore[no-untyped-def]
+    run(app)
+    assert "**القسم**" in [m.value for m in app.markdown], "the corpus's category field is the section facet"
+    sections = dict(archive.search("").facets["section"])
+    facet_box(app, "section", ui.facet_value_name("section", "health", "ar")).check().run()  # صحة
+    assert total_of(app) == sections["health"] == archive.search("", facets={"section": ["health"]}).total
+    assert qp(app, "facet") == ["section:health"]
+    assert len(card_ids(app)) == 1 and card_ids(app)[0] in {"version-a", "version-b"}, "two versions, one result"
+
+
+def test_versions_of_one_article_are_one_result_that_expands(app: AppTest) -> None:
+    run(app, q="مستشفى للأطفال")
+    assert card_ids(app) == ["version-a"]
+    assert [e.label for e in app.expander if "نسخ" in e.label or "نسختان" in e.label] == ["نسختان من المقالة نفسها"]
+    app.button(key="version_version-b").click().run()
+    assert qp(app, "article") == ["version-b"]
+
+
+def test_notices_are_in_arabic_in_the_arabic_interface(app: AppTest, archive) -> None:  # type: ignore[no-untyped-def]
+    english = ("did you mean", "no outlet", "articles match", "showing articles", "some of them")
+    query = "موسكو كلمةمجهولةتماما"
+    assert archive.search(query).fell_back
+    run(app, q=query)
+    page = html_of(app)
+    assert "لا توجد مقالة فيها كل الكلمات" in page
+    assert not any(word in page for word in english), "no English notice in the Arabic interface"
+
+    filtered = run(AppTest.from_file(APP, default_timeout=60), q="موسكو", source="وكالة لا وجود لها")
+    page = html_of(filtered)
+    notices = " ".join(line for line in page.split("\n") if "na-notice" in line)
+    assert "لا يوجد في الأرشيف مصدر يطابق «وكالة لا وجود لها»" in notices
+    assert f"دون مرشّح المصادر: {archive.search('موسكو').total}" in notices, \
+        "the relax notice names the filter that was set"
+    assert "الأشخاص" not in notices and "التاريخ" not in notices, "and no filter that was not set"
+    assert not any(word in page for word in english)
+
+
+def test_english_interface_gives_english_notices(app: AppTest) -> None:
+    run(app, q="موسكو", source="وكالة لا وجود لها", lang="en")
+    assert "no outlet in the archive matches" in html_of(app)
+
+
+def test_export_preview_names_columns_in_the_interface_language(app: AppTest) -> None:
+    run(app, q="موسكو", panel="export")
+    frame = app.dataframe[0].value
+    assert list(frame.columns)[-4:] == ["الأشخاص", "التاريخ", "المصدر", "العنوان"], "read from the right"
+    assert "القسم" in frame.columns
+    english = run(AppTest.from_file(APP, default_timeout=60), q="موسكو", panel="export", lang="en")
+    assert list(english.dataframe[0].value.columns)[:4] == ["Title", "Outlet", "Date", "People"]
+
+
+def test_timing_line_only_behind_the_debug_switch(app: AppTest) -> None:
+    run(app, q="موسكو")
+    assert not [c for c in app.caption if "م.ث" in c.value]
+    debug = run(AppTest.from_file(APP, default_timeout=60), q="موسكو", debug="1")
+    assert [c for c in debug.caption if "م.ث" in c.value]
+
+
+def test_charts_say_which_measure_is_shown_and_switch(app: AppTest) -> None:
+    run(app, q="موسكو", panel="charts")
+    assert any(ui.label("chart_shown_share", "ar") == c.value for c in app.caption)
+    app.button_group(key="w_measure").set_value("count").run()
+    assert qp(app, "measure") == ["count"]
+    assert any(ui.label("chart_shown_count", "ar") == c.value for c in app.caption)
+
+
+def test_index_panel_dates_read_left_to_right_and_counts_are_whole(app: AppTest, archive) -> None:  # type: ignore[no-untyped-def]
+    run(app)
+    stats = archive.stats()
+    page = html_of(app)
+    assert f'<span class="na-date" dir="ltr">{stats["date_range"][0]}</span>' in page
+    assert f'<span dir="ltr">{stats["articles"]:,}</span>' in page
+
+
+def test_histogram_zooms_to_the_matches_with_a_way_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from archive.index.writer import rebuild_index
+
+    records = [{"id": f"z{n}", "title": f"خبر رقم {n} عن موسكو", "source": "سانا",
+                "body": f"قال المسؤول في موسكو إن المحادثات مستمرة حول الملف رقم {n} بين الجانبين.",
+                "date": f"2018-{1 + n % 6:02d}-10"} for n in range(120)]
+    records.append({"id": "old", "title": "خبر قديم عن موسكو", "source": "سانا", "date": "2009-05-01",
+                    "body": "خبر قديم عن زيارة إلى موسكو في ذلك العام البعيد، لا علاقة له بالأخبار الأخرى."})
+    source = tmp_path / "zoom.jsonl"
+    source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    rebuild_index([source], tmp_path / "index", workers=1)
+    monkeypatch.setenv("NEWS_ARCHIVE_INDEX", str(tmp_path / "index"))
+    at = run(AppTest.from_file(APP, default_timeout=60), q="موسكو")
+    assert any(c.value == ui.label("hist_zoomed", "ar", count="1") for c in at.caption)
+    at.button(key="hist_span").click().run()
+    assert qp(at, "span") == ["all"]
+    assert not any(c.value == ui.label("hist_zoomed", "ar", count="1") for c in at.caption)
+
+
+def test_histogram_window_drops_only_sparse_ends() -> None:
+    months = [("2009-05", 1), *((f"2018-{m:02d}", 20) for m in range(1, 7)), ("2021-01", 1)]
+    window, outside = ui.histogram_window(months)
+    assert window[0][0] == "2018-01" and window[-1][0] == "2018-06" and outside == 2
+    dense = [(f"2018-{m:02d}", 5) for m in range(1, 13)]
+    assert ui.histogram_window(dense) == (dense, 0)
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("http://www.alarabiya.net/ar/culture-and-art/2018/02/18/%D9%87%D9%83%D8%B0%D8%A7-%D8%AA%D8%AD%D8%A7%D9%84%D9%81%D8%AA",
+     "alarabiya.net/ar/culture-and-art/2018/02/18/هكذا-تحالفت"),
+    ("https://sana.sy/?p=1", "sana.sy?p=1"),
+])
+def test_article_link_shows_the_decoded_domain_and_path(url: str, shown: str) -> None:
+    assert ui.display_url(url) == shown
+    assert "%D9" not in ui.display_url(url)
+    assert len(ui.display_url(url + "/" + "ا" * 200)) <= 70

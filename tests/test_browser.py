@@ -81,13 +81,9 @@ def count_text(total: int) -> str:
     return f"عدد المقالات: {total:,}" if total != 1 else "مقالة واحدة"
 
 
-def pick(page: Page, box_label: str, value: str) -> None:
-    """Choose `value` in the multiselect labelled `box_label` by typing part of it, as a user would."""
-    box = page.get_by_role("combobox", name=box_label)
-    box.click()
-    box.fill(value.split()[-1])
-    page.get_by_role("option", name=re.compile(re.escape(value))).first.click()
-    page.keyboard.press("Escape")
+def pick(page: Page, facet: str, value: str, count: int) -> None:
+    """Tick `value` in a sidebar facet list, as a user would: its line reads "value (count)"."""
+    page.locator(f".st-key-facet_{facet}").get_by_text(f"{value} ({count:,})", exact=True).click()
 
 
 def pwned(page: Page) -> object:
@@ -103,7 +99,7 @@ def test_search_pick_person_and_source_then_read_article(page: Page, base_url: s
     search = page.get_by_role("textbox", name="البحث")
     search.fill(QUERY)
     search.press("Enter")
-    expected = archive.search(QUERY)
+    expected = archive.search(QUERY, collapse=True)
     expect(page.get_by_text(count_text(expected.total))).to_be_visible()
     wait_for_app_idle(page)
     # the normalized query says why لموسكو found موسكو; the first result is the library's first hit
@@ -113,13 +109,14 @@ def test_search_pick_person_and_source_then_read_article(page: Page, base_url: s
     wait_for_app_idle(page)
     shot(page, "02-query")
 
-    person = expected.facets["person"][0][0]
-    pick(page, "الأشخاص", person)
-    by_person = archive.search(QUERY, persons=[person])
+    person, person_total = expected.facets["person"][0]
+    pick(page, "person", person, person_total)
+    by_person = archive.search(QUERY, persons=[person], collapse=True)
     expect(page.get_by_text(count_text(by_person.total))).to_be_visible()
-    source = by_person.facets["source"][0][0]
-    pick(page, "المصادر", source)
-    both = archive.search(QUERY, persons=[person], sources=[source])
+    wait_for_app_idle(page)
+    source, source_total = by_person.facets["source"][0]
+    pick(page, "source", source, source_total)
+    both = archive.search(QUERY, persons=[person], sources=[source], collapse=True)
     expect(page.get_by_text(count_text(both.total))).to_be_visible()
     wait_for_app_idle(page)  # stale cards of the previous run stay until this run ends
     ids = page.locator(".na-card").evaluate_all("cards => cards.map(c => c.dataset.articleId)")
@@ -172,3 +169,128 @@ def test_english_interface_and_charts(page: Page, base_url: str) -> None:
     expect(page.locator('[data-testid="stVegaLiteChart"]').nth(2)).to_be_visible()
     wait_for_app_idle(page)
     shot(page, "07-charts-en")
+
+
+# ---------------------------------------------------------------- daily use (issue 11)
+
+WIDTHS = {"desktop": {"width": 1400, "height": 1000}, "phone": {"width": 390, "height": 844}}
+
+
+def open_page(browser, base_url: str, path: str, viewport: dict[str, int]):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport=viewport, locale="ar")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(base_url + path)
+    wait_for_app_idle(page)
+    return context, page
+
+
+def test_back_and_forward_move_through_states(page: Page, base_url: str, archive) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base_url}/?q=الكرملين")
+    wait_for_app_idle(page)
+    first = archive.search("الكرملين", collapse=True).hits[0]
+    page.get_by_role("button", name="اقرأ المقالة").first.click()
+    expect(page.locator(".na-article-title")).to_have_text(first.title)
+    page.wait_for_url(re.compile("article="))
+    wait_for_app_idle(page)
+    page.go_back()
+    wait_for_app_idle(page)
+    assert "article=" not in page.url
+    expect(page.locator(".na-article-title")).to_have_count(0)
+    expect(page.locator(".na-card").first).to_have_attribute("data-article-id", first.id)
+    page.go_forward()
+    wait_for_app_idle(page)
+    expect(page.locator(".na-article-title")).to_have_text(first.title)
+    # the Charts tab is part of the URL too, and Back leaves it
+    page.go_back()
+    wait_for_app_idle(page)
+    page.get_by_role("radio", name="رسوم بيانية").click()
+    page.wait_for_url(re.compile("panel=charts"))
+    wait_for_app_idle(page)
+    page.go_back()
+    wait_for_app_idle(page)
+    assert "panel=" not in page.url
+    expect(page.locator(".na-card").first).to_be_visible()
+
+
+def test_facet_values_and_counts_are_listed_one_click_away(page: Page, base_url: str, archive) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base_url}/?q=موسكو")
+    wait_for_app_idle(page)
+    expected = archive.search("موسكو", collapse=True)
+    person, count = expected.facets["person"][0]
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    # visible without opening anything
+    expect(sidebar.get_by_text(f"{person} ({count})", exact=True)).to_be_visible()
+    source, source_count = expected.facets["source"][0]
+    expect(sidebar.get_by_text(f"{source} ({source_count})", exact=True)).to_be_visible()
+    sidebar.get_by_text(f"{person} ({count})", exact=True).click()
+    wait_for_app_idle(page)
+    expect(page.get_by_text(count_text(archive.search("موسكو", persons=[person]).total))).to_be_visible()
+    page.wait_for_url(re.compile("person="))
+    shot(page, "11-facet-lists")
+
+
+def test_pager_runs_right_to_left_in_arabic(page: Page, base_url: str) -> None:
+    page.goto(base_url)
+    wait_for_app_idle(page)
+    one = page.locator(".st-key-page_1 button").bounding_box()
+    two = page.locator(".st-key-page_2 button").bounding_box()
+    previous = page.locator(".st-key-page_prev button").bounding_box()
+    following = page.locator(".st-key-page_next button").bounding_box()
+    assert one and two and previous and following
+    assert previous["x"] > one["x"] > two["x"] > following["x"], "page 1 on the right, next on the left"
+    page.locator(".st-key-page_2 button").click()
+    page.wait_for_url(re.compile("page=2"))
+
+
+def test_query_help_reads_right_to_left(page: Page, base_url: str) -> None:
+    page.goto(base_url)
+    wait_for_app_idle(page)
+    page.get_by_role("button", name="كيف تبحث؟").click()
+    body = page.locator('[data-testid="stPopoverBody"]')
+    expect(body).to_be_visible()
+    assert body.evaluate("e => getComputedStyle(e).direction") == "rtl"
+    page.wait_for_timeout(300)
+    shot(page, "12-query-help")
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_nothing_is_clipped_and_screenshots(browser, base_url: str, width: str) -> None:  # type: ignore[no-untyped-def]
+    """At 1400x1000 and at a 390-pixel phone width: the count, the dates, outlet names and facet values are shown
+    whole (no element's text overflows its box), and the pages are saved for a person to look at."""
+    context, page = open_page(browser, base_url, "/?q=موسكو", WIDTHS[width])
+    try:
+        clipped = page.evaluate("""() => {
+            const sel = '.na-card, .na-meta, .na-date, .na-source, .na-chip, '
+                + '[data-testid="stMarkdownContainer"] strong, .stCheckbox label, [data-testid="stDateInput"] input, '
+                + '.na-index';
+            return [...document.querySelectorAll(sel)].filter(e => {
+                const r = e.getBoundingClientRect();
+                return r.width > 0 && (e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflow !== 'visible');
+            }).map(e => e.className + ': ' + (e.value || e.textContent).slice(0, 40));
+        }""")
+        assert clipped == [], clipped
+        count = page.get_by_text(re.compile(r"عدد المقالات: [\d,]+"))
+        box = count.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= WIDTHS[width]["width"]
+        page.screenshot(path=str(ARTIFACTS / f"20-results-{width}.png"), full_page=False)
+        # the article and the export tab before the sidebar is opened (a phone keeps it open across pages)
+        page.goto(f"{base_url}/?article=para-000&q=موسكو")
+        wait_for_app_idle(page)
+        page.screenshot(path=str(ARTIFACTS / f"22-article-{width}.png"), full_page=True)
+        page.goto(f"{base_url}/?q=موسكو&panel=export")
+        wait_for_app_idle(page)
+        page.screenshot(path=str(ARTIFACTS / f"23-export-{width}.png"), full_page=True)
+        page.goto(f"{base_url}/?q=موسكو")
+        wait_for_app_idle(page)
+        if width == "phone":
+            page.locator('[data-testid="stExpandSidebarButton"], [data-testid="stSidebarCollapsedControl"] button'
+                         ).first.click()
+            wait_for_app_idle(page)
+            page.screenshot(path=str(ARTIFACTS / f"21-sidebar-{width}.png"), full_page=False)
+        else:
+            page.locator('[data-testid="stSidebar"] [data-testid="stExpander"] summary').last.click()
+            wait_for_app_idle(page)
+            page.screenshot(path=str(ARTIFACTS / f"21-sidebar-{width}.png"), full_page=True)
+    finally:
+        context.close()

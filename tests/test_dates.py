@@ -117,3 +117,30 @@ def test_numeric_date_followed_by_story_words_is_not_a_dateline(text: str) -> No
 def test_date_lines_are_recognized_for_title_skipping() -> None:
     assert is_date_line("الثلاثاء 2023/03/14") and is_date_line("2019.08.19 20:06")
     assert not is_date_line("الأسد في موسكو..للبحث بتطوير آفاق التعاون الثنائي")
+
+
+# Month first, as some outlets print it, and year first (issue 11): these came out undated before.
+@pytest.mark.parametrize(("text", "expected"), [
+    ("مارس 14، 2023", datetime.date(2023, 3, 14)),
+    ("أكتوبر 20 2018", datetime.date(2018, 10, 20)),
+    ("الثلاثاء، مارس 14، 2023", datetime.date(2023, 3, 14)),
+    ("كانون الثاني 5، 2020", datetime.date(2020, 1, 5)),
+    ("أيلول ٢١، ٢٠١٩", datetime.date(2019, 9, 21)),
+    ("March 14, 2023", datetime.date(2023, 3, 14)),
+    ("Oct. 5, 2021", datetime.date(2021, 10, 5)),
+    ("14 March 2023", datetime.date(2023, 3, 14)),
+    ("2023 مارس 14", datetime.date(2023, 3, 14)),
+])
+def test_month_first_and_year_first_dates_are_read(text: str, expected: datetime.date) -> None:
+    assert parse_date(text) == expected
+
+
+@pytest.mark.parametrize("text", ["مارس 14 قتيلا", "سبتمبر 2023", "Marching 14, 2023"])
+def test_a_month_name_and_a_number_without_a_full_date_are_no_date(text: str) -> None:
+    assert parse_date(text) is None
+
+
+def test_a_month_first_dateline_dates_the_article() -> None:
+    lines = ["الثلاثاء، مارس 14، 2023 - 21:40",
+             "قال الرئيس الروسي فلاديمير بوتين في موسكو إن الأمر محسوم ومهم جدا لكل الأطراف المعنية بالأزمة."]
+    assert publication_date(lines) == datetime.date(2023, 3, 14)

@@ -28,11 +28,10 @@ from archive.search.query import (
         ("بوتين الأسد", "بوتين اسد"),
         ("بوتين -ترامب", "بوتين -ترامب"),
         ("بوتين NOT ترامب", "بوتين -ترامب"),
-        ("بوتين بدون ترامب", "بوتين -ترامب"),
         ("بوتين OR ترامب", "(بوتين OR ترامب)"),
         ("بوتين أو ترامب", "(بوتين OR ترامب)"),
         ("بوتين AND ترامب", "بوتين AND ترامب"),
-        ("بوتين و ترامب", "بوتين AND ترامب"),
+        ("بوتين و ترامب", "بوتين ترامب"),  # a standalone و is prose for "and": the default anyway
         ("(بوتين OR ترامب) موسكو", "(بوتين OR ترامب) موسكو"),
         ("title:موسكو", "title:موسكو"),
         ('source:"Sky News Arabia"', 'source:"Sky News Arabia"'),
@@ -165,3 +164,45 @@ def test_lowercase_english_or_is_a_word() -> None:
     root = parse("war or peace").root
     assert isinstance(root, And)
     assert [c.terms for c in root.children] == [("war",), ("or",), ("peace",)]
+
+
+# ---------------------------------------------------------------- Arabic prose is not syntax (issue 11)
+
+
+@pytest.mark.parametrize(("query", "described"), [
+    # driverless car: بدون is a word of the query, never a NOT that drops the very articles meant
+    ("سيارة بدون سائق", "سيار دون سائق"),
+    ("عالم ليس فيه حروب", "عالم حروب"),
+    # أو binds the two words beside it, as the prose means: (oil or gas) in the Gulf
+    ("النفط أو الغاز الخليج", "(نفط OR غاز) خليج"),
+    ("بوتين ترامب OR كيم", "بوتين (ترامب OR كيم)"),
+    # a و or أو at either end joins nothing: it is prose, dropped without a notice
+    ("و بوتين", "بوتين"),
+    ("بوتين أو", "بوتين"),
+    ("أو بوتين و", "بوتين"),
+])
+def test_arabic_prose_words_are_not_operators(query: str, described: str) -> None:
+    parsed = parse(query)
+    assert parsed.describe() == described
+    assert parsed.notices == []
+
+
+@pytest.mark.parametrize("word", ["ليس", "بدون", "و", "أو"])
+def test_a_single_prose_word_is_not_an_operator_with_nothing_to_join(word: str) -> None:
+    notices = parse(word).notices
+    assert not any(n.key == "lone_operator" for n in notices)
+
+
+def test_english_operators_and_the_minus_sign_still_exclude() -> None:
+    assert parse("بوتين NOT ترامب").describe() == "بوتين -ترامب"
+    assert parse("-دمشق موسكو").describe() == "-دمشق موسكو"
+    assert [n.key for n in parse("بوتين OR").notices] == ["lone_operator"]
+
+
+def test_notices_carry_a_key_and_read_in_arabic_and_english() -> None:
+    notice = parse('"بوتين موسكو').notices[0]
+    assert notice.key == "unclosed_quote"
+    assert str(notice) == notice.text("en") == "a quotation mark was not closed; its words were searched as words"
+    assert notice.text("ar") != notice.text("en") and "تنصيص" in notice.text("ar")
+    cut = parse("موسكو " * 400).notices[0]
+    assert cut.key == "query_cut" and cut.params["chars"] <= 1000 and str(cut.params["chars"]) in cut.text("ar")

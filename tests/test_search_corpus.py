@@ -83,3 +83,15 @@ def test_similar_and_same_story_on_real_articles(sample) -> None:
     for hit in archive.same_story(article.id, limit=5):
         assert hit.source != article.source
         assert hit.date is not None and abs((hit.date - article.published).days) <= 3
+
+
+def test_section_facet_counts_equal_the_records_categories(sample: tuple[Archive, list[Article]]) -> None:
+    """The corpus's `category` field is the `section` metadata facet, counted exactly."""
+    archive, records = sample
+    expected = Counter(article.metadata.get("section") for article in records)
+    assert None not in expected, "every corpus record has a category"
+    assert dict(archive.search("", facet_limit=100).facets["section"]) == dict(expected)
+    for query in QUERIES[:3]:
+        wanted = {a.id for a in records if set(analyze_terms(query)) <= _terms(a)}
+        got = archive.search(query, facet_limit=100).facets["section"]
+        assert dict(got) == dict(Counter(a.metadata["section"] for a in records if a.id in wanted))

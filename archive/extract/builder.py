@@ -149,6 +149,7 @@ def build_article(raw: RawRecord) -> Article | Skipped:
 
     return Article(
         id=derive_article_id(raw.id, raw.url, title, body, content=content), title=title, body=body, source=source,
-        published=published, url=raw.url, persons=persons, origin=raw.origin, removed_lines=story.removed,
-        content=content, provenance=provenance, language=raw.language, author=raw.author, captured=raw.captured,
+        published=published, url=raw.url, persons=persons, metadata=dict(raw.metadata or {}), origin=raw.origin,
+        removed_lines=story.removed, content=content, provenance=provenance, language=raw.language,
+        author=raw.author, captured=raw.captured,
     )

@@ -3,8 +3,10 @@
 Forms recognized (on normalize()d text, so Arabic-Indic digits and hamza/taa-marbuta variants agree):
 numeric 2023/03/14, 2019.08.19, 14/03/2023, 14-3-2023, ISO with time and zone; month names of every
 series in archive/data/months.json — Levantine/Iraqi (كانون الثاني … كانون الأول), Egyptian/Gulf
-(يناير، أبريل/ابريل، يونيو/يونيه …), Maghrebi (جانفي، أفريل، ماي، جوان، أوت …) — alone or paired
-("كانون الأول/ديسمبر"), with or without a weekday and "من" ("الثلاثاء 14 من أيلول"); and Hijri dates
+(يناير، أبريل/ابريل، يونيو/يونيه …), Maghrebi (جانفي، أفريل، ماي، جوان، أوت …), English (March, Mar) — alone or
+paired ("كانون الأول/ديسمبر"), with or without a weekday and "من" ("الثلاثاء 14 من أيلول"), day first
+("14 مارس 2023"), month first as some outlets print it ("مارس 14، 2023", "أكتوبر 20 2018", "March 14, 2023") or year
+first ("2023 مارس 14"); and Hijri dates
 (محرم … ذو الحجة, "هـ") converted to Gregorian with hijridate.
 
 The publication date is a date in the dateline, byline or timestamp near the top, an explicit stamp
@@ -63,6 +65,8 @@ class _Patterns:
     hijri_number: dict[str, int]
     weekday_number: dict[str, int]
     textual: re.Pattern[str]
+    month_first: re.Pattern[str]
+    year_first: re.Pattern[str]
     hijri: re.Pattern[str]
     ymd: re.Pattern[str]
     dmy: re.Pattern[str]
@@ -87,13 +91,23 @@ def _patterns() -> _Patterns:
     month = flexible(_alternation(month_number))
     hijri_month = flexible(_alternation(hijri_number))
     weekday = _alternation(weekday_number)
-    end = f"(?![{_LETTER}])"
+    end = f"(?![{_LETTER}a-z])"
+    start = f"(?<![{_LETTER}a-z])"
     weekday_part = rf"(?:(?P<wd>{weekday}){end}\s*[،,]?\s*)?"
     day = r"(?<!\d)(?P<d>[0-3]?\d)(?!\d)"
     year = r"(?:\s*[،,]?\s*(?:(?:عام|سنه)\s+)?(?P<y>(?:19|20)\d\d)(?!\d))?"
     textual = re.compile(
         weekday_part + day + r"\s*(?:من\s+)?(?:شهر\s+)?"
         + rf"(?P<m>{month}){end}(?:\s*[/(\-]\s*(?:{month}){end}\s*\)?)?" + year
+    )
+    # month first needs the year (without it "مارس 14 قتيلا" would be a date); year first needs the day
+    month_first = re.compile(
+        weekday_part + start + rf"(?P<m>{month}){end}\.?\s*(?P<d>[0-3]?\d)(?!\d)(?:st|nd|rd|th)?"
+        r"\s*[،,]?\s*(?P<y>(?:19|20)\d\d)(?!\d)"
+    )
+    year_first = re.compile(
+        weekday_part + r"(?<!\d)(?P<y>(?:19|20)\d\d)\s*[،,]?\s*" + start + rf"(?P<m>{month}){end}\s*"
+        r"(?P<d>[0-3]?\d)(?!\d)"
     )
     hijri = re.compile(
         weekday_part + day + rf"\s*(?:من\s+)?(?:شهر\s+)?(?P<m>{hijri_month}){end}\s*(?:سنه\s+|عام\s+)?"
@@ -108,7 +122,8 @@ def _patterns() -> _Patterns:
         r"\s*[:،,-]?\s*$",
         re.IGNORECASE,
     )
-    return _Patterns(month_number, hijri_number, weekday_number, textual, hijri, ymd, dmy, today, stamp)
+    return _Patterns(month_number, hijri_number, weekday_number, textual, month_first, year_first, hijri, ymd, dmy,
+                     today, stamp)
 
 
 def _month_of(name: str, table: dict[str, int]) -> int:
@@ -129,6 +144,11 @@ def find_dates(normalized: str) -> list[DateMatch]:
         found.append(DateMatch(match.start(), match.end(), int(match.group("d")),
                                _month_of(match.group("m"), p.month_number), int(year) if year else None,
                                weekday_of(match)))
+    for pattern in (p.month_first, p.year_first):
+        for match in pattern.finditer(normalized):
+            found.append(DateMatch(match.start(), match.end(), int(match.group("d")),
+                                   _month_of(match.group("m"), p.month_number), int(match.group("y")),
+                                   weekday_of(match)))
     for match in p.hijri.finditer(normalized):
         found.append(DateMatch(match.start(), match.end(), int(match.group("d")),
                                _month_of(match.group("m"), p.hijri_number), int(match.group("y")),

@@ -27,6 +27,7 @@ from pathlib import Path
 from archive.extract.cleaning import sanitize_text
 from archive.extract.feeds import FEED_SUFFIXES, read_feed_file
 from archive.extract.fetch import is_url, read_feed_url
+from archive.extract.metadata import metadata_of
 from archive.extract.records import RawRecord, ReadOptions, RecordError, decode_bytes
 from archive.extract.report import IngestReport, Skipped
 from archive.extract.warc import WARC_SUFFIXES, estimate_warc_pages, read_warc
@@ -86,6 +87,7 @@ def record_from_mapping(origin: str, mapping: object, *, require_body: bool = Tr
         origin=origin, body=sanitize_text(body) if isinstance(body, str) else "", id=given_id or None,
         persons=_as_persons(mapping.get("persons"), "persons"), title=fields["title"], source=fields["source"],
         date=fields["date"], url=fields["url"],
+        metadata={name: sanitize_text(value) for name, value in metadata_of(mapping).items()} or None,
     )
 
 
@@ -114,6 +116,7 @@ def _read_txt(path: Path, report: IngestReport, options: ReadOptions) -> Iterato
             return
         record.id, record.title, record.source = meta.id, meta.title, meta.source
         record.date, record.url, record.persons = meta.date, meta.url, meta.persons
+        record.metadata = meta.metadata
     yield record
 
 

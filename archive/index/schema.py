@@ -17,7 +17,10 @@ from archive.text.analysis import ANALYSIS_VERSION, ArabicAnalyzer
 
 # 2: the analyzer pickled into the schema moved to archive.text.analysis (indexes of version 1 name the old module)
 # 3: positions encoded as varints (archive/index/formats.py), not a count and a pickled list
-SCHEMA_VERSION = 3
+# 4: metadata facets (meta_* fields: the record's extra scalar fields, such as the corpus's category -> section)
+SCHEMA_VERSION = 4
+# Field-name prefix of the metadata facets: meta_section holds the `section` facet's value.
+METADATA_PREFIX = "meta_"
 
 # Undated articles get this day number: it sorts before every real date, and no filter range includes it.
 UNDATED = 0
@@ -58,7 +61,7 @@ def _text(analyzer: Any, field_boost: float = 1.0) -> TEXT:
 
 def build_schema() -> Schema:
     analyzer = ArabicAnalyzer()
-    return Schema(
+    schema = Schema(
         id=ID(stored=True, unique=True),
         title=_text(analyzer, TITLE_BOOST),
         body=_text(analyzer),
@@ -70,6 +73,9 @@ def build_schema() -> Schema:
         url=STORED,
         origin=STORED,
     )
+    # one term per document and facet: the value as given (exact filters, per-document facet arrays)
+    schema.add(METADATA_PREFIX + "*", ID(stored=True), glob=True)
+    return schema
 
 
 def versions() -> dict[str, str | int]:

@@ -205,6 +205,11 @@ def field_postings(reader: Any, fieldname: str) -> dict[str, np.ndarray]:
             for name, arrays in sorted(parts.items())}
 
 
+def field_names_with_prefix(reader: Any, prefix: str) -> list[str]:
+    """The indexed fields whose names start with PREFIX (glob fields: one per metadata facet met in the index)."""
+    return sorted(name for name in reader.indexed_field_names() if name.startswith(prefix))
+
+
 def field_terms(reader: Any, fieldname: str) -> list[str]:
     """Every distinct term of a field (all segments)."""
     terms: set[str] = set()

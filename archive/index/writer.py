@@ -40,7 +40,7 @@ from archive.extract.fetch import is_url
 from archive.extract.ingest import iter_articles
 from archive.extract.readers import ReadOptions, estimate_records
 from archive.extract.report import IngestReport, Skipped
-from archive.index.schema import build_schema, date_to_day, versions
+from archive.index.schema import METADATA_PREFIX, build_schema, date_to_day, versions
 from archive.index.store import (
     BUILD_INFO_FILE,
     BUILDING_PREFIX,
@@ -113,6 +113,8 @@ def article_fields(article: Article) -> dict[str, Any]:
         "day": date_to_day(article.published),
         "url": article.url or "",
         "origin": article.origin or "",
+        # metadata facets, one field each (a glob field of the schema): meta_section = "sport"
+        **{f"{METADATA_PREFIX}{name}": value for name, value in article.metadata.items() if value},
     }
 
 

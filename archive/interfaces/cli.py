@@ -118,11 +118,24 @@ def cmd_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _facet_filter(text: str) -> tuple[str, str]:
+    """`--facet NAME=VALUE` (also NAME:VALUE) -> (name, value)."""
+    for separator in ("=", ":"):
+        name, found, value = text.partition(separator)
+        if found and name.strip() and value.strip():
+            return name.strip(), value.strip()
+    raise argparse.ArgumentTypeError(f"want NAME=VALUE, e.g. section=sport: {text!r}")
+
+
 def _search_options(args: argparse.Namespace) -> dict:
+    facets: dict[str, list[str]] = {}
+    for name, value in args.facet or ():
+        facets.setdefault(name, []).append(value)
     return {
         "persons": args.person or (), "sources": args.source or (),
         "date_from": args.date_from, "date_to": args.date_to, "include_undated": args.include_undated,
-        "sort": args.sort, "match": args.match, "limit": args.limit, "page": args.page,
+        "sort": args.sort, "match": args.match, "limit": args.limit, "page": args.page, "facets": facets,
+        "collapse": args.collapse,
     }
 
 
@@ -132,8 +145,11 @@ def _print_result(result: SearchResult, as_json: bool) -> None:
         return
     print(result.summary_line())
     for number, hit in enumerate(result.hits, start=(result.page - 1) * result.limit + 1):
+        metadata = "".join(f" | {name}: {value}" for name, value in hit.metadata.items())
+        versions = f" | {len(hit.versions) + 1} versions: {', '.join(v.id for v in hit.versions)}" \
+            if hit.versions else ""
         print(f"\n{number}. {hit.title}\n   {hit.source or 'unknown source'} | {hit.date_iso or 'undated'}"
-              f" | {hit.id}" + (f"\n   {'، '.join(hit.persons)}" if hit.persons else "")
+              f" | {hit.id}{metadata}{versions}" + (f"\n   {'، '.join(hit.persons)}" if hit.persons else "")
               + f"\n   {hit.plain_snippet}")
 
 
@@ -144,7 +160,7 @@ def _from_argv(text: str) -> str:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    if args.batch is not None and args.query is not None:
+    if args.batch is not None and args.query:
         print("news-archive search: give a QUERY or --batch FILE, not both", file=sys.stderr)
         return 2
     stream = None
@@ -162,7 +178,7 @@ def cmd_search(args: argparse.Namespace) -> int:
                 _print_json(archive.search(line.rstrip("\r\n"), **options).to_dict())
                 sys.stdout.flush()
             return 0
-        _print_result(archive.search(_from_argv(args.query or ""), **options), args.json)
+        _print_result(archive.search(_from_argv(" ".join(args.query or ())), **options), args.json)
         return 0
     finally:
         if stream is not None:
@@ -227,12 +243,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub.set_defaults(handler=cmd_add)
 
     sub = with_index(commands.add_parser("search", help="search the index"))
-    sub.add_argument("query", nargs="?", help="the query (empty: browse everything, newest first)")
+    sub.add_argument("query", nargs="*", help="the query, one argument or several words (empty: browse everything, "
+                     "newest first); a word may start with - to leave it out: search -دمشق موسكو")
     sub.add_argument("--batch", metavar="FILE", help="one query per line of FILE ('-': standard input), JSON out")
     sub.add_argument("--person", action="append", metavar="P", help="only articles naming P (repeatable: any)")
     sub.add_argument("--source", action="append", metavar="S", help="only articles from S (repeatable: any)")
     sub.add_argument("--from", dest="date_from", type=_date, metavar="DATE", help="published on or after")
     sub.add_argument("--to", dest="date_to", type=_date, metavar="DATE", help="published on or before")
+    sub.add_argument("--facet", action="append", type=_facet_filter, metavar="NAME=VALUE",
+                     help="only articles whose metadata facet NAME is VALUE, e.g. section=sport (repeatable: any "
+                          "value of one facet, every facet given)")
+    sub.add_argument("--collapse", action="store_true",
+                     help="show versions of one article (same outlet and day, lightly edited) as one result")
     sub.add_argument("--include-undated", action="store_true", default=None,
                      help="keep undated articles even when a date range is set")
     sub.add_argument("--sort", choices=SORTS, default=None)
@@ -265,9 +287,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _query_words_first(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """A search query may start with `-` (`search -دمشق موسكو`), which argparse would take for an unknown option.
+    The words of the query (any argument of `search` that is not one of its options or an option's value) are
+    moved behind `--`, in their order, so argparse reads them as the query."""
+    try:
+        at = argv.index("search")
+    except ValueError:
+        return argv
+    if any(arg == "--" for arg in argv[at:]):
+        return argv
+    search = next(action for action in parser._subparsers._group_actions  # type: ignore[union-attr]
+                  if isinstance(action, argparse._SubParsersAction)).choices["search"]
+    takes_value = {option for action in search._actions if action.nargs != 0 for option in action.option_strings}
+    known = {option for action in search._actions for option in action.option_strings}
+    options: list[str] = []
+    words: list[str] = []
+    rest = argv[at + 1:]
+    index = 0
+    while index < len(rest):
+        arg = rest[index]
+        name = arg.split("=", 1)[0]
+        if name in known or (arg.startswith("--") and len(arg) > 2):  # an unknown --option stays a usage error
+            options.append(arg)
+            if name in takes_value and "=" not in arg and index + 1 < len(rest):
+                index += 1
+                options.append(rest[index])
+        else:
+            words.append(arg)
+        index += 1
+    return [*argv[: at + 1], *options, *(["--", *words] if words else [])]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_query_words_first(parser, list(sys.argv[1:] if argv is None else argv)))
     try:
         return args.handler(args)
     except ArchiveError as error:

@@ -17,14 +17,22 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
+from archive.extract.metadata import facet_label, value_label
 from archive.resources import DATA_DIR
+from archive.search.notices import filter_name
 from archive.search.results import SORTS
 
 LABELS_FILE = DATA_DIR / "ui_labels.json"
 LANGUAGES = ("ar", "en")
 PAGE_SIZE = 10
 EXPORT_COLUMNS = ("id", "title", "source", "date", "persons", "url", "body")
+PANELS = ("results", "charts", "export")
+MEASURES = ("share", "count")
+# Facet values listed at once, and after "more"
+FACET_TOP = 6
+FACET_MORE = 40
 
 # System fonts only (nothing is downloaded): Naskh for reading, Sans for the interface, then what
 # Windows, macOS and most Linux desktops ship with Arabic glyphs.
@@ -87,6 +95,11 @@ class ViewState:
     page: int = 1
     article: str | None = None
     lang: str = "ar"
+    facets: dict[str, list[str]] = field(default_factory=dict)  # metadata facets: {"section": ["sport"]}
+    panel: str = "results"  # results | charts | export
+    measure: str = "share"  # charts: share of each outlet's articles, or counts
+    whole_span: bool = False  # the month histogram over every year instead of zoomed to the matches
+    debug: bool = False  # timing line
 
     @property
     def has_date_range(self) -> bool:
@@ -94,7 +107,7 @@ class ViewState:
 
     @property
     def has_filters(self) -> bool:
-        return bool(self.persons or self.sources or self.has_date_range)
+        return bool(self.persons or self.sources or self.has_date_range or any(self.facets.values()))
 
     def effective_sort(self) -> str:
         return self.sort or ("relevance" if self.query.strip() else "newest")
@@ -108,6 +121,7 @@ class ViewState:
             "date_to": self.date_to,
             "include_undated": True if (self.has_date_range and self.include_undated) else None,
             "sort": self.sort,
+            "facets": {name: list(values) for name, values in self.facets.items() if values},
         }
 
     def without(self, facet: str) -> ViewState:
@@ -120,7 +134,15 @@ class ViewState:
             return replace(self, date_from=None, date_to=None, include_undated=False, page=1)
         if facet == "query":
             return replace(self, query="", page=1)
+        if facet in self.facets:
+            return replace(self, facets={k: v for k, v in self.facets.items() if k != facet}, page=1)
         raise ValueError(f"unknown facet {facet!r}")
+
+    def active_filters(self) -> list[str]:
+        """The filters in use: person, source, date, then metadata facet names."""
+        return [name for name, used in (("person", bool(self.persons)), ("source", bool(self.sources)),
+                                        ("date", self.has_date_range)) if used] + \
+            [name for name, values in self.facets.items() if values]
 
     @classmethod
     def from_query_params(cls, params: Mapping[str, Any]) -> ViewState:
@@ -141,6 +163,13 @@ class ViewState:
         page_text = get_one("page") or "1"
         sort = get_one("sort")
         lang = get_one("lang")
+        panel = get_one("panel")
+        measure = get_one("measure")
+        facets: dict[str, list[str]] = {}
+        for item in get_all("facet"):
+            name, found, value = item.partition(":")
+            if found and name.strip() and value.strip() and value.strip() not in facets.get(name.strip(), []):
+                facets.setdefault(name.strip(), []).append(value.strip())
         return cls(
             query=get_one("q") or "",
             persons=list(dict.fromkeys(get_all("person"))),
@@ -152,6 +181,11 @@ class ViewState:
             page=int(page_text) if page_text.isdigit() and int(page_text) >= 1 else 1,
             article=get_one("article"),
             lang=lang if lang in LANGUAGES else "ar",
+            facets=facets,
+            panel=panel if panel in PANELS else "results",
+            measure=measure if measure in MEASURES else "share",
+            whole_span=get_one("span") == "all",
+            debug=get_one("debug") in ("1", "true", "yes"),
         )
 
     def to_query_params(self) -> dict[str, str | list[str]]:
@@ -177,6 +211,17 @@ class ViewState:
             params["article"] = self.article
         if self.lang != "ar":
             params["lang"] = self.lang
+        facet_items = [f"{name}:{value}" for name, values in self.facets.items() for value in values]
+        if facet_items:
+            params["facet"] = facet_items
+        if self.panel != "results":
+            params["panel"] = self.panel
+        if self.measure != "share":
+            params["measure"] = self.measure
+        if self.whole_span:
+            params["span"] = "all"
+        if self.debug:
+            params["debug"] = "1"
         return params
 
 
@@ -199,14 +244,59 @@ def safe_link(url: str | None, text: str) -> str:
             f"{esc(text)}</a>")
 
 
+def display_url(url: str, limit: int = 70) -> str:
+    """A URL as people read it: the domain and the decoded path (Arabic letters, not %D8%A7…), without the scheme
+    or www., cut with … past LIMIT characters."""
+    parts = urlsplit(url.strip())
+    host = parts.netloc.lower().removeprefix("www.")
+    path = unquote(parts.path).rstrip("/")
+    query = ("?" + unquote(parts.query)) if parts.query else ""
+    shown = host + path + query
+    return shown if len(shown) <= limit else shown[: limit - 1].rstrip("/-") + "…"
+
+
 def chips_html(names: Iterable[str], css_class: str = "na-chip") -> str:
     return "".join(f'<span class="{css_class}">{esc(name)}</span>' for name in names)
 
 
 def format_date(value: datetime.date | str | None, lang: str) -> str:
+    """yyyy-mm-dd everywhere (cards, article, index panel); shown inside dir="ltr" (date_html) so that a
+    right-to-left paragraph does not turn 2012-10-11 into 11-10-2012."""
     if value is None or value == "":
         return label("undated", lang)
     return value.isoformat() if isinstance(value, datetime.date) else str(value)
+
+
+def date_html(value: datetime.date | str | None, lang: str) -> str:
+    return f'<span class="na-date" dir="ltr">{esc(format_date(value, lang))}</span>'
+
+
+def facet_title(name: str, lang: str) -> str:
+    """The sidebar title of a facet: people, outlets, or a metadata facet's label."""
+    if name == "person":
+        return label("facet_person", lang)
+    if name == "source":
+        return label("facet_source", lang)
+    return facet_label(name, lang)
+
+
+def facet_value_name(facet: str, value: str | None, lang: str) -> str:
+    if facet == "source":
+        return source_name(value, lang)
+    if facet in ("person",):
+        return str(value)
+    return value_label(facet, str(value), lang)
+
+
+def relax_label(facet: str, lang: str, total: str) -> str:
+    if facet in ("person", "source", "date", "query"):
+        return label(f"relax_{facet}", lang, total=total)
+    return label("relax_facet", lang, facet=filter_name(facet, lang), total=total)
+
+
+def export_column_label(column: str, lang: str) -> str:
+    key = f"column_{column}"
+    return label(key, lang) if key in _label_table()["labels"] else facet_label(column, lang)
 
 
 def source_name(source: str | None, lang: str) -> str:
@@ -223,8 +313,9 @@ def hit_card_html(hit: Any, lang: str, rank: int | None = None, compact: bool = 
     """One result as an RTL card. `hit.snippet` is already HTML-safe (escaped by the searcher, <mark> added);
     everything else is escaped here."""
     meta = (f'<span class="na-source">{esc(source_name(hit.source, lang))}</span>'
-            f'<span class="na-sep">·</span>'
-            f'<span class="na-date" dir="ltr">{esc(format_date(hit.date, lang))}</span>')
+            f'<span class="na-sep">·</span>{date_html(hit.date, lang)}'
+            + "".join(f'<span class="na-sep">·</span><span class="na-facet">{esc(value_label(name, value, lang))}'
+                      "</span>" for name, value in (getattr(hit, "metadata", None) or {}).items()))
     number = f'<span class="na-rank">{rank}.</span> ' if rank is not None else ""
     people = chips_html(hit.persons)
     return (
@@ -246,11 +337,13 @@ def body_html(highlighted_body: str) -> str:
 def article_header_html(article: Any, lang: str) -> str:
     rows = [
         (label("article_source", lang), esc(source_name(article.source, lang))),
-        (label("article_date", lang), f'<span dir="ltr">{esc(format_date(article.published, lang))}</span>'),
+        (label("article_date", lang), date_html(article.published, lang)),
     ]
+    for name, value in (getattr(article, "metadata", None) or {}).items():
+        rows.append((facet_label(name, lang), esc(value_label(name, value, lang))))
     if article.persons:
         rows.append((label("article_people", lang), chips_html(article.persons)))
-    link = safe_link(article.url, article.url or "")
+    link = safe_link(article.url, display_url(article.url)) if article.url else ""
     if link:
         rows.append((label("article_link", lang), f'<span dir="ltr" class="na-url">{link}</span>'))
     meta = "".join(f'<div class="na-meta-row"><span class="na-meta-key">{esc(key)}</span> {value}</div>'
@@ -302,30 +395,55 @@ def undated_count(month_facet: Sequence[Sequence[Any]] | None) -> int:
     return sum(int(count) for month, count in (month_facet or []) if not month)
 
 
+# The histogram zooms to the months holding all but this share of the matches at either end.
+HISTOGRAM_TAIL = 0.01
+
+
+def histogram_window(months: Sequence[tuple[str, int]]) -> tuple[list[tuple[str, int]], int]:
+    """The months to draw when zoomed to the matches, and how many matching articles fall outside them.
+
+    A few stray articles years away (a 2012 story in a 2018 collection) would stretch the time axis so that the
+    months holding the matches become slivers: the window drops the sparse ends holding at most HISTOGRAM_TAIL of
+    the matches on each side."""
+    if len(months) < 3:
+        return list(months), 0
+    total = sum(count for _, count in months)
+    allowance = total * HISTOGRAM_TAIL
+    first, last = 0, len(months) - 1
+    dropped_low = dropped_high = 0
+    while first < last and dropped_low + months[first][1] <= allowance:
+        dropped_low += months[first][1]
+        first += 1
+    while last > first and dropped_high + months[last][1] <= allowance:
+        dropped_high += months[last][1]
+        last -= 1
+    return list(months[first: last + 1]), dropped_low + dropped_high
+
+
 # ---------------------------------------------------------------- export
 
 
-def _export_row(match: Mapping[str, Any]) -> dict[str, Any]:
-    row = {column: match.get(column) for column in EXPORT_COLUMNS}
+def _export_row(match: Mapping[str, Any], extra: Sequence[str] = ()) -> dict[str, Any]:
+    row = {column: match.get(column) for column in (*EXPORT_COLUMNS, *extra)}
     date = row["date"]
     row["date"] = date.isoformat() if isinstance(date, datetime.date) else (date or None)
     row["persons"] = list(row["persons"] or [])
     return row
 
 
-def export_jsonl(matches: Iterable[Mapping[str, Any]]) -> bytes:
-    """One JSON object per line, UTF-8, Arabic kept readable (not \\u-escaped)."""
-    lines = (json.dumps(_export_row(m), ensure_ascii=False) for m in matches)
+def export_jsonl(matches: Iterable[Mapping[str, Any]], extra: Sequence[str] = ()) -> bytes:
+    """One JSON object per line, UTF-8, Arabic kept readable (not \\u-escaped); EXTRA: metadata facet columns."""
+    lines = (json.dumps(_export_row(m, extra), ensure_ascii=False) for m in matches)
     return "".join(line + "\n" for line in lines).encode("utf-8")
 
 
-def export_csv(matches: Iterable[Mapping[str, Any]]) -> bytes:
+def export_csv(matches: Iterable[Mapping[str, Any]], extra: Sequence[str] = ()) -> bytes:
     """CSV with a header; persons joined with '; '; UTF-8 with a BOM so spreadsheet programs read Arabic."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=(*EXPORT_COLUMNS, *extra), lineterminator="\n")
     writer.writeheader()
     for match in matches:
-        row = _export_row(match)
+        row = _export_row(match, extra)
         row["persons"] = "; ".join(row["persons"])
         row["date"] = row["date"] or ""
         writer.writerow(row)
@@ -349,12 +467,17 @@ def page_css(lang: str) -> str:
     # In Arabic the whole reading order flips: sidebar on the right, columns and button rows right to left.
     # The main column holds no date range input, so rtl is safe there; the sidebar only gets it per element.
     rtl_main = """
-[data-testid="stAppViewContainer"] { flex-direction: row-reverse; }
+/* the sidebar on the right; on a phone it is an overlay that slides in, and row-reverse would leave it squeezed
+   into a sliver over the page */
+@media (min-width: 768px) { [data-testid="stAppViewContainer"] { flex-direction: row-reverse; } }
 .stMain .stMainBlockContainer { direction: rtl; }
 /* charts draw their own text; the segmented controls' rounded ends assume ltr (app.py reverses their options) */
-.stMain [data-testid="stVegaLiteChart"], .stMain [data-testid="stButtonGroup"], .stMain [data-testid="stPagination"],
+.stMain [data-testid="stVegaLiteChart"], .stMain [data-testid="stButtonGroup"],
 .stMain [data-testid="stDataFrame"] { direction: ltr; }
 .stMain [data-testid="stMarkdownContainer"] { text-align: right; }
+/* the query help lives in a popover outside the main column: it reads right to left too */
+[data-testid="stPopoverBody"] { direction: rtl; text-align: right; }
+[data-testid="stPopoverBody"] code { unicode-bidi: plaintext; }
 """ if rtl else ""
     return f"""
 <style>
@@ -387,7 +510,14 @@ def page_css(lang: str) -> str:
 .na-muted {{ color: #777; }}
 /* messages from the library are English or Arabic: each paragraph takes the direction of its own text */
 .stAlert p {{ unicode-bidi: plaintext; }}
-.na-notice {{ color: #8a6d00; margin: .2rem 0; }}
+.na-notice {{ color: #8a6d00; margin: .2rem 0; unicode-bidi: plaintext; }}
+.na-facet {{ color: #666; }}
+.na-date {{ unicode-bidi: isolate; }}
+.na-index .na-meta-key {{ min-width: 4.5rem; }}
+/* facet lists: one value per line, compact, long names wrap instead of being clipped */
+[class*="st-key-facet_"] .stCheckbox {{ min-height: 1.6rem; }}
+[class*="st-key-facet_"] .stCheckbox label p {{ font-family: {ARABIC_FONT_STACK}; overflow-wrap: anywhere; }}
+.st-key-pager button p {{ font-variant-numeric: tabular-nums; }}
 /* Arabic query, names and outlets inside inputs read right to left in either interface language;
    labels follow the interface. The date range input is left alone: rtl reverses its two dates. */
 .st-key-w_q input {{ direction: rtl; text-align: right; font-family: {ARABIC_FONT_STACK}; }}

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -27,10 +27,12 @@ import numpy as np
 
 from archive.article import Article
 from archive.errors import ArchiveError
+from archive.extract.metadata import facet_name, value_label
 from archive.index.schema import date_to_day, day_to_date, versions
 from archive.index.store import check_versions, current_index_path, read_build_info
 from archive.search.cache import LRU
-from archive.search.engine import Snapshot, within
+from archive.search.engine import Snapshot, normalize_metadata_filters, within
+from archive.search.notices import Notice
 from archive.search.query import (
     FieldMatch,
     Node,
@@ -47,9 +49,12 @@ from archive.search.related import same_story_docs, similar_docs
 from archive.search.results import MATCHES, SORTS, Hit, SearchResult, build_hit, persons_of
 from archive.search.snippets import highlight_text
 from archive.search.suggest import suggest_queries
+from archive.search.versions import collapse as collapse_versions
+from archive.text.normalize import normalize
 
-FALLBACK_NOTICE = "no article has all the words; showing articles with some of them"
+FALLBACK_NOTICE = Notice("fallback_any")
 MAX_LIMIT = 1000
+MetadataFilters = Mapping[str, Sequence[str]]
 
 
 def _day(value: datetime.date | None) -> int | None:
@@ -64,7 +69,16 @@ class _Query:
     match_used: str
     fell_back: bool
     docs: np.ndarray
-    notices: list[str] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+
+
+def _filters_set(persons: Sequence[str], sources: Sequence[str], date_from: datetime.date | None,
+                 date_to: datetime.date | None, metadata: tuple[tuple[str, tuple[str, ...]], ...]) -> list[str]:
+    """The names of the filters in use (person, source, date, metadata facet names), for the notices."""
+    names = [name for name, used in (("person", any(p and str(p).strip() for p in persons or ())),
+                                     ("source", any(s and str(s).strip() for s in sources or ())),
+                                     ("date", date_from is not None or date_to is not None)) if used]
+    return names + [name for name, _ in metadata]
 
 
 class Archive:
@@ -129,7 +143,8 @@ class Archive:
             self._parse_cache.put(query, cached)
         return cached
 
-    def _match(self, snap: Snapshot, query: str, match: str | None, mask: np.ndarray | None) -> _Query:
+    def _match(self, snap: Snapshot, query: str, match: str | None, mask: np.ndarray | None,
+               filters_set: Sequence[str] = ()) -> _Query:
         if match is not None and match not in MATCHES:
             raise ValueError(f"match must be one of {', '.join(MATCHES)}, not {match!r}")
         parsed = self.parse(query)
@@ -150,7 +165,8 @@ class Archive:
                 node, docs, match_used, fell_back = any_node, any_docs, "any", True
                 notices.insert(0, FALLBACK_NOTICE)
         if not len(docs) and mask is not None and len(unfiltered):
-            notices.append(f"{len(unfiltered)} articles match without the person, outlet and date filters")
+            key = "matches_without_filters" if len(filters_set) > 1 else "matches_without_filter"
+            notices.append(Notice(key, count=len(unfiltered), filters=list(filters_set)))
         return _Query(parsed, node, match_used, fell_back, docs, notices)
 
     def _order(self, snap: Snapshot, q: _Query, sort: str, count: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -182,7 +198,12 @@ class Archive:
     def search(self, query: str = "", *, persons: Sequence[str] = (), sources: Sequence[str] = (),
                date_from: datetime.date | None = None, date_to: datetime.date | None = None,
                include_undated: bool | None = None, sort: str | None = None, match: str | None = None,
-               limit: int = 10, page: int = 1, facet_limit: int = 50) -> SearchResult:
+               limit: int = 10, page: int = 1, facet_limit: int = 50, facets: MetadataFilters | None = None,
+               collapse: bool = False) -> SearchResult:
+        """One page of results. FACETS filters by metadata facets ({"section": ["sport"]}: any of the values;
+        several facets must all hold). COLLAPSE: versions of one article (same outlet and day, lightly edited;
+        archive/search/versions.py) become one hit with the others in `hit.versions`; `total` still counts
+        articles."""
         started = time.perf_counter()
         query = query if isinstance(query, str) else str(query or "")
         if sort is not None and sort not in SORTS:
@@ -190,33 +211,77 @@ class Archive:
         limit = max(1, min(int(limit), MAX_LIMIT))
         page = max(1, int(page))
         snap = self._snapshot
-        mask = snap.filter_mask(persons, sources, _day(date_from), _day(date_to), include_undated)
-        q = self._match(snap, query, match, mask)
+        metadata = self._resolve_metadata(snap, facets)
+        mask = snap.filter_mask(persons, sources, _day(date_from), _day(date_to), include_undated, dict(metadata))
+        q = self._match(snap, query, match, mask, _filters_set(persons, sources, date_from, date_to, metadata))
         if sort is None:
             sort = "relevance" if q.node is not None else "newest"
-        facets = snap.arrays.facet_counts(q.docs, facet_limit)
+        facet_counts = snap.arrays.facet_counts(q.docs, facet_limit)
         first = (page - 1) * limit
-        page_docs, page_scores = self._order(snap, q, sort, first + limit)
-        page_docs, page_scores = page_docs[first:], page_scores[first:]
         terms = self._highlight_terms(snap, q.node)
-        hits = [self._hit(snap, int(d), float(s), terms) for d, s in zip(page_docs, page_scores, strict=True)]
+        if collapse:
+            hits = self._collapsed_page(snap, q, sort, first, limit, terms)
+        else:
+            page_docs, page_scores = self._order(snap, q, sort, first + limit)
+            page_docs, page_scores = page_docs[first:], page_scores[first:]
+            hits = [self._hit(snap, int(d), float(s), terms) for d, s in zip(page_docs, page_scores, strict=True)]
         # "did you mean" when nothing is found, and also when a fallback hides that a word is unknown
         wants_suggestions = q.parsed.root is not None and (not len(q.docs) or q.fell_back)
         suggestions = self.suggest(query) if wants_suggestions else []
-        notices = [*q.notices, *self._unknown_names(snap, q.parsed.root, persons, sources)]
+        notices = [*q.notices, *self._unknown_names(snap, q.parsed.root, persons, sources, facets)]
         if suggestions:
-            notices.append(("nothing found" if not len(q.docs) else "some words are not in the archive")
-                           + "; did you mean: " + " | ".join(suggestions))
+            notices.append(Notice("nothing_found_did_you_mean" if not len(q.docs) else "unknown_words_did_you_mean",
+                                  suggestions=list(suggestions)))
         return SearchResult(
             query=query, total=len(q.docs), took_ms=round((time.perf_counter() - started) * 1000, 2),
             page=page, limit=limit, hits=hits, match_used=q.match_used, fell_back=q.fell_back,
-            normalized_query=q.parsed.describe(), suggestions=suggestions, facets=facets,
-            notice="; ".join(notices) if notices else None, sort=sort)
+            normalized_query=q.parsed.describe(), suggestions=suggestions, facets=facet_counts,
+            notice="; ".join(notices) if notices else None, sort=sort, notices=notices,
+            metadata_facets=list(snap.arrays.metadata))
+
+    def _collapsed_page(self, snap: Snapshot, q: _Query, sort: str, first: int, limit: int,
+                        terms: set[str]) -> list[Hit]:
+        """The page's stories: the ranked matches walked until `first + limit` stories are found (a story's
+        versions do not take places of their own), more of the ranking read while versions were absorbed."""
+        wanted = first + limit
+        count = wanted * 2
+        while True:
+            ranked, scores = self._order(snap, q, sort, count)
+            stories = collapse_versions(snap, ranked, scores, q.docs, wanted)
+            if len(stories) >= wanted or len(ranked) >= len(q.docs):
+                break
+            count *= 4
+        hits = []
+        for story in stories[first:wanted]:
+            hit = self._hit(snap, story.docnum, story.score, terms)
+            hit.versions = [self._hit(snap, docnum, 0.0, terms) for docnum in story.versions]
+            hits.append(hit)
+        return hits
 
     @staticmethod
-    def _unknown_names(snap: Snapshot, root: Node | None, persons: Sequence[str],
-                       sources: Sequence[str]) -> list[str]:
-        """Notices for person / source names (filters or `person:` / `source:` in the query) matching nobody."""
+    def _resolve_metadata(snap: Snapshot, facets: MetadataFilters | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Metadata filters with facet names through their aliases (category -> section) and each value matched
+        exactly, else ignoring case and spelling variants, else by its label ("رياضة" is the section `sport`).
+        A value matching nothing stays as given (and then matches nothing, with a notice)."""
+        resolved: dict[str, list[str]] = {}
+        for name, values in normalize_metadata_filters(facets):
+            facet = facet_name(name) or name
+            known = snap.arrays.metadata.get(facet)
+            for value in values:
+                if known is None or value in known.values:
+                    resolved.setdefault(facet, []).append(value)
+                    continue
+                folded = _fold(value)
+                matched = [v for v in known.values if folded in
+                           (_fold(v), _fold(value_label(facet, v, "ar")), _fold(value_label(facet, v, "en")))]
+                resolved.setdefault(facet, []).extend(matched or [value])
+        return normalize_metadata_filters(resolved)
+
+    @classmethod
+    def _unknown_names(cls, snap: Snapshot, root: Node | None, persons: Sequence[str],
+                       sources: Sequence[str], facets: MetadataFilters | None = None) -> list[Notice]:
+        """Notices for person / source names (filters or `person:` / `source:` in the query) and metadata facet
+        values matching nothing in the archive."""
         notices = []
         persons = [persons] if isinstance(persons, str) else list(persons or ())
         sources = [sources] if isinstance(sources, str) else list(sources or ())
@@ -227,10 +292,20 @@ class Archive:
                 (wanted_persons if leaf.field == "person" else wanted_sources).append(leaf.value)
         for value in wanted_persons:
             if not snap.resolve_persons([value]):
-                notices.append(f"no article names a person matching “{value}”")
+                notices.append(Notice("unknown_person", value=value))
         for value in wanted_sources:
             if not snap.resolve_sources([value]):
-                notices.append(f"no outlet in the archive matches “{value}”")
+                notices.append(Notice("unknown_source", value=value))
+        for name, values in normalize_metadata_filters(facets):
+            facet = facet_name(name) or name
+            known = snap.arrays.metadata.get(facet)
+            if known is None:
+                notices.append(Notice("unknown_facet", facet=name, known=list(snap.arrays.metadata) or ["-"]))
+                continue
+            for value in values:
+                resolved = dict(cls._resolve_metadata(snap, {facet: [value]})).get(facet, ())
+                if not any(v in known.values for v in resolved):
+                    notices.append(Notice("unknown_facet_value", facet=facet, value=value))
         return notices
 
     def _highlight_terms(self, snap: Snapshot, node: Node | None) -> set[str]:
@@ -248,15 +323,18 @@ class Archive:
 
     @staticmethod
     def _hit(snap: Snapshot, docnum: int, score: float, terms: set[str]) -> Hit:
-        return build_hit(snap.stored(docnum), int(snap.arrays.day[docnum]), docnum, score, terms)
+        return build_hit(snap.stored(docnum), int(snap.arrays.day[docnum]), docnum, score, terms,
+                         snap.arrays.metadata_of(docnum))
 
     def iter_matches(self, query: str = "", *, persons: Sequence[str] = (), sources: Sequence[str] = (),
                      date_from: datetime.date | None = None, date_to: datetime.date | None = None,
                      include_undated: bool | None = None, sort: str | None = None,
-                     match: str | None = None) -> Iterator[dict[str, Any]]:
-        """Every matching article (for export), in the search's order: id, title, source, date, persons, url, body."""
+                     match: str | None = None, facets: MetadataFilters | None = None) -> Iterator[dict[str, Any]]:
+        """Every matching article (for export), in the search's order: id, title, source, date, persons, url, body,
+        then its metadata facets by name."""
         snap = self._snapshot
-        mask = snap.filter_mask(persons, sources, _day(date_from), _day(date_to), include_undated)
+        metadata = self._resolve_metadata(snap, facets)
+        mask = snap.filter_mask(persons, sources, _day(date_from), _day(date_to), include_undated, dict(metadata))
         q = self._match(snap, query, match, mask)
         sort = sort or ("relevance" if q.node is not None else "newest")
         docs, _ = self._order(snap, q, sort, None)
@@ -266,7 +344,43 @@ class Archive:
             yield {"id": str(stored.get("id")), "title": stored.get("title") or "",
                    "source": stored.get("source") or None,
                    "date": published.isoformat() if published else None,
-                   "persons": persons_of(stored), "url": stored.get("url") or None, "body": stored.get("body") or ""}
+                   "persons": persons_of(stored), "url": stored.get("url") or None, "body": stored.get("body") or "",
+                   **snap.arrays.metadata_of(docnum)}
+
+    def coverage(self, query: str = "", *, persons: Sequence[str] = (), sources: Sequence[str] = (),
+                 date_from: datetime.date | None = None, date_to: datetime.date | None = None,
+                 include_undated: bool | None = None, match: str | None = None,
+                 facets: MetadataFilters | None = None, top_sources: int = 6) -> list[dict[str, Any]]:
+        """Coverage over time by outlet for the top outlets of the matches: per outlet and month, the matching
+        articles (`count`), all of that outlet's articles that month (`outlet_total`) and their ratio (`share`,
+        0..1): normalized coverage, as Media Cloud draws it, so an outlet publishing ten times more does not look
+        ten times more interested. Undated articles have no month and are left out."""
+        snap = self._snapshot
+        metadata = self._resolve_metadata(snap, facets)
+        mask = snap.filter_mask(persons, sources, _day(date_from), _day(date_to), include_undated, dict(metadata))
+        q = self._match(snap, query, match, mask)
+        arrays = snap.arrays
+        months = len(arrays.month_keys) + 1
+        outlets = len(arrays.source_names) + 1
+
+        def per_outlet_month(docs: np.ndarray) -> np.ndarray:
+            cells = arrays.source_id[docs].astype(np.int64) * months + arrays.month_id[docs]
+            return np.bincount(cells, minlength=outlets * months).reshape(outlets, months)
+
+        matched = per_outlet_month(q.docs)
+        totals = snap.version_cache.get("outlet-month totals")
+        if totals is None:
+            totals = per_outlet_month(snap.all_docs)
+            snap.version_cache.put("outlet-month totals", totals)
+        by_outlet = matched[: len(arrays.source_names), : len(arrays.month_keys)].sum(axis=1)
+        top = [int(i) for i in np.argsort(-by_outlet, kind="stable")[:top_sources] if by_outlet[i]]
+        rows = []
+        for outlet in top:
+            for month in np.flatnonzero(matched[outlet, : len(arrays.month_keys)]).tolist():
+                count, total = int(matched[outlet, month]), int(totals[outlet, month])
+                rows.append({"source": arrays.source_names[outlet], "month": arrays.month_keys[month], "count": count,
+                             "outlet_total": total, "share": count / total if total else 0.0})
+        return rows
 
     # ------------------------------------------------------------ articles
 
@@ -279,7 +393,7 @@ class Archive:
         return Article(id=str(stored.get("id")), title=stored.get("title") or "", body=stored.get("body") or "",
                        source=stored.get("source") or None, published=day_to_date(int(snap.arrays.day[docnum])),
                        url=stored.get("url") or None, persons=persons_of(stored),
-                       origin=str(stored.get("origin") or ""))
+                       metadata=snap.arrays.metadata_of(docnum), origin=str(stored.get("origin") or ""))
 
     def highlight_body(self, article_id: str, query: str) -> str:
         """The whole body HTML-escaped, the query's words marked; '' for an unknown id."""
@@ -344,6 +458,10 @@ class Archive:
             "inputs": info.get("inputs"),
             "versions": info.get("versions") or versions(),
         }
+
+
+def _fold(text: str) -> str:
+    return " ".join(normalize(str(text)).casefold().split())
 
 
 __all__ = ["FALLBACK_NOTICE", "MATCHES", "SORTS", "Archive", "Hit", "SearchResult"]

@@ -10,10 +10,12 @@ opened index (through archive/index/whoosh_io.py):
     persons          pairs (pair_doc[i], pair_person[i]) sorted by doc, plus CSR offsets person_start[doc]
     title_len, body_len   field lengths, for BM25 scoring
     live[doc]        False for documents deleted by `add` (updated articles)
+    metadata[name]   a metadata facet (section, ...): its values, sorted, and value_id[doc], len(values) for "none"
 
 so that facet counts over any set of matching document numbers are a few `np.bincount` calls, and filters
-(persons, sources, date range) are boolean masks. Document numbers are the reader's global ones: a segment's local
-numbers plus its offset.
+(persons, sources, date range, metadata values) are boolean masks. A metadata facet is any `meta_*` field of the
+index (archive/index/schema.py): no code per field. Document numbers are the reader's global ones: a segment's
+local numbers plus its offset.
 """
 
 from __future__ import annotations
@@ -27,11 +29,26 @@ from typing import Any
 
 import numpy as np
 
-from archive.index.schema import day_to_month, month_key
-from archive.index.whoosh_io import day_column, deleted_docs, field_postings, leaf_readers, lengths_column
+from archive.index.schema import METADATA_PREFIX, day_to_month, month_key
+from archive.index.whoosh_io import (
+    day_column,
+    deleted_docs,
+    field_names_with_prefix,
+    field_postings,
+    leaf_readers,
+    lengths_column,
+)
 
 # Bump when the arrays or their meaning change: older cache files are then ignored and rewritten.
-CACHE_FORMAT = 1
+# 2: metadata facets (metadata_names, metadata_values_N, metadata_id_N)
+CACHE_FORMAT = 2
+
+
+@dataclass
+class MetadataFacet:
+    """One metadata facet: its values (sorted) and each document's value id (len(values): none)."""
+    values: list[str]
+    value_id: np.ndarray
 
 
 _ARRAY_FIELDS = ("live", "source_id", "day", "month_id", "pair_doc", "pair_person", "person_start", "title_len",
@@ -57,6 +74,7 @@ class DocArrays:
     person_start: np.ndarray
     title_len: np.ndarray
     body_len: np.ndarray
+    metadata: dict[str, MetadataFacet]
 
     @classmethod
     def load(cls, reader: Any) -> DocArrays:
@@ -99,10 +117,21 @@ class DocArrays:
         month_id[dated] = np.searchsorted(month_values, months[dated]).astype(np.int32)
         # a deleted document's month may be absent from month_values: it is never counted (live mask)
         month_id[dated & (month_id >= len(month_keys))] = len(month_keys)
+
+        metadata: dict[str, MetadataFacet] = {}
+        for fieldname in field_names_with_prefix(reader, METADATA_PREFIX):
+            by_value = {value: ids for value, ids in field_postings(reader, fieldname).items() if value.strip()}
+            if not by_value:
+                continue
+            values = list(by_value)  # sorted by field_postings
+            value_id = np.full(count, len(values), dtype=np.int32)
+            for number, value in enumerate(values):
+                value_id[by_value[value]] = number
+            metadata[fieldname.removeprefix(METADATA_PREFIX)] = MetadataFacet(values, value_id)
         return cls(count, live, int(live.sum()), source_names, source_id, day, month_keys, month_id,
                    person_names, pair_doc.astype(np.int32), pair_person.astype(np.int32), person_start,
                    np.concatenate(title_len) if title_len else np.zeros(0, np.float32),
-                   np.concatenate(body_len) if body_len else np.zeros(0, np.float32))
+                   np.concatenate(body_len) if body_len else np.zeros(0, np.float32), metadata)
 
     # ------------------------------------------------------------ cache file
 
@@ -111,6 +140,11 @@ class DocArrays:
         arrays = {name: getattr(self, name) for name in _ARRAY_FIELDS}
         # typed Any: numpy's stub would match `**names` against savez's `allow_pickle: bool` keyword
         names: dict[str, Any] = {name: np.array(getattr(self, name), dtype=str) for name in _NAME_FIELDS}
+        # metadata facets by number (their names may be any script; zip member names stay ASCII)
+        names["metadata_names"] = np.array(list(self.metadata), dtype=str)
+        for number, facet in enumerate(self.metadata.values()):
+            names[f"metadata_values_{number}"] = np.array(facet.values, dtype=str)
+            arrays[f"metadata_id_{number}"] = facet.value_id
         temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
             with open(temporary, "wb") as out:
@@ -128,6 +162,10 @@ class DocArrays:
                     return None
                 values: dict[str, Any] = {name: data[name] for name in _ARRAY_FIELDS}
                 values |= {name: [str(v) for v in data[name].tolist()] for name in _NAME_FIELDS}
+                values["metadata"] = {
+                    str(name): MetadataFacet([str(v) for v in data[f"metadata_values_{number}"].tolist()],
+                                             data[f"metadata_id_{number}"])
+                    for number, name in enumerate(data["metadata_names"].tolist())}
         except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
             return None
         return cls(count=count, live_count=int(values["live"].sum()), **values)
@@ -144,6 +182,13 @@ class DocArrays:
     def sources_mask(self, names: list[str]) -> np.ndarray:
         """Documents from any of the given outlets (exact canonical names)."""
         return _wanted(self.source_names, names)[self.source_id]
+
+    def metadata_mask(self, name: str, values: list[str]) -> np.ndarray:
+        """Documents whose metadata facet NAME has any of the given values (exact); none for an unknown facet."""
+        facet = self.metadata.get(name)
+        if facet is None:
+            return np.zeros(self.count, dtype=bool)
+        return _wanted(facet.values, values)[facet.value_id]
 
     def date_mask(self, day_from: int | None, day_to: int | None, include_undated: bool) -> np.ndarray:
         mask = self.day > 0
@@ -168,7 +213,19 @@ class DocArrays:
             "source": _top(self.source_names, sources[: len(self.source_names)], facet_limit),
             "month": [(key, int(n)) for key, n in zip(self.month_keys, months[: len(self.month_keys)], strict=True)
                       if n] + ([(None, int(months[-1]))] if months[-1] else []),
+            **{name: _top(facet.values, np.bincount(facet.value_id[docs], minlength=len(facet.values) + 1)
+                          [: len(facet.values)], facet_limit)
+               for name, facet in self.metadata.items()},
         }
+
+    def metadata_of(self, docnum: int) -> dict[str, str]:
+        """The metadata facet values of one document."""
+        found = {}
+        for name, facet in self.metadata.items():
+            number = int(facet.value_id[docnum])
+            if number < len(facet.values):
+                found[name] = facet.values[number]
+        return found
 
     def person_counts(self, docs: np.ndarray) -> np.ndarray:
         size = len(self.person_names)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +86,8 @@ class Snapshot:
         self.match_cache = LRU(1024, MATCH_CACHE_DOCS)
         self.mask_cache = LRU(64)
         self.prefix_cache = LRU(1024)
+        # fingerprints of article openings, for telling versions of one story apart (archive/search/versions.py)
+        self.version_cache = LRU(20_000)
         self._source_lookup = {self._fold(name): i for i, name in enumerate(arrays.source_names)}
         self._person_lookup = {self._fold(name): i for i, name in enumerate(arrays.person_names)}
 
@@ -335,17 +337,20 @@ class Snapshot:
         return self._resolve(values, self.arrays.person_names, self._person_lookup, canonical_person)
 
     def filter_mask(self, persons: Sequence[str], sources: Sequence[str], day_from: int | None,
-                    day_to: int | None, include_undated: bool | None) -> np.ndarray | None:
-        """Live documents passing the filters, or None when there is no filter."""
+                    day_to: int | None, include_undated: bool | None,
+                    metadata: Mapping[str, Sequence[str]] | None = None) -> np.ndarray | None:
+        """Live documents passing the filters, or None when there is no filter. METADATA: facet name -> values
+        (any of them; several facets must all hold)."""
         # one name given as a plain string is one name, not a sequence of letters
         persons = [persons] if isinstance(persons, str) else list(persons or ())
         sources = [sources] if isinstance(sources, str) else list(sources or ())
         persons = tuple(sorted({p for p in persons if p and p.strip()}))
         sources = tuple(sorted({s for s in sources if s and s.strip()}))
         has_range = day_from is not None or day_to is not None
-        if not persons and not sources and not has_range:
+        wanted_metadata = normalize_metadata_filters(metadata)
+        if not persons and not sources and not has_range and not wanted_metadata:
             return None
-        key = (persons, sources, day_from, day_to, bool(include_undated))
+        key = (persons, sources, day_from, day_to, bool(include_undated), wanted_metadata)
         cached = self.mask_cache.get(key)
         if cached is not None:
             return cached
@@ -356,6 +361,8 @@ class Snapshot:
             mask &= self.arrays.sources_mask(self.resolve_sources(sources))
         if has_range:
             mask &= self.arrays.date_mask(day_from, day_to, bool(include_undated))
+        for name, values in wanted_metadata:
+            mask &= self.arrays.metadata_mask(name, list(values))
         self.mask_cache.put(key, mask)
         return mask
 
@@ -399,6 +406,20 @@ class Snapshot:
     def docnum_of(self, article_id: str) -> int | None:
         postings = self.postings("id", str(article_id))
         return int(postings.ids[-1]) if len(postings) else None
+
+
+def normalize_metadata_filters(metadata: Mapping[str, Sequence[str]] | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Metadata filters as a sorted, hashable tuple ((facet, (values...)), ...), empty values dropped; one value
+    given as a plain string is one value."""
+    if not metadata:
+        return ()
+    wanted = []
+    for name, values in metadata.items():
+        values = [values] if isinstance(values, str) else list(values or ())
+        kept = tuple(sorted({str(v).strip() for v in values if v is not None and str(v).strip()}))
+        if kept:
+            wanted.append((str(name), kept))
+    return tuple(sorted(wanted))
 
 
 def within(docs: np.ndarray, mask: np.ndarray | None) -> np.ndarray:

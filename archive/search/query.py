@@ -2,14 +2,17 @@
 
     words                 analyzed like the articles (لموسكو finds موسكو); ANDed unless `match="any"`
     "exact phrase"        also «…» and “…”; the words in order (stop words keep their places)
-    a OR b   a أو b        either (also `|`)
+    a OR b   a أو b        either (also `|`); binds tighter than words side by side, as in web search engines:
+                          `النفط أو الغاز الخليج` is (النفط OR الغاز) AND الخليج, which is what the prose means
     a AND b  a و b         both (the default anyway; also `&`)
-    NOT a  -a  ليس a  بدون a   without
+    NOT a  -a              without. Arabic prose words are never NOT: `سيارة بدون سائق` (a driverless car) and
+                          `ليس` are words of the query, not operators that would drop the very articles meant
     (a OR b) c            grouping
     word*                 prefix: the most frequent index terms starting with it (at most MAX_PREFIX_TERMS)
     title:word  source:name  person:name   (also العنوان: المصدر: الشخص:; a quoted value keeps its spaces)
 
-Parsing never fails: whatever cannot be read as syntax (an unbalanced quote or parenthesis, a lone operator, an
+An Arabic operator word (و, أو) with nothing to join on one side is prose, not a mistake: it is dropped without a
+notice. Parsing never fails: whatever cannot be read as syntax (an unbalanced quote or parenthesis, a lone operator, an
 unknown field, a bare `*`, control characters, 10,000 characters of text) is read as words or dropped, and a
 notice says so. The work is bounded: the text is cut at MAX_QUERY_CHARS, at most MAX_CLAUSES words and phrases
 count, and groups nest at most MAX_DEPTH deep.
@@ -23,6 +26,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import overload
 
+from archive.search.notices import Notice
 from archive.text.analysis import ArabicAnalyzer, term_of
 from archive.text.charsets import strip_article_prefix
 from archive.text.normalize import normalize
@@ -38,10 +42,15 @@ FIELD_ALIASES = {
     "source": "source", "outlet": "source", "مصدر": "source", "المصدر": "source",
     "person": "person", "persons": "person", "شخص": "person", "الشخص": "person",
 }
-# Standalone operator words. English ones only in capitals, so an ordinary "or" in a query stays a word.
+# Standalone operator words. English ones only in capitals, so an ordinary "or" in a query stays a word. No Arabic
+# word means NOT: ليس and بدون are ordinary prose (سيارة بدون سائق), and a NOT typed by accident silently removes
+# exactly the articles wanted.
 OR_WORDS = frozenset({"OR", "|", "||", "أو", "او"})
 AND_WORDS = frozenset({"AND", "&", "&&", "و"})
-NOT_WORDS = frozenset({"NOT", "!", "ليس", "بدون"})
+NOT_WORDS = frozenset({"NOT", "!"})
+# Operator words that are also prose: with nothing to join they are dropped quietly, not reported.
+PROSE_OPERATORS = frozenset({"أو", "او", "و"})
+FIELD_NAMES = ("title:", "source:", "person:")
 
 _OPEN_QUOTES = {'"': '"', "«": "»", "“": "”", "„": "”", "”": "”"}
 _QUOTE_CHARS = frozenset('"«»“”„')
@@ -104,7 +113,7 @@ Node = Word | Phrase | Prefix | FieldMatch | And | Or | Not
 class ParsedQuery:
     text: str
     root: Node | None  # None: nothing searchable (empty, or only stop words / syntax)
-    notices: list[str] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
@@ -206,12 +215,12 @@ def describe(node: Node) -> str:
 @dataclass(frozen=True)
 class _Token:
     kind: str  # "word" | "phrase" | "open" | "close" | "or" | "and" | "not"
-    text: str = ""
+    text: str = ""  # for "or" / "and": the word typed (أو and و are prose when they join nothing)
     negated: bool = False  # a leading "-"
     field: str | None = None  # "title" | "source" | "person"
 
 
-def clean_query_text(text: str) -> tuple[str, list[str]]:
+def clean_query_text(text: str) -> tuple[str, list[Notice]]:
     """Control and format characters become spaces; over-long text is cut (at a space when possible)."""
     notices = []
     text = "".join(
@@ -221,11 +230,11 @@ def clean_query_text(text: str) -> tuple[str, list[str]]:
     if len(text) > MAX_QUERY_CHARS:
         cut = text.rfind(" ", 0, MAX_QUERY_CHARS)
         text = text[: cut if cut > MAX_QUERY_CHARS // 2 else MAX_QUERY_CHARS]
-        notices.append(f"the query was cut to its first {len(text)} characters")
+        notices.append(Notice("query_cut", chars=len(text)))
     return text.strip(), notices
 
 
-def _lex(text: str, notices: list[str]) -> list[_Token]:
+def _lex(text: str, notices: list[Notice]) -> list[_Token]:
     tokens: list[_Token] = []
     i, n = 0, len(text)
     unbalanced_quote = False
@@ -257,7 +266,7 @@ def _lex(text: str, notices: list[str]) -> list[_Token]:
             field_name = FIELD_ALIASES[match.group(1).lower()]
             i += len(match.group(1)) + 1
             if i >= n or text[i].isspace():
-                notices.append(f"`{match.group(1)}:` needs a value right after the colon; ignored")
+                notices.append(Notice("field_needs_value", field=match.group(1)))
                 continue
         if i < n and text[i] in _OPEN_QUOTES:
             close = _OPEN_QUOTES[text[i]]
@@ -286,23 +295,22 @@ def _lex(text: str, notices: list[str]) -> list[_Token]:
             continue
         if field_name is None and not negated:
             if word in OR_WORDS:
-                tokens.append(_Token("or"))
+                tokens.append(_Token("or", word))
                 continue
             if word in AND_WORDS:
-                tokens.append(_Token("and"))
+                tokens.append(_Token("and", word))
                 continue
             if word in NOT_WORDS:
                 tokens.append(_Token("not"))
                 continue
             unknown = _FIELD.match(word)
             if unknown and unknown.group(2):
-                notices.append(f"unknown field `{unknown.group(1)}:` (use title:, source: or person:); "
-                               "searched as words")
+                notices.append(Notice("unknown_field", field=unknown.group(1), fields=FIELD_NAMES))
                 tokens.append(_Token("word", unknown.group(1)))
                 word = unknown.group(2)
         tokens.append(_Token("word", word, negated, field_name))
     if unbalanced_quote:
-        notices.append("a quotation mark was not closed; its words were searched as words")
+        notices.append(Notice("unclosed_quote"))
     return tokens
 
 
@@ -310,7 +318,7 @@ def _lex(text: str, notices: list[str]) -> list[_Token]:
 
 
 class _Parser:
-    def __init__(self, tokens: list[_Token], notices: list[str]) -> None:
+    def __init__(self, tokens: list[_Token], notices: list[Notice]) -> None:
         self.tokens = tokens
         self.pos = 0
         self.notices = notices
@@ -322,55 +330,74 @@ class _Parser:
     def peek(self) -> _Token | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
 
+    def _notice(self, notice: Notice) -> None:
+        if notice not in self.notices:
+            self.notices.append(notice)
+
     def parse(self) -> Node | None:
-        node = self.parse_or()
-        while self.pos < len(self.tokens):  # a stray ")" stops parse_or: skip it and read on
+        node = self.parse_sequence()
+        while self.pos < len(self.tokens):  # a stray ")" stops parse_sequence: skip it and read on
             self.pos += 1
-            if "a closing parenthesis had no opening one; ignored" not in self.notices:
-                self.notices.append("a closing parenthesis had no opening one; ignored")
-            more = self.parse_or()
+            self._notice(Notice("stray_close_paren"))
+            more = self.parse_sequence()
             node = _and([node, more]) if node is not None else more
         if self.ignored_operator:
-            self.notices.append("an operator (AND, OR, NOT) with nothing to join was ignored")
+            self.notices.append(Notice("lone_operator"))
         if self.dropped_clauses:
-            self.notices.append(f"only the first {MAX_CLAUSES} words and phrases of the query were used")
+            self.notices.append(Notice("too_many_clauses", max=MAX_CLAUSES))
         return node
 
-    def parse_or(self) -> Node | None:
-        parts = [self.parse_and()]
-        while (token := self.peek()) is not None and token.kind == "or":
-            self.pos += 1
-            parts.append(self.parse_and())
-        present = [p for p in parts if p is not None]
-        if len(present) < len(parts):
-            self.ignored_operator = self.ignored_operator or len(parts) > 1
-        if not present:
-            return None
-        return present[0] if len(present) == 1 else Or(tuple(present))
+    def _operator_joins_nothing(self, token: _Token) -> None:
+        """An operator with nothing on one side: an English one is reported, an Arabic one (و, أو) is prose."""
+        if token.text not in PROSE_OPERATORS:
+            self.ignored_operator = True
 
-    def parse_and(self) -> Node | None:
+    def parse_sequence(self) -> Node | None:
+        """Items side by side (ANDed), each an OR-group; an explicit AND between them changes nothing but
+        keeps `match="any"` from turning them into an OR."""
         parts: list[Node] = []
         explicit = False
-        pending_and = False
-        while (token := self.peek()) is not None and token.kind not in ("or", "close"):
-            if token.kind == "and":
+        pending_and: _Token | None = None
+        while (token := self.peek()) is not None and token.kind != "close":
+            if token.kind in ("and", "or"):
+                # an AND, or an OR with nothing on its left (the start, after an AND, after a group that was
+                # dropped)
                 self.pos += 1
-                if not parts:
-                    self.ignored_operator = True
-                explicit = True
-                pending_and = True
+                if token.kind == "and" and parts:
+                    if token.text not in PROSE_OPERATORS:
+                        explicit = True
+                    pending_and = token
+                else:
+                    self._operator_joins_nothing(token)
                 continue
-            node = self.parse_unary()
-            pending_and = False
+            node = self.parse_either()
+            pending_and = None
             if node is not None:
                 parts.append(node)
-        if pending_and and parts:
-            self.ignored_operator = True
+        if pending_and is not None:
+            self._operator_joins_nothing(pending_and)
         if not parts:
             return None
         if len(parts) == 1:
             return parts[0]
         return And(tuple(parts), implicit=not explicit)
+
+    def parse_either(self) -> Node | None:
+        """`a OR b OR c`: binds tighter than words side by side (`a b OR c d` is a (b OR c) d)."""
+        parts = [self.parse_unary()]
+        while (token := self.peek()) is not None and token.kind == "or":
+            self.pos += 1
+            following = self.peek()
+            if following is None or following.kind in ("or", "and", "close"):
+                self._operator_joins_nothing(token)
+                continue
+            parts.append(self.parse_unary())
+        present = [p for p in parts if p is not None]
+        if len(parts) > 1 and len(present) < len(parts):
+            self.ignored_operator = True
+        if not present:
+            return None
+        return present[0] if len(present) == 1 else Or(tuple(present))
 
     def parse_unary(self) -> Node | None:
         token = self.peek()
@@ -386,13 +413,13 @@ class _Parser:
         if token.kind == "open":
             self.pos += 1
             self.depth += 1
-            inner = self.parse_or() if self.depth <= MAX_DEPTH else self._skip_group()
+            inner = self.parse_sequence() if self.depth <= MAX_DEPTH else self._skip_group()
             self.depth -= 1
             closing = self.peek()
             if closing is not None and closing.kind == "close":
                 self.pos += 1
-            elif "a parenthesis was not closed; closed at the end" not in self.notices:
-                self.notices.append("a parenthesis was not closed; closed at the end")
+            else:
+                self._notice(Notice("unclosed_paren"))
             return inner
         if token.kind == "close":  # handled by callers; defensive
             self.pos += 1
@@ -402,7 +429,7 @@ class _Parser:
 
     def _skip_group(self) -> Node | None:
         # Too deep: read the inner group flat, as words, so nesting cannot cost more than its words.
-        self.notices.append(f"groups nested deeper than {MAX_DEPTH} were read as plain words")
+        self.notices.append(Notice("too_deep", max=MAX_DEPTH))
         parts = []
         depth = 1
         while (token := self.peek()) is not None:
@@ -456,7 +483,7 @@ def prefix_forms(raw: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(f for f in forms if len(f) >= MIN_PREFIX_CHARS))
 
 
-def make_leaf(text: str, is_phrase: bool, field_name: str | None, notices: list[str]) -> Node | None:
+def make_leaf(text: str, is_phrase: bool, field_name: str | None, notices: list[Notice]) -> Node | None:
     fields = ("title",) if field_name == "title" else ("title", "body")
     if field_name in ("source", "person"):
         value = " ".join(text.split())
@@ -466,9 +493,9 @@ def make_leaf(text: str, is_phrase: bool, field_name: str | None, notices: list[
         forms = prefix_forms(stem_text)
         if not forms:
             if stem_text.strip("*"):
-                notices.append(f"`{text}`: a prefix needs at least {MIN_PREFIX_CHARS} letters; searched as a word")
+                notices.append(Notice("prefix_too_short", text=text, min=MIN_PREFIX_CHARS))
             else:
-                notices.append("a `*` on its own matches nothing; ignored")
+                notices.append(Notice("bare_star"))
                 return None
         else:
             return Prefix(text, forms, fields)
@@ -489,6 +516,7 @@ def parse(text: str) -> ParsedQuery:
         return ParsedQuery(text or "", None, notices)
     tokens = _lex(cleaned, notices)
     root = _Parser(tokens, notices).parse()
-    if root is None and any(t.kind in ("word", "phrase") for t in tokens) and not notices:
-        notices.append("the query has only very common words, which are not indexed")
+    if root is None and not notices and any(t.kind in ("word", "phrase") or t.text in PROSE_OPERATORS
+                                            for t in tokens):
+        notices.append(Notice("only_common_words"))
     return ParsedQuery(text, root, notices)

@@ -6,10 +6,11 @@ from __future__ import annotations
 import datetime
 import html
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from archive.index.schema import day_to_date
+from archive.search.notices import Notice, texts
 from archive.search.snippets import highlight_text, make_snippet
 
 SORTS = ("relevance", "newest", "oldest")
@@ -29,14 +30,23 @@ class Hit:
     plain_snippet: str  # no markup, not escaped: for terminals
     title_html: str = ""  # the title escaped, matched words in <mark>
     docnum: int = -1
+    metadata: dict[str, str] = field(default_factory=dict)  # metadata facets: {"section": "sport"}
+    # other versions of the same article (same outlet, same day, lightly edited), when results are collapsed
+    versions: list[Hit] = field(default_factory=list)
 
     @property
     def date_iso(self) -> str | None:
         return self.date.isoformat() if self.date else None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "source": self.source, "date": self.date_iso,
-                "persons": list(self.persons), "score": self.score, "snippet": self.snippet}
+        """The hit of `search --json`: the keys of ../shared/DESIGN.md, then one key per metadata facet (its
+        value or null), then `versions` (ids) when collapsed versions were found."""
+        found = {"id": self.id, "title": self.title, "source": self.source, "date": self.date_iso,
+                 "persons": list(self.persons), "score": self.score, "snippet": self.snippet}
+        found |= {name: value for name, value in self.metadata.items() if name not in found}
+        if self.versions:
+            found["versions"] = [version.id for version in self.versions]
+        return found
 
 
 @dataclass
@@ -52,8 +62,14 @@ class SearchResult:
     normalized_query: str
     suggestions: list[str]
     facets: dict[str, list[tuple[str | None, int]]]
-    notice: str | None = None
+    notice: str | None = None  # every notice in English, joined by "; " (the command line prints it)
     sort: str = "relevance"
+    notices: list[Notice] = field(default_factory=list)
+    metadata_facets: list[str] = field(default_factory=list)  # names of the metadata facets of the index
+
+    def notices_in(self, lang: str) -> list[str]:
+        """Every notice in an interface language ("en", "ar")."""
+        return texts(self.notices, lang)
 
     def to_dict(self) -> dict[str, Any]:
         """Exactly the `search --json` object of ../shared/DESIGN.md."""
@@ -63,6 +79,9 @@ class SearchResult:
             "took_ms": self.took_ms,
             "hits": [hit.to_dict() for hit in self.hits],
             "facets": {name: [[key, count] for key, count in pairs] for name, pairs in self.facets.items()},
+            # extra top-level key: what the search ignored, relaxed or could not match, with message keys
+            "notices": [notice.to_dict() if isinstance(notice, Notice) else {"text": str(notice)}
+                        for notice in self.notices],
         }
 
     def summary_line(self) -> str:
@@ -89,13 +108,15 @@ def persons_of(stored: dict[str, Any]) -> list[str]:
     return [name.strip() for name in str(value).split(",") if name.strip()]
 
 
-def build_hit(stored: dict[str, Any], day: int, docnum: int, score: float, terms: set[str]) -> Hit:
+def build_hit(stored: dict[str, Any], day: int, docnum: int, score: float, terms: set[str],
+              metadata: dict[str, str] | None = None) -> Hit:
     """A hit from a document's stored fields and its day number, with a snippet marking TERMS."""
     body = stored.get("body") or ""
     title = stored.get("title") or ""
-    snippet, plain = make_snippet(body, terms)
+    snippet, plain = make_snippet(body, terms, title=title)
     return Hit(
         id=str(stored.get("id")), title=title, source=stored.get("source") or None,
         date=day_to_date(day), persons=persons_of(stored), score=round(score, 4),
         url=stored.get("url") or None, snippet=snippet, plain_snippet=plain,
-        title_html=highlight_text(title, terms) if terms else html.escape(title), docnum=docnum)
+        title_html=highlight_text(title, terms) if terms else html.escape(title), docnum=docnum,
+        metadata=dict(metadata or {}))

@@ -13,6 +13,7 @@ import re
 from collections.abc import Collection
 
 from archive.text.analysis import MAX_RAW_LENGTH, WORD_PATTERN, term_of
+from archive.text.normalize import normalize
 
 WORD = re.compile(WORD_PATTERN)
 SNIPPET_CHARS = 240
@@ -73,11 +74,44 @@ def _render(text: str, start: int, end: int, marks: list[tuple[int, int, str]]) 
     return "".join(parts_html), text[start:end]
 
 
-def make_snippet(text: str, terms: Collection[str], max_chars: int = SNIPPET_CHARS) -> tuple[str, str]:
-    """(html, plain): about max_chars of text around its best stretch of matching words, on one line.
-    With no match, the opening of the text."""
+# How far down page furniture may sit above the story (date stamps, "آخر تحديث", the headline repeated, font-size
+# controls, bylines): lines of fewer than LEAD_MIN_WORDS words, or the title again, among the first FURNITURE_LINES.
+FURNITURE_LINES = 8
+LEAD_MIN_WORDS = 6
+
+
+def story_start(text: str, title: str = "") -> int:
+    """Where the story proper begins: past the short lines at the top of a crawled page ("الثلاثاء 2023/03/14",
+    "آخر تحديث: 21:40 (بيروت)", the headline again, "increase حجم الخط decrease"); 0 when the text opens with it."""
+    folded_title = " ".join(normalize(title).split())
+    offset = 0
+    seen = 0
+    for line in text.split("\n"):
+        words = line.split()
+        seen += bool(words)
+        if seen > FURNITURE_LINES:
+            return 0
+        folded = " ".join(normalize(line).split())
+        is_furniture = not words or len(words) < LEAD_MIN_WORDS or (
+            bool(folded_title) and (folded == folded_title or (len(folded) > 20 and folded in folded_title)))
+        if not is_furniture:
+            return offset
+        offset += len(line) + 1
+    return 0
+
+
+def make_snippet(text: str, terms: Collection[str], max_chars: int = SNIPPET_CHARS,
+                 title: str = "") -> tuple[str, str]:
+    """(html, plain): about max_chars of the story around its best stretch of matching words, on one line.
+    With no match, the story's opening. Page furniture above the story (story_start) is left out unless the only
+    matches are there."""
     text = text or ""
-    matches = find_matches(text, terms, stop_when_all=True, window=max_chars)
+    lead = story_start(text, title)
+    matches = find_matches(text[lead:], terms, stop_when_all=True, window=max_chars) if lead else []
+    if matches or not terms:
+        text = text[lead:]
+    else:
+        matches = find_matches(text, terms, stop_when_all=True, window=max_chars)
     if matches:
         i, _ = _best_window(matches, max_chars - LEAD_CHARS // 2)
         first_start = matches[i][0]
