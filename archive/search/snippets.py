@@ -107,11 +107,11 @@ def make_snippet(text: str, terms: Collection[str], max_chars: int = SNIPPET_CHA
     matches are there."""
     text = text or ""
     lead = story_start(text, title)
-    matches = find_matches(text[lead:], terms, stop_when_all=True, window=max_chars) if lead else []
+    matches = find_matches(text[lead:], terms, stop_when_all=True, window=max_chars)
     if matches or not terms:
         text = text[lead:]
-    else:
-        matches = find_matches(text, terms, stop_when_all=True, window=max_chars)
+    elif lead:  # the words are only in the furniture above the story (or nowhere): look there, not twice below
+        matches = find_matches(text[:lead], terms, stop_when_all=True, window=max_chars)
     if matches:
         i, _ = _best_window(matches, max_chars - LEAD_CHARS // 2)
         first_start = matches[i][0]
