@@ -24,7 +24,7 @@ import itertools
 import json
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -483,14 +483,21 @@ def _window_end(norm: str, end: int, words: int) -> int:
     return after.end() if after else end
 
 
-def _model_ranges(norm: str, words: list[re.Match[str]], strings: list[str]) -> list[tuple[int, int]]:
+def _model_ranges(norm: str, words: list[re.Match[str]], strings: list[str],
+                  taken: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int]]:
     """Character ranges of NORM worth tagging: windows around cue words, not running over sentence ends.
-    (WORDS: the _ALPHA_WORD matches in NORM; STRINGS: their text.)"""
+    (WORDS: the _ALPHA_WORD matches in NORM; STRINGS: their text; TAKEN: spans of names already found, whose
+    words are no cue: "ترامب" found by the registry needs no tagging.)"""
     cues = _cues()
     windows = []
     name_words, openers = cues.name_words, cues.openers
+    taken_starts = sorted(taken)
+    starts = [start for start, _ in taken_starts]
     for i in [i for i, word in enumerate(strings) if word in name_words or word in openers]:
         match = words[i]
+        at = bisect.bisect_right(starts, match.start()) - 1
+        if at >= 0 and taken_starts[at][1] >= match.end():
+            continue
         if strings[i] in name_words:
             windows.append((_window_start(norm, match.start(), _CUE_BEFORE),
                             _window_end(norm, match.end(), _CUE_AFTER)))
@@ -559,12 +566,12 @@ def _proclitic_length(word: str) -> int:
 
 
 def model_entities(tagger: NameTagger, norm: str, words: list[re.Match[str]] | None = None,
-                   strings: list[str] | None = None) -> list[Entity]:
+                   strings: list[str] | None = None, taken: Sequence[tuple[int, int]] = ()) -> list[Entity]:
     """The recognizer's names in the parts of NORM that can hold one (WORDS: _ALPHA_WORD's matches in NORM,
     STRINGS their text)."""
     if words is None or strings is None:
         words, strings = list(_ALPHA_WORD.finditer(norm)), _ALPHA_WORD.findall(norm)
-    ranges = _model_ranges(norm, words, strings)
+    ranges = _model_ranges(norm, words, strings, taken)
     return tagger.tag(norm, ranges) if ranges else []
 
 
@@ -743,7 +750,7 @@ def person_mentions(title: str, body: str, normalized: str | None = None, *, use
 
     tagger = (tagger or name_tagger()) if use_model else None
     words, strings = list(_ALPHA_WORD.finditer(norm)), _ALPHA_WORD.findall(norm)
-    entities = model_entities(tagger, norm, words, strings) if tagger is not None else []
+    entities = model_entities(tagger, norm, words, strings, spans) if tagger is not None else []
     # a place or an organization to the recognizer is no person to the rules ("أبو ظبي", "لوكهيد مارتن")
     not_people = [(e.start, e.end) for e in entities if e.label != "PER"]
     discovered = [(start, end) for start, end in _discover(reg, norm, spans)
