@@ -10,6 +10,7 @@ import re
 from typing import overload
 
 from archive.article import Article, derive_article_id
+from archive.extract.boilerplate import Boilerplate, group_of, paragraph_key
 from archive.extract.cleaning import clean_story
 from archive.extract.dates import is_date_line, parse_date, publication_date
 from archive.extract.people import canonical_person, extract_people
@@ -90,9 +91,17 @@ def split_title(body: str, normalized: str | None = None) -> tuple[str, str, str
     return title_from_sentence(body), body, normalized
 
 
-def build_article(raw: RawRecord) -> Article | Skipped:
-    """All extraction for one record: an Article, or Skipped with a one-line reason."""
-    story = clean_story(raw.body)
+def build_article(raw: RawRecord, boilerplate: Boilerplate | None = None) -> Article | Skipped:
+    """All extraction for one record: an Article, or Skipped with a one-line reason. BOILERPLATE: the paragraphs
+    the archive knows to recur across its outlet's articles (archive/extract/boilerplate.py), removed first."""
+    checker = None
+    if boilerplate:
+        group = group_of(raw.source, raw.url)
+
+        def checker(line: str) -> bool:
+            return paragraph_key(group, line) in boilerplate
+
+    story = clean_story(raw.body, checker)
     body, normalized = story.body, story.normalized
     if raw.title:
         title = raw.title

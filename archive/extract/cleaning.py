@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -131,11 +132,13 @@ def _contains_marker_fast(normalized_line: str, m: FurnitureMarkers) -> bool:
     return _contains_marker(letters_key(normalized_line), m.line_contains)
 
 
-def clean_story(text: str) -> CleanedStory:
+def clean_story(text: str, is_boilerplate: Callable[[str], bool] | None = None) -> CleanedStory:
     """The story without its page furniture, with its normalized twin, and the furniture lines removed.
 
-    Whole story paragraphs are never touched: only short lines are compared with markers, and a tail block
-    is cut only from a strong marker ("مواضيع تهمك", "شاهد أيضاً", "التعليقات"...) in the second half of the page.
+    Whole story paragraphs are never touched by the markers: only short lines are compared with them, and a tail
+    block is cut only from a strong marker ("مواضيع تهمك", "شاهد أيضاً", "التعليقات"...) in the second half of the
+    page. IS_BOILERPLATE, when given, says which paragraphs recur in so many articles of the outlet that they are
+    not this story (archive/extract/boilerplate.py): those are removed too.
     """
     m = markers()
     lines = [line.strip() for line in _SPACES.sub(" ", text).split("\n")]
@@ -153,6 +156,9 @@ def clean_story(text: str) -> CleanedStory:
             kept.append(index)
             continue
         chars_before += len(line)
+        if is_boilerplate is not None and is_boilerplate(line):
+            removed.append(line)
+            continue
         if len(line) > SHORT_LINE:
             if len(line) <= LONG_LINE and _contains_marker_fast(norm, m):
                 removed.append(line)

@@ -36,7 +36,8 @@ from whoosh.writing import LockError
 from archive.article import Article
 from archive.batching import INDEX_BATCH, batched
 from archive.errors import ArchiveError, IndexBusyError, IndexCorruptError, InputError
-from archive.extract.ingest import iter_articles
+from archive.extract.boilerplate import ParagraphCounts
+from archive.extract.ingest import iter_articles, learn_boilerplate
 from archive.extract.readers import estimate_records
 from archive.extract.report import IngestReport, Skipped
 from archive.index.schema import build_schema, date_to_day, versions
@@ -122,10 +123,14 @@ def _build_generation(paths: Sequence[str | Path], generation_dir: Path, workers
     create_empty_index(generation_dir, schema)
     report = IngestReport()
     indexed = 0
+    # a first reading pass learns which paragraphs recur across an outlet's articles (teasers of other stories)
+    counts = learn_boilerplate(paths)
+    counts.save(generation_dir)
+    boilerplate = counts.boilerplate()
 
     def documents() -> Generator[dict[str, Any], None, None]:
         nonlocal indexed
-        for article in iter_articles(paths, report, workers=workers):
+        for article in iter_articles(paths, report, workers=workers, boilerplate=boilerplate):
             indexed += 1
             if on_progress is not None and indexed % 32 == 0:
                 on_progress(indexed + len(report.skipped) + report.duplicates, total)
@@ -324,9 +329,11 @@ def add_to_index(paths: Sequence[str | Path], index_dir: str | Path, *, wait_sec
                                  f"try again when it finishes") from None
         report = IngestReport()
         added = updated = 0
+        # the new articles' paragraphs join the archive's counts, then are judged against all of them
+        counts = learn_boilerplate(paths, ParagraphCounts.load(generation))
         try:
             with ix.searcher() as searcher:
-                for article in iter_articles(paths, report, workers=workers):
+                for article in iter_articles(paths, report, workers=workers, boilerplate=counts.boilerplate()):
                     if searcher.document_number(id=article.id) is not None:
                         updated += 1
                     writer.update_document(**article_fields(article))
@@ -336,6 +343,7 @@ def add_to_index(paths: Sequence[str | Path], index_dir: str | Path, *, wait_sec
             with contextlib.suppress(Exception):  # the error being raised is the one to report, not the cleanup's
                 writer.cancel()
             raise
+        counts.save(generation)
         seconds = time.perf_counter() - started
         with ix.reader() as reader:
             articles = reader.doc_count()

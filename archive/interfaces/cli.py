@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from archive.errors import ArchiveError, InputError
-from archive.extract.ingest import iter_articles
+from archive.extract.ingest import iter_articles, learn_boilerplate
 from archive.extract.report import IngestReport
 from archive.index.writer import add_to_index, rebuild_index
 from archive.interfaces.progress import TerminalProgress
@@ -68,7 +68,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 def cmd_inspect(args: argparse.Namespace) -> int:
     report = IngestReport()
-    articles = list(iter_articles(args.paths, report))
+    # boilerplate is learned from the inputs inspected: paragraphs recurring across their outlet's articles
+    articles = list(iter_articles(args.paths, report, boilerplate=learn_boilerplate(args.paths).boilerplate()))
     if args.json:
         _print_json([
             {
