@@ -88,6 +88,7 @@ class Person:
     ambiguous_short: list[str] = field(default_factory=list)
     context: list[str] = field(default_factory=list)
     roles: list[str] = field(default_factory=list)
+    latin: list[str] = field(default_factory=list)  # Latin-script names: "Donald Trump", "Trump"
 
 
 _VOWELS = re.compile("[اويءئؤ ]")
@@ -107,6 +108,7 @@ class Registry:
     by_key: dict[str, int]  # normalized full name or variant -> person index
     by_skeleton: dict[str, int]
     by_opening: dict[str, int]  # the first two words of a 3+-word full name or variant, when only one person has them
+    by_latin: dict[str, int]  # a Latin-script name or short form, lower-cased -> person index
     given: set[str]
     ambiguous_given: set[str]
     titles: set[str]  # normalized single words and phrases that introduce a name
@@ -125,8 +127,8 @@ def _load_people(path: Path) -> list[Person]:
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#") or line.startswith("name\t"):
             continue
-        cells = [cell.strip() for cell in line.split("\t")] + [""] * 5
-        name, variants, short, context, roles = cells[:5]
+        cells = [cell.strip() for cell in line.split("\t")] + [""] * 6
+        name, variants, short, context, roles, latin = cells[:6]
 
         def split(cell: str) -> list[str]:
             return [part.strip() for part in cell.split("|") if part.strip()]
@@ -135,6 +137,7 @@ def _load_people(path: Path) -> list[Person]:
         people.append(Person(
             name=name, variants=split(variants), short=[s for s in shorts if not s.startswith("?")],
             ambiguous_short=[s[1:] for s in shorts if s.startswith("?")], context=split(context), roles=split(roles),
+            latin=split(latin),
         ))
     return people
 
@@ -188,6 +191,7 @@ def registry() -> Registry:
     return Registry(
         people=people, forms=forms, form_re=form_re, by_key=by_key, by_skeleton=by_skeleton,
         by_opening={opening: next(iter(indexes)) for opening, indexes in openings.items() if len(indexes) == 1},
+        by_latin={_clean(latin): index for index, person in enumerate(people) for latin in person.latin},
         given=given, named_after={_clean(w) for w in data.get("named_after_words", [])},
         ambiguous_given=ambiguous_given, titles=titles, honorifics=honorifics,
         not_name={_clean(w) for w in data["not_name_words"]}, breakers={_clean(w) for w in data["clause_breakers"]},
@@ -205,6 +209,8 @@ def canonical_person(name: str) -> str:
         entries = [i for i, kind in reg.forms.get(key, []) if kind != "full"]
         if len(set(entries)) == 1:
             index = entries[0]
+    if index is None:
+        index = reg.by_latin.get(key)
     if index is None:
         index = reg.by_skeleton.get(skeleton(name))
     return reg.people[index].name if index is not None else " ".join(name.split())
