@@ -112,3 +112,17 @@ def test_corpus_teasers_of_other_stories_are_learned(corpus_path: Path) -> None:
 
     boilerplate = learn_boilerplate([corpus_path]).boilerplate()
     assert 300 <= len(boilerplate) <= 5000, len(boilerplate)
+
+
+def test_an_articles_id_and_duplicates_do_not_depend_on_what_the_archive_learned(tmp_path: Path) -> None:
+    from archive.extract.builder import build_article
+    from archive.extract.ingest import learn_boilerplate
+
+    for number, text in enumerate(STORIES):
+        write_story(tmp_path, number, text)
+    path = tmp_path / "story0.txt"
+    raw = RawRecord(origin=str(path), body=path.read_text(encoding="utf-8"))
+    learned = learn_boilerplate([tmp_path]).boilerplate()
+    alone, in_archive = build_article(raw), build_article(raw, learned)
+    assert TEASER in in_archive.removed_lines and TEASER not in alone.removed_lines
+    assert alone.id == in_archive.id and alone.content == in_archive.content

@@ -127,7 +127,13 @@ def build_article(raw: RawRecord, boilerplate: Boilerplate | None = None) -> Art
         persons = list(dict.fromkeys(canonical_person(name) for name in raw.persons))
     else:
         persons = extract_people(title, body, normalized_text)
-    content = " ".join(normalized_text.split())  # == content_key(title, body): normalize() works char by char
+    # == content_key(title, body) (normalize() works char by char), with any boilerplate paragraphs put back
+    content = " ".join(normalized_text.split())
+    if story.identity is not None:
+        identity_lines = story.identity.split("\n")
+        if not raw.title and normalize(title) in identity_lines:  # the title line was taken out of the body
+            identity_lines.remove(normalize(title))
+        content = " ".join((normalize(title) + "\n" + "\n".join(identity_lines)).split())
 
     return Article(
         id=derive_article_id(raw.id, raw.url, title, body, content=content), title=title, body=body, source=source,

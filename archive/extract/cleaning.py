@@ -117,6 +117,9 @@ class CleanedStory:
     body: str  # the story, lines space-squeezed, furniture removed, runs of blank lines collapsed
     normalized: str  # normalize(body), line for line (same number of lines, same line order)
     removed: list[str]  # furniture lines removed, in order
+    # normalized like `normalized`, but with the boilerplate paragraphs kept: what identifies the article (its
+    # content id, duplicate detection) must not change with what the rest of the archive holds
+    identity: str | None = None  # None: the same as `normalized`
 
 
 def _normalized_lines(text: str, lines: list[str]) -> list[str]:
@@ -146,6 +149,7 @@ def clean_story(text: str, is_boilerplate: Callable[[str], bool] | None = None) 
     total_chars = sum(len(line) for line in lines) or 1
     kept: list[int] = []
     removed: list[str] = []
+    boilerplate: list[int] = []
     chars_before = 0
     i = 0
     while i < len(lines):
@@ -158,6 +162,7 @@ def clean_story(text: str, is_boilerplate: Callable[[str], bool] | None = None) 
         chars_before += len(line)
         if is_boilerplate is not None and is_boilerplate(line):
             removed.append(line)
+            boilerplate.append(index)
             continue
         if len(line) > SHORT_LINE:
             if len(line) <= LONG_LINE and _contains_marker_fast(norm, m):
@@ -205,7 +210,8 @@ def clean_story(text: str, is_boilerplate: Callable[[str], bool] | None = None) 
         out.append(index)
     while out and not lines[out[-1]]:
         out.pop()
-    return CleanedStory("\n".join(lines[k] for k in out), "\n".join(normalized[k] for k in out), removed)
+    identity = "\n".join(normalized[k] for k in sorted(out + boilerplate)) if boilerplate else None
+    return CleanedStory("\n".join(lines[k] for k in out), "\n".join(normalized[k] for k in out), removed, identity)
 
 
 def remove_furniture(text: str) -> tuple[str, list[str]]:

@@ -25,6 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import pycrfsuite  # reads the model file; decoding (NameTagger) needs only its weights
 
 from archive.resources import DATA_DIR, data_lines
 from archive.text.charsets import ARABIC_LETTER_RANGE
@@ -166,6 +167,7 @@ def _context_features(word: str, gaz: Gazetteer) -> list[str]:
 
 
 _OFFSETS = (-2, -1, 1, 2)
+_WORD_CACHE = 200_000  # distinct words whose scores a tagger keeps
 
 
 class FeatureCache:
@@ -260,8 +262,6 @@ class NameTagger:
     (tests/test_ner.py checks it)."""
 
     def __init__(self, model_file: Path = MODEL_FILE):
-        import pycrfsuite  # reads the model file; decoding below needs only the weights
-
         reader = pycrfsuite.Tagger()
         reader.open(str(model_file))
         info = reader.info()
@@ -279,47 +279,63 @@ class NameTagger:
         for (before, after), weight in info.transitions.items():
             self.transitions[index[before], index[after]] = weight
         self.outside = index["O"]
+        self.name_columns = [i for label, i in index.items() if label != "O"]
         # the most a transition into or out of a name label can add over staying O (see tag_sentences)
         self.transition_slack = 2 * max(0.0, float(self.transitions.max() - self.transitions[self.outside,
                                                                                               self.outside]))
         self.bos = self.matrix[self.rows.get("BOS", 0)]
         self.eos = self.matrix[self.rows.get("EOS", 0)]
         self.gaz = gazetteer()
-        self.word_scores: dict[str, np.ndarray] = {}
-        self.gap_rows = [np.zeros((len(_OFFSETS) + 1, size))] * 2
+        self.word_ids: dict[str, int] = {}
+        self.table = np.zeros((1024, len(_OFFSETS) + 1, size))
+
+    def _word_id(self, word: str) -> int:
+        """The word's row in self.table: (5, labels) scores, its own, then what it adds to the word 2 and 1 after
+        it and 1 and 2 before it (the rows of _OFFSETS seen from the neighbour). Row 0 is all zeros."""
+        found = self.word_ids.get(word)
+        if found is None:
+            if len(self.word_ids) >= _WORD_CACHE:
+                self.word_ids.clear()  # the table's rows are then overwritten from row 1 on
+            found = self.word_ids[word] = len(self.word_ids) + 1
+            if found >= len(self.table):
+                grown = np.zeros((min(2 * len(self.table), _WORD_CACHE + 1), *self.table.shape[1:]))
+                grown[: len(self.table)] = self.table
+                self.table = grown
+            self.table[found] = self._word_scores(word)
+        return found
 
     def _word_scores(self, word: str) -> np.ndarray:
-        """(5, labels): the word's own score, then what it adds to the word 2 and 1 after it and 1 and 2 before
-        it (the rows of _OFFSETS seen from the neighbour)."""
-        found = self.word_scores.get(word)
-        if found is None:
-            if len(self.word_scores) > 200_000:
-                self.word_scores.clear()
-            base = _context_features(word, self.gaz)
-            rows = self.rows
-            indexes = [0, *(rows[f] for f in _own_features(word, self.gaz) if f in rows)]
-            starts = [0]
-            for offset in _OFFSETS:
-                starts.append(len(indexes))
-                indexes.append(0)
-                indexes += [rows[name] for name in (f"{offset}:{feature}" for feature in base) if name in rows]
-            found = self.word_scores[word] = np.add.reduceat(self.matrix[indexes], starts)
-        return found
+        base = _context_features(word, self.gaz)
+        rows = self.rows
+        indexes = [0, *(rows[f] for f in _own_features(word, self.gaz) if f in rows)]
+        starts = [0]
+        for offset in _OFFSETS:
+            starts.append(len(indexes))
+            indexes.append(0)
+            indexes += [rows[name] for name in (f"{offset}:{feature}" for feature in base) if name in rows]
+        return np.add.reduceat(self.matrix[indexes], starts)
 
     def tag_sentences(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
         """Viterbi over several sentences at once (one pass of array operations per position, for all of them)."""
+        tags = self._tag_sparse(sentences)
+        return [found if found is not None else ["O"] * len(sentence) for found, sentence in zip(tags, sentences,
+                                                                                                  strict=True)]
+
+    def _tag_sparse(self, sentences: Sequence[Sequence[str]]) -> list[list[str] | None]:
+        """tag_sentences, with None for a sentence that is all O."""
         sentences = list(sentences)
         lengths = np.array([len(s) for s in sentences])
         if not len(sentences) or lengths.max() == 0:
-            return [[] for _ in sentences]
+            return [None for _ in sentences]
         # the sentences one after the other with two empty words between them: a neighbour's row for an offset
         # of up to 2 then never reaches into the next sentence, and the shifted additions need no masks
         gap = 2
-        rows = []
+        ids: list[int] = []
+        word_id = self._word_id
         for sentence in sentences:
-            rows += [self._word_scores(word) for word in sentence]
-            rows += self.gap_rows
-        table = np.array(rows)  # (N + 2 per sentence, 5, labels)
+            ids += [word_id(word) for word in sentence]
+            ids += (0, 0)
+        table = self.table[ids]  # (N + 2 per sentence, 5, labels)
         scores = table[:, 0].copy()
         for slot, offset in enumerate(_OFFSETS, start=1):
             if offset < 0:
@@ -336,10 +352,10 @@ class NameTagger:
         # A sentence in which no word scores any name label above O (by more than transitions could add) is all O:
         # a path leaving O gains at most its emission margins plus, at each of its two ends, the best transition
         # minus O->O; when every margin is below that, the all-O path wins. Most windows end here.
-        margins = np.delete(scores, self.outside, axis=1).max(1) - scores[:, self.outside]
+        margins = scores[:, self.name_columns].max(1) - scores[:, self.outside]
         needed = np.zeros(len(sentences), dtype=bool)
         needed[nonempty] = np.maximum.reduceat(margins, first_of[nonempty]) > -self.transition_slack
-        out: list[list[str]] = [["O"] * length for length in lengths.tolist()]
+        out: list[list[str] | None] = [None] * len(sentences)
         if not needed.any():
             return out
         keep = needed[sentence_of]
@@ -374,15 +390,12 @@ class NameTagger:
     def tag(self, text: str, ranges: Iterable[tuple[int, int]] | None = None) -> list[Entity]:
         """Entities in normalized TEXT, or only in the given (start, end) character ranges of it, each range
         tagged as one sentence."""
-        token_lists = [list(TOKEN.finditer(text, start, end))
-                       for start, end in (ranges if ranges is not None else [(0, len(text))])]
-        token_lists = [tokens for tokens in token_lists if tokens]
-        if not token_lists:
-            return []
-        tags = self.tag_sentences([[t.group() for t in tokens] for tokens in token_lists])
+        spans = list(ranges) if ranges is not None else [(0, len(text))]
+        word_lists = [TOKEN.findall(text, start, end) for start, end in spans]
         entities: list[Entity] = []
-        for tokens, sentence_tags in zip(token_lists, tags, strict=True):
-            entities += spans_from_tags(tokens, sentence_tags, text)
+        for (start, end), sentence_tags in zip(spans, self._tag_sparse(word_lists), strict=True):
+            if sentence_tags is not None:  # only sentences holding a name need their tokens' offsets
+                entities += spans_from_tags(list(TOKEN.finditer(text, start, end)), sentence_tags, text)
         return entities
 
 
