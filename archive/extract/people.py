@@ -775,3 +775,51 @@ def person_mentions(title: str, body: str, normalized: str | None = None, *, use
     _family_names_alone(reg, words, strings, results, mentions)
     ordered = sorted(results.values(), key=lambda f: f.order)
     return PeopleFound([found.name for found in ordered], sorted(mentions, key=lambda m: m.start))
+
+
+# ---------------------------------------------------------------- spellings across the archive
+
+# transliterations of g and of doubled letters: غوارديولا/جوارديولا/قوارديولا, فيليب/فيليبي (a skeleton drops vowels)
+_G_LETTERS = str.maketrans({"غ": "ج", "ق": "ج"})
+
+
+def _spelling_key(name: str) -> tuple[str, str | None] | None:
+    """What two spellings of one person share — two or more words, compared on their consonants, ال dropped, غ/ج/ق
+    as one letter — and the first word when it is a known given name (محمد and محمود share their consonants but
+    are different people: see merge_spellings). Names sharing only a family name never meet."""
+    reg = registry()
+    words = _clean(name).split()
+    if len(words) < 2:
+        return None
+    first = words[0]
+    known = first if first in reg.given or first in reg.ambiguous_given or first in _COMPOUND_GIVEN else None
+    parts = [skeleton(word[2:] if word.startswith(DEFINITE_ARTICLE) and len(word) > 4 else word) for word in words]
+    key = " ".join(parts).translate(_G_LETTERS)
+    return (key, known) if len(key.replace(" ", "")) >= 5 else None
+
+
+def merge_spellings(counts: dict[str, int]) -> dict[str, str]:
+    """{spelling: the spelling to show} for names of COUNTS (name -> articles) that are spellings of one person:
+    the same _spelling_key, and at most one known given name written in the group (two of them, محمد عباس and
+    محمود عباس, are two people; then only the spellings that write the given name alike merge). The registry's
+    name, else the most frequent spelling, stands for all. Names absent from the result stay as they are."""
+    groups: dict[str, list[tuple[str, str | None]]] = {}
+    for name in counts:
+        found = _spelling_key(name)
+        if found is not None:
+            groups.setdefault(found[0], []).append((name, found[1]))
+    canonical = {person.name for person in registry().people}
+    out: dict[str, str] = {}
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        firsts = {known for _, known in members if known is not None}
+        subgroups = [[name for name, _ in members]] if len(firsts) <= 1 else [
+            [name for name, known in members if known == first] for first in firsts]
+        for names in subgroups:
+            registered = [n for n in names if n in canonical]
+            if len(names) < 2 or len(registered) > 1:
+                continue  # two registry people: the registry keeps them apart
+            shown = registered[0] if registered else max(names, key=lambda n: (counts[n], n))
+            out.update(dict.fromkeys(names, shown))
+    return out

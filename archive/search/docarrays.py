@@ -27,11 +27,12 @@ from typing import Any
 
 import numpy as np
 
+from archive.extract.people import merge_spellings
 from archive.index.schema import day_to_month, month_key
 from archive.index.whoosh_io import day_column, deleted_docs, field_postings, leaf_readers, lengths_column
 
 # Bump when the arrays or their meaning change: older cache files are then ignored and rewritten.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: spellings of one unregistered person merged (merge_spellings)
 
 
 _ARRAY_FIELDS = ("live", "source_id", "day", "month_id", "pair_doc", "pair_person", "person_start", "title_len",
@@ -79,6 +80,13 @@ class DocArrays:
             source_id[sources[name]] = number
 
         persons = {name: ids for name, ids in field_postings(reader, "persons").items() if name.strip()}
+        # spellings of one unregistered person across articles become one entry (archive/extract/people.py)
+        merged: dict[str, list[np.ndarray]] = {}
+        spelling_of = merge_spellings({name: len(ids) for name, ids in persons.items()})
+        for name, ids in persons.items():
+            merged.setdefault(spelling_of.get(name, name), []).append(ids)
+        persons = {name: parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
+                   for name, parts in merged.items()}
         person_names = list(persons)
         doc_parts, person_parts = [], []
         for number, name in enumerate(person_names):
