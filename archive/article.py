@@ -26,7 +26,8 @@ class Article:
     origin: str = ""
     # page furniture that cleaning took out of the body (reported by `inspect`, never indexed)
     removed_lines: list[str] = field(default_factory=list)
-    # content_key(title, body) when extraction already computed it (saves deduplication a second normalize)
+    # content_key(title, body) when extraction already computed it (saves deduplication a second normalize); with
+    # the paragraphs learned as boilerplate put back, so an article's identity never depends on the archive
     content: str | None = field(default=None, repr=False, compare=False)
     # where each field came from ("given", "text", "url", "json-ld", "open-graph", "htmldate", "feed", "warc", ...):
     # reported by `inspect`, never indexed

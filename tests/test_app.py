@@ -509,7 +509,10 @@ def test_histogram_zooms_to_the_matches_with_a_way_back(tmp_path: Path, monkeypa
     from archive.index.writer import rebuild_index
 
     records = [{"id": f"z{n}", "title": f"خبر رقم {n} عن موسكو", "source": "سانا",
-                "body": f"قال المسؤول في موسكو إن المحادثات مستمرة حول الملف رقم {n} بين الجانبين.",
+                # each opening its own words (digits do not count): paragraphs that open alike in many articles
+                # of an outlet are learned as boilerplate
+                "body": f"ملف {'بتثجحخدذرزسشصضطظعغفقكلمنهوي'[n % 27]}{'بتثجحخدذرزسشصضطظعغفقكلمنهوي'[n // 27]}ان: "
+                        "قال المسؤول في موسكو إن المحادثات مستمرة حوله بين الجانبين.",
                 "date": f"2018-{1 + n % 6:02d}-10"} for n in range(120)]
     records.append({"id": "old", "title": "خبر قديم عن موسكو", "source": "سانا", "date": "2009-05-01",
                     "body": "خبر قديم عن زيارة إلى موسكو في ذلك العام البعيد، لا علاقة له بالأخبار الأخرى."})

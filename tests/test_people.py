@@ -162,3 +162,21 @@ def test_registry_is_large_and_every_canonical_name_finds_itself() -> None:
 def test_skeleton_meets_transliteration_variants() -> None:
     assert skeleton("دميتري") == skeleton("ديمتري") == skeleton("ديميتري")
     assert skeleton("سيميونوف") == skeleton("سيمينوف")
+
+
+def test_spellings_of_one_unregistered_person_merge_across_the_archive() -> None:
+    from archive.extract.people import merge_spellings
+
+    shown = merge_spellings({"فيليب كوتينيو": 57, "فيليبي كوتينيو": 40, "بيب جوارديولا": 4, "بيب غوارديولا": 10,
+                             "عثمان دمبلي": 10, "عثمان ديمبلي": 30, "أحمد الطيب": 3, "أحمد طيب": 2})
+    assert shown["فيليبي كوتينيو"] == shown["فيليب كوتينيو"] == "فيليب كوتينيو"
+    assert shown["بيب جوارديولا"] == "بيب غوارديولا" and shown["عثمان دمبلي"] == "عثمان ديمبلي"
+    assert shown["أحمد طيب"] == "أحمد الطيب"
+
+
+def test_different_people_sharing_a_family_name_or_consonants_never_merge() -> None:
+    from archive.extract.people import merge_spellings
+
+    shown = merge_spellings({"محمد عباس": 5, "محمود عباس": 100, "سعد الحريري": 50, "سعيد الحريري": 3,
+                             "رفيق الحريري": 20, "بهية الحريري": 4, "ترامب": 9})
+    assert shown == {}

@@ -10,6 +10,7 @@ import re
 from typing import overload
 
 from archive.article import Article, derive_article_id
+from archive.extract.boilerplate import Boilerplate, group_of, paragraph_key
 from archive.extract.cleaning import clean_story
 from archive.extract.dates import is_date_line, parse_date, publication_date
 from archive.extract.people import canonical_person, extract_people
@@ -94,14 +95,22 @@ def split_title(body: str, normalized: str | None = None) -> tuple[str, str, str
     return title_from_sentence(body), body, normalized
 
 
-def build_article(raw: RawRecord) -> Article | Skipped:
-    """All extraction for one record: an Article, or Skipped with a one-line reason."""
+def build_article(raw: RawRecord, boilerplate: Boilerplate | None = None) -> Article | Skipped:
+    """All extraction for one record: an Article, or Skipped with a one-line reason. BOILERPLATE: the paragraphs
+    the archive knows to recur across its outlet's articles (archive/extract/boilerplate.py), removed first."""
     if raw.html is not None:
         page = read_page(raw)  # web input: the page's text and metadata first (archive/extract/web.py)
         if isinstance(page, Skipped):
             return page
         raw = page
-    story = clean_story(raw.body)
+    checker = None
+    if boilerplate:
+        group = group_of(raw.source, raw.url)
+
+        def checker(line: str) -> bool:
+            return paragraph_key(group, line) in boilerplate
+
+    story = clean_story(raw.body, checker)
     body, normalized = story.body, story.normalized
     if raw.title:
         title = raw.title
@@ -145,7 +154,13 @@ def build_article(raw: RawRecord) -> Article | Skipped:
     provenance["persons"] = given.get("persons", "given") if raw.persons is not None else "text"
     provenance.update({key: value for key, value in given.items() if key not in provenance
                        and key in ("body", "author", "language")})
-    content = " ".join(normalized_text.split())  # == content_key(title, body): normalize() works char by char
+    # == content_key(title, body) (normalize() works char by char), with any boilerplate paragraphs put back
+    content = " ".join(normalized_text.split())
+    if story.identity is not None:
+        identity_lines = story.identity.split("\n")
+        if not raw.title and normalize(title) in identity_lines:  # the title line was taken out of the body
+            identity_lines.remove(normalize(title))
+        content = " ".join((normalize(title) + "\n" + "\n".join(identity_lines)).split())
 
     return Article(
         id=derive_article_id(raw.id, raw.url, title, body, content=content), title=title, body=body, source=source,

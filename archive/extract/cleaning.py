@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -116,6 +117,9 @@ class CleanedStory:
     body: str  # the story, lines space-squeezed, furniture removed, runs of blank lines collapsed
     normalized: str  # normalize(body), line for line (same number of lines, same line order)
     removed: list[str]  # furniture lines removed, in order
+    # normalized like `normalized`, but with the boilerplate paragraphs kept: what identifies the article (its
+    # content id, duplicate detection) must not change with what the rest of the archive holds
+    identity: str | None = None  # None: the same as `normalized`
 
 
 def _normalized_lines(text: str, lines: list[str]) -> list[str]:
@@ -131,11 +135,13 @@ def _contains_marker_fast(normalized_line: str, m: FurnitureMarkers) -> bool:
     return _contains_marker(letters_key(normalized_line), m.line_contains)
 
 
-def clean_story(text: str) -> CleanedStory:
+def clean_story(text: str, is_boilerplate: Callable[[str], bool] | None = None) -> CleanedStory:
     """The story without its page furniture, with its normalized twin, and the furniture lines removed.
 
-    Whole story paragraphs are never touched: only short lines are compared with markers, and a tail block
-    is cut only from a strong marker ("مواضيع تهمك", "شاهد أيضاً", "التعليقات"...) in the second half of the page.
+    Whole story paragraphs are never touched by the markers: only short lines are compared with them, and a tail
+    block is cut only from a strong marker ("مواضيع تهمك", "شاهد أيضاً", "التعليقات"...) in the second half of the
+    page. IS_BOILERPLATE, when given, says which paragraphs recur in so many articles of the outlet that they are
+    not this story (archive/extract/boilerplate.py): those are removed too.
     """
     m = markers()
     lines = [line.strip() for line in _SPACES.sub(" ", text).split("\n")]
@@ -143,6 +149,7 @@ def clean_story(text: str) -> CleanedStory:
     total_chars = sum(len(line) for line in lines) or 1
     kept: list[int] = []
     removed: list[str] = []
+    boilerplate: list[int] = []
     chars_before = 0
     i = 0
     while i < len(lines):
@@ -153,6 +160,10 @@ def clean_story(text: str) -> CleanedStory:
             kept.append(index)
             continue
         chars_before += len(line)
+        if is_boilerplate is not None and is_boilerplate(line):
+            removed.append(line)
+            boilerplate.append(index)
+            continue
         if len(line) > SHORT_LINE:
             if len(line) <= LONG_LINE and _contains_marker_fast(norm, m):
                 removed.append(line)
@@ -199,7 +210,8 @@ def clean_story(text: str) -> CleanedStory:
         out.append(index)
     while out and not lines[out[-1]]:
         out.pop()
-    return CleanedStory("\n".join(lines[k] for k in out), "\n".join(normalized[k] for k in out), removed)
+    identity = "\n".join(normalized[k] for k in sorted(out + boilerplate)) if boilerplate else None
+    return CleanedStory("\n".join(lines[k] for k in out), "\n".join(normalized[k] for k in out), removed, identity)
 
 
 def remove_furniture(text: str) -> tuple[str, list[str]]:

@@ -18,43 +18,51 @@ from pathlib import Path
 
 from archive.article import Article, Deduplicator
 from archive.batching import EXTRACT_BATCH, EXTRACT_BATCH_BYTES, batched_by_weight
+from archive.extract.boilerplate import Boilerplate, ParagraphCounts
 from archive.extract.builder import build_article
 from archive.extract.readers import RawRecord, ReadOptions, iter_raw_records
 from archive.extract.report import IngestReport, Skipped
 
 
-def _build_batch(batch: list[RawRecord]) -> list[Article | Skipped]:
-    return [build_article(raw) for raw in batch]
+def _build_batch(batch: list[RawRecord], boilerplate: Boilerplate | None = None) -> list[Article | Skipped]:
+    return [build_article(raw, boilerplate) for raw in batch]
 
 
 def _record_bytes(raw: RawRecord) -> int:
     return len(raw.body) * 2 + (len(raw.html) if raw.html is not None else 0)
 
 
-def iter_built(records: Iterable[RawRecord], workers: int = 1,
-               batch_size: int = EXTRACT_BATCH) -> Iterator[Article | Skipped]:
+def iter_built(records: Iterable[RawRecord], workers: int = 1, batch_size: int = EXTRACT_BATCH,
+               boilerplate: Boilerplate | None = None) -> Iterator[Article | Skipped]:
     """build_article over RECORDS in input order; with workers > 1 in a process pool, a bounded window of
     batches (bounded in count and in bytes) in flight so memory stays flat however large the input."""
     if workers <= 1:
         for raw in records:
-            yield build_article(raw)
+            yield build_article(raw, boilerplate)
         return
     window = workers * 3
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         pending = []
         for batch in batched_by_weight(records, batch_size, EXTRACT_BATCH_BYTES, _record_bytes):
-            pending.append(pool.apply_async(_build_batch, (batch,)))
+            pending.append(pool.apply_async(_build_batch, (batch, boilerplate)))
             if len(pending) >= window:
                 yield from pending.pop(0).get()
         for result in pending:
             yield from result.get()
 
 
+def learn_boilerplate(paths: Sequence[str | Path], counts: ParagraphCounts | None = None,
+                      options: ReadOptions | None = None) -> ParagraphCounts:
+    """COUNTS (or new ones) with the paragraphs of every record in PATHS added: a first pass of reading only."""
+    return (counts or ParagraphCounts()).add(iter_raw_records(paths, IngestReport(), options))
+
+
 def iter_articles(paths: Sequence[str | Path], report: IngestReport, workers: int = 1,
-                  options: ReadOptions | None = None) -> Iterator[Article]:
-    """Articles from PATHS in input order, skipped records and duplicates accounted for in REPORT."""
+                  options: ReadOptions | None = None, boilerplate: Boilerplate | None = None) -> Iterator[Article]:
+    """Articles from PATHS in input order, skipped records and duplicates accounted for in REPORT; paragraphs in
+    BOILERPLATE removed from every story."""
     dedup = Deduplicator()
-    for result in iter_built(iter_raw_records(paths, report, options), workers):
+    for result in iter_built(iter_raw_records(paths, report, options), workers, boilerplate=boilerplate):
         article = report.add(result, dedup)
         if article is not None:
             yield article

@@ -24,13 +24,16 @@ import itertools
 import json
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from archive.extract.ner import TOKEN, Entity, NameTagger, core, gazetteer, name_tagger
 from archive.resources import DATA_DIR
 from archive.text.charsets import ARABIC_LETTER_RANGE, DEFINITE_ARTICLE, after_lam_forms
 from archive.text.normalize import normalize
+from archive.text.stemmer import frequency
 
 LETTERS = ARABIC_LETTER_RANGE + "a-z"
 _EDGE_BEFORE = f"(?<![{LETTERS}])"
@@ -85,6 +88,7 @@ class Person:
     ambiguous_short: list[str] = field(default_factory=list)
     context: list[str] = field(default_factory=list)
     roles: list[str] = field(default_factory=list)
+    latin: list[str] = field(default_factory=list)  # Latin-script names: "Donald Trump", "Trump"
 
 
 _VOWELS = re.compile("[اويءئؤ ]")
@@ -104,9 +108,11 @@ class Registry:
     by_key: dict[str, int]  # normalized full name or variant -> person index
     by_skeleton: dict[str, int]
     by_opening: dict[str, int]  # the first two words of a 3+-word full name or variant, when only one person has them
+    by_latin: dict[str, int]  # a Latin-script name or short form, lower-cased -> person index
     given: set[str]
     ambiguous_given: set[str]
     titles: set[str]  # normalized single words and phrases that introduce a name
+    named_after: set[str]  # "مطار", "جائزة": what follows is named after a person, not a person here
     honorifics: set[str]
     not_name: set[str]
     breakers: set[str]
@@ -121,8 +127,8 @@ def _load_people(path: Path) -> list[Person]:
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#") or line.startswith("name\t"):
             continue
-        cells = [cell.strip() for cell in line.split("\t")] + [""] * 5
-        name, variants, short, context, roles = cells[:5]
+        cells = [cell.strip() for cell in line.split("\t")] + [""] * 6
+        name, variants, short, context, roles, latin = cells[:6]
 
         def split(cell: str) -> list[str]:
             return [part.strip() for part in cell.split("|") if part.strip()]
@@ -131,6 +137,7 @@ def _load_people(path: Path) -> list[Person]:
         people.append(Person(
             name=name, variants=split(variants), short=[s for s in shorts if not s.startswith("?")],
             ambiguous_short=[s[1:] for s in shorts if s.startswith("?")], context=split(context), roles=split(roles),
+            latin=split(latin),
         ))
     return people
 
@@ -184,7 +191,8 @@ def registry() -> Registry:
     return Registry(
         people=people, forms=forms, form_re=form_re, by_key=by_key, by_skeleton=by_skeleton,
         by_opening={opening: next(iter(indexes)) for opening, indexes in openings.items() if len(indexes) == 1},
-        given=given,
+        by_latin={_clean(latin): index for index, person in enumerate(people) for latin in person.latin},
+        given=given, named_after={_clean(w) for w in data.get("named_after_words", [])},
         ambiguous_given=ambiguous_given, titles=titles, honorifics=honorifics,
         not_name={_clean(w) for w in data["not_name_words"]}, breakers={_clean(w) for w in data["clause_breakers"]},
         particles={_clean(w) for w in data["name_particles"]}, trigger_re=trigger_re, title_words=title_words,
@@ -201,6 +209,8 @@ def canonical_person(name: str) -> str:
         entries = [i for i, kind in reg.forms.get(key, []) if kind != "full"]
         if len(set(entries)) == 1:
             index = entries[0]
+    if index is None:
+        index = reg.by_latin.get(key)
     if index is None:
         index = reg.by_skeleton.get(skeleton(name))
     return reg.people[index].name if index is not None else " ".join(name.split())
@@ -244,20 +254,20 @@ def _strip_proclitic(word: str) -> str:
     return word[1:] if len(word) > 3 and word[0] in "وف" else word
 
 
-def _registry_matches(reg: Registry, norm: str) -> tuple[dict[int, int], list[tuple[int, int]]]:
-    """Registry people in NORM: {person index: first position}, and the spans matched (for discovery)."""
+def _registry_matches(reg: Registry, norm: str) -> tuple[dict[int, int], list[tuple[int, int, int]]]:
+    """Registry people in NORM: {person index: first position}, and the spans matched with their person."""
     full_found: dict[int, int] = {}
     short_hits: list[tuple[int, int, list[tuple[int, str]]]] = []
-    spans: list[tuple[int, int]] = []
+    spans: list[tuple[int, int, int]] = []
     for match in reg.form_re.finditer(norm):
         surface = " ".join(match.group("name").split())
         entries = reg.forms.get(surface, [])
         fulls = [index for index, kind in entries if kind == "full"]
         if fulls:
-            spans.append((match.start("name"), match.end()))
+            spans.append((match.start(), match.end(), fulls[0]))
             full_found.setdefault(fulls[0], match.start())
         else:
-            short_hits.append((match.start("name"), match.end(), entries))
+            short_hits.append((match.start(), match.end(), entries))
     found = dict(full_found)
     context_found: dict[int, bool] = {}  # one search of the whole text per person, not one per mention
 
@@ -280,7 +290,7 @@ def _registry_matches(reg: Registry, norm: str) -> tuple[dict[int, int], list[tu
             accepted = [index for index in accepted if index in full_found]
         if len(accepted) == 1:
             found[accepted[0]] = min(position, found.get(accepted[0], position))
-            spans.append((position, end))
+            spans.append((position, end, accepted[0]))
     return found, spans
 
 
@@ -288,6 +298,7 @@ def _is_name_word(reg: Registry, word: str) -> bool:
     return (
         len(word) >= 2 and word.isalpha() and word not in reg.not_name and word not in reg.breakers
         and word not in reg.titles and word not in reg.title_words and word not in reg.honorifics
+        and not (word[0] in "وف" and word[1:] in reg.breakers)  # "أبو طه فقال"
     )
 
 
@@ -408,22 +419,317 @@ def _discover(reg: Registry, norm: str, taken: list[tuple[int, int]]) -> list[tu
     return found
 
 
+# ---------------------------------------------------------------- the learned recognizer
+
+# Where the recognizer looks: around words that open or make a name (given names, the words of registry names,
+# the corpus's clusters of names, honorifics) and, after a title or a verb of saying, the next few words.
+# Tagging every word of every article would cost several times the rest of extraction; NewsFANE's dev fifth
+# loses little recall this way (bench/ner.py).
+_CUE_BEFORE, _CUE_AFTER = 2, 4
+_OPENERS = True
+_STOP_TOKENS = frozenset(".!?؟؛:()[]{}«»\"“”|")
+# A single word the recognizer calls a person counts only when the corpus rarely uses it (names like
+# "غوتشولك" are rare; "ضرورة" or "مدار" are common words), or it is the family name of a name found in full.
+_SINGLE_NAME_MAX_FREQUENCY = 400
+
+
+_ALPHA_WORD = re.compile(f"[{LETTERS}]+")
+
+
+@dataclass(frozen=True)
+class _Cues:
+    name_words: frozenset[str]  # name words with the proclitics they may carry
+    openers: frozenset[str]  # titles and verbs of saying, likewise
+
+
+@lru_cache(maxsize=1)
+def _cues() -> _Cues:
+    reg = registry()
+    gaz = gazetteer()
+    words = (reg.given | reg.ambiguous_given | reg.honorifics | gaz.name_first | gaz.name_last
+             | gaz.name_clusters_words) - reg.not_name - reg.breakers
+    openers = reg.title_words | {"قال", "قالت", "اكد", "اكدت", "اضاف", "اضافت", "اوضح", "اوضحت", "صرح", "اعلن",
+                                 "اعلنت"}
+    proclitics = ("", "و", "ف", "ب", "ل", "ك", "وب", "ول", "وك", "فب", "فل")
+
+    def forms(base: set[str]) -> frozenset[str]:
+        return frozenset(p + surface for form in base if form.isalpha() for surface in _surfaces(form)
+                         for p in proclitics)
+
+    return _Cues(forms(set(words)), forms(set(openers)) - forms(set(words)))
+
+
+_STOP_OR_LINE = re.compile("[" + "".join(re.escape(ch) for ch in sorted(_STOP_TOKENS)) + "\n]")
+
+
+def _window_start(norm: str, start: int, words: int) -> int:
+    """Where the WORDS words before START begin, within START's line and sentence."""
+    low = max(0, start - 60)
+    chunk = norm[low:start]
+    cut = 0
+    for stop in _STOP_OR_LINE.finditer(chunk):
+        cut = stop.end()
+    position = len(chunk)
+    for _ in range(words):
+        head = chunk[cut:position].rstrip()
+        if not head:
+            break
+        space = max(head.rfind(" "), head.rfind("\t"))
+        position = cut + space + 1
+    return low + position
+
+
+_STOP_CLASS = "".join(re.escape(ch) for ch in sorted(_STOP_TOKENS))
+_WORDS_AFTER = {n: re.compile(f"(?:[^\\S\\n]*[^\\s{_STOP_CLASS}]+){{0,{n}}}") for n in (_CUE_AFTER, _CUE_AFTER + 1)}
+
+
+def _window_end(norm: str, end: int, words: int) -> int:
+    """Where the WORDS words after END end, within END's line and sentence."""
+    after = _WORDS_AFTER[words].match(norm, end)
+    return after.end() if after else end
+
+
+def _model_ranges(norm: str, words: list[re.Match[str]], strings: list[str],
+                  taken: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int]]:
+    """Character ranges of NORM worth tagging: windows around cue words, not running over sentence ends.
+    (WORDS: the _ALPHA_WORD matches in NORM; STRINGS: their text; TAKEN: spans of names already found, whose
+    words are no cue: "ترامب" found by the registry needs no tagging.)"""
+    cues = _cues()
+    windows = []
+    name_words, openers = cues.name_words, cues.openers
+    taken_starts = sorted(taken)
+    starts = [start for start, _ in taken_starts]
+    for i in [i for i, word in enumerate(strings) if word in name_words or word in openers]:
+        match = words[i]
+        at = bisect.bisect_right(starts, match.start()) - 1
+        if at >= 0 and taken_starts[at][1] >= match.end():
+            continue
+        if strings[i] in name_words:
+            windows.append((_window_start(norm, match.start(), _CUE_BEFORE),
+                            _window_end(norm, match.end(), _CUE_AFTER)))
+        else:
+            end = _window_end(norm, match.end(), _CUE_AFTER + 1)
+            if end > match.end():
+                windows.append((match.start(), end))
+    ranges: list[tuple[int, int]] = []
+    for start, end in windows:
+        if ranges and start <= ranges[-1][1] + 1 and "\n" not in norm[ranges[-1][1]:start]:
+            ranges[-1] = (ranges[-1][0], max(end, ranges[-1][1]))
+        else:
+            ranges.append((start, end))
+    return ranges
+
+
+def _trim_name(reg: Registry, norm: str, tokens: list[re.Match[str]]) -> list[re.Match[str]]:
+    """The name's own words: titles, function words and punctuation at its edges are not the name."""
+    while tokens and (not tokens[0].group()[0].isalpha() or tokens[0].group() in reg.title_words
+                      or tokens[0].group() in reg.titles or tokens[0].group() in reg.honorifics
+                      or tokens[0].group() in reg.breakers):
+        tokens = tokens[1:]
+    while tokens and (not tokens[-1].group()[0].isalpha() or tokens[-1].group() in reg.particles
+                      or tokens[-1].group() in reg.breakers or tokens[-1].group() in reg.not_name
+                      or _preposition_before_word(tokens[-1].group())):
+        tokens = tokens[:-1]
+    # two names joined by و ("عبدالرحمن وعباس"): the first one only
+    for i in range(1, len(tokens)):
+        word = tokens[i].group()
+        if word.startswith("و") and len(word) > 3 and word[1:] in reg.given:
+            return tokens[:i]
+    return tokens
+
+
+# a preposition or conjunction with the article attached ("بالاسلام", "للصحفيين"): not a name's word when what
+# follows it is a common word (بالاسيوس, كالديرون and فالنسيا are names)
+_NOT_IN_NAME = re.compile("(?:وبال|ولل|بال|لل|وال)..")
+
+
+def _preposition_before_word(word: str) -> bool:
+    if not _NOT_IN_NAME.match(word):
+        return False
+    stem = core(word)
+    return frequency(stem) > _SINGLE_NAME_MAX_FREQUENCY and frequency(stem) > 3 * frequency(word)
+
+
+def _is_common_word(word: str) -> bool:
+    stem = core(word)
+    return max(frequency(word), frequency(stem)) > _SINGLE_NAME_MAX_FREQUENCY or (
+        word != stem and word.startswith(("ل", "ب")) and frequency(stem) > 3 * frequency(word))
+
+
+def _proclitic_length(word: str) -> int:
+    """How many letters at the start of WORD are a proclitic (وشيراك -> 1, لمعاويه -> 1, وليد -> 0): stripped
+    when what stays is a known name word or a more frequent word than WORD."""
+    gaz = gazetteer()
+    for prefix in ("وب", "ول", "فب", "فل", "و", "ف", "ب", "ل", "ك"):
+        rest = word[len(prefix):]
+        if word.startswith(prefix) and len(rest) >= 3:
+            if word in gaz.given or word in gaz.name_first or word in gaz.name_last:
+                return 0
+            if rest in gaz.given or rest in gaz.name_first or rest in gaz.name_last \
+                    or rest in gaz.name_clusters_words or frequency(rest) > frequency(word):
+                return len(prefix)
+    return 0
+
+
+def model_entities(tagger: NameTagger, norm: str, words: list[re.Match[str]] | None = None,
+                   strings: list[str] | None = None, taken: Sequence[tuple[int, int]] = ()) -> list[Entity]:
+    """The recognizer's names in the parts of NORM that can hold one (WORDS: _ALPHA_WORD's matches in NORM,
+    STRINGS their text)."""
+    if words is None or strings is None:
+        words, strings = list(_ALPHA_WORD.finditer(norm)), _ALPHA_WORD.findall(norm)
+    ranges = _model_ranges(norm, words, strings, taken)
+    return tagger.tag(norm, ranges) if ranges else []
+
+
+def _short_words(reg: Registry, words: list[re.Match[str]]) -> int:
+    return sum(1 for word in words if len(word.group()) <= 2 and word.group() not in reg.particles)
+
+
+def _only_given_names(reg: Registry, words: list[str]) -> bool:
+    """"عبد الله", "فارس": a given name alone names nobody in particular (Arab full names made of given names,
+    "محمد علي", "صالح أحمد", stay names)."""
+    if len(words) == 2 and words[0] in _COMPOUND_GIVEN:
+        words = words[1:]
+    return len(words) == 1 and (words[0] in reg.given or words[0] in reg.ambiguous_given
+                                or words[0] in gazetteer().name_first or words[0] == "الله")
+
+
+def _model_names(reg: Registry, entities: list[Entity], norm: str, plain: Callable[[], str | None],
+                 taken: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """(start, name start after any proclitic, end) of the people the recognizer finds."""
+    ordered = sorted(taken)
+    starts = [s for s, _ in ordered]
+    reach = list(itertools.accumulate((e for _, e in ordered), max))
+
+    def overlaps(start: int, end: int) -> bool:
+        before_end = bisect.bisect_left(starts, end)
+        return before_end > 0 and reach[before_end - 1] > start
+
+    found = []
+    for entity in entities:
+        if entity.label != "PER" or overlaps(entity.start, entity.end):
+            continue
+        words = _trim_name(reg, norm, list(TOKEN.finditer(norm, entity.start, entity.end)))
+        if not words or len(words) > 5 or _short_words(reg, words) >= 2:
+            continue  # "لبي بي سي"
+        if core(_previous_word(norm, words[0].start())) in reg.named_after:
+            continue  # "مطار فنوكوفا", "جائزة نوبل"
+        clitic = _proclitic_length(words[0].group())
+        first = words[0].group()[clitic:]
+        if first in reg.not_name or first in reg.particles - _COMPOUND_GIVEN:
+            # علي and على normalize alike: the name, unless the text writes the preposition
+            original = plain() if first == "علي" else None
+            if original is None or original[words[0].start() + clitic: words[0].end()] != "علي":
+                continue
+        while len(words) > 1 and words[-1].group()[0] in "لب" and _is_common_word(words[-1].group()):
+            words = words[:-1]
+        gaz = gazetteer()
+        known_first = first in reg.given or first in reg.ambiguous_given or first in gaz.name_first \
+            or first in gaz.name_clusters_words
+        last = words[-1].group()
+        if len(words) > 1 and not known_first and _is_common_word(last) and (
+                frequency(first) == 0 or (last not in gaz.name_last and last not in gaz.name_clusters_words)):
+            continue  # "مستشايرن روس": a word the corpus uses often, after a word that opens no name
+        if len(words) == 1 and (_is_common_word(first) or len(first) < 3 or _preposition_before_word(first)
+                                or first in reg.title_words):
+            continue
+        if _only_given_names(reg, [first] + [w.group() for w in words[1:]]):
+            continue
+        found.append((words[0].start(), words[0].start() + clitic, words[-1].end()))
+    return found
+
+
+def _family_names_alone(reg: Registry, tokens: list[re.Match[str]], strings: list[str], results: dict[str, _Found],
+                        mentions: list[Mention]) -> None:
+    """Later mentions by family name alone of a person found in full ("برند غوتشولك" ... "وقال غوتشولك")."""
+    families: dict[str, str | None] = {}
+    for found in results.values():
+        if found.registry_index is not None:
+            continue
+        words = normalize(found.name).split()
+        if len(words) < 2:
+            continue
+        family = words[-1]
+        if len(family) < 3 or family in reg.given or family in reg.not_name or family in reg.particles:
+            continue
+        families[family] = None if family in families and families[family] != found.name else found.name
+    by_skeleton = {skeleton(family): name for family, name in families.items() if name}
+    singles = [name for name, found in results.items()
+               if found.registry_index is None and len(name.split()) == 1]
+    for single in singles:
+        owner = families.get(normalize(single)) or by_skeleton.get(skeleton(single))  # سيمينوف / سيميونوف
+        if owner:
+            del results[single]
+            for i, mention in enumerate(mentions):
+                if mention.name == single:
+                    mentions[i] = Mention(mention.start, mention.end, owner)
+    wanted: dict[str, str] = {}  # a surface of a family name, with the proclitics it may carry -> the person
+    for family, name in families.items():
+        if name:
+            for surface in _surfaces(family):
+                for proclitic in ("", "و", "ف", "ب", "ل", "ك", "وب", "ول", "فب", "فل"):
+                    wanted.setdefault(proclitic + surface, name)
+    if not wanted:
+        return
+    taken = sorted((m.start, m.end) for m in mentions)
+    for i in [i for i, word in enumerate(strings) if word in wanted]:
+        name = wanted[strings[i]]
+        start, end = tokens[i].start(), tokens[i].end()
+        if any(s < end and start < e for s, e in taken):
+            continue
+        mentions.append(Mention(start, end, name))
+
+
+_NOT_NAME_CHARS = re.compile("[#@_]+")
+# prepositions as the text writes them: a name never opens with one
+_PREPOSITIONS = frozenset({"على", "إلى", "الى", "في", "من", "عن", "مع", "لدى", "عند", "منذ", "حتى", "نحو"})
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    start: int  # offsets into normalize(title + "\n" + body)
+    end: int
+    name: str  # the person it names (canonical or display name)
+
+
+@dataclass
+class PeopleFound:
+    names: list[str]  # one entry per person, in order of first mention
+    mentions: list[Mention]
+
+
 def extract_people(title: str, body: str, normalized: str | None = None) -> list[str]:
     """Canonical names of the people named in TITLE and BODY (cleaned of furniture), in order of first mention.
 
     NORMALIZED, when the caller has it, is normalize(title + "\n" + body)."""
+    return person_mentions(title, body, normalized).names
+
+
+def person_mentions(title: str, body: str, normalized: str | None = None, *, use_model: bool = True,
+                    tagger: NameTagger | None = None) -> PeopleFound:
+    """The people of an article and where each is named: the registry first, then names introduced by a title
+    or role, then names the learned recognizer finds (archive/extract/ner.py) in the sentences that can hold
+    one. A name found once counts for its other mentions in the article: its family name alone later
+    ("وقال غوتشولك") is the same person."""
     reg = registry()
     text = title + "\n" + body
     norm = normalized if normalized is not None else normalize(text)
     plain: str | None = None
-    registry_found, spans = _registry_matches(reg, norm)
+    registry_found, registry_spans = _registry_matches(reg, norm)
+    spans = [(start, end) for start, end, _ in registry_spans]
     results: dict[str, _Found] = {}
+    mentions: list[Mention] = []
     for found_index, position in registry_found.items():
         name = reg.people[found_index].name
         results.setdefault(name, _Found(position, name, found_index))
+    for start, end, index in registry_spans:
+        mentions.append(Mention(start, end, reg.people[index].name))
     by_skeleton: dict[str, str] = {}
-    for start, end in _discover(reg, norm, spans):
-        normalized_name = " ".join(norm[start:end].split())
+
+    def add(start: int, end: int, normalized_name: str, name_start: int | None = None) -> None:
+        """A name found at START..END of NORM (NAME_START: where the name proper begins, after a proclitic)."""
+        nonlocal plain
+        normalized_name = " ".join(_NOT_NAME_CHARS.sub(" ", normalized_name).split())  # "دونالد #ترمب"
         key = skeleton(normalized_name)
         index = reg.by_key.get(normalized_name, reg.by_skeleton.get(key))
         if index is None and len(normalized_name.split()) == 2:
@@ -432,12 +738,88 @@ def extract_people(title: str, body: str, normalized: str | None = None) -> list
         if index is not None:
             name = reg.people[index].name
             results.setdefault(name, _Found(start, name, index))
-            continue
-        if key in by_skeleton:
-            continue  # another spelling of a name already found in this article
+            mentions.append(Mention(start, end, name))
+            return
+        if key in by_skeleton:  # another spelling of a name already found in this article
+            mentions.append(Mention(start, end, by_skeleton[key]))
+            return
         if plain is None:
             plain = _plain(text)
-        display = " ".join(plain[start:end].split()) if len(plain) == len(norm) else normalized_name
+        begin = start if name_start is None else name_start
+        display = " ".join(_NOT_NAME_CHARS.sub(" ", plain[begin:end]).split()) if len(plain) == len(norm) \
+            else normalized_name
+        if display.split()[0] in _PREPOSITIONS:
+            return  # "على ضرورة": على and the name علي normalize alike; the text wrote the preposition
         by_skeleton[key] = display
         results.setdefault(display, _Found(start, display))
-    return [found.name for found in sorted(results.values(), key=lambda f: f.order)]
+        mentions.append(Mention(start, end, display))
+
+    tagger = (tagger or name_tagger()) if use_model else None
+    words, strings = list(_ALPHA_WORD.finditer(norm)), _ALPHA_WORD.findall(norm)
+    entities = model_entities(tagger, norm, words, strings, spans) if tagger is not None else []
+    # a place or an organization to the recognizer is no person to the rules ("أبو ظبي", "لوكهيد مارتن")
+    not_people = [(e.start, e.end) for e in entities if e.label != "PER"]
+    discovered = [(start, end) for start, end in _discover(reg, norm, spans)
+                  if not any(s <= start and end <= e for s, e in not_people)]
+    for start, end in discovered:
+        add(start, end, " ".join(norm[start:end].split()))
+    if any(entity.label == "PER" for entity in entities):
+        def aligned_plain() -> str | None:
+            nonlocal plain
+            if plain is None:
+                plain = _plain(text)
+            return plain if len(plain) == len(norm) else None
+
+        for start, name_start, end in _model_names(reg, entities, norm, aligned_plain, spans + discovered):
+            add(start, end, " ".join(norm[name_start:end].split()), name_start)
+    _family_names_alone(reg, words, strings, results, mentions)
+    ordered = sorted(results.values(), key=lambda f: f.order)
+    return PeopleFound([found.name for found in ordered], sorted(mentions, key=lambda m: m.start))
+
+
+# ---------------------------------------------------------------- spellings across the archive
+
+# transliterations of g and of doubled letters: غوارديولا/جوارديولا/قوارديولا, فيليب/فيليبي (a skeleton drops vowels)
+_G_LETTERS = str.maketrans({"غ": "ج", "ق": "ج"})
+
+
+def _spelling_key(name: str) -> tuple[str, str | None] | None:
+    """What two spellings of one person share — two or more words, compared on their consonants, ال dropped, غ/ج/ق
+    as one letter — and the first word when it is a known given name (محمد and محمود share their consonants but
+    are different people: see merge_spellings). Names sharing only a family name never meet."""
+    reg = registry()
+    words = _clean(name).split()
+    if len(words) < 2:
+        return None
+    first = words[0]
+    known = first if first in reg.given or first in reg.ambiguous_given or first in _COMPOUND_GIVEN else None
+    parts = [skeleton(word[2:] if word.startswith(DEFINITE_ARTICLE) and len(word) > 4 else word) for word in words]
+    key = " ".join(parts).translate(_G_LETTERS)
+    return (key, known) if len(key.replace(" ", "")) >= 5 else None
+
+
+def merge_spellings(counts: dict[str, int]) -> dict[str, str]:
+    """{spelling: the spelling to show} for names of COUNTS (name -> articles) that are spellings of one person:
+    the same _spelling_key, and at most one known given name written in the group (two of them, محمد عباس and
+    محمود عباس, are two people; then only the spellings that write the given name alike merge). The registry's
+    name, else the most frequent spelling, stands for all. Names absent from the result stay as they are."""
+    groups: dict[str, list[tuple[str, str | None]]] = {}
+    for name in counts:
+        found = _spelling_key(name)
+        if found is not None:
+            groups.setdefault(found[0], []).append((name, found[1]))
+    canonical = {person.name for person in registry().people}
+    out: dict[str, str] = {}
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        firsts = {known for _, known in members if known is not None}
+        subgroups = [[name for name, _ in members]] if len(firsts) <= 1 else [
+            [name for name, known in members if known == first] for first in firsts]
+        for names in subgroups:
+            registered = [n for n in names if n in canonical]
+            if len(names) < 2 or len(registered) > 1:
+                continue  # two registry people: the registry keeps them apart
+            shown = registered[0] if registered else max(names, key=lambda n: (counts[n], n))
+            out.update(dict.fromkeys(names, shown))
+    return out

@@ -36,8 +36,9 @@ from whoosh.writing import LockError
 from archive.article import Article
 from archive.batching import INDEX_BATCH, batched
 from archive.errors import ArchiveError, IndexBusyError, IndexCorruptError, InputError
+from archive.extract.boilerplate import ParagraphCounts
 from archive.extract.fetch import is_url
-from archive.extract.ingest import iter_articles
+from archive.extract.ingest import iter_articles, learn_boilerplate
 from archive.extract.readers import ReadOptions, estimate_records
 from archive.extract.report import IngestReport, Skipped
 from archive.index.schema import METADATA_PREFIX, build_schema, date_to_day, versions
@@ -131,10 +132,14 @@ def _build_generation(paths: Sequence[str | Path], generation_dir: Path, workers
     create_empty_index(generation_dir, schema)
     report = IngestReport()
     indexed = 0
+    # a first reading pass learns which paragraphs recur across an outlet's articles (teasers of other stories)
+    counts = learn_boilerplate(paths, options=options)
+    counts.save(generation_dir)
+    boilerplate = counts.boilerplate()
 
     def documents() -> Generator[dict[str, Any], None, None]:
         nonlocal indexed
-        for article in iter_articles(paths, report, workers=workers, options=options):
+        for article in iter_articles(paths, report, workers=workers, options=options, boilerplate=boilerplate):
             indexed += 1
             if on_progress is not None and indexed % 32 == 0:
                 on_progress(indexed + len(report.skipped) + report.duplicates, total)
@@ -345,6 +350,11 @@ def add_to_index(paths: Sequence[str | Path], index_dir: str | Path, *, wait_sec
         report = IngestReport()
         added = updated = 0
         fetching = any(isinstance(path, str) and is_url(path) for path in paths)
+        # the new articles' paragraphs join the archive's counts, then are judged against all of them (a feed URL
+        # is not read twice: its pages are judged against what the archive already knows)
+        counts = ParagraphCounts.load(generation)
+        if not fetching:
+            counts = learn_boilerplate(paths, counts, options)
         try:
             with ix.searcher() as searcher:
                 def known_id(article_id: str) -> bool:
@@ -352,7 +362,8 @@ def add_to_index(paths: Sequence[str | Path], index_dir: str | Path, *, wait_sec
 
                 given = options or ReadOptions()
                 read_options = ReadOptions(any_language=given.any_language, known_id=known_id, fetcher=given.fetcher)
-                for article in iter_articles(paths, report, workers=workers, options=read_options):
+                for article in iter_articles(paths, report, workers=workers, options=read_options,
+                                             boilerplate=counts.boilerplate()):
                     if known_id(article.id):
                         updated += 1
                     writer.update_document(**article_fields(article))
@@ -365,6 +376,7 @@ def add_to_index(paths: Sequence[str | Path], index_dir: str | Path, *, wait_sec
             with contextlib.suppress(Exception):  # the error being raised is the one to report, not the cleanup's
                 writer.cancel()
             raise
+        counts.save(generation)
         seconds = time.perf_counter() - started
         with ix.reader() as reader:
             articles = reader.doc_count()

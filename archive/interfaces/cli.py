@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from archive.errors import ArchiveError, InputError
-from archive.extract.ingest import iter_articles
+from archive.extract.fetch import is_url
+from archive.extract.ingest import iter_articles, learn_boilerplate
 from archive.extract.records import ReadOptions
 from archive.extract.report import IngestReport
 from archive.index.writer import add_to_index, rebuild_index
@@ -69,7 +70,12 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 def cmd_inspect(args: argparse.Namespace) -> int:
     report = IngestReport()
-    articles = list(iter_articles(args.paths, report, options=ReadOptions(any_language=args.any_language)))
+    options = ReadOptions(any_language=args.any_language)
+    # boilerplate is learned from the inputs inspected: paragraphs recurring across their outlet's articles (a feed
+    # URL is not fetched twice for it)
+    learned = None if any(is_url(str(path)) for path in args.paths) else learn_boilerplate(args.paths, options=options)
+    articles = list(iter_articles(args.paths, report, options=options,
+                                  boilerplate=learned.boilerplate() if learned else None))
     if args.json:
         # DESIGN.md's keys keep their meaning; provenance, language, author and captured are extra keys
         _print_json([

@@ -32,6 +32,7 @@ from archive.index.schema import date_to_day, day_to_date, versions
 from archive.index.store import check_versions, current_index_path, read_build_info
 from archive.search.cache import LRU
 from archive.search.engine import Snapshot, normalize_metadata_filters, within
+from archive.search.names import widen_person_names
 from archive.search.notices import Notice
 from archive.search.query import (
     FieldMatch,
@@ -139,7 +140,7 @@ class Archive:
     def parse(self, query: str) -> ParsedQuery:
         cached = self._parse_cache.get(query)
         if cached is None:
-            cached = parse(query)
+            cached = widen_person_names(parse(query))
             self._parse_cache.put(query, cached)
         return cached
 

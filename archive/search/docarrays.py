@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from archive.extract.people import merge_spellings
 from archive.index.schema import METADATA_PREFIX, day_to_month, month_key
 from archive.index.whoosh_io import (
     day_column,
@@ -41,7 +42,8 @@ from archive.index.whoosh_io import (
 
 # Bump when the arrays or their meaning change: older cache files are then ignored and rewritten.
 # 2: metadata facets (metadata_names, metadata_values_N, metadata_id_N)
-CACHE_FORMAT = 2
+# 3: spellings of one unregistered person merged (merge_spellings)
+CACHE_FORMAT = 3
 
 
 @dataclass
@@ -97,6 +99,13 @@ class DocArrays:
             source_id[sources[name]] = number
 
         persons = {name: ids for name, ids in field_postings(reader, "persons").items() if name.strip()}
+        # spellings of one unregistered person across articles become one entry (archive/extract/people.py)
+        merged: dict[str, list[np.ndarray]] = {}
+        spelling_of = merge_spellings({name: len(ids) for name, ids in persons.items()})
+        for name, ids in persons.items():
+            merged.setdefault(spelling_of.get(name, name), []).append(ids)
+        persons = {name: parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
+                   for name, parts in merged.items()}
         person_names = list(persons)
         doc_parts, person_parts = [], []
         for number, name in enumerate(person_names):

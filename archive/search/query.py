@@ -66,6 +66,7 @@ class Word:
     raw: str
     terms: tuple[str, ...]
     fields: tuple[str, ...] = ("title", "body")
+    exact: bool = False  # typed in quotes: searched as written, not widened to other spellings of a name
 
 
 @dataclass(frozen=True)
@@ -506,7 +507,7 @@ def make_leaf(text: str, is_phrase: bool, field_name: str | None, notices: list[
     if is_phrase and len(analyzed) > 1:
         first = analyzed[0][1]
         return Phrase(text, tuple((term, pos - first) for term, pos in analyzed), fields)
-    return Word(text, tuple(dict.fromkeys(term for term, _ in analyzed)), fields)
+    return Word(text, tuple(dict.fromkeys(term for term, _ in analyzed)), fields, exact=is_phrase)
 
 
 def parse(text: str) -> ParsedQuery:

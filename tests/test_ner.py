@@ -1,0 +1,81 @@
+"""The learned name recognizer: names the registry does not know are found in raw news text, its own decoder
+gives crfsuite's tags, junk is kept out (prepositions, common words, things named after people), and the
+held-out evaluation split never overlaps the training blocks."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from archive.extract.ner import MODEL_FILE, FeatureCache, gazetteer, name_tagger
+from archive.extract.people import extract_people, person_mentions
+
+ROOT = Path(__file__).resolve().parent.parent
+NEWSFANE = ROOT.parent / "shared" / "corpora" / "ner" / "NewsFANE_Gold_2014.txt"
+FILLER = "وتناولت المحادثات العلاقات الثنائية والتعاون الاقتصادي بين البلدين في مختلف المجالات."
+
+
+def people(text: str) -> list[str]:
+    return extract_people("", text + "\n" + FILLER)
+
+
+def test_the_model_ships_with_its_licence_note() -> None:
+    assert MODEL_FILE.exists() and MODEL_FILE.stat().st_size > 100_000
+    notice = (MODEL_FILE.parent / "ner-model-NOTICE.txt").read_text(encoding="utf-8")
+    assert "Creative Commons Attribution-ShareAlike 3.0" in notice and "Alotaibi" in notice
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # names no registry row and no given name list knows, from their context
+    ("وقال رئيس الاتحاد برند غوتشولك إن السوق تفتقر إلى الوضوح.", "برند غوتشولك"),
+    ("وأعلن المدرب الإسباني خولين لوبيتيغي تشكيلة الفريق للمباراة المقبلة.", "خولين لوبيتيغي"),
+])
+def test_unregistered_names_are_found(text: str, expected: str) -> None:
+    assert expected in people(text)
+
+
+def test_a_family_name_alone_later_is_the_same_person() -> None:
+    text = "وقال رئيس الاتحاد برند غوتشولك إن السوق صعبة. وأضاف غوتشولك أن الصادرات ستتراجع."
+    found = person_mentions("", text)
+    assert found.names == ["برند غوتشولك"]
+    assert [m.name for m in found.mentions] == ["برند غوتشولك", "برند غوتشولك"]
+
+
+@pytest.mark.parametrize("text", [
+    "وأكد الوزير على ضرورة الالتزام بالاتفاق.",
+    "وشدد المسؤول على مدار الساعة على أهمية التعاون.",
+    "وحصل الكاتب على جائزة نوبل للآداب عام 1988.",
+    "ووصل الوفد إلى مطار فنوكوفو الدولي في موسكو.",
+])
+def test_no_person_from_prepositions_prizes_or_places_named_after_people(text: str) -> None:
+    assert people(text) == []
+
+
+def test_no_person_starts_with_a_preposition() -> None:
+    for name in people("وقال على مدار الساعة إن الوضع مستقر. وأكد على ضرورة الحل."):
+        assert name.split()[0] not in {"على", "في", "من", "عن", "إلى"}, name
+
+
+@pytest.mark.skipif(not NEWSFANE.exists(), reason=f"NewsFANE not found at {NEWSFANE}")
+def test_own_decoder_gives_crfsuite_tags_and_the_split_is_disjoint() -> None:
+    import pycrfsuite
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from ner_data import read_sentences, split
+
+    parts = split(read_sentences())
+    ids = {name: {id(block[0]) for block in blocks} for name, blocks in parts.items()}
+    assert not ids["test"] & ids["train"] and not ids["test"] & ids["dev"]
+    assert len(parts["test"]) == len(parts["dev"]) and len(parts["train"]) > 3 * len(parts["test"])
+    tagger = name_tagger()
+    assert tagger is not None
+    reference = pycrfsuite.Tagger()
+    reference.open(str(MODEL_FILE))
+    cache = FeatureCache(gazetteer())
+    sentences = [sentence for block in parts["test"][:10] for sentence in block]
+    ours = tagger.tag_sentences([s.words for s in sentences])
+    theirs = [reference.tag(cache.sentence(s.words)) for s in sentences]
+    assert ours == theirs
+    assert any(tag != "O" for tags in ours for tag in tags)
