@@ -159,14 +159,15 @@ class Archive:
         day = snap.arrays.day[docs]
         if sort == "relevance" and q.node is not None:
             scores = snap.scores(snap.scored_terms(q.node), docs)
-            # ties broken by newer first, then by document number, so pages never overlap
+            # ties broken by newer first, then by article id (not document number: a sharded index has the same
+            # ids but other numbers), so pages never overlap and every index layout gives the same order
             if count is not None and count < len(docs):
                 cut = np.argpartition(-scores, count - 1)[:count]
                 threshold = scores[cut].min()
                 cut = np.flatnonzero(scores >= threshold)
             else:
                 cut = np.arange(len(docs))
-            order = cut[np.lexsort((docs[cut], -day[cut], -scores[cut]))]
+            order = cut[np.lexsort((snap.arrays.id_rank[docs[cut]], -day[cut], -scores[cut]))]
         else:
             scores = np.zeros(len(docs), dtype=np.float32)
             keys = snap.date_rank["oldest" if sort == "oldest" else "newest"][docs]
