@@ -408,3 +408,9 @@ def positions_decoder(reader: Any, fieldname: str) -> Any | None:
     if decode is None:
         _slow("phrases: a field without positions")
     return decode
+
+
+def latest_toc_generation(index_path: Path) -> int:
+    """The newest table-of-contents generation in INDEX_PATH (-1 when none), by listing the directory only:
+    FileIndex would also read and unpickle the table of contents, too slow to ask on every interaction."""
+    return TOC._latest_generation(FileStorage(str(index_path), readonly=True), INDEX_NAME)

@@ -31,15 +31,16 @@ from pathlib import Path
 from typing import Any
 
 import whoosh
-from whoosh.writing import LockError
 
 from archive.article import Article
 from archive.batching import INDEX_BATCH, batched
-from archive.errors import ArchiveError, IndexBusyError, IndexCorruptError, InputError
+from archive.errors import ArchiveError, IndexCorruptError, InputError
 from archive.extract.ingest import iter_articles
 from archive.extract.readers import estimate_records
 from archive.extract.report import IngestReport, Skipped
 from archive.index.schema import build_schema, date_to_day, versions
+from archive.index.shard_writer import IndexTargets, build_shards
+from archive.index.shards import shard_count
 from archive.index.store import (
     BUILD_INFO_FILE,
     BUILDING_PREFIX,
@@ -55,12 +56,11 @@ from archive.index.store import (
     live_article_count,
     new_generation_name,
     now_iso,
-    open_index,
     read_current,
     remove_stale,
     write_atomically,
 )
-from archive.index.whoosh_io import WRITER_LIMIT_MB, SegmentBuilder, commit_segments, create_empty_index
+from archive.index.whoosh_io import SegmentBuilder, commit_segments, create_empty_index
 from archive.index.workers import IndexProcesses
 
 ProgressCallback = Callable[[int, "int | None"], None]
@@ -117,9 +117,10 @@ class _Built:
 
 
 def _build_generation(paths: Sequence[str | Path], generation_dir: Path, workers: int,
-                      on_progress: ProgressCallback | None, total: int | None) -> _Built:
+                      on_progress: ProgressCallback | None, total: int | None, shards: int = 1) -> _Built:
     schema = build_schema()
-    create_empty_index(generation_dir, schema)
+    if shards <= 1:
+        create_empty_index(generation_dir, schema)
     report = IngestReport()
     indexed = 0
 
@@ -133,6 +134,17 @@ def _build_generation(paths: Sequence[str | Path], generation_dir: Path, workers
 
     # Closed explicitly on failure, so ingest's extraction pool is shut down now rather than at garbage collection.
     stream = documents()
+    stage = getattr(on_progress, "stage", None)
+    if shards > 1:  # archive/index/shard_writer.py: each document to the shard its id hashes to
+        try:
+            written = build_shards(stream, generation_dir, schema, shards, workers,
+                                   (lambda: stage("finishing")) if stage is not None else None)
+        finally:
+            stream.close()
+        if on_progress is not None:
+            done = indexed + len(report.skipped) + report.duplicates
+            on_progress(done, max(done, total or 0))
+        return _Built(indexed=indexed, report=report, segments=written)
     if workers <= 1:
         builder = SegmentBuilder(generation_dir)
         try:
@@ -150,7 +162,6 @@ def _build_generation(paths: Sequence[str | Path], generation_dir: Path, workers
         try:
             for batch in batched(stream, INDEX_BATCH):
                 processes.send(batch)
-            stage = getattr(on_progress, "stage", None)
             if stage is not None:
                 stage("finishing")  # the index processes now sort and write their segments
             segments = processes.finish()
@@ -186,8 +197,9 @@ def _require_existing(paths: Sequence[str | Path]) -> None:
 
 def rebuild_index(paths: Sequence[str | Path], index_dir: str | Path, workers: int = 2,
                   progress: ProgressCallback | None = None, *, wait_seconds: float = 0.0,
-                  allow_empty: bool = False) -> BuildSummary:
-    """Builds a new generation from PATHS and swaps it in atomically (see the module docstring).
+                  allow_empty: bool = False, shards: int = 1) -> BuildSummary:
+    """Builds a new generation from PATHS and swaps it in atomically (see the module docstring); with SHARDS > 1
+    as that many shards (archive/index/shards.py).
 
     Refuses (InputError, old index untouched) to replace an index holding articles with one holding none: an
     empty result almost always means a wrong path. `allow_empty=True` overrides that. IndexBusyError when another
@@ -195,7 +207,7 @@ def rebuild_index(paths: Sequence[str | Path], index_dir: str | Path, workers: i
     if workers > 1 and threading.active_count() > 1:
         # Forking a process that runs other threads (Streamlit's sessions) can copy a lock another thread holds
         # and deadlock the child; a freshly spawned, single-threaded process forks the workers safely instead.
-        return _rebuild_in_spawned_process(paths, index_dir, workers, progress, wait_seconds, allow_empty)
+        return _rebuild_in_spawned_process(paths, index_dir, workers, progress, wait_seconds, allow_empty, shards)
     started = time.perf_counter()
     index_dir = Path(index_dir)
     _require_existing(paths)
@@ -215,7 +227,7 @@ def rebuild_index(paths: Sequence[str | Path], index_dir: str | Path, workers: i
         building.mkdir()
         try:
             total = estimate_records(paths) if on_progress is not None else None
-            built = _build_generation(paths, building, max(1, workers), on_progress, total)
+            built = _build_generation(paths, building, max(1, workers), on_progress, total, shards)
             live_articles = live_article_count(index_dir) if previous else None
             if built.indexed == 0 and live_articles and not allow_empty:
                 raise InputError(
@@ -235,6 +247,7 @@ def rebuild_index(paths: Sequence[str | Path], index_dir: str | Path, workers: i
                 "articles_per_second": round(built.indexed / seconds, 1) if seconds > 0 else None,
                 "workers": max(1, workers),
                 "segments": built.segments,
+                "shards": max(1, shards),
                 "index_bytes": directory_bytes(building),
                 "versions": versions(),
                 "whoosh": whoosh.versionstring(),
@@ -257,11 +270,11 @@ def rebuild_index(paths: Sequence[str | Path], index_dir: str | Path, workers: i
 
 
 def _spawned_rebuild(paths: list[str], index_dir: str, workers: int, wait_seconds: float, allow_empty: bool,
-                     messages: Any) -> None:
+                     messages: Any, shards: int = 1) -> None:
     """The body of a spawned rebuild: progress and the outcome go back to the caller on MESSAGES."""
     try:
         summary = rebuild_index(paths, index_dir, workers, lambda done, total: messages.put(("progress", done, total)),
-                                wait_seconds=wait_seconds, allow_empty=allow_empty)
+                                wait_seconds=wait_seconds, allow_empty=allow_empty, shards=shards)
         messages.put(("done", summary, None))
     except BaseException as error:  # sent back whole when it pickles (ArchiveError does), else as one line
         try:
@@ -273,12 +286,12 @@ def _spawned_rebuild(paths: list[str], index_dir: str, workers: int, wait_second
 
 def _rebuild_in_spawned_process(paths: Sequence[str | Path], index_dir: str | Path, workers: int,
                                 progress: ProgressCallback | None, wait_seconds: float,
-                                allow_empty: bool) -> BuildSummary:
+                                allow_empty: bool, shards: int = 1) -> BuildSummary:
     context = multiprocessing.get_context("spawn")
     messages = context.Queue()
     process = context.Process(target=_spawned_rebuild, name="news-archive-rebuild",
                               args=([str(path) for path in paths], str(index_dir), workers, wait_seconds,
-                                    allow_empty, messages))
+                                    allow_empty, messages, shards))
     process.start()
     try:
         while True:
@@ -316,29 +329,20 @@ def add_to_index(paths: Sequence[str | Path], index_dir: str | Path, *, wait_sec
     with exclusive(index_dir, "add", wait_seconds):
         info = check_versions(index_dir)
         generation = current_index_path(index_dir)
-        ix = open_index(index_dir)
-        try:
-            writer = ix.writer(timeout=wait_seconds, limitmb=WRITER_LIMIT_MB)
-        except LockError:
-            raise IndexBusyError(f"cannot add: the index in {index_dir} is locked by another writer; "
-                                 f"try again when it finishes") from None
+        # each article to the shard its id hashes to (archive/index/shard_writer.py); unsharded: the one index
+        targets = IndexTargets(index_dir, generation, shard_count(generation), wait_seconds)
         report = IngestReport()
         added = updated = 0
         try:
-            with ix.searcher() as searcher:
-                for article in iter_articles(paths, report, workers=workers):
-                    if searcher.document_number(id=article.id) is not None:
-                        updated += 1
-                    writer.update_document(**article_fields(article))
-                    added += 1
-            writer.commit()
+            for article in iter_articles(paths, report, workers=workers):
+                updated += targets.update(article_fields(article))
+                added += 1
+            targets.commit()
         except BaseException:
-            with contextlib.suppress(Exception):  # the error being raised is the one to report, not the cleanup's
-                writer.cancel()
+            targets.cancel()
             raise
         seconds = time.perf_counter() - started
-        with ix.reader() as reader:
-            articles = reader.doc_count()
+        articles = targets.doc_count()
         for key in ("generation", "path"):
             info.pop(key, None)
         info["articles"] = articles
