@@ -375,6 +375,34 @@ class Snapshot:
             total[postings.ids] += idf * (tf * (BM25_K1 + 1)) / (tf + norm)
         return total[docs]
 
+    def ordered(self, docs: np.ndarray, node: Node | None, sort: str, count: int | None,
+                corpus: CorpusStats | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The first `count` (None: all) of DOCS in sort order, with their scores (relevance: BM25F on the
+        node's scored terms, CORPUS: the collection's statistics for a shard)."""
+        day = self.arrays.day[docs]
+        if sort == "relevance" and node is not None:
+            scores = self.scores(self.scored_terms(node), docs, corpus)
+            # ties broken by newer first, then by article id (not document number: a sharded index has the same
+            # ids but other numbers), so pages never overlap and every index layout gives the same order
+            if count is not None and count < len(docs):
+                cut = np.argpartition(-scores, count - 1)[:count]
+                threshold = scores[cut].min()
+                cut = np.flatnonzero(scores >= threshold)
+            else:
+                cut = np.arange(len(docs))
+            order = cut[np.lexsort((self.arrays.id_rank[docs[cut]], -day[cut], -scores[cut]))]
+        else:
+            scores = np.zeros(len(docs), dtype=np.float32)
+            keys = self.date_rank["oldest" if sort == "oldest" else "newest"][docs]
+            if count is not None and count < len(docs):
+                cut = np.argpartition(keys, count - 1)[:count]
+                order = cut[np.argsort(keys[cut])]
+            else:
+                order = np.argsort(keys)
+        if count is not None:
+            order = order[:count]
+        return docs[order], scores[order]
+
     # ------------------------------------------------------------ stored documents
 
     def stored(self, docnum: int) -> dict[str, Any]:

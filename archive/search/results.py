@@ -14,6 +14,8 @@ from archive.search.snippets import highlight_text, make_snippet
 
 SORTS = ("relevance", "newest", "oldest")
 MATCHES = ("all", "any")
+FALLBACK_NOTICE = "no article has all the words; showing articles with some of them"
+MAX_LIMIT = 1000
 
 
 @dataclass
