@@ -26,7 +26,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -110,14 +110,22 @@ def article_fields(article: Article) -> dict[str, Any]:
 
 
 @dataclass
-class _Built:
+class BuiltGeneration:
+    """What building a generation's index files gives the swap: counts, the report, and anything more the build
+    record should hold (a cluster build: its scheduler and workers)."""
     indexed: int
     report: IngestReport
     segments: int = 0
+    record: dict[str, Any] = field(default_factory=dict)
+
+
+# Builds the index files of a generation: (paths, directory, workers, progress, estimated total, shards).
+GenerationBuilder = Callable[[Sequence["str | Path"], Path, int, "ProgressCallback | None", "int | None", int],
+                             BuiltGeneration]
 
 
 def _build_generation(paths: Sequence[str | Path], generation_dir: Path, workers: int,
-                      on_progress: ProgressCallback | None, total: int | None, shards: int = 1) -> _Built:
+                      on_progress: ProgressCallback | None, total: int | None, shards: int = 1) -> BuiltGeneration:
     schema = build_schema()
     if shards <= 1:
         create_empty_index(generation_dir, schema)
@@ -144,7 +152,7 @@ def _build_generation(paths: Sequence[str | Path], generation_dir: Path, workers
         if on_progress is not None:
             done = indexed + len(report.skipped) + report.duplicates
             on_progress(done, max(done, total or 0))
-        return _Built(indexed=indexed, report=report, segments=written)
+        return BuiltGeneration(indexed=indexed, report=report, segments=written)
     if workers <= 1:
         builder = SegmentBuilder(generation_dir)
         try:
@@ -172,7 +180,7 @@ def _build_generation(paths: Sequence[str | Path], generation_dir: Path, workers
     if on_progress is not None:
         done = indexed + len(report.skipped) + report.duplicates
         on_progress(done, max(done, total or 0))
-    return _Built(indexed=indexed, report=report, segments=len(segments))
+    return BuiltGeneration(indexed=indexed, report=report, segments=len(segments))
 
 
 def _input_record(path: str | Path) -> dict[str, Any]:
@@ -197,14 +205,17 @@ def _require_existing(paths: Sequence[str | Path]) -> None:
 
 def rebuild_index(paths: Sequence[str | Path], index_dir: str | Path, workers: int = 2,
                   progress: ProgressCallback | None = None, *, wait_seconds: float = 0.0,
-                  allow_empty: bool = False, shards: int = 1) -> BuildSummary:
+                  allow_empty: bool = False, shards: int = 1,
+                  build_generation: GenerationBuilder | None = None) -> BuildSummary:
     """Builds a new generation from PATHS and swaps it in atomically (see the module docstring); with SHARDS > 1
-    as that many shards (archive/index/shards.py).
+    as that many shards (archive/index/shards.py). BUILD_GENERATION writes the generation's index files instead
+    of this machine's processes (archive/cluster/build.py: on a Dask cluster); the lock, the checks, the build
+    record and the swap stay here.
 
     Refuses (InputError, old index untouched) to replace an index holding articles with one holding none: an
     empty result almost always means a wrong path. `allow_empty=True` overrides that. IndexBusyError when another
     rebuild or add holds the index (after waiting up to WAIT_SECONDS)."""
-    if workers > 1 and threading.active_count() > 1:
+    if workers > 1 and threading.active_count() > 1 and build_generation is None:
         # Forking a process that runs other threads (Streamlit's sessions) can copy a lock another thread holds
         # and deadlock the child; a freshly spawned, single-threaded process forks the workers safely instead.
         return _rebuild_in_spawned_process(paths, index_dir, workers, progress, wait_seconds, allow_empty, shards)
@@ -227,7 +238,8 @@ def rebuild_index(paths: Sequence[str | Path], index_dir: str | Path, workers: i
         building.mkdir()
         try:
             total = estimate_records(paths) if on_progress is not None else None
-            built = _build_generation(paths, building, max(1, workers), on_progress, total, shards)
+            build = build_generation or _build_generation
+            built = build(paths, building, max(1, workers), on_progress, total, shards)
             live_articles = live_article_count(index_dir) if previous else None
             if built.indexed == 0 and live_articles and not allow_empty:
                 raise InputError(
@@ -253,6 +265,7 @@ def rebuild_index(paths: Sequence[str | Path], index_dir: str | Path, workers: i
                 "whoosh": whoosh.versionstring(),
                 "python": sys.version.split()[0],
                 "additions": [],
+                **built.record,
             }
             (building / BUILD_INFO_FILE).write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
             fsync_tree(building)
@@ -316,21 +329,16 @@ def _rebuild_in_spawned_process(paths: Sequence[str | Path], index_dir: str | Pa
             process.kill()
 
 
-def add_to_index(paths: Sequence[str | Path], index_dir: str | Path, *, wait_seconds: float = 0.0,
-                 workers: int = 1) -> BuildSummary:
-    """Adds the articles in PATHS to the live index in place; an article whose id is already there replaces it.
+# Applies an add to a generation: (paths, index directory, generation, shards, wait_seconds) -> (added, updated,
+# report); the default writes through this process, archive/cluster/build.py through the cluster's workers.
+ArticleAdder = Callable[[Sequence["str | Path"], Path, Path, int, float], "tuple[int, int, IngestReport]"]
 
-    Safe beside running readers (Whoosh commits a new table of contents atomically; open readers keep theirs).
-    IndexBusyError while a rebuild or another add runs."""
-    started = time.perf_counter()
-    index_dir = Path(index_dir)
-    _require_existing(paths)
-    current_index_path(index_dir)  # IndexMissingError before anything else
-    with exclusive(index_dir, "add", wait_seconds):
-        info = check_versions(index_dir)
-        generation = current_index_path(index_dir)
+
+def _add_here(workers: int) -> ArticleAdder:
+    def add(paths: Sequence[str | Path], index_dir: Path, generation: Path, shards: int,
+            wait_seconds: float) -> tuple[int, int, IngestReport]:
         # each article to the shard its id hashes to (archive/index/shard_writer.py); unsharded: the one index
-        targets = IndexTargets(index_dir, generation, shard_count(generation), wait_seconds)
+        targets = IndexTargets(index_dir, generation, shards, wait_seconds)
         report = IngestReport()
         added = updated = 0
         try:
@@ -341,8 +349,30 @@ def add_to_index(paths: Sequence[str | Path], index_dir: str | Path, *, wait_sec
         except BaseException:
             targets.cancel()
             raise
+        return added, updated, report
+
+    return add
+
+
+def add_to_index(paths: Sequence[str | Path], index_dir: str | Path, *, wait_seconds: float = 0.0,
+                 workers: int = 1, add_articles: ArticleAdder | None = None) -> BuildSummary:
+    """Adds the articles in PATHS to the live index in place; an article whose id is already there replaces it.
+
+    Safe beside running readers (Whoosh commits a new table of contents atomically; open readers keep theirs).
+    IndexBusyError while a rebuild or another add runs. ADD_ARTICLES writes the articles instead of this process
+    (archive/cluster/build.py)."""
+    started = time.perf_counter()
+    index_dir = Path(index_dir)
+    _require_existing(paths)
+    current_index_path(index_dir)  # IndexMissingError before anything else
+    with exclusive(index_dir, "add", wait_seconds):
+        info = check_versions(index_dir)
+        generation = current_index_path(index_dir)
+        shards = shard_count(generation)
+        added, updated, report = (add_articles or _add_here(workers))(paths, index_dir, generation, shards,
+                                                                       wait_seconds)
         seconds = time.perf_counter() - started
-        articles = targets.doc_count()
+        articles = IndexTargets(index_dir, generation, shards).doc_count()
         for key in ("generation", "path"):
             info.pop(key, None)
         info["articles"] = articles
