@@ -22,9 +22,18 @@ from typing import Any, cast
 from distributed import Client, Future, get_worker, wait
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from archive.cluster.connect import SEARCH_SECONDS, ClusterError, one_line, scheduler_of, worker_addresses
+from archive.cluster.connect import (
+    SEARCH_SECONDS,
+    ClusterError,
+    connect,
+    one_line,
+    scheduler_address,
+    scheduler_of,
+    worker_addresses,
+)
 from archive.index.shards import shard_count, shard_dirs, toc_generation
 from archive.index.store import check_versions, current_index_path
+from archive.search.archive import Archive
 from archive.search.sharded import Shard, ShardedArchive
 
 PLUGIN_NAME = "news-archive-shards"
@@ -42,6 +51,12 @@ class ShardCache(WorkerPlugin):
         self.shards: dict[tuple[str, int], Shard] = {}
         self.generations: list[str] = []
         self.lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {}  # shipped empty to each worker: open shards and locks stay where they are
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__()  # type: ignore[misc]
 
     def setup(self, worker: Any) -> None:
         self.shards, self.generations = {}, []
@@ -166,3 +181,12 @@ def open_on_cluster(index_dir: str | Path, client: Client) -> ShardedArchive:
 
     backend = backend_for(generation, shard_count(generation))
     return ShardedArchive(index_dir, generation, backend, reopen=backend_for)
+
+
+def open_archive(index_dir: str | Path, scheduler: str | None = None) -> Archive | ShardedArchive:
+    """The index to search: on the Dask cluster at SCHEDULER (else $NEWS_ARCHIVE_SCHEDULER) when one is given,
+    else in this process (Archive.open: a sharded index's shards side by side)."""
+    address = scheduler_address(scheduler)
+    if address is None:
+        return Archive.open(index_dir)
+    return open_on_cluster(index_dir, connect(address))
