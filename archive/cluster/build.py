@@ -21,6 +21,7 @@ writer then removes the half-built generation: the old index answers as before.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import uuid
@@ -213,7 +214,10 @@ def _wait_all(client: Client, futures: list[Future], watch: _Watch,
     once per future as it finishes (progress)."""
     reported: set[Any] = set()
     while True:
-        done, pending = wait(futures, timeout=1.0, return_when="ALL_COMPLETED")
+        with client.as_current(), contextlib.suppress(TimeoutError):  # wait() finds the client as the current one
+            wait(futures, timeout=1.0, return_when="ALL_COMPLETED")
+        done = [f for f in futures if f.status != "pending"]
+        pending = [f for f in futures if f.status == "pending"]
         for future in done:
             if future.status == "error":
                 raise ClusterError(f"the cluster build failed ({one_line(future.exception())}); the index was not "

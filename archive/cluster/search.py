@@ -132,7 +132,8 @@ class DaskShards:
                                   allow_other_workers=True, pure=False)
 
     def _gather(self, futures: dict[int, Future]) -> dict[int, Any]:
-        with contextlib.suppress(TimeoutError):  # the unfinished ones are reported below
+        # the unfinished ones are reported below; wait() finds the client as the current one
+        with self.client.as_current(), contextlib.suppress(TimeoutError):
             wait(list(futures.values()), timeout=self.timeout, return_when="ALL_COMPLETED")
         pending = [f for f in futures.values() if f.status == "pending"]
         failed = [f for f in futures.values() if f.status in ("error", "cancelled", "lost")]
