@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-ORDER = ["analyzer.py", "extract.py", "indexing.py", "search.py", "hostile_queries.py", "load.py"]
+ORDER = ["analyzer.py", "extract.py", "indexing.py", "search.py", "hostile_queries.py", "load.py", "cluster.py"]
 
 
 def main() -> int:
