@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from pathlib import Path
 from typing import Any, cast
 
@@ -37,6 +38,8 @@ from archive.search.archive import Archive
 from archive.search.sharded import Shard, ShardedArchive
 
 PLUGIN_NAME = "news-archive-shards"
+# Seconds between asking the scheduler which workers are alive (to re-home the shards of lost ones).
+REHOME_SECONDS = 2.0
 # Generations a worker keeps open at once: the live one and the one before (a reader still on it).
 KEPT_GENERATIONS = 2
 
@@ -111,9 +114,17 @@ class DaskShards:
         # the state of each shard this backend serves: a worker holding another opens this one
         self.tocs = [toc_generation(Path(d)) for d in self.directories]
         self.homes: list[str] = []
+        self.homes_checked = 0.0
         self._rehome()
 
-    def _rehome(self) -> None:
+    def _rehome(self, force: bool = False) -> None:
+        """Give the shards of lost workers new homes. Asking the scheduler costs a round trip, so this happens at
+        most every REHOME_SECONDS unless a request just failed (a task lost meanwhile is rerun by the scheduler
+        elsewhere anyway: the home is a preference, not a requirement)."""
+        now = time.monotonic()
+        if not force and self.homes and now - self.homes_checked < REHOME_SECONDS:
+            return
+        self.homes_checked = now
         workers = worker_addresses(self.client)
         if not workers:
             raise ClusterError(f"the Dask cluster at {scheduler_of(self.client)} has no workers: start some with "
@@ -138,6 +149,7 @@ class DaskShards:
         pending = [f for f in futures.values() if f.status == "pending"]
         failed = [f for f in futures.values() if f.status in ("error", "cancelled", "lost")]
         if pending or failed:
+            self.homes_checked = 0.0  # the next request asks the scheduler which workers are left
             self.client.cancel(list(futures.values()))
             if failed and failed[0].status == "error":
                 detail = one_line(failed[0].exception())
