@@ -114,6 +114,7 @@ def main() -> int:
             report["search_one_index"] = timings(archive, specs)
         with Archive.open(root / "local-sharded") as archive:
             report["search_sharded_one_process"] = timings(archive, specs)
+        print(json.dumps(report, ensure_ascii=False), flush=True)
         for workers in (1, 2):
             with local_cluster(root / f"logs-{workers}", workers) as cluster:
                 client = connect(cluster.address)
@@ -135,6 +136,7 @@ def main() -> int:
                     entry["generation"] = generation.name
                 report[f"cluster_{workers}_workers"] = entry
                 client.close()
+                print(json.dumps({f"cluster_{workers}_workers": entry}, ensure_ascii=False), flush=True)
     one, two = report["cluster_1_workers"], report["cluster_2_workers"]
     report["ratios"] = {
         "rebuild_2_over_1_workers": round(two["rebuild_articles_per_second"] / one["rebuild_articles_per_second"], 2),

@@ -31,6 +31,7 @@ def free_port() -> int:
 class LocalDaskCluster:
     def __init__(self, log_dir: Path) -> None:
         self.log_dir = log_dir
+        log_dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.address = f"tcp://127.0.0.1:{self.port}"
         self.scheduler: subprocess.Popen[bytes] | None = None
