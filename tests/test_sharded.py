@@ -144,6 +144,17 @@ def test_add_routes_each_article_to_its_shard_and_answers_stay_identical(tmp_pat
         assert_same_answers(one, many, ["موسكو", "", "بوتين", "سوري*"], [{}, {"sort": "newest"}])
 
 
+def test_a_rebuild_keeps_the_shard_count_unless_told_otherwise(tmp_path: Path, seeds_dir: Path) -> None:
+    index = tmp_path / "index"
+    rebuild_index([seeds_dir], index, workers=1, shards=3)
+    rebuild_index([seeds_dir], index, workers=1)  # after an analysis change: same layout
+    assert shard_count(current_index_path(index)) == 3
+    rebuild_index([seeds_dir], index, workers=1, shards=1)
+    assert shard_count(current_index_path(index)) == 1
+    rebuild_index([seeds_dir], tmp_path / "new", workers=1)
+    assert shard_count(current_index_path(tmp_path / "new")) == 1
+
+
 def test_an_open_sharded_index_picks_up_an_add_and_a_rebuild(tmp_path: Path, seeds_dir: Path) -> None:
     first, second, *_ = sorted(seeds_dir.glob("*.txt"))
     index = tmp_path / "index"

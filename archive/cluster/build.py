@@ -330,11 +330,12 @@ def _remove_tree(path: Path) -> None:
     path.rmdir()
 
 
-def rebuild_on_cluster(paths: Sequence[str | Path], index_dir: str | Path, client: Client, shards: int,
+def rebuild_on_cluster(paths: Sequence[str | Path], index_dir: str | Path, client: Client, shards: int | None,
                        progress: ProgressCallback | None = None, *, wait_seconds: float = 0.0,
                        allow_empty: bool = False) -> BuildSummary:
-    """rebuild_index with the shards written by the cluster's workers (see the module docstring)."""
-    if shards < 1:
+    """rebuild_index with the shards written by the cluster's workers (see the module docstring); SHARDS None: as
+    many as the live index has."""
+    if shards is not None and shards < 1:
         raise ArchiveError("a cluster build needs at least one shard")
     return rebuild_index(paths, index_dir, workers=max(1, len(worker_addresses(client))), progress=progress,
                          wait_seconds=wait_seconds, allow_empty=allow_empty, shards=shards,

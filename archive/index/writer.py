@@ -205,12 +205,13 @@ def _require_existing(paths: Sequence[str | Path]) -> None:
 
 def rebuild_index(paths: Sequence[str | Path], index_dir: str | Path, workers: int = 2,
                   progress: ProgressCallback | None = None, *, wait_seconds: float = 0.0,
-                  allow_empty: bool = False, shards: int = 1,
+                  allow_empty: bool = False, shards: int | None = None,
                   build_generation: GenerationBuilder | None = None) -> BuildSummary:
     """Builds a new generation from PATHS and swaps it in atomically (see the module docstring); with SHARDS > 1
-    as that many shards (archive/index/shards.py). BUILD_GENERATION writes the generation's index files instead
-    of this machine's processes (archive/cluster/build.py: on a Dask cluster); the lock, the checks, the build
-    record and the swap stay here.
+    as that many shards (archive/index/shards.py); None keeps the live index's shard count (1 for a new index), so
+    a rebuild after an analysis change keeps the layout a deployment chose. BUILD_GENERATION writes the
+    generation's index files instead of this machine's processes (archive/cluster/build.py: on a Dask cluster);
+    the lock, the checks, the build record and the swap stay here.
 
     Refuses (InputError, old index untouched) to replace an index holding articles with one holding none: an
     empty result almost always means a wrong path. `allow_empty=True` overrides that. IndexBusyError when another
@@ -233,6 +234,8 @@ def rebuild_index(paths: Sequence[str | Path], index_dir: str | Path, workers: i
         except IndexCorruptError:
             previous = None  # a damaged pointer is exactly what a rebuild repairs
         remove_stale(index_dir, keep={previous} if previous else set())
+        if shards is None:
+            shards = shard_count(index_dir / previous) if previous else 1
         name = new_generation_name()
         building = index_dir / (BUILDING_PREFIX + name.removeprefix(GENERATION_PREFIX))
         building.mkdir()
@@ -283,7 +286,7 @@ def rebuild_index(paths: Sequence[str | Path], index_dir: str | Path, workers: i
 
 
 def _spawned_rebuild(paths: list[str], index_dir: str, workers: int, wait_seconds: float, allow_empty: bool,
-                     messages: Any, shards: int = 1) -> None:
+                     messages: Any, shards: int | None = None) -> None:
     """The body of a spawned rebuild: progress and the outcome go back to the caller on MESSAGES."""
     try:
         summary = rebuild_index(paths, index_dir, workers, lambda done, total: messages.put(("progress", done, total)),
@@ -299,7 +302,7 @@ def _spawned_rebuild(paths: list[str], index_dir: str, workers: int, wait_second
 
 def _rebuild_in_spawned_process(paths: Sequence[str | Path], index_dir: str | Path, workers: int,
                                 progress: ProgressCallback | None, wait_seconds: float,
-                                allow_empty: bool, shards: int = 1) -> BuildSummary:
+                                allow_empty: bool, shards: int | None = None) -> BuildSummary:
     context = multiprocessing.get_context("spawn")
     messages = context.Queue()
     process = context.Process(target=_spawned_rebuild, name="news-archive-rebuild",

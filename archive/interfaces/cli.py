@@ -271,8 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--workers", type=_positive, default=min(2, os.cpu_count() or 1),
                      help="processes for extraction and analysis (default: 2)")
     sub.add_argument("--quiet", action="store_true", help="no progress bar")
-    sub.add_argument("--shards", type=_shards, default=1,
-                     help="split the index into N shards by a hash of the article id (default: 1, no split)")
+    sub.add_argument("--shards", type=_shards, default=None,
+                     help="split the index into N shards by a hash of the article id (default: as many as the "
+                          "current index has; 1, no split, for a new one)")
     with_scheduler(sub)
     sub.set_defaults(handler=cmd_rebuild_index)
 
