@@ -29,6 +29,7 @@ from archive.article import Article
 from archive.errors import ArchiveError
 from archive.extract.metadata import facet_name, value_label
 from archive.index.schema import date_to_day, day_to_date, versions
+from archive.index.shards import shard_count
 from archive.index.store import check_versions, current_index_path, read_build_info
 from archive.search.cache import LRU
 from archive.search.engine import Snapshot, normalize_metadata_filters, within
@@ -46,14 +47,22 @@ from archive.search.query import (
     with_match,
 )
 from archive.search.related import same_story_docs, similar_docs
-from archive.search.results import MATCHES, SORTS, Hit, SearchResult, build_hit, persons_of
+from archive.search.results import (
+    FALLBACK_NOTICE,
+    MATCHES,
+    MAX_LIMIT,
+    SORTS,
+    Hit,
+    SearchResult,
+    build_hit,
+    persons_of,
+)
+from archive.search.sharded import ShardedArchive
 from archive.search.snippets import highlight_text
 from archive.search.suggest import suggest_queries
 from archive.search.versions import collapse as collapse_versions
 from archive.text.normalize import normalize
 
-FALLBACK_NOTICE = Notice("fallback_any")
-MAX_LIMIT = 1000
 MetadataFilters = Mapping[str, Sequence[str]]
 
 
@@ -91,10 +100,14 @@ class Archive:
         self._parse_cache = LRU(2048)
 
     @classmethod
-    def open(cls, index_dir: str | Path) -> Archive:
+    def open(cls, index_dir: str | Path) -> Archive | ShardedArchive:
+        """The live index; a sharded one (`rebuild-index --shards N`) as a ShardedArchive with the same methods,
+        its shards searched side by side in this process (archive/search/sharded.py)."""
         index_dir = Path(index_dir)
         generation = current_index_path(index_dir)
         check_versions(index_dir)
+        if shard_count(generation) > 1:
+            return ShardedArchive.open_local(index_dir, generation)
         return cls(index_dir, Snapshot(index_dir, generation))
 
     def close(self) -> None:
@@ -171,29 +184,7 @@ class Archive:
 
     def _order(self, snap: Snapshot, q: _Query, sort: str, count: int | None) -> tuple[np.ndarray, np.ndarray]:
         """The first `count` (None: all) matching docs in sort order, with their scores."""
-        docs = q.docs
-        day = snap.arrays.day[docs]
-        if sort == "relevance" and q.node is not None:
-            scores = snap.scores(snap.scored_terms(q.node), docs)
-            # ties broken by newer first, then by document number, so pages never overlap
-            if count is not None and count < len(docs):
-                cut = np.argpartition(-scores, count - 1)[:count]
-                threshold = scores[cut].min()
-                cut = np.flatnonzero(scores >= threshold)
-            else:
-                cut = np.arange(len(docs))
-            order = cut[np.lexsort((docs[cut], -day[cut], -scores[cut]))]
-        else:
-            scores = np.zeros(len(docs), dtype=np.float32)
-            keys = snap.date_rank["oldest" if sort == "oldest" else "newest"][docs]
-            if count is not None and count < len(docs):
-                cut = np.argpartition(keys, count - 1)[:count]
-                order = cut[np.argsort(keys[cut])]
-            else:
-                order = np.argsort(keys)
-        if count is not None:
-            order = order[:count]
-        return docs[order], scores[order]
+        return snap.ordered(q.docs, q.node, sort, count)
 
     def search(self, query: str = "", *, persons: Sequence[str] = (), sources: Sequence[str] = (),
                date_from: datetime.date | None = None, date_to: datetime.date | None = None,

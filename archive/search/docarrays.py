@@ -9,6 +9,8 @@ opened index (through archive/index/whoosh_io.py):
     month_id[doc]    index into month_keys (sorted "yyyy-mm"); len(month_keys) for undated
     persons          pairs (pair_doc[i], pair_person[i]) sorted by doc, plus CSR offsets person_start[doc]
     title_len, body_len   field lengths, for BM25 scoring
+    id_rank[doc]     the place of the article's id in sorted id order: the final tie-break of every sort (a sharded
+                     index and a single one share article ids, not document numbers)
     live[doc]        False for documents deleted by `add` (updated articles)
     metadata[name]   a metadata facet (section, ...): its values, sorted, and value_id[doc], len(values) for "none"
 
@@ -41,7 +43,8 @@ from archive.index.whoosh_io import (
 
 # Bump when the arrays or their meaning change: older cache files are then ignored and rewritten.
 # 2: metadata facets (metadata_names, metadata_values_N, metadata_id_N)
-CACHE_FORMAT = 2
+# 3: id_rank (each document's place in sorted article-id order: the tie-break shared with a sharded index)
+CACHE_FORMAT = 3
 
 
 @dataclass
@@ -52,7 +55,7 @@ class MetadataFacet:
 
 
 _ARRAY_FIELDS = ("live", "source_id", "day", "month_id", "pair_doc", "pair_person", "person_start", "title_len",
-                 "body_len")
+                 "body_len", "id_rank")
 
 
 _NAME_FIELDS = ("source_names", "month_keys", "person_names")
@@ -74,6 +77,7 @@ class DocArrays:
     person_start: np.ndarray
     title_len: np.ndarray
     body_len: np.ndarray
+    id_rank: np.ndarray
     metadata: dict[str, MetadataFacet]
 
     @classmethod
@@ -109,6 +113,11 @@ class DocArrays:
         pair_doc, pair_person = pair_doc[order], pair_person[order]
         person_start = np.searchsorted(pair_doc, np.arange(count + 1)).astype(np.int64)
 
+        # ids: one term per document, in sorted order; an updated article's deleted copy shares its id's rank
+        id_rank = np.zeros(count, dtype=np.int32)
+        for rank, ids in enumerate(field_postings(reader, "id").values()):
+            id_rank[ids] = rank
+
         months = day_to_month(day)
         month_values = np.unique(months[(day > 0) & live])
         month_keys = [month_key(m) for m in month_values.tolist()]
@@ -131,7 +140,7 @@ class DocArrays:
         return cls(count, live, int(live.sum()), source_names, source_id, day, month_keys, month_id,
                    person_names, pair_doc.astype(np.int32), pair_person.astype(np.int32), person_start,
                    np.concatenate(title_len) if title_len else np.zeros(0, np.float32),
-                   np.concatenate(body_len) if body_len else np.zeros(0, np.float32), metadata)
+                   np.concatenate(body_len) if body_len else np.zeros(0, np.float32), id_rank, metadata)
 
     # ------------------------------------------------------------ cache file
 
