@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import VERSION_RECORDS, write_test_inputs
 from cluster_support import read_queries
 
 from archive.index.shards import shard_count, shard_dirs, shard_of
@@ -168,6 +169,62 @@ def test_an_open_sharded_index_picks_up_an_add_and_a_rebuild(tmp_path: Path, see
         rebuild_index([seeds_dir], index, workers=1, shards=3)
         assert archive.reload_if_changed()
         assert archive.search("").total == 5 and isinstance(archive, ShardedArchive) and archive.shards == 3
+
+
+@pytest.fixture(scope="module")
+def daily_use_indexes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The app's test inputs (the seeds, their paragraphs as articles with an outlet, a month and a `category`,
+    two versions of one article, a hostile article), as one index and as two sharded layouts; the two versions
+    live in different shards of both."""
+    root = tmp_path_factory.mktemp("sharded-daily-use")
+    inputs = write_test_inputs(root / "inputs")
+    built = {"single": root / "single", "sharded-2": root / "sharded-2", "sharded-4": root / "sharded-4"}
+    rebuild_index(inputs, built["single"], workers=1)
+    rebuild_index(inputs, built["sharded-2"], workers=1, shards=2)
+    rebuild_index(inputs, built["sharded-4"], workers=2, shards=4)
+    return built
+
+
+FACET_OPTIONS: list[dict[str, Any]] = [
+    {"facets": {"section": ["health"]}}, {"facets": {"category": ["economy", "culture"]}, "sort": "oldest"},
+    {"facets": {"section": ["no-such-section"]}}, {"facets": {"no-such-facet": ["x"]}},
+    {"facets": {"section": ["politics"]}, "sources": ["سانا"], "limit": 3, "page": 2},
+    {"collapse": True}, {"collapse": True, "limit": 3, "page": 2}, {"collapse": True, "sort": "newest", "limit": 50},
+    {"collapse": True, "facets": {"section": ["health"]}},
+]
+
+
+@pytest.mark.parametrize("layout", ["sharded-2", "sharded-4"])
+def test_metadata_facets_versions_and_coverage_answer_as_one_index(daily_use_indexes: dict[str, Path],
+                                                                   layout: str) -> None:
+    versions = [record["id"] for record in VERSION_RECORDS]
+    shards = int(layout.split("-")[1])
+    assert shard_of(versions[0], shards) != shard_of(versions[1], shards), "the versions must sit in two shards"
+    queries = ["", "موسكو", "مستشفى للأطفال", "بوتين الأسد", "دمشق"]
+    with Archive.open(daily_use_indexes["single"]) as single, Archive.open(daily_use_indexes[layout]) as sharded:
+        assert isinstance(sharded, ShardedArchive)
+        assert assert_same_answers(single, sharded, queries, FACET_OPTIONS) == len(queries) * len(FACET_OPTIONS)
+        # the metadata facet is counted, and the versions collapse across shards
+        everything = sharded.search("", limit=5)
+        assert "section" in everything.facets and everything.metadata_facets == ["section"]
+        collapsed = sharded.search("مستشفى للأطفال", collapse=True)
+        assert collapsed.total == 2 and len(collapsed.hits) == 1
+        assert sorted([collapsed.hits[0].id, *(v.id for v in collapsed.hits[0].versions)]) == sorted(versions)
+        # notices keyed as on one index, in both languages
+        for option in ({"facets": {"section": ["no-such-section"]}}, {"persons": ["xyz"]},
+                       {"facets": {"section": ["health"]}, "sources": ["الجزيرة"]}):
+            expected, got = single.search("دمشق", **option), sharded.search("دمشق", **option)
+            assert [(n.key, n.text("ar"), n.text("en")) for n in got.notices] == \
+                [(n.key, n.text("ar"), n.text("en")) for n in expected.notices] != []
+        for query, option in itertools.product(["", "موسكو", "بوتين الأسد", "no-such-word"],
+                                               [{}, {"facets": {"section": ["politics"]}}, {"sources": ["سانا"]}]):
+            assert sharded.coverage(query, **option) == single.coverage(query, **option), (query, option)
+        assert sharded.coverage("موسكو", top_sources=2) == single.coverage("موسكو", top_sources=2)
+        assert list(sharded.iter_matches("", facets={"section": ["culture"]})) == \
+            list(single.iter_matches("", facets={"section": ["culture"]}))
+        for article_id in [*versions, "para-000", "para-007"]:
+            assert sharded.get(article_id) == single.get(article_id)
+            assert sharded.get(article_id).metadata  # type: ignore[union-attr]
 
 
 @pytest.mark.corpus

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -27,12 +27,17 @@ import numpy as np
 
 from archive.article import Article
 from archive.errors import ArchiveError
-from archive.extract.metadata import facet_name, value_label
 from archive.index.schema import date_to_day, day_to_date, versions
 from archive.index.shards import shard_count
 from archive.index.store import check_versions, current_index_path, read_build_info
 from archive.search.cache import LRU
-from archive.search.engine import Snapshot, normalize_metadata_filters, within
+from archive.search.engine import Snapshot, within
+from archive.search.facet_filters import (
+    MetadataFilters,
+    ResolvedFilters,
+    resolve_metadata,
+    unknown_metadata_notices,
+)
 from archive.search.notices import Notice
 from archive.search.query import (
     FieldMatch,
@@ -61,9 +66,6 @@ from archive.search.sharded import ShardedArchive
 from archive.search.snippets import highlight_text
 from archive.search.suggest import suggest_queries
 from archive.search.versions import collapse as collapse_versions
-from archive.text.normalize import normalize
-
-MetadataFilters = Mapping[str, Sequence[str]]
 
 
 def _day(value: datetime.date | None) -> int | None:
@@ -250,23 +252,9 @@ class Archive:
         return hits
 
     @staticmethod
-    def _resolve_metadata(snap: Snapshot, facets: MetadataFilters | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
-        """Metadata filters with facet names through their aliases (category -> section) and each value matched
-        exactly, else ignoring case and spelling variants, else by its label ("رياضة" is the section `sport`).
-        A value matching nothing stays as given (and then matches nothing, with a notice)."""
-        resolved: dict[str, list[str]] = {}
-        for name, values in normalize_metadata_filters(facets):
-            facet = facet_name(name) or name
-            known = snap.arrays.metadata.get(facet)
-            for value in values:
-                if known is None or value in known.values:
-                    resolved.setdefault(facet, []).append(value)
-                    continue
-                folded = _fold(value)
-                matched = [v for v in known.values if folded in
-                           (_fold(v), _fold(value_label(facet, v, "ar")), _fold(value_label(facet, v, "en")))]
-                resolved.setdefault(facet, []).extend(matched or [value])
-        return normalize_metadata_filters(resolved)
+    def _resolve_metadata(snap: Snapshot, facets: MetadataFilters | None) -> ResolvedFilters:
+        """Metadata filters resolved against this index's facets and values (archive/search/facet_filters.py)."""
+        return resolve_metadata(_known_metadata(snap), facets)
 
     @classmethod
     def _unknown_names(cls, snap: Snapshot, root: Node | None, persons: Sequence[str],
@@ -287,16 +275,7 @@ class Archive:
         for value in wanted_sources:
             if not snap.resolve_sources([value]):
                 notices.append(Notice("unknown_source", value=value))
-        for name, values in normalize_metadata_filters(facets):
-            facet = facet_name(name) or name
-            known = snap.arrays.metadata.get(facet)
-            if known is None:
-                notices.append(Notice("unknown_facet", facet=name, known=list(snap.arrays.metadata) or ["-"]))
-                continue
-            for value in values:
-                resolved = dict(cls._resolve_metadata(snap, {facet: [value]})).get(facet, ())
-                if not any(v in known.values for v in resolved):
-                    notices.append(Notice("unknown_facet_value", facet=facet, value=value))
+        notices.extend(unknown_metadata_notices(_known_metadata(snap), facets))
         return notices
 
     def _highlight_terms(self, snap: Snapshot, node: Node | None) -> set[str]:
@@ -451,8 +430,8 @@ class Archive:
         }
 
 
-def _fold(text: str) -> str:
-    return " ".join(normalize(str(text)).casefold().split())
+def _known_metadata(snap: Snapshot) -> dict[str, list[str]]:
+    return {name: facet.values for name, facet in snap.arrays.metadata.items()}
 
 
 __all__ = ["FALLBACK_NOTICE", "MATCHES", "SORTS", "Archive", "Hit", "SearchResult"]

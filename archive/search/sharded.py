@@ -18,6 +18,10 @@ What keeps the merged answer identical to one index's:
 - **Exact facets**: each shard counts every match under every name; counts are added name by name.
 - **The fallback** (any word when no article has them all) is decided on the collection's total: a shard computes
   its any-word answer whenever it has no all-word match, which every shard has when the collection has none.
+- **Metadata facets** (section, ...) are resolved against the collection's values (archive/search/facet_filters.py)
+  and counted like the others; **versions** of one article, which may sit in different shards (same outlet and
+  day, other ids), are collapsed here by the single index's own walk (versions.collapse_ranked), the shards giving
+  the openings' fingerprints of each outlet and day met; **coverage** adds the shards' outlet-by-month counts.
 
 Where shards run is the backend's business: `LocalShards` (this process; shards searched side by side in threads)
 or the Dask cluster's workers (archive/cluster/search.py). Both run the same `Shard` methods.
@@ -31,7 +35,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol, cast
 
@@ -47,6 +51,12 @@ from archive.index.whoosh_io import field_terms
 from archive.search.cache import LRU
 from archive.search.docarrays import _top
 from archive.search.engine import CorpusStats, Snapshot, fold_name, resolve_names, within
+from archive.search.facet_filters import (
+    MetadataFilters,
+    ResolvedFilters,
+    resolve_metadata,
+    unknown_metadata_notices,
+)
 from archive.search.notices import Notice
 from archive.search.query import (
     And,
@@ -84,6 +94,7 @@ from archive.search.results import (
 )
 from archive.search.snippets import highlight_text
 from archive.search.suggest import suggest_queries
+from archive.search.versions import Fingerprint, Story, collapse_ranked, fingerprint
 
 # A page this deep or shallower is rendered by the shards in the same round as the search (each builds the hits
 # of its own best `first + limit`); deeper pages fetch only the page's hits in a second round.
@@ -91,6 +102,9 @@ INLINE_HITS_UP_TO = 50
 # Stored articles per request when exporting every match.
 EXPORT_BATCH = 256
 FACETS = ("person", "source", "month")
+# Facet keys of a shard's answer for metadata facets ("meta:section"): apart from person/source/month whatever
+# the facet is called.
+META = "meta:"
 
 
 # ---------------------------------------------------------------- what travels between coordinator and shards
@@ -109,11 +123,12 @@ class Filters:
     day_from: int | None = None
     day_to: int | None = None
     include_undated: bool = False
+    metadata: ResolvedFilters = ()  # metadata facet -> values, resolved against the collection's values
 
     @property
     def active(self) -> bool:
         return self.persons is not None or self.sources is not None or self.day_from is not None \
-            or self.day_to is not None
+            or self.day_to is not None or bool(self.metadata)
 
 
 @dataclass(frozen=True)
@@ -139,6 +154,7 @@ class ShardPart:
     scores: np.ndarray
     days: np.ndarray
     ids: list[str]
+    source_ids: np.ndarray  # the candidates' outlets, in this shard's name ids
     hits: list[Hit] | None = None
 
 
@@ -151,6 +167,7 @@ class ShardInfo:
     live_count: int
     length_sums: dict[str, float]
     toc_generation: int
+    metadata: dict[str, list[str]]  # metadata facet -> its values in this shard (sorted)
 
 
 @dataclass(frozen=True)
@@ -199,7 +216,8 @@ class Shard:
             month_keys=list(arrays.month_keys), live_count=int(arrays.live_count),
             length_sums={name: float(lengths[arrays.live].sum(dtype=np.float64))
                          for name, lengths in self.snap.field_lengths.items()},
-            toc_generation=self.snap.toc_generation)
+            toc_generation=self.snap.toc_generation,
+            metadata={name: list(facet.values) for name, facet in arrays.metadata.items()})
 
     def set_caching(self, enabled: bool | None) -> None:
         """Empty the caches; with ENABLED True/False also switch them on/off."""
@@ -260,6 +278,8 @@ class Shard:
             mask &= snap.arrays.sources_mask(list(filters.sources))
         if filters.day_from is not None or filters.day_to is not None:
             mask &= snap.arrays.date_mask(filters.day_from, filters.day_to, filters.include_undated)
+        for name, values in filters.metadata:
+            mask &= snap.arrays.metadata_mask(name, list(values))
         snap.mask_cache.put(key, mask)
         return mask
 
@@ -288,6 +308,8 @@ class Shard:
                 "source": np.bincount(arrays.source_id[docs], minlength=len(arrays.source_names) + 1),
                 "month": np.bincount(arrays.month_id[docs], minlength=len(arrays.month_keys) + 1),
                 "person": arrays.person_counts(docs),
+                **{META + name: np.bincount(facet.value_id[docs], minlength=len(facet.values) + 1)
+                   for name, facet in arrays.metadata.items()},
             }
             for name, values in counts.items():
                 nonzero = np.flatnonzero(values)
@@ -298,13 +320,65 @@ class Shard:
         if query.hit_terms is not None:
             hits = self.hits(top, scores, query.hit_terms)
         return ShardPart(total=len(docs), unfiltered=unfiltered, facets=facets, docnums=top, scores=scores,
-                         days=arrays.day[top].astype(np.int32), ids=ids, hits=hits)
+                         days=arrays.day[top].astype(np.int32), ids=ids, source_ids=arrays.source_id[top], hits=hits)
+
+    def _variant_docs(self, query: ShardQuery, variant: str) -> np.ndarray:
+        """The matches of one variant of a query ("all", or "any": the fallback), as `search` finds them."""
+        snap = self.snap
+        mask = self._mask(query.filters)
+        node = query.any_node if variant == "any" else query.node
+        if node is None:
+            return snap.all_docs[:0] if query.nothing else within(snap.all_docs, mask)
+        return within(snap.docs(node), mask)
+
+    def version_members(self, query: ShardQuery, variant: str, keys: Sequence[tuple[str, int]]
+                        ) -> dict[tuple[str, int], list[tuple[int, str, Fingerprint]]]:
+        """For each (outlet, day): this shard's matches of that outlet and day, as (document number, article id,
+        fingerprint of the opening): what collapsing versions compares."""
+        snap = self.snap
+        arrays = snap.arrays
+        docs = self._variant_docs(query, variant)
+        source_id = {name: number for number, name in enumerate(arrays.source_names)}
+        match_source, match_day = arrays.source_id[docs], arrays.day[docs]
+        found: dict[tuple[str, int], list[tuple[int, str, Fingerprint]]] = {}
+        for source, day in keys:
+            if source not in source_id:
+                continue
+            same = docs[(match_source == source_id[source]) & (match_day == day)]
+            if len(same):
+                found[(source, day)] = [(docnum, self.sorted_ids[int(arrays.id_rank[docnum])],
+                                         fingerprint(snap, docnum)) for docnum in same.tolist()]
+        return found
+
+    def coverage_part(self, query: ShardQuery) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Per variant ("all"; "any" too when the fallback may be needed and this shard has no all-words match):
+        (matches by outlet and month, every live article by outlet and month), in this shard's name ids, the last
+        row "unknown outlet", the last column "undated"."""
+        snap = self.snap
+        arrays = snap.arrays
+        months = len(arrays.month_keys) + 1
+        outlets = len(arrays.source_names) + 1
+
+        def per_outlet_month(docs: np.ndarray) -> np.ndarray:
+            cells = arrays.source_id[docs].astype(np.int64) * months + arrays.month_id[docs]
+            return np.bincount(cells, minlength=outlets * months).reshape(outlets, months)
+
+        totals = snap.version_cache.get("outlet-month totals")
+        if totals is None:
+            totals = per_outlet_month(snap.all_docs)
+            snap.version_cache.put("outlet-month totals", totals)
+        docs = self._variant_docs(query, "all")
+        found = {"all": (per_outlet_month(docs), totals)}
+        if query.any_node is not None and query.node is not None and not len(docs):
+            found["any"] = (per_outlet_month(self._variant_docs(query, "any")), totals)
+        return found
 
     # ------------------------------------------------------------ documents
 
     def hits(self, docnums: np.ndarray, scores: np.ndarray, terms: frozenset[str] | set[str]) -> list[Hit]:
         snap = self.snap
-        return [build_hit(snap.stored(int(d)), int(snap.arrays.day[int(d)]), int(d), float(s), set(terms))
+        return [build_hit(snap.stored(int(d)), int(snap.arrays.day[int(d)]), int(d), float(s), set(terms),
+                          snap.arrays.metadata_of(int(d)))
                 for d, s in zip(np.asarray(docnums).tolist(), np.asarray(scores).tolist(), strict=True)]
 
     def export_records(self, docnums: Sequence[int]) -> list[dict[str, Any]]:
@@ -317,15 +391,15 @@ class Shard:
                             "source": stored.get("source") or None,
                             "date": published.isoformat() if published else None,
                             "persons": persons_of(stored), "url": stored.get("url") or None,
-                            "body": stored.get("body") or ""})
+                            "body": stored.get("body") or "", **snap.arrays.metadata_of(int(docnum))})
         return records
 
-    def article(self, article_id: str) -> tuple[dict[str, Any], int] | None:
-        """(stored fields, day number) of an article, None when this shard does not hold it."""
+    def article(self, article_id: str) -> tuple[dict[str, Any], int, dict[str, str]] | None:
+        """(stored fields, day number, metadata facets) of an article, None when this shard does not hold it."""
         docnum = self.snap.docnum_of(article_id)
         if docnum is None:
             return None
-        return self.snap.stored(docnum), int(self.snap.arrays.day[docnum])
+        return self.snap.stored(docnum), int(self.snap.arrays.day[docnum]), self.snap.arrays.metadata_of(docnum)
 
     def highlight(self, article_id: str, terms: frozenset[str]) -> str:
         found = self.article(article_id)
@@ -436,11 +510,17 @@ class Collection:
             "person": sorted({n for info in infos for n in info.person_names}),
             "month": sorted({n for info in infos for n in info.month_keys}),
         }
+        # metadata facets: each facet's values over every shard, facets in name order (as DocArrays holds them)
+        self.metadata: dict[str, list[str]] = {
+            name: sorted({v for info in infos for v in info.metadata.get(name, ())})
+            for name in sorted({name for info in infos for name in info.metadata})}
+        self.names.update({META + name: values for name, values in self.metadata.items()})
         self.local_to_global: list[dict[str, np.ndarray]] = []
         for info in infos:
             maps = {}
             for facet, local in (("source", info.source_names), ("person", info.person_names),
-                                 ("month", info.month_keys)):
+                                 ("month", info.month_keys),
+                                 *((META + name, info.metadata.get(name, [])) for name in self.metadata)):
                 index = {name: i for i, name in enumerate(self.names[facet])}
                 # the extra last id ("unknown outlet", "undated") maps to the collection's
                 maps[facet] = np.array([index[name] for name in local] + [len(self.names[facet])], dtype=np.int64)
@@ -470,7 +550,8 @@ class Collection:
                ) -> dict[str, list[tuple[str | None, int]]]:
         """Exactly DocArrays.facet_counts of one index holding every shard's matches."""
         counts = {facet: self.merge_counts(facet, [(shard, part.facets[facet]) for shard, part in parts
-                                                   if facet in part.facets]) for facet in FACETS}
+                                                   if facet in part.facets])
+                  for facet in (*FACETS, *(META + name for name in self.metadata))}
         months = counts["month"]
         month_names = self.names["month"]
         return {
@@ -478,15 +559,19 @@ class Collection:
             "source": _top(self.names["source"], counts["source"][: len(self.names["source"])], facet_limit),
             "month": [(key, int(n)) for key, n in zip(month_names, months[: len(month_names)], strict=True) if n]
             + ([(None, int(months[-1]))] if months[-1] else []),
+            **{name: _top(values, counts[META + name][: len(values)], facet_limit)
+               for name, values in self.metadata.items()},
         }
 
 
 def _filters_set(persons: Sequence[str], sources: Sequence[str], date_from: datetime.date | None,
-                 date_to: datetime.date | None) -> list[str]:
-    """The names of the filters in use (person, source, date), for the notices: as archive.py's."""
-    return [name for name, used in (("person", any(p and str(p).strip() for p in persons or ())),
-                                    ("source", any(s and str(s).strip() for s in sources or ())),
-                                    ("date", date_from is not None or date_to is not None)) if used]
+                 date_to: datetime.date | None, metadata: ResolvedFilters) -> list[str]:
+    """The names of the filters in use (person, source, date, metadata facet names), for the notices: as
+    archive.py's."""
+    names = [name for name, used in (("person", any(p and str(p).strip() for p in persons or ())),
+                                     ("source", any(s and str(s).strip() for s in sources or ())),
+                                     ("date", date_from is not None or date_to is not None)) if used]
+    return names + [name for name, _ in metadata]
 
 
 def _walk(node: Node | None) -> Iterator[Node]:
@@ -693,7 +778,8 @@ class ShardedArchive:
         return node
 
     def _filters(self, persons: Sequence[str], sources: Sequence[str], date_from: datetime.date | None,
-                 date_to: datetime.date | None, include_undated: bool | None) -> Filters:
+                 date_to: datetime.date | None, include_undated: bool | None,
+                 facets: MetadataFilters | None = None) -> Filters:
         persons = [persons] if isinstance(persons, str) else list(persons or ())
         sources = [sources] if isinstance(sources, str) else list(sources or ())
         wanted_persons = sorted({p for p in persons if p and p.strip()})
@@ -703,7 +789,8 @@ class ShardedArchive:
             sources=tuple(self.collection.resolve_sources(wanted_sources)) if wanted_sources else None,
             day_from=None if date_from is None else date_to_day(date_from),
             day_to=None if date_to is None else date_to_day(date_to),
-            include_undated=bool(include_undated))
+            include_undated=bool(include_undated),
+            metadata=resolve_metadata(self.collection.metadata, facets))
 
     def _highlight_terms(self, node: Node | None, expansions: dict[Any, list[str]]) -> set[str]:
         terms: set[str] = set()
@@ -764,36 +851,55 @@ class ShardedArchive:
         candidates.sort(key=lambda candidate: candidate[0])
         return [(shard, docnum, score) for _, shard, docnum, score in candidates]
 
+    def _ranked_with_keys(self, sort: str, node: Node | None, parts: list[ShardPart]
+                          ) -> list[tuple[int, int, float, tuple[str, int] | None]]:
+        """_ranked with each candidate's outlet and day (None when either is unknown: never collapsed)."""
+        keys: dict[tuple[int, int], tuple[str, int] | None] = {}
+        for shard, part in enumerate(parts):
+            names = self.collection.infos[shard].source_names
+            for docnum, day, source in zip(part.docnums.tolist(), part.days.tolist(), part.source_ids.tolist(),
+                                           strict=True):
+                keys[(shard, docnum)] = (names[source], day) if day and source < len(names) else None
+        return [(shard, docnum, score, keys[(shard, docnum)])
+                for shard, docnum, score in self._ranked(sort, node, parts)]
+
     def search(self, query: str = "", *, persons: Sequence[str] = (), sources: Sequence[str] = (),
                date_from: datetime.date | None = None, date_to: datetime.date | None = None,
                include_undated: bool | None = None, sort: str | None = None, match: str | None = None,
-               limit: int = 10, page: int = 1, facet_limit: int = 50) -> SearchResult:
+               limit: int = 10, page: int = 1, facet_limit: int = 50, facets: MetadataFilters | None = None,
+               collapse: bool = False) -> SearchResult:
+        """Archive.search over the shards: FACETS filters by metadata facets, COLLAPSE folds versions of one
+        article into one hit (see archive/search/archive.py)."""
         started = time.perf_counter()
         query = query if isinstance(query, str) else str(query or "")
         limit = max(1, min(int(limit), MAX_LIMIT))
         page = max(1, int(page))
         first = (page - 1) * limit
-        filters = self._filters(persons, sources, date_from, date_to, include_undated)
-        inline = first + limit <= INLINE_HITS_UP_TO
-        plan, parsed, expansions = self._plan(query, match, filters, sort, first + limit, True, inline)
+        filters = self._filters(persons, sources, date_from, date_to, include_undated, facets)
+        inline = first + limit <= INLINE_HITS_UP_TO and not collapse
+        plan, parsed, expansions = self._plan(query, match, filters, sort, (first + limit) * 2 if collapse
+                                              else first + limit, True, inline)
         answers = self.backend.run_all("search", plan)
         variant, parts = self._merge(plan, answers)
         node = plan.any_node if variant == "any" else plan.node
         total = sum(p.total for p in parts)
-        ranked = self._ranked(plan.sort, node, parts)[first:first + limit]
-        hits = self._page_hits(ranked, parts, parsed.root, expansions)
+        if collapse:
+            hits = self._collapsed_page(plan, variant, parts, total, first, limit, parsed.root, expansions)
+        else:
+            ranked = self._ranked(plan.sort, node, parts)[first:first + limit]
+            hits = self._page_hits(ranked, parts, parsed.root, expansions)
         notices = list(parsed.notices)
         fell_back = variant == "any"
         if fell_back:
             notices.insert(0, FALLBACK_NOTICE)
         unfiltered = sum(p.unfiltered for p in parts)
         if not total and filters.active and parsed.root is not None and unfiltered:
-            filters_set = _filters_set(persons, sources, date_from, date_to)
+            filters_set = _filters_set(persons, sources, date_from, date_to, filters.metadata)
             key = "matches_without_filters" if len(filters_set) > 1 else "matches_without_filter"
             notices.append(Notice(key, count=unfiltered, filters=filters_set))
         wants_suggestions = parsed.root is not None and (not total or fell_back)
         suggestions = self.suggest(query) if wants_suggestions else []
-        notices.extend(self._unknown_names(parsed.root, persons, sources))
+        notices.extend(self._unknown_names(parsed.root, persons, sources, facets))
         if suggestions:
             notices.append(Notice("nothing_found_did_you_mean" if not total else "unknown_words_did_you_mean",
                                   suggestions=list(suggestions)))
@@ -802,7 +908,61 @@ class ShardedArchive:
             limit=limit, hits=hits, match_used="any" if fell_back else (match or "all"), fell_back=fell_back,
             normalized_query=parsed.describe(), suggestions=suggestions,
             facets=self.collection.facets(list(enumerate(parts)), facet_limit),
-            notice="; ".join(notices) if notices else None, sort=plan.sort, notices=notices)
+            notice="; ".join(notices) if notices else None, sort=plan.sort, notices=notices,
+            metadata_facets=list(self.collection.metadata))
+
+    def _collapsed_page(self, plan: ShardQuery, variant: str, parts: list[ShardPart], total: int, first: int,
+                        limit: int, root: Node | None, expansions: dict[Any, list[str]]) -> list[Hit]:
+        """Archive._collapsed_page over the shards: the ranked candidates walked by versions.collapse_ranked until
+        `first + limit` stories are found, each outlet and day met answered by every shard (versions of one
+        article may sit in different shards), more of the ranking asked for while versions were absorbed."""
+        wanted = first + limit
+        count = wanted * 2
+        node = plan.any_node if variant == "any" else plan.node
+        members: dict[tuple[str, int], list[tuple[int, int]]] = {}
+        fingerprints: dict[tuple[int, int], Fingerprint] = {}
+        while True:
+            candidates = self._ranked_with_keys(plan.sort, node, parts)[:count]
+            keys = list(dict.fromkeys(key for *_, key in candidates if key is not None and key not in members))
+            if keys:
+                found: dict[tuple[str, int], list[tuple[str, int, int]]] = {}
+                for shard, answer in enumerate(self.backend.run_all("version_members", plan, variant, keys)):
+                    for key, docs in answer.items():
+                        for docnum, article_id, mark in docs:
+                            found.setdefault(key, []).append((article_id, shard, docnum))
+                            fingerprints[(shard, docnum)] = mark
+                for key in keys:  # in article-id order, as a single index lists them
+                    members[key] = [(shard, docnum) for _, shard, docnum in sorted(found.get(key, []))]
+            doc_keys = {(shard, docnum): key for shard, docnum, _, key in candidates}
+            stories = collapse_ranked([((shard, docnum), score) for shard, docnum, score, _ in candidates], wanted,
+                                      doc_keys.get, lambda key: members.get(key, []),
+                                      lambda doc: fingerprints[doc])
+            if len(stories) >= wanted or len(candidates) >= total:
+                break
+            count *= 4
+            parts = self._merge(plan, self.backend.run_all("search", replace(plan, count=count, facets=False)))[1]
+        return self._story_hits(stories[first:wanted], root, expansions)
+
+    def _story_hits(self, stories: list[Story], root: Node | None, expansions: dict[Any, list[str]]) -> list[Hit]:
+        """The hits of a page of stories, each with its versions' hits (scored 0, as on one index)."""
+        terms = frozenset(self._highlight_terms(root, expansions))
+        wanted: dict[int, tuple[list[int], list[float]]] = {}
+        for story in stories:
+            for (shard, docnum), score in [(story.docnum, story.score), *((v, 0.0) for v in story.versions)]:
+                docnums, scores = wanted.setdefault(shard, ([], []))
+                docnums.append(docnum)
+                scores.append(score)
+        fetched = self.backend.run_some({shard: ("hits", (np.array(docnums, dtype=np.int64),
+                                                          np.array(scores, np.float32), terms))
+                                         for shard, (docnums, scores) in wanted.items()})
+        # a story's document is never another's version: each document was asked for once
+        by_doc = {(shard, hit.docnum): hit for shard, hits in fetched.items() for hit in hits}
+        page = []
+        for story in stories:
+            hit = by_doc[story.docnum]
+            hit.versions = [by_doc[version] for version in story.versions]
+            page.append(hit)
+        return page
 
     def _page_hits(self, ranked: list[tuple[int, int, float]], parts: list[ShardPart], root: Node | None,
                    expansions: dict[Any, list[str]]) -> list[Hit]:
@@ -820,7 +980,8 @@ class ShardedArchive:
         by_doc = {(shard, hit.docnum): hit for shard, hits in fetched.items() for hit in hits}
         return [by_doc[(shard, docnum)] for shard, docnum, _ in ranked]
 
-    def _unknown_names(self, root: Node | None, persons: Sequence[str], sources: Sequence[str]) -> list[Notice]:
+    def _unknown_names(self, root: Node | None, persons: Sequence[str], sources: Sequence[str],
+                       facets: MetadataFilters | None = None) -> list[Notice]:
         notices = []
         persons = [persons] if isinstance(persons, str) else list(persons or ())
         sources = [sources] if isinstance(sources, str) else list(sources or ())
@@ -835,14 +996,15 @@ class ShardedArchive:
         for value in wanted_sources:
             if not self.collection.resolve_sources([value]):
                 notices.append(Notice("unknown_source", value=value))
+        notices.extend(unknown_metadata_notices(self.collection.metadata, facets))
         return notices
 
     def iter_matches(self, query: str = "", *, persons: Sequence[str] = (), sources: Sequence[str] = (),
                      date_from: datetime.date | None = None, date_to: datetime.date | None = None,
                      include_undated: bool | None = None, sort: str | None = None,
-                     match: str | None = None) -> Iterator[dict[str, Any]]:
+                     match: str | None = None, facets: MetadataFilters | None = None) -> Iterator[dict[str, Any]]:
         """Every matching article (for export), in the search's order, fetched from the shards in batches."""
-        filters = self._filters(persons, sources, date_from, date_to, include_undated)
+        filters = self._filters(persons, sources, date_from, date_to, include_undated, facets)
         plan, _, _ = self._plan(query, match, filters, sort, None, False, False)
         variant, parts = self._merge(plan, self.backend.run_all("search", plan))
         ranked = self._ranked(plan.sort, plan.any_node if variant == "any" else plan.node, parts)
@@ -858,9 +1020,43 @@ class ShardedArchive:
             for shard, docnum, _ in batch:
                 yield records[(shard, docnum)]
 
+    def coverage(self, query: str = "", *, persons: Sequence[str] = (), sources: Sequence[str] = (),
+                 date_from: datetime.date | None = None, date_to: datetime.date | None = None,
+                 include_undated: bool | None = None, match: str | None = None,
+                 facets: MetadataFilters | None = None, top_sources: int = 6) -> list[dict[str, Any]]:
+        """Archive.coverage over the shards: each shard's outlet-by-month counts (of the matches, and of every
+        article) added under the collection's names, then the same top outlets and shares."""
+        filters = self._filters(persons, sources, date_from, date_to, include_undated, facets)
+        # a date sort: no collection statistics to gather, coverage does not rank
+        plan, _, _ = self._plan(query, match, filters, "newest", None, False, False)
+        answers = self.backend.run_all("coverage_part", plan)
+        variant = "all"
+        if plan.any_node is not None and not sum(int(a["all"][0].sum()) for a in answers) \
+                and all("any" in a for a in answers) and sum(int(a["any"][0].sum()) for a in answers) > 0:
+            variant = "any"
+        collection = self.collection
+        source_names, month_keys = collection.names["source"], collection.names["month"]
+        matched = np.zeros((len(source_names) + 1, len(month_keys) + 1), dtype=np.int64)
+        totals = np.zeros_like(matched)
+        for shard, answer in enumerate(answers):
+            rows = collection.local_to_global[shard]["source"][:, None]
+            columns = collection.local_to_global[shard]["month"][None, :]
+            shard_matched, shard_totals = answer[variant]
+            np.add.at(matched, (rows, columns), shard_matched)
+            np.add.at(totals, (rows, columns), shard_totals)
+        by_outlet = matched[: len(source_names), : len(month_keys)].sum(axis=1)
+        top = [int(i) for i in np.argsort(-by_outlet, kind="stable")[:top_sources] if by_outlet[i]]
+        found = []
+        for outlet in top:
+            for month in np.flatnonzero(matched[outlet, : len(month_keys)]).tolist():
+                count, total = int(matched[outlet, month]), int(totals[outlet, month])
+                found.append({"source": source_names[outlet], "month": month_keys[month], "count": count,
+                              "outlet_total": total, "share": count / total if total else 0.0})
+        return found
+
     # ------------------------------------------------------------ articles
 
-    def _article(self, article_id: str) -> tuple[dict[str, Any], int] | None:
+    def _article(self, article_id: str) -> tuple[dict[str, Any], int, dict[str, str]] | None:
         home = shard_of(str(article_id), self.shards)
         return self.backend.run_some({home: ("article", (str(article_id),))})[home]
 
@@ -868,10 +1064,10 @@ class ShardedArchive:
         found = self._article(article_id)
         if found is None:
             return None
-        stored, day = found
+        stored, day, metadata = found
         return Article(id=str(stored.get("id")), title=stored.get("title") or "", body=stored.get("body") or "",
                        source=stored.get("source") or None, published=day_to_date(day),
-                       url=stored.get("url") or None, persons=persons_of(stored),
+                       url=stored.get("url") or None, persons=persons_of(stored), metadata=metadata,
                        origin=str(stored.get("origin") or ""))
 
     def highlight_body(self, article_id: str, query: str) -> str:
@@ -885,7 +1081,7 @@ class ShardedArchive:
         found = self._article(article_id)
         if found is None:
             return []
-        stored, day = found
+        stored, day, _ = found
         candidates = list(candidate_terms(stored))
 
         def approximate(terms: list[str]) -> list[int]:
