@@ -17,13 +17,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import write_test_inputs
 from cluster_support import LocalDaskCluster, local_cluster, read_queries
 from distributed import Client
-from test_sharded import OPTIONS, QUERIES, assert_same_answers, assert_same_related_and_exports, comparable
+from test_sharded import (
+    FACET_OPTIONS,
+    OPTIONS,
+    QUERIES,
+    WEB_FIXTURES,
+    assert_same_answers,
+    assert_same_related_and_exports,
+    comparable,
+)
 
 from archive.cluster.build import add_on_cluster, plan_parts, rebuild_on_cluster
 from archive.cluster.connect import ClusterError, connect
 from archive.cluster.search import open_on_cluster
+from archive.extract.records import ReadOptions
 from archive.index.writer import add_to_index, rebuild_index
 from archive.search.archive import Archive
 
@@ -114,6 +124,28 @@ def test_add_on_the_cluster_routes_articles_to_their_shards(tmp_path: Path, seed
     add_to_index(rest, tmp_path / "single")
     with Archive.open(tmp_path / "single") as single, Archive.open(tmp_path / "sharded") as sharded:
         assert_same_answers(single, sharded, ["موسكو", "", "بوتين"], [{}])
+
+
+def test_metadata_facets_versions_and_read_options_on_the_cluster(tmp_path: Path, cluster: LocalDaskCluster,
+                                                                  client: Client) -> None:
+    ensure_workers(cluster)
+    inputs = write_test_inputs(tmp_path / "inputs")
+    rebuild_index(inputs, tmp_path / "single", workers=1)
+    summary = rebuild_on_cluster(inputs, tmp_path / "sharded", client, shards=4)
+    assert summary.indexed == rebuild_index(inputs, tmp_path / "again", workers=1).indexed
+    with Archive.open(tmp_path / "single") as single:
+        sharded = open_on_cluster(tmp_path / "sharded", client)
+        queries = ["", "مستشفى للأطفال", "موسكو"]
+        assert_same_answers(single, sharded, queries, FACET_OPTIONS)
+        for query in queries:
+            assert sharded.coverage(query) == single.coverage(query)
+    # the readers of the workers are told the options: an English feed entry is kept only when asked
+    feed = WEB_FIXTURES / "aljazeera.atom"
+    assert rebuild_on_cluster([feed], tmp_path / "feed", client, shards=2).indexed == 1
+    assert rebuild_on_cluster([feed], tmp_path / "feed", client, shards=2,
+                              options=ReadOptions(any_language=True)).indexed == 2
+    rebuild_on_cluster([feed], tmp_path / "feed-add", client, shards=2)
+    assert add_on_cluster([feed], tmp_path / "feed-add", client, options=ReadOptions(any_language=True)).indexed == 2
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,10 @@ import pytest
 from browser_support import VERSION_RECORDS, write_test_inputs
 from cluster_support import read_queries
 
+from archive.extract.records import ReadOptions
+from archive.index import whoosh_io
 from archive.index.shards import shard_count, shard_dirs, shard_of
-from archive.index.store import current_index_path
+from archive.index.store import INDEX_NAME, current_index_path
 from archive.index.writer import add_to_index, rebuild_index
 from archive.interfaces.cli import main
 from archive.search.archive import Archive
@@ -30,6 +32,9 @@ OPTIONS: list[dict[str, Any]] = [
     {"date_from": datetime.date(2020, 1, 1)}, {"date_to": datetime.date(2020, 1, 1), "include_undated": True},
     {"limit": 2, "page": 2}, {"match": "any"}, {"persons": ["نيكولاس مادورو", "xyz"]},
 ]
+
+
+WEB_FIXTURES = Path(__file__).parent / "fixtures" / "web"
 
 
 def comparable(result: Any) -> dict[str, Any]:
@@ -225,6 +230,48 @@ def test_metadata_facets_versions_and_coverage_answer_as_one_index(daily_use_ind
         for article_id in [*versions, "para-000", "para-007"]:
             assert sharded.get(article_id) == single.get(article_id)
             assert sharded.get(article_id).metadata  # type: ignore[union-attr]
+
+
+def _segments(index_path: Path) -> list[Any]:
+    from whoosh import index as whoosh_index
+
+    return list(whoosh_index.open_dir(str(index_path), indexname=INDEX_NAME)._segments())
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_shards_are_written_as_the_single_writer_writes(tmp_path: Path, workers: int,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # a segment closed every 20 articles of a shard, as SegmentBuilder rolls them (12,000 in production)
+    monkeypatch.setattr(whoosh_io, "SEGMENT_ARTICLES", 20)
+    inputs = write_test_inputs(tmp_path / "inputs")
+    rebuild_index(inputs, tmp_path / "single", workers=workers)
+    rebuild_index(inputs, tmp_path / "sharded", workers=workers, shards=2)
+    generation = current_index_path(tmp_path / "sharded")
+    for directory in shard_dirs(generation):
+        segments = _segments(directory)
+        assert len(segments) > 1, "rolling segments in every shard"
+        assert all(isinstance(segment.codec(), whoosh_io.CompactCodec) for segment in segments)
+    with Archive.open(tmp_path / "single") as single, Archive.open(tmp_path / "sharded") as sharded:
+        # the same documents: metadata facets (meta_section), and the same answers
+        assert sharded.search("").metadata_facets == single.search("").metadata_facets == ["section"]
+        assert_same_answers(single, sharded, ["", "موسكو", '"الرئيس الروسي"'],
+                            [{}, {"facets": {"section": ["economy"]}}])
+    # an add to a sharded index writes compact segments too
+    add_to_index([tmp_path / "inputs" / "test-articles.jsonl"], tmp_path / "sharded")
+    for directory in shard_dirs(current_index_path(tmp_path / "sharded")):
+        assert all(isinstance(segment.codec(), whoosh_io.CompactCodec) for segment in _segments(directory))
+
+
+def test_read_options_reach_the_readers_of_a_sharded_rebuild_and_add(tmp_path: Path, seeds_dir: Path) -> None:
+    feed = WEB_FIXTURES / "aljazeera.atom"  # one Arabic entry, one English one
+    rebuild_index([feed], tmp_path / "arabic", workers=1, shards=2)
+    rebuild_index([feed], tmp_path / "any", workers=2, shards=2, options=ReadOptions(any_language=True))
+    with Archive.open(tmp_path / "arabic") as arabic, Archive.open(tmp_path / "any") as any_language:
+        assert arabic.search("").total == 1 and any_language.search("").total == 2
+    rebuild_index([seeds_dir], tmp_path / "added", workers=1, shards=3)
+    add_to_index([feed], tmp_path / "added", options=ReadOptions(any_language=True))
+    with Archive.open(tmp_path / "added") as added:
+        assert added.search("").total == 5 + 2
 
 
 @pytest.mark.corpus
