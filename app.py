@@ -24,11 +24,13 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from archive.cluster import search as cluster_search
 from archive.errors import ArchiveError, IndexMissingError
 from archive.index.writer import rebuild_index
 from archive.interfaces import ui
 from archive.resources import SEEDS_DIR
 from archive.search.archive import Archive
+from archive.search.sharded import ShardedArchive
 from archive.text.normalize import normalize
 
 SCRIPT_STARTED = time.perf_counter()
@@ -140,8 +142,9 @@ def lab(key: str, **values: object) -> str:
 
 
 @st.cache_resource(show_spinner=False)
-def open_archive(index_dir: str) -> Archive:
-    return Archive.open(Path(index_dir))
+def open_archive(index_dir: str) -> Archive | ShardedArchive:
+    # on the Dask cluster of $NEWS_ARCHIVE_SCHEDULER when set (`news-archive serve --scheduler ADDRESS`)
+    return cluster_search.open_archive(Path(index_dir))
 
 
 def rebuild(paths: list[Path], message_key: str = "index_rebuilding") -> str:

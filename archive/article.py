@@ -84,6 +84,15 @@ def _identity_digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=12).digest()
 
 
+def identity_keys(article: Article) -> tuple[str, bytes | None, bytes]:
+    """What deduplication compares: the id, a digest of the normalized URL (None without one) and of the
+    normalized title+body."""
+    url = _identity_digest(normalize_url(article.url)) if article.url else None
+    content = _identity_digest(article.content if article.content is not None
+                               else content_key(article.title, article.body))
+    return article.id, url, content
+
+
 class Deduplicator:
     """The same article met twice: same id, same normalized URL, or same normalized title+body."""
 
@@ -94,12 +103,14 @@ class Deduplicator:
 
     def is_duplicate(self, article: Article) -> bool:
         """True when an article with the same identity was seen before; otherwise remembers this one."""
-        url = _identity_digest(normalize_url(article.url)) if article.url else None
-        content = _identity_digest(article.content if article.content is not None
-                                   else content_key(article.title, article.body))
-        if article.id in self._ids or (url is not None and url in self._urls) or content in self._contents:
+        return self.seen(identity_keys(article))
+
+    def seen(self, keys: tuple[str, bytes | None, bytes]) -> bool:
+        """is_duplicate of an article by its identity_keys (a cluster build ships the keys, not the articles)."""
+        article_id, url, content = keys
+        if article_id in self._ids or (url is not None and url in self._urls) or content in self._contents:
             return True
-        self._ids.add(article.id)
+        self._ids.add(article_id)
         if url is not None:
             self._urls.add(url)
         self._contents.add(content)

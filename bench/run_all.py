@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-ORDER = ["analyzer.py", "extract.py", "web.py", "indexing.py", "search.py", "hostile_queries.py", "load.py"]
+ORDER = ["analyzer.py", "extract.py", "web.py", "indexing.py", "search.py", "hostile_queries.py", "load.py",
+         "cluster.py"]
 
 
 def main() -> int:

@@ -594,3 +594,8 @@ def many_positions_decoder(reader: Any, fieldname: str) -> Any | None:
     for a format without one (then positions_decoder serves, one posting at a time)."""
     return getattr(reader.schema[fieldname].format, "decode_many", None)
 
+
+def latest_toc_generation(index_path: Path) -> int:
+    """The newest table-of-contents generation in INDEX_PATH (-1 when none), by listing the directory only:
+    FileIndex would also read and unpickle the table of contents, too slow to ask on every interaction."""
+    return TOC._latest_generation(FileStorage(str(index_path), readonly=True), INDEX_NAME)

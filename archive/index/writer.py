@@ -26,22 +26,23 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import whoosh
-from whoosh.writing import LockError
 
 from archive.article import Article
 from archive.batching import INDEX_BATCH, batched
-from archive.errors import ArchiveError, IndexBusyError, IndexCorruptError, InputError
+from archive.errors import ArchiveError, IndexCorruptError, InputError
 from archive.extract.boilerplate import ParagraphCounts
 from archive.extract.fetch import is_url
 from archive.extract.ingest import iter_articles, learn_boilerplate
 from archive.extract.readers import ReadOptions, estimate_records
 from archive.extract.report import IngestReport, Skipped
 from archive.index.schema import METADATA_PREFIX, build_schema, date_to_day, versions
+from archive.index.shard_writer import IndexTargets, build_shards
+from archive.index.shards import shard_count
 from archive.index.store import (
     BUILD_INFO_FILE,
     BUILDING_PREFIX,
@@ -57,18 +58,11 @@ from archive.index.store import (
     live_article_count,
     new_generation_name,
     now_iso,
-    open_index,
     read_current,
     remove_stale,
     write_atomically,
 )
-from archive.index.whoosh_io import (
-    WRITER_LIMIT_MB,
-    SegmentBuilder,
-    commit_segments,
-    compact_codec,
-    create_empty_index,
-)
+from archive.index.whoosh_io import SegmentBuilder, commit_segments, create_empty_index
 from archive.index.workers import IndexProcesses
 
 ProgressCallback = Callable[[int, "int | None"], None]
@@ -120,16 +114,27 @@ def article_fields(article: Article) -> dict[str, Any]:
 
 
 @dataclass
-class _Built:
+class BuiltGeneration:
+    """What building a generation's index files gives the swap: counts, the report, and anything more the build
+    record should hold (a cluster build: its scheduler and workers)."""
     indexed: int
     report: IngestReport
     segments: int = 0
+    record: dict[str, Any] = field(default_factory=dict)
+
+
+# Builds the index files of a generation: (paths, directory, workers, progress, estimated total, shards, how the
+# readers treat what they find).
+GenerationBuilder = Callable[[Sequence["str | Path"], Path, int, "ProgressCallback | None", "int | None", int,
+                              "ReadOptions | None"], BuiltGeneration]
 
 
 def _build_generation(paths: Sequence[str | Path], generation_dir: Path, workers: int,
-                      on_progress: ProgressCallback | None, total: int | None, options: ReadOptions) -> _Built:
+                      on_progress: ProgressCallback | None, total: int | None, shards: int = 1,
+                      options: ReadOptions | None = None) -> BuiltGeneration:
     schema = build_schema()
-    create_empty_index(generation_dir, schema)
+    if shards <= 1:
+        create_empty_index(generation_dir, schema)
     report = IngestReport()
     indexed = 0
     # a first reading pass learns which paragraphs recur across an outlet's articles (teasers of other stories)
@@ -147,6 +152,17 @@ def _build_generation(paths: Sequence[str | Path], generation_dir: Path, workers
 
     # Closed explicitly on failure, so ingest's extraction pool is shut down now rather than at garbage collection.
     stream = documents()
+    stage = getattr(on_progress, "stage", None)
+    if shards > 1:  # archive/index/shard_writer.py: each document to the shard its id hashes to
+        try:
+            written = build_shards(stream, generation_dir, schema, shards, workers,
+                                   (lambda: stage("finishing")) if stage is not None else None)
+        finally:
+            stream.close()
+        if on_progress is not None:
+            done = indexed + len(report.skipped) + report.duplicates
+            on_progress(done, max(done, total or 0))
+        return BuiltGeneration(indexed=indexed, report=report, segments=written)
     if workers <= 1:
         builder = SegmentBuilder(generation_dir)
         try:
@@ -163,7 +179,6 @@ def _build_generation(paths: Sequence[str | Path], generation_dir: Path, workers
         try:
             for batch in batched(stream, INDEX_BATCH):
                 processes.send(batch)
-            stage = getattr(on_progress, "stage", None)
             if stage is not None:
                 stage("finishing")  # the index processes now sort and write their segments
             segments = processes.finish()
@@ -174,7 +189,7 @@ def _build_generation(paths: Sequence[str | Path], generation_dir: Path, workers
     if on_progress is not None:
         done = indexed + len(report.skipped) + report.duplicates
         on_progress(done, max(done, total or 0))
-    return _Built(indexed=indexed, report=report, segments=len(segments))
+    return BuiltGeneration(indexed=indexed, report=report, segments=len(segments))
 
 
 def _input_record(path: str | Path) -> dict[str, Any]:
@@ -201,18 +216,24 @@ def _require_existing(paths: Sequence[str | Path]) -> None:
 
 def rebuild_index(paths: Sequence[str | Path], index_dir: str | Path, workers: int = 2,
                   progress: ProgressCallback | None = None, *, wait_seconds: float = 0.0,
-                  allow_empty: bool = False, options: ReadOptions | None = None) -> BuildSummary:
-    """Builds a new generation from PATHS and swaps it in atomically (see the module docstring).
-    OPTIONS: how the readers treat what they find (ReadOptions; e.g. `any_language` for web pages).
+                  allow_empty: bool = False, shards: int | None = None,
+                  build_generation: GenerationBuilder | None = None,
+                  options: ReadOptions | None = None) -> BuildSummary:
+    """Builds a new generation from PATHS and swaps it in atomically (see the module docstring); with SHARDS > 1
+    as that many shards (archive/index/shards.py); None keeps the live index's shard count (1 for a new index), so
+    a rebuild after an analysis change keeps the layout a deployment chose. BUILD_GENERATION writes the
+    generation's index files instead of this machine's processes (archive/cluster/build.py: on a Dask cluster);
+    the lock, the checks, the build record and the swap stay here. OPTIONS: how the readers treat what they find
+    (ReadOptions; e.g. `any_language` for web pages).
 
     Refuses (InputError, old index untouched) to replace an index holding articles with one holding none: an
     empty result almost always means a wrong path. `allow_empty=True` overrides that. IndexBusyError when another
     rebuild or add holds the index (after waiting up to WAIT_SECONDS)."""
-    if workers > 1 and threading.active_count() > 1:
+    if workers > 1 and threading.active_count() > 1 and build_generation is None:
         # Forking a process that runs other threads (Streamlit's sessions) can copy a lock another thread holds
         # and deadlock the child; a freshly spawned, single-threaded process forks the workers safely instead.
         return _rebuild_in_spawned_process(paths, index_dir, workers, progress, wait_seconds, allow_empty,
-                                           bool(options and options.any_language))
+                                           bool(options and options.any_language), shards)
     options = options or ReadOptions()
     started = time.perf_counter()
     index_dir = Path(index_dir)
@@ -228,12 +249,15 @@ def rebuild_index(paths: Sequence[str | Path], index_dir: str | Path, workers: i
         except IndexCorruptError:
             previous = None  # a damaged pointer is exactly what a rebuild repairs
         remove_stale(index_dir, keep={previous} if previous else set())
+        if shards is None:
+            shards = shard_count(index_dir / previous) if previous else 1
         name = new_generation_name()
         building = index_dir / (BUILDING_PREFIX + name.removeprefix(GENERATION_PREFIX))
         building.mkdir()
         try:
             total = estimate_records(paths) if on_progress is not None else None
-            built = _build_generation(paths, building, max(1, workers), on_progress, total, options)
+            build = build_generation or _build_generation
+            built = build(paths, building, max(1, workers), on_progress, total, shards, options)
             live_articles = live_article_count(index_dir) if previous else None
             if built.indexed == 0 and live_articles and not allow_empty:
                 raise InputError(
@@ -253,11 +277,13 @@ def rebuild_index(paths: Sequence[str | Path], index_dir: str | Path, workers: i
                 "articles_per_second": round(built.indexed / seconds, 1) if seconds > 0 else None,
                 "workers": max(1, workers),
                 "segments": built.segments,
+                "shards": max(1, shards),
                 "index_bytes": directory_bytes(building),
                 "versions": versions(),
                 "whoosh": whoosh.versionstring(),
                 "python": sys.version.split()[0],
                 "additions": [],
+                **built.record,
             }
             (building / BUILD_INFO_FILE).write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
             fsync_tree(building)
@@ -275,11 +301,11 @@ def rebuild_index(paths: Sequence[str | Path], index_dir: str | Path, workers: i
 
 
 def _spawned_rebuild(paths: list[str], index_dir: str, workers: int, wait_seconds: float, allow_empty: bool,
-                     any_language: bool, messages: Any) -> None:
+                     any_language: bool, messages: Any, shards: int | None = None) -> None:
     """The body of a spawned rebuild: progress and the outcome go back to the caller on MESSAGES."""
     try:
         summary = rebuild_index(paths, index_dir, workers, lambda done, total: messages.put(("progress", done, total)),
-                                wait_seconds=wait_seconds, allow_empty=allow_empty,
+                                wait_seconds=wait_seconds, allow_empty=allow_empty, shards=shards,
                                 options=ReadOptions(any_language=any_language))
         messages.put(("done", summary, None))
     except BaseException as error:  # sent back whole when it pickles (ArchiveError does), else as one line
@@ -292,12 +318,12 @@ def _spawned_rebuild(paths: list[str], index_dir: str, workers: int, wait_second
 
 def _rebuild_in_spawned_process(paths: Sequence[str | Path], index_dir: str | Path, workers: int,
                                 progress: ProgressCallback | None, wait_seconds: float,
-                                allow_empty: bool, any_language: bool) -> BuildSummary:
+                                allow_empty: bool, any_language: bool, shards: int | None = None) -> BuildSummary:
     context = multiprocessing.get_context("spawn")
     messages = context.Queue()
     process = context.Process(target=_spawned_rebuild, name="news-archive-rebuild",
                               args=([str(path) for path in paths], str(index_dir), workers, wait_seconds,
-                                    allow_empty, any_language, messages))
+                                    allow_empty, any_language, messages, shards))
     process.start()
     try:
         while True:
@@ -326,27 +352,17 @@ def _rebuild_in_spawned_process(paths: Sequence[str | Path], index_dir: str | Pa
 # the next add of the same feed does not fetch them again
 URL_COMMIT_EVERY = 50
 
+# Applies an add to a generation: (paths, index directory, generation, shards, wait_seconds, options) -> (added,
+# updated, report); the default writes through this process, archive/cluster/build.py through the cluster's workers.
+ArticleAdder = Callable[[Sequence["str | Path"], Path, Path, int, float, ReadOptions],
+                        "tuple[int, int, IngestReport]"]
 
-def add_to_index(paths: Sequence[str | Path], index_dir: str | Path, *, wait_seconds: float = 0.0,
-                 workers: int = 1, options: ReadOptions | None = None) -> BuildSummary:
-    """Adds the articles in PATHS to the live index in place; an article whose id is already there replaces it.
 
-    Safe beside running readers (Whoosh commits a new table of contents atomically; open readers keep theirs).
-    IndexBusyError while a rebuild or another add runs. Feed URLs among PATHS: entries whose article is already in
-    the index are not fetched again, and what was fetched is committed every URL_COMMIT_EVERY articles."""
-    started = time.perf_counter()
-    index_dir = Path(index_dir)
-    _require_existing(paths)
-    current_index_path(index_dir)  # IndexMissingError before anything else
-    with exclusive(index_dir, "add", wait_seconds):
-        info = check_versions(index_dir)
-        generation = current_index_path(index_dir)
-        ix = open_index(index_dir)
-        try:
-            writer = ix.writer(timeout=wait_seconds, limitmb=WRITER_LIMIT_MB, codec=compact_codec())
-        except LockError:
-            raise IndexBusyError(f"cannot add: the index in {index_dir} is locked by another writer; "
-                                 f"try again when it finishes") from None
+def _add_here(workers: int) -> ArticleAdder:
+    def add(paths: Sequence[str | Path], index_dir: Path, generation: Path, shards: int,
+            wait_seconds: float, options: ReadOptions) -> tuple[int, int, IngestReport]:
+        # each article to the shard its id hashes to (archive/index/shard_writer.py); unsharded: the one index
+        targets = IndexTargets(index_dir, generation, shards, wait_seconds)
         report = IngestReport()
         added = updated = 0
         fetching = any(isinstance(path, str) and is_url(path) for path in paths)
@@ -355,31 +371,47 @@ def add_to_index(paths: Sequence[str | Path], index_dir: str | Path, *, wait_sec
         counts = ParagraphCounts.load(generation)
         if not fetching:
             counts = learn_boilerplate(paths, counts, options)
+        # a feed entry whose article is already in the archive is not fetched again
+        read_options = ReadOptions(any_language=options.any_language, known_id=targets.known,
+                                   fetcher=options.fetcher)
         try:
-            with ix.searcher() as searcher:
-                def known_id(article_id: str) -> bool:
-                    return searcher.document_number(id=article_id) is not None
-
-                given = options or ReadOptions()
-                read_options = ReadOptions(any_language=given.any_language, known_id=known_id, fetcher=given.fetcher)
-                for article in iter_articles(paths, report, workers=workers, options=read_options,
-                                             boilerplate=counts.boilerplate()):
-                    if known_id(article.id):
-                        updated += 1
-                    writer.update_document(**article_fields(article))
-                    added += 1
-                    if fetching and added % URL_COMMIT_EVERY == 0:
-                        writer.commit()
-                        writer = ix.writer(timeout=wait_seconds, limitmb=WRITER_LIMIT_MB)
-            writer.commit()
+            for article in iter_articles(paths, report, workers=workers, options=read_options,
+                                         boilerplate=counts.boilerplate()):
+                updated += targets.update(article_fields(article))
+                added += 1
+                if fetching and added % URL_COMMIT_EVERY == 0:
+                    targets.commit_so_far()
+            targets.commit()
         except BaseException:
-            with contextlib.suppress(Exception):  # the error being raised is the one to report, not the cleanup's
-                writer.cancel()
+            targets.cancel()
             raise
         counts.save(generation)
+        return added, updated, report
+
+    return add
+
+
+def add_to_index(paths: Sequence[str | Path], index_dir: str | Path, *, wait_seconds: float = 0.0,
+                 workers: int = 1, add_articles: ArticleAdder | None = None,
+                 options: ReadOptions | None = None) -> BuildSummary:
+    """Adds the articles in PATHS to the live index in place; an article whose id is already there replaces it.
+
+    Safe beside running readers (Whoosh commits a new table of contents atomically; open readers keep theirs).
+    IndexBusyError while a rebuild or another add runs. Feed URLs among PATHS: entries whose article is already in
+    the index are not fetched again, and what was fetched is committed every URL_COMMIT_EVERY articles.
+    ADD_ARTICLES writes the articles instead of this process (archive/cluster/build.py)."""
+    started = time.perf_counter()
+    index_dir = Path(index_dir)
+    _require_existing(paths)
+    current_index_path(index_dir)  # IndexMissingError before anything else
+    with exclusive(index_dir, "add", wait_seconds):
+        info = check_versions(index_dir)
+        generation = current_index_path(index_dir)
+        shards = shard_count(generation)
+        added, updated, report = (add_articles or _add_here(workers))(paths, index_dir, generation, shards,
+                                                                       wait_seconds, options or ReadOptions())
         seconds = time.perf_counter() - started
-        with ix.reader() as reader:
-            articles = reader.doc_count()
+        articles = IndexTargets(index_dir, generation, shards).doc_count()
         for key in ("generation", "path"):
             info.pop(key, None)
         info["articles"] = articles

@@ -13,12 +13,14 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from archive.errors import ArchiveError, InputError
 from archive.extract.fetch import is_url
 from archive.extract.ingest import iter_articles, learn_boilerplate
 from archive.extract.records import ReadOptions
 from archive.extract.report import IngestReport
+from archive.index.shards import MAX_SHARDS
 from archive.index.writer import add_to_index, rebuild_index
 from archive.interfaces.progress import TerminalProgress
 from archive.resources import APP_FILE, SEEDS_DIR
@@ -47,6 +49,13 @@ def _positive(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more: {text!r}")
+    return value
+
+
+def _shards(text: str) -> int:
+    value = _positive(text)
+    if value > MAX_SHARDS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_SHARDS} shards: {text!r}")
     return value
 
 
@@ -101,12 +110,49 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cluster() -> Any:
+    """archive.cluster, imported only by a command given a scheduler: `distributed` takes ~0.7 s to import, which
+    every other command would pay for nothing."""
+    import archive.cluster.build
+    import archive.cluster.connect
+    import archive.cluster.search
+
+    return archive.cluster
+
+
+def open_archive(args: argparse.Namespace) -> Any:
+    """The index to search: on the Dask cluster of --scheduler / $NEWS_ARCHIVE_SCHEDULER when one is given, else in
+    this process (a sharded index's shards side by side)."""
+    address = _scheduler(args)
+    if address is None:
+        return Archive.open(index_dir(args))
+    cluster = _cluster()
+    return cluster.search.open_on_cluster(index_dir(args),
+                                          cluster.connect.connect(cluster.connect.scheduler_address(address)))
+
+
+def _scheduler(args: argparse.Namespace) -> str | None:
+    given = getattr(args, "scheduler", None)
+    return (given or os.environ.get("NEWS_ARCHIVE_SCHEDULER") or "").strip() or None
+
+
 def cmd_rebuild_index(args: argparse.Namespace) -> int:
     paths = args.paths or [SEEDS_DIR]
     bar = TerminalProgress() if sys.stderr.isatty() and not args.quiet else None
+    address = _scheduler(args)
     try:
-        summary = rebuild_index(paths, index_dir(args), workers=args.workers, progress=bar,
-                                options=ReadOptions(any_language=args.any_language))
+        options = ReadOptions(any_language=args.any_language)
+        if address is None:
+            summary = rebuild_index(paths, index_dir(args), workers=args.workers, progress=bar, shards=args.shards,
+                                    options=options)
+        else:
+            cluster = _cluster()
+            client = cluster.connect.connect(cluster.connect.scheduler_address(address))
+            try:
+                summary = cluster.build.rebuild_on_cluster(paths, index_dir(args), client, shards=args.shards,
+                                                           progress=bar, options=options)
+            finally:
+                cluster.connect.close_quietly(client)
     finally:
         if bar is not None:
             bar.close()
@@ -117,7 +163,17 @@ def cmd_rebuild_index(args: argparse.Namespace) -> int:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    summary = add_to_index(args.paths, index_dir(args), options=ReadOptions(any_language=args.any_language))
+    address = _scheduler(args)
+    options = ReadOptions(any_language=args.any_language)
+    if address is None:
+        summary = add_to_index(args.paths, index_dir(args), options=options)
+    else:
+        cluster = _cluster()
+        client = cluster.connect.connect(cluster.connect.scheduler_address(address))
+        try:
+            summary = cluster.build.add_on_cluster(args.paths, index_dir(args), client, options=options)
+        finally:
+            cluster.connect.close_quietly(client)
     for skipped in summary.skipped:
         print(f"skipped {skipped.origin}: {skipped.reason}", file=sys.stderr)
     print(summary.line())
@@ -176,7 +232,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         except OSError as error:
             raise InputError(f"cannot read the batch file {args.batch}: {error.strerror or error}") from None
     try:
-        archive = Archive.open(index_dir(args))
+        archive = open_archive(args)
         options = _search_options(args)
         if args.batch is not None:
             # one open index for every line; one JSON object per line, flushed so a pipe sees it at once
@@ -192,7 +248,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    stats = Archive.open(index_dir(args)).stats()
+    stats = open_archive(args).stats()
     if args.json:
         _print_json(stats)
     else:
@@ -206,6 +262,12 @@ def cmd_stats(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     app = APP_FILE
     env = dict(os.environ, NEWS_ARCHIVE_INDEX=str(index_dir(args).resolve()))
+    address = _scheduler(args)
+    if address is not None:
+        # the app searches on the cluster (app.py reads it); checked here so a wrong address fails at once
+        cluster = _cluster()
+        env["NEWS_ARCHIVE_SCHEDULER"] = cluster.connect.scheduler_address(address)
+        cluster.connect.close_quietly(cluster.connect.connect(env["NEWS_ARCHIVE_SCHEDULER"]))
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
                "--server.address", args.address, "--server.port", str(args.port),
                "--browser.gatherUsageStats", "false"]
@@ -235,17 +297,27 @@ def build_parser() -> argparse.ArgumentParser:
                          help="index directory (default: $NEWS_ARCHIVE_INDEX, else ./index)")
         return sub
 
+    def with_scheduler(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--scheduler", metavar="ADDRESS",
+                         help="run on the Dask cluster of this scheduler (default: $NEWS_ARCHIVE_SCHEDULER; "
+                              "none: this machine only)")
+
     sub = with_index(commands.add_parser("rebuild-index", help="build a fresh index and swap it in atomically"))
     sub.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: the bundled seeds)")
     sub.add_argument("--workers", type=_positive, default=min(2, os.cpu_count() or 1),
                      help="processes for extraction and analysis (default: 2)")
     sub.add_argument("--quiet", action="store_true", help="no progress bar")
+    sub.add_argument("--shards", type=_shards, default=None,
+                     help="split the index into N shards by a hash of the article id (default: as many as the "
+                          "current index has; 1, no split, for a new one)")
     _any_language_option(sub)
+    with_scheduler(sub)
     sub.set_defaults(handler=cmd_rebuild_index)
 
     sub = with_index(commands.add_parser("add", help="add or update articles in an existing index"))
     sub.add_argument("paths", nargs="+", metavar="PATH", help="files, folders or feed URLs (http, https)")
     _any_language_option(sub)
+    with_scheduler(sub)
     sub.set_defaults(handler=cmd_add)
 
     sub = with_index(commands.add_parser("search", help="search the index"))
@@ -269,6 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--limit", type=_positive, default=10)
     sub.add_argument("--page", type=_positive, default=1)
     sub.add_argument("--json", action="store_true")
+    with_scheduler(sub)
     sub.set_defaults(handler=cmd_search)
 
     sub = commands.add_parser("inspect", help="show what extraction makes of articles, without indexing")
@@ -289,6 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = with_index(commands.add_parser("serve", help="start the browser app"))
     sub.add_argument("--port", type=_positive, default=8501)
     sub.add_argument("--address", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    with_scheduler(sub)
     sub.set_defaults(handler=cmd_serve)
     return parser
 

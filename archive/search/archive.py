@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -27,11 +27,17 @@ import numpy as np
 
 from archive.article import Article
 from archive.errors import ArchiveError
-from archive.extract.metadata import facet_name, value_label
 from archive.index.schema import date_to_day, day_to_date, versions
+from archive.index.shards import shard_count
 from archive.index.store import check_versions, current_index_path, read_build_info
 from archive.search.cache import LRU
-from archive.search.engine import Snapshot, normalize_metadata_filters, within
+from archive.search.engine import Snapshot, within
+from archive.search.facet_filters import (
+    MetadataFilters,
+    ResolvedFilters,
+    resolve_metadata,
+    unknown_metadata_notices,
+)
 from archive.search.names import widen_person_names
 from archive.search.notices import Notice
 from archive.search.query import (
@@ -47,15 +53,20 @@ from archive.search.query import (
     with_match,
 )
 from archive.search.related import same_story_docs, similar_docs
-from archive.search.results import MATCHES, SORTS, Hit, SearchResult, build_hit, persons_of
+from archive.search.results import (
+    FALLBACK_NOTICE,
+    MATCHES,
+    MAX_LIMIT,
+    SORTS,
+    Hit,
+    SearchResult,
+    build_hit,
+    persons_of,
+)
+from archive.search.sharded import ShardedArchive
 from archive.search.snippets import highlight_text
 from archive.search.suggest import suggest_queries
 from archive.search.versions import collapse as collapse_versions
-from archive.text.normalize import normalize
-
-FALLBACK_NOTICE = Notice("fallback_any")
-MAX_LIMIT = 1000
-MetadataFilters = Mapping[str, Sequence[str]]
 
 
 def _day(value: datetime.date | None) -> int | None:
@@ -92,10 +103,14 @@ class Archive:
         self._parse_cache = LRU(2048)
 
     @classmethod
-    def open(cls, index_dir: str | Path) -> Archive:
+    def open(cls, index_dir: str | Path) -> Archive | ShardedArchive:
+        """The live index; a sharded one (`rebuild-index --shards N`) as a ShardedArchive with the same methods,
+        its shards searched side by side in this process (archive/search/sharded.py)."""
         index_dir = Path(index_dir)
         generation = current_index_path(index_dir)
         check_versions(index_dir)
+        if shard_count(generation) > 1:
+            return ShardedArchive.open_local(index_dir, generation)
         return cls(index_dir, Snapshot(index_dir, generation))
 
     def close(self) -> None:
@@ -172,29 +187,7 @@ class Archive:
 
     def _order(self, snap: Snapshot, q: _Query, sort: str, count: int | None) -> tuple[np.ndarray, np.ndarray]:
         """The first `count` (None: all) matching docs in sort order, with their scores."""
-        docs = q.docs
-        day = snap.arrays.day[docs]
-        if sort == "relevance" and q.node is not None:
-            scores = snap.scores(snap.scored_terms(q.node), docs)
-            # ties broken by newer first, then by document number, so pages never overlap
-            if count is not None and count < len(docs):
-                cut = np.argpartition(-scores, count - 1)[:count]
-                threshold = scores[cut].min()
-                cut = np.flatnonzero(scores >= threshold)
-            else:
-                cut = np.arange(len(docs))
-            order = cut[np.lexsort((docs[cut], -day[cut], -scores[cut]))]
-        else:
-            scores = np.zeros(len(docs), dtype=np.float32)
-            keys = snap.date_rank["oldest" if sort == "oldest" else "newest"][docs]
-            if count is not None and count < len(docs):
-                cut = np.argpartition(keys, count - 1)[:count]
-                order = cut[np.argsort(keys[cut])]
-            else:
-                order = np.argsort(keys)
-        if count is not None:
-            order = order[:count]
-        return docs[order], scores[order]
+        return snap.ordered(q.docs, q.node, sort, count)
 
     def search(self, query: str = "", *, persons: Sequence[str] = (), sources: Sequence[str] = (),
                date_from: datetime.date | None = None, date_to: datetime.date | None = None,
@@ -260,23 +253,9 @@ class Archive:
         return hits
 
     @staticmethod
-    def _resolve_metadata(snap: Snapshot, facets: MetadataFilters | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
-        """Metadata filters with facet names through their aliases (category -> section) and each value matched
-        exactly, else ignoring case and spelling variants, else by its label ("رياضة" is the section `sport`).
-        A value matching nothing stays as given (and then matches nothing, with a notice)."""
-        resolved: dict[str, list[str]] = {}
-        for name, values in normalize_metadata_filters(facets):
-            facet = facet_name(name) or name
-            known = snap.arrays.metadata.get(facet)
-            for value in values:
-                if known is None or value in known.values:
-                    resolved.setdefault(facet, []).append(value)
-                    continue
-                folded = _fold(value)
-                matched = [v for v in known.values if folded in
-                           (_fold(v), _fold(value_label(facet, v, "ar")), _fold(value_label(facet, v, "en")))]
-                resolved.setdefault(facet, []).extend(matched or [value])
-        return normalize_metadata_filters(resolved)
+    def _resolve_metadata(snap: Snapshot, facets: MetadataFilters | None) -> ResolvedFilters:
+        """Metadata filters resolved against this index's facets and values (archive/search/facet_filters.py)."""
+        return resolve_metadata(_known_metadata(snap), facets)
 
     @classmethod
     def _unknown_names(cls, snap: Snapshot, root: Node | None, persons: Sequence[str],
@@ -297,16 +276,7 @@ class Archive:
         for value in wanted_sources:
             if not snap.resolve_sources([value]):
                 notices.append(Notice("unknown_source", value=value))
-        for name, values in normalize_metadata_filters(facets):
-            facet = facet_name(name) or name
-            known = snap.arrays.metadata.get(facet)
-            if known is None:
-                notices.append(Notice("unknown_facet", facet=name, known=list(snap.arrays.metadata) or ["-"]))
-                continue
-            for value in values:
-                resolved = dict(cls._resolve_metadata(snap, {facet: [value]})).get(facet, ())
-                if not any(v in known.values for v in resolved):
-                    notices.append(Notice("unknown_facet_value", facet=facet, value=value))
+        notices.extend(unknown_metadata_notices(_known_metadata(snap), facets))
         return notices
 
     def _highlight_terms(self, snap: Snapshot, node: Node | None) -> set[str]:
@@ -461,8 +431,8 @@ class Archive:
         }
 
 
-def _fold(text: str) -> str:
-    return " ".join(normalize(str(text)).casefold().split())
+def _known_metadata(snap: Snapshot) -> dict[str, list[str]]:
+    return {name: facet.values for name, facet in snap.arrays.metadata.items()}
 
 
 __all__ = ["FALLBACK_NOTICE", "MATCHES", "SORTS", "Archive", "Hit", "SearchResult"]

@@ -9,6 +9,8 @@ opened index (through archive/index/whoosh_io.py):
     month_id[doc]    index into month_keys (sorted "yyyy-mm"); len(month_keys) for undated
     persons          pairs (pair_doc[i], pair_person[i]) sorted by doc, plus CSR offsets person_start[doc]
     title_len, body_len   field lengths, for BM25 scoring
+    id_rank[doc]     the place of the article's id in sorted id order: the final tie-break of every sort (a sharded
+                     index and a single one share article ids, not document numbers)
     live[doc]        False for documents deleted by `add` (updated articles)
     metadata[name]   a metadata facet (section, ...): its values, sorted, and value_id[doc], len(values) for "none"
 
@@ -29,7 +31,6 @@ from typing import Any
 
 import numpy as np
 
-from archive.extract.people import merge_spellings
 from archive.index.schema import METADATA_PREFIX, day_to_month, month_key
 from archive.index.whoosh_io import (
     day_column,
@@ -42,8 +43,10 @@ from archive.index.whoosh_io import (
 
 # Bump when the arrays or their meaning change: older cache files are then ignored and rewritten.
 # 2: metadata facets (metadata_names, metadata_values_N, metadata_id_N)
-# 3: spellings of one unregistered person merged (merge_spellings)
-CACHE_FORMAT = 3
+# 3: spellings of one unregistered person merged (taken out again: a sharded index could not merge them alike)
+# 4: id_rank (each document's place in sorted article-id order: the tie-break shared with a sharded index)
+# 5: person names as the index holds them again (no merge of spellings at open)
+CACHE_FORMAT = 5
 
 
 @dataclass
@@ -54,7 +57,7 @@ class MetadataFacet:
 
 
 _ARRAY_FIELDS = ("live", "source_id", "day", "month_id", "pair_doc", "pair_person", "person_start", "title_len",
-                 "body_len")
+                 "body_len", "id_rank")
 
 
 _NAME_FIELDS = ("source_names", "month_keys", "person_names")
@@ -76,6 +79,7 @@ class DocArrays:
     person_start: np.ndarray
     title_len: np.ndarray
     body_len: np.ndarray
+    id_rank: np.ndarray
     metadata: dict[str, MetadataFacet]
 
     @classmethod
@@ -99,13 +103,6 @@ class DocArrays:
             source_id[sources[name]] = number
 
         persons = {name: ids for name, ids in field_postings(reader, "persons").items() if name.strip()}
-        # spellings of one unregistered person across articles become one entry (archive/extract/people.py)
-        merged: dict[str, list[np.ndarray]] = {}
-        spelling_of = merge_spellings({name: len(ids) for name, ids in persons.items()})
-        for name, ids in persons.items():
-            merged.setdefault(spelling_of.get(name, name), []).append(ids)
-        persons = {name: parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
-                   for name, parts in merged.items()}
         person_names = list(persons)
         doc_parts, person_parts = [], []
         for number, name in enumerate(person_names):
@@ -117,6 +114,11 @@ class DocArrays:
         order = np.argsort(pair_doc, kind="stable")
         pair_doc, pair_person = pair_doc[order], pair_person[order]
         person_start = np.searchsorted(pair_doc, np.arange(count + 1)).astype(np.int64)
+
+        # ids: one term per document, in sorted order; an updated article's deleted copy shares its id's rank
+        id_rank = np.zeros(count, dtype=np.int32)
+        for rank, ids in enumerate(field_postings(reader, "id").values()):
+            id_rank[ids] = rank
 
         months = day_to_month(day)
         month_values = np.unique(months[(day > 0) & live])
@@ -140,7 +142,7 @@ class DocArrays:
         return cls(count, live, int(live.sum()), source_names, source_id, day, month_keys, month_id,
                    person_names, pair_doc.astype(np.int32), pair_person.astype(np.int32), person_start,
                    np.concatenate(title_len) if title_len else np.zeros(0, np.float32),
-                   np.concatenate(body_len) if body_len else np.zeros(0, np.float32), metadata)
+                   np.concatenate(body_len) if body_len else np.zeros(0, np.float32), id_rank, metadata)
 
     # ------------------------------------------------------------ cache file
 

@@ -24,6 +24,7 @@ import contextlib
 import math
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,22 @@ MATCH_CACHE_DOCS = 8_000_000
 _POSITION_STRIDE = 1 << 32
 
 
+@dataclass(frozen=True)
+class CorpusStats:
+    """What BM25 reads of the whole collection: for one index its own figures; for a sharded index the sums over
+    every shard (Elasticsearch's dfs_query_then_fetch), so that a shard scores a document exactly as one index
+    holding every article would. `doc_frequency` holds the live document frequency of each scored (field, term)."""
+    live_count: int
+    avg_length: dict[str, float]
+    doc_frequency: dict[tuple[str, str], int]
+
+
+def average_length(lengths: np.ndarray) -> float:
+    """The mean field length, summed in float64: the lengths are whole numbers, so the sum is exact and a
+    sharded index (summing its shards' sums) gets the very same float."""
+    return float(lengths.sum(dtype=np.float64)) / len(lengths) if len(lengths) else 1.0
+
+
 class Snapshot:
     """One opened index generation: Whoosh reader, per-document arrays, caches. Immutable once built."""
 
@@ -66,19 +83,17 @@ class Snapshot:
         self.live_count = max(arrays.live_count, 1)
         live_title = arrays.title_len[arrays.live]
         live_body = arrays.body_len[arrays.live]
-        self.avg_length = {
-            "title": float(live_title.mean()) if len(live_title) else 1.0,
-            "body": float(live_body.mean()) if len(live_body) else 1.0,
-        }
+        self.avg_length = {"title": average_length(live_title), "body": average_length(live_body)}
         self.field_lengths = {"title": arrays.title_len, "body": arrays.body_len}
         self.all_docs = np.flatnonzero(arrays.live).astype(np.int32)
-        # each document's place in the newest-first and oldest-first orders (undated last in both; ties by
-        # document number), so a date sort of any match set is one integer sort
-        docnums = np.arange(self.count, dtype=np.int64)
+        # each document's place in the newest-first and oldest-first orders (undated last in both; ties by article
+        # id, which a sharded index shares, unlike document numbers), so a date sort of any match set is one
+        # integer sort
+        id_rank = arrays.id_rank
         day = arrays.day.astype(np.int64)
         self.date_rank = {}
-        for name, order in (("newest", np.lexsort((-docnums, -day))),
-                            ("oldest", np.lexsort((docnums, np.where(day > 0, day, np.iinfo(np.int64).max))))):
+        for name, order in (("newest", np.lexsort((id_rank, -day))),
+                            ("oldest", np.lexsort((id_rank, np.where(day > 0, day, np.iinfo(np.int64).max))))):
             rank = np.empty(self.count, dtype=np.int32)
             rank[order] = np.arange(self.count, dtype=np.int32)
             self.date_rank[name] = rank
@@ -129,7 +144,7 @@ class Snapshot:
 
     @staticmethod
     def _fold(text: str) -> str:
-        return " ".join(normalize(text).casefold().split())
+        return fold_name(text)
 
     # ------------------------------------------------------------ postings
 
@@ -310,31 +325,11 @@ class Snapshot:
             return self.arrays.sources_mask(self.resolve_sources([node.value]))
         return self.arrays.persons_mask(self.resolve_persons([node.value]))
 
-    def _resolve(self, values: Sequence[str], names: list[str], lookup: dict[str, int],
-                 canonical: Any = None) -> list[str]:
-        """Exact names win, then the registry's canonical name for the value (BBC -> بي بي سي عربي), then every
-        name containing the value (normalized, any case)."""
-        chosen: list[str] = []
-        for value in values:
-            folded = self._fold(value)
-            if not folded:
-                continue
-            if folded in lookup:
-                chosen.append(names[lookup[folded]])
-                continue
-            if canonical is not None:
-                known = self._fold(canonical(value))
-                if known in lookup:
-                    chosen.append(names[lookup[known]])
-                    continue
-            chosen.extend(name for key, index in lookup.items() if folded in key for name in [names[index]])
-        return list(dict.fromkeys(chosen))
-
     def resolve_sources(self, values: Sequence[str]) -> list[str]:
-        return self._resolve(values, self.arrays.source_names, self._source_lookup, canonical_source)
+        return resolve_names(values, self.arrays.source_names, self._source_lookup, canonical_source)
 
     def resolve_persons(self, values: Sequence[str]) -> list[str]:
-        return self._resolve(values, self.arrays.person_names, self._person_lookup, canonical_person)
+        return resolve_names(values, self.arrays.person_names, self._person_lookup, canonical_person)
 
     def filter_mask(self, persons: Sequence[str], sources: Sequence[str], day_from: int | None,
                     day_to: int | None, include_undated: bool | None,
@@ -380,22 +375,53 @@ class Snapshot:
                 pairs.extend((f, t) for t in self.expand_prefix(leaf.prefixes, leaf.fields) for f in leaf.fields)
         return list(dict.fromkeys(pairs))
 
-    def scores(self, pairs: list[tuple[str, str]], docs: np.ndarray) -> np.ndarray:
-        """BM25F scores of docs (Whoosh's formula: per field, the weight already carries the field boost)."""
+    def scores(self, pairs: list[tuple[str, str]], docs: np.ndarray, corpus: CorpusStats | None = None) -> np.ndarray:
+        """BM25F scores of docs (Whoosh's formula: per field, the weight already carries the field boost).
+        CORPUS: the collection's statistics when this index is one shard of it (None: this index's own)."""
         if not len(docs) or not pairs:
             return np.zeros(len(docs), dtype=np.float32)
         total = np.zeros(self.count, dtype=np.float32)
-        n = self.live_count
+        n = self.live_count if corpus is None else max(corpus.live_count, 1)
+        avg_length = self.avg_length if corpus is None else corpus.avg_length
         for fieldname, term in pairs:
             postings = self.postings(fieldname, term)
             if not len(postings):
                 continue
-            idf = math.log(n / (len(postings) + 1)) + 1.0
+            frequency = len(postings) if corpus is None else corpus.doc_frequency[(fieldname, term)]
+            idf = math.log(n / (frequency + 1)) + 1.0
             lengths = self.field_lengths[fieldname][postings.ids]
             tf = postings.weights
-            norm = BM25_K1 * ((1 - BM25_B) + BM25_B * lengths / self.avg_length[fieldname])
+            norm = BM25_K1 * ((1 - BM25_B) + BM25_B * lengths / avg_length[fieldname])
             total[postings.ids] += idf * (tf * (BM25_K1 + 1)) / (tf + norm)
         return total[docs]
+
+    def ordered(self, docs: np.ndarray, node: Node | None, sort: str, count: int | None,
+                corpus: CorpusStats | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The first `count` (None: all) of DOCS in sort order, with their scores (relevance: BM25F on the
+        node's scored terms, CORPUS: the collection's statistics for a shard)."""
+        day = self.arrays.day[docs]
+        if sort == "relevance" and node is not None:
+            scores = self.scores(self.scored_terms(node), docs, corpus)
+            # ties broken by newer first, then by article id (not document number: a sharded index has the same
+            # ids but other numbers), so pages never overlap and every index layout gives the same order
+            if count is not None and count < len(docs):
+                cut = np.argpartition(-scores, count - 1)[:count]
+                threshold = scores[cut].min()
+                cut = np.flatnonzero(scores >= threshold)
+            else:
+                cut = np.arange(len(docs))
+            order = cut[np.lexsort((self.arrays.id_rank[docs[cut]], -day[cut], -scores[cut]))]
+        else:
+            scores = np.zeros(len(docs), dtype=np.float32)
+            keys = self.date_rank["oldest" if sort == "oldest" else "newest"][docs]
+            if count is not None and count < len(docs):
+                cut = np.argpartition(keys, count - 1)[:count]
+                order = cut[np.argsort(keys[cut])]
+            else:
+                order = np.argsort(keys)
+        if count is not None:
+            order = order[:count]
+        return docs[order], scores[order]
 
     # ------------------------------------------------------------ stored documents
 
@@ -420,6 +446,32 @@ def normalize_metadata_filters(metadata: Mapping[str, Sequence[str]] | None) -> 
         if kept:
             wanted.append((str(name), kept))
     return tuple(sorted(wanted))
+
+
+def fold_name(text: str) -> str:
+    """A person or outlet name as name lookups compare it: normalized, case-folded, spaces collapsed."""
+    return " ".join(normalize(text).casefold().split())
+
+
+def resolve_names(values: Sequence[str], names: list[str], lookup: dict[str, int], canonical: Any = None) -> list[str]:
+    """The NAMES a filter value means (LOOKUP: folded name -> index in NAMES). Exact names win, then the registry's
+    canonical name for the value (BBC -> بي بي سي عربي), then every name containing the value (normalized, any
+    case)."""
+    chosen: list[str] = []
+    for value in values:
+        folded = fold_name(value)
+        if not folded:
+            continue
+        if folded in lookup:
+            chosen.append(names[lookup[folded]])
+            continue
+        if canonical is not None:
+            known = fold_name(canonical(value))
+            if known in lookup:
+                chosen.append(names[lookup[known]])
+                continue
+        chosen.extend(name for key, index in lookup.items() if folded in key for name in [names[index]])
+    return list(dict.fromkeys(chosen))
 
 
 def within(docs: np.ndarray, mask: np.ndarray | None) -> np.ndarray:

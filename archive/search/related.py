@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from archive.index.schema import day_to_date
-from archive.search.engine import Snapshot
+from archive.search.engine import CorpusStats, Snapshot
 from archive.text.analysis import analyze_terms
 
 # Key terms of an article for "more like this" and "same story".
@@ -26,20 +28,40 @@ Related = list[tuple[int, float, set[str]]]
 
 
 def key_terms(snap: Snapshot, docnum: int, count: int) -> list[str]:
-    stored = snap.stored(docnum)
+    return key_terms_of(snap.stored(docnum), count, snap.live_count,
+                        lambda terms: [snap.approximate_doc_frequency("body", term) for term in terms])
+
+
+def candidate_terms(stored: dict[str, Any]) -> Counter[str]:
+    """The terms of an article that may characterise it, with their frequencies (the title counted twice)."""
     text = (stored.get("title") or "") + "\n" + (stored.get("title") or "") + "\n" + (stored.get("body") or "")
-    frequencies = Counter(analyze_terms(text))
-    n = snap.live_count
+    return Counter(term for term in analyze_terms(text) if len(term) >= 3 and not term.isdigit())
+
+
+def key_terms_of(stored: dict[str, Any], count: int, n: int,
+                 doc_frequencies: Callable[[list[str]], list[int]]) -> list[str]:
+    """The COUNT terms of a stored article with the highest tf-idf in a collection of N live articles;
+    DOC_FREQUENCIES gives the body document frequencies of a list of terms at once (a sharded index asks every
+    shard in one round)."""
+    frequencies = candidate_terms(stored)
+    terms = list(frequencies)
     weighted = []
-    for term, tf in frequencies.items():
-        if len(term) < 3 or term.isdigit():
-            continue
-        df = snap.approximate_doc_frequency("body", term) or 1
+    for term, df in zip(terms, doc_frequencies(terms), strict=True):
+        tf = frequencies[term]
+        df = df or 1
         if n >= 200 and df > n * 0.2:  # too common to characterise an article
             continue
         weighted.append(((1 + math.log(tf)) * math.log((n + 1) / df), term))
     weighted.sort(reverse=True)
     return [term for _, term in weighted[:count]]
+
+
+def neighbour_scores(snap: Snapshot, terms: list[str], corpus: CorpusStats | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Every document holding a key term, with its score on the key terms (title and body)."""
+    pairs = [(f, t) for t in terms for f in ("title", "body")]
+    docs = snap.union([snap.postings(f, t).ids for f, t in pairs])
+    return docs, snap.scores(pairs, docs, corpus)
 
 
 def _scored_neighbours(snap: Snapshot, article_id: str, terms_count: int
@@ -50,9 +72,7 @@ def _scored_neighbours(snap: Snapshot, article_id: str, terms_count: int
     if docnum is None:
         return -1, snap.all_docs[:0], np.zeros(0, np.float32), 0.0, set()
     terms = key_terms(snap, docnum, terms_count)
-    pairs = [(f, t) for t in terms for f in ("title", "body")]
-    docs = snap.union([snap.postings(f, t).ids for f, t in pairs])
-    scores = snap.scores(pairs, docs)
+    docs, scores = neighbour_scores(snap, terms)
     at = int(np.searchsorted(docs, docnum))
     own = float(scores[at]) if at < len(docs) and docs[at] == docnum else 0.0
     keep = docs != docnum
@@ -64,8 +84,13 @@ def similar_docs(snap: Snapshot, article_id: str, limit: int = 5) -> Related:
     docnum, docs, scores, _, terms = _scored_neighbours(snap, article_id, SIMILAR_TERMS)
     if docnum < 0 or not len(docs):
         return []
-    top = np.argsort(-scores, kind="stable")[:limit]
+    top = best_first(snap, docs, scores)[:limit]
     return [(int(docs[i]), float(scores[i]), terms) for i in top]
+
+
+def best_first(snap: Snapshot, docs: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Positions of DOCS by score, ties by article id (the order a sharded index gives too)."""
+    return np.lexsort((snap.arrays.id_rank[docs], -scores))
 
 
 def same_story_docs(snap: Snapshot, article_id: str, limit: int = 5) -> Related:
@@ -76,15 +101,23 @@ def same_story_docs(snap: Snapshot, article_id: str, limit: int = 5) -> Related:
     if docnum < 0 or not len(docs) or own <= 0:
         return []
     arrays = snap.arrays
-    own_source = arrays.source_id[docnum]
-    keep = (arrays.source_id[docs] != own_source) & (scores >= SAME_STORY_MIN_SHARE * own)
-    own_date = day_to_date(int(arrays.day[docnum]))
+    keep = same_story_mask(snap, docs, scores, int(arrays.source_id[docnum]), int(arrays.day[docnum]), own)
+    docs, scores = docs[keep], scores[keep]
+    top = best_first(snap, docs, scores)[:limit]
+    return [(int(docs[i]), float(scores[i]), terms) for i in top]
+
+
+def same_story_mask(snap: Snapshot, docs: np.ndarray, scores: np.ndarray, own_source_id: int, own_day: int,
+                    own_score: float) -> np.ndarray:
+    """Which of DOCS tell the same story as an article of outlet OWN_SOURCE_ID (an id of this index's outlets; -1
+    for an outlet it does not hold), published on OWN_DAY, scoring OWN_SCORE on its own key terms."""
+    arrays = snap.arrays
+    keep = (arrays.source_id[docs] != own_source_id) & (scores >= SAME_STORY_MIN_SHARE * own_score)
+    own_date = day_to_date(own_day)
     if own_date is not None:
         days = arrays.day[docs]
         ordinals = np.array([(day_to_date(int(d)) or own_date).toordinal() if d else -10**6 for d in days.tolist()])
         keep &= np.abs(ordinals - own_date.toordinal()) <= SAME_STORY_DAYS
     else:
         keep &= arrays.day[docs] == 0
-    docs, scores = docs[keep], scores[keep]
-    top = np.argsort(-scores, kind="stable")[:limit]
-    return [(int(docs[i]), float(scores[i]), terms) for i in top]
+    return keep

@@ -15,6 +15,9 @@ from archive.search.snippets import highlight_text, make_snippet
 
 SORTS = ("relevance", "newest", "oldest")
 MATCHES = ("all", "any")
+# a keyed notice (archive/data/messages.json): the "any word" fallback after an all-words query found nothing
+FALLBACK_NOTICE = Notice("fallback_any")
+MAX_LIMIT = 1000
 
 
 @dataclass

@@ -16,7 +16,9 @@ result's later versions are found among the matches of its outlet and day.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -30,18 +32,23 @@ TITLE_OVERLAP = 0.5
 
 
 
+# What two openings are compared by: their word pairs, and their title's words.
+Fingerprint = tuple[frozenset[tuple[str, str]], frozenset[str]]
+
+
 @dataclass
 class Story:
-    """A result: its best-ranked document and the other versions (document numbers)."""
-    docnum: int
+    """A result: its best-ranked document and the other versions (document numbers; for a sharded index,
+    (shard, document number) pairs)."""
+    docnum: Any
     score: float
-    versions: list[int] = field(default_factory=list)
+    versions: list[Any] = field(default_factory=list)
 
 
-def _fingerprint(snap: Snapshot, docnum: int) -> tuple[frozenset[tuple[str, str]], frozenset[str]]:
+def fingerprint(snap: Snapshot, docnum: int) -> Fingerprint:
     cached = snap.version_cache.get(docnum)
     if cached is not None:
-        return cached
+        return cast(Fingerprint, cached)
     stored = snap.stored(docnum)
     title_words = normalize(stored.get("title") or "").split()
     words = title_words + normalize((stored.get("body") or "")[:VERSION_CHARS]).split()
@@ -54,12 +61,15 @@ def _jaccard(a: frozenset, b: frozenset) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
+def similar_openings(first: Fingerprint, second: Fingerprint) -> bool:
+    """Whether two articles of the same outlet and day are versions of one article (see the module's note)."""
+    similarity = _jaccard(first[0], second[0])
+    return similarity >= STRONG or (similarity >= WEAK and _jaccard(first[1], second[1]) >= TITLE_OVERLAP)
+
+
 def are_versions(snap: Snapshot, first: int, second: int) -> bool:
     """Whether two documents of the same outlet and day are versions of one article (see the module's note)."""
-    pairs_a, title_a = _fingerprint(snap, first)
-    pairs_b, title_b = _fingerprint(snap, second)
-    similarity = _jaccard(pairs_a, pairs_b)
-    return similarity >= STRONG or (similarity >= WEAK and _jaccard(title_a, title_b) >= TITLE_OVERLAP)
+    return similar_openings(fingerprint(snap, first), fingerprint(snap, second))
 
 
 def _key(snap: Snapshot, docnum: int) -> tuple[int, int] | None:
@@ -72,22 +82,29 @@ def _key(snap: Snapshot, docnum: int) -> tuple[int, int] | None:
     return source, day
 
 
-def collapse(snap: Snapshot, ranked: np.ndarray, scores: np.ndarray, matches: np.ndarray, wanted: int) -> list[Story]:
-    """The first WANTED stories of the RANKED documents (best first), each with its versions among MATCHES."""
+Doc = TypeVar("Doc", bound=Hashable)
+Key = TypeVar("Key", bound=Hashable)
+
+
+def collapse_ranked(ranked: Iterable[tuple[Doc, float]], wanted: int, key_of: Callable[[Doc], Key | None],
+                    members: Callable[[Key], Sequence[Doc]], fingerprint_of: Callable[[Doc], Fingerprint]
+                    ) -> list[Story]:
+    """The first WANTED stories of the RANKED documents (best first), each with its versions among the matches:
+    MEMBERS(key) gives the matches of an outlet and day in article-id order (so the versions' order is the same
+    in every index layout). The one walk for a single index and for a sharded one (archive/search/sharded.py)."""
     stories: list[Story] = []
-    by_key: dict[tuple[int, int], list[Story]] = {}
-    absorbed: set[int] = set()
-    arrays = snap.arrays
-    match_source = arrays.source_id[matches]
-    match_day = arrays.day[matches]
-    for docnum, score in zip(ranked.tolist(), scores.tolist(), strict=True):
+    by_key: dict[Key, list[Story]] = {}
+    absorbed: set[Doc] = set()
+    for docnum, score in ranked:
         if len(stories) >= wanted:
             break
         if docnum in absorbed:
             continue
-        key = _key(snap, docnum)
+        key = key_of(docnum)
         if key is not None:
-            earlier = next((s for s in by_key.get(key, ()) if are_versions(snap, s.docnum, docnum)), None)
+            mark = fingerprint_of(docnum)
+            earlier = next((s for s in by_key.get(key, ()) if similar_openings(fingerprint_of(s.docnum), mark)),
+                           None)
             if earlier is not None:  # ranked below its story but not yet seen as its version
                 earlier.versions.append(docnum)
                 absorbed.add(docnum)
@@ -98,9 +115,26 @@ def collapse(snap: Snapshot, ranked: np.ndarray, scores: np.ndarray, matches: np
             continue
         by_key.setdefault(key, []).append(story)
         # its versions anywhere among the matches (they may rank pages below it)
-        same = matches[(match_source == key[0]) & (match_day == key[1])]
-        for other in same.tolist():
-            if other != docnum and other not in absorbed and are_versions(snap, docnum, other):
+        mark = fingerprint_of(docnum)
+        for other in members(key):
+            if other != docnum and other not in absorbed and similar_openings(mark, fingerprint_of(other)):
                 story.versions.append(other)
                 absorbed.add(other)
     return stories
+
+
+def collapse(snap: Snapshot, ranked: np.ndarray, scores: np.ndarray, matches: np.ndarray, wanted: int) -> list[Story]:
+    """The first WANTED stories of the RANKED documents (best first), each with its versions among MATCHES."""
+    arrays = snap.arrays
+    match_source = arrays.source_id[matches]
+    match_day = arrays.day[matches]
+    found: dict[tuple[int, int], list[int]] = {}
+
+    def members(key: tuple[int, int]) -> list[int]:
+        if key not in found:
+            same = matches[(match_source == key[0]) & (match_day == key[1])]
+            found[key] = same[np.argsort(arrays.id_rank[same], kind="stable")].tolist()
+        return found[key]
+
+    return collapse_ranked(zip(ranked.tolist(), scores.tolist(), strict=True), wanted, lambda d: _key(snap, d),
+                           members, lambda d: fingerprint(snap, d))

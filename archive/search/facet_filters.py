@@ -1,0 +1,57 @@
+"""Metadata facet filters as people give them, resolved against the facets and values an index holds: the one
+resolution for a single index (archive/search/archive.py) and for a sharded one (archive/search/sharded.py, over
+the collection's values), so both filter and warn alike.
+
+`known` maps each metadata facet of the index to its values (sorted), as DocArrays.metadata holds them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from archive.extract.metadata import facet_name, value_label
+from archive.search.engine import normalize_metadata_filters
+from archive.search.notices import Notice
+from archive.text.normalize import normalize
+
+MetadataFilters = Mapping[str, Sequence[str]]
+ResolvedFilters = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def _fold(text: str) -> str:
+    return " ".join(normalize(str(text)).casefold().split())
+
+
+def resolve_metadata(known: Mapping[str, Sequence[str]], facets: MetadataFilters | None) -> ResolvedFilters:
+    """Metadata filters with facet names through their aliases (category -> section) and each value matched
+    exactly, else ignoring case and spelling variants, else by its label ("رياضة" is the section `sport`).
+    A value matching nothing stays as given (and then matches nothing, with a notice)."""
+    resolved: dict[str, list[str]] = {}
+    for name, values in normalize_metadata_filters(facets):
+        facet = facet_name(name) or name
+        facet_values = known.get(facet)
+        for value in values:
+            if facet_values is None or value in facet_values:
+                resolved.setdefault(facet, []).append(value)
+                continue
+            folded = _fold(value)
+            matched = [v for v in facet_values if folded in
+                       (_fold(v), _fold(value_label(facet, v, "ar")), _fold(value_label(facet, v, "en")))]
+            resolved.setdefault(facet, []).extend(matched or [value])
+    return normalize_metadata_filters(resolved)
+
+
+def unknown_metadata_notices(known: Mapping[str, Sequence[str]], facets: MetadataFilters | None) -> list[Notice]:
+    """Notices for metadata facets, and values of them, matching nothing in the archive."""
+    notices = []
+    for name, values in normalize_metadata_filters(facets):
+        facet = facet_name(name) or name
+        facet_values = known.get(facet)
+        if facet_values is None:
+            notices.append(Notice("unknown_facet", facet=name, known=list(known) or ["-"]))
+            continue
+        for value in values:
+            resolved = dict(resolve_metadata(known, {facet: [value]})).get(facet, ())
+            if not any(v in facet_values for v in resolved):
+                notices.append(Notice("unknown_facet_value", facet=facet, value=value))
+    return notices

@@ -1,0 +1,272 @@
+"""On a real Dask cluster (a scheduler and two worker processes on 127.0.0.1, started and stopped here): a sharded
+index built through the cluster answers query by query as one index built on this machine; a worker killed during
+a search or a rebuild never yields a partial or wrong answer; an unreachable scheduler is one line naming it."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser_support import write_test_inputs
+from cluster_support import LocalDaskCluster, local_cluster, read_queries
+from distributed import Client
+from test_sharded import (
+    FACET_OPTIONS,
+    OPTIONS,
+    QUERIES,
+    WEB_FIXTURES,
+    assert_same_answers,
+    assert_same_related_and_exports,
+    comparable,
+)
+
+from archive.cluster.build import add_on_cluster, plan_parts, rebuild_on_cluster
+from archive.cluster.connect import ClusterError, connect
+from archive.cluster.search import open_on_cluster
+from archive.extract.records import ReadOptions
+from archive.index.writer import add_to_index, rebuild_index
+from archive.search.archive import Archive
+
+ROOT = Path(__file__).resolve().parent.parent
+# Articles of the shared corpus the cluster tests index (the whole corpus is the benchmark's: bench/cluster.py).
+CORPUS_SLICE = 6000
+
+pytestmark = pytest.mark.timeout(420)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalDaskCluster]:
+    with local_cluster(tmp_path_factory.mktemp("dask-logs")) as running:
+        yield running
+    assert not running.live_workers() and running.scheduler is not None and running.scheduler.poll() is not None
+
+
+@pytest.fixture(scope="module")
+def client(cluster: LocalDaskCluster) -> Iterator[Client]:
+    connected = connect(cluster.address)
+    yield connected
+    connected.close()
+
+
+def ensure_workers(cluster: LocalDaskCluster, count: int = 2) -> None:
+    while len(cluster.live_workers()) < count:
+        cluster.add_worker()
+    cluster.wait_for_workers(count)
+
+
+def test_parts_split_a_big_file_into_strides_and_group_small_files(tmp_path: Path) -> None:
+    big = tmp_path / "big.jsonl"
+    big.write_text("x" * 10_000)
+    small = []
+    for number in range(6):
+        path = tmp_path / f"s{number}.txt"
+        path.write_text("y" * 300)
+        small.append(str(path))
+    parts = plan_parts([str(big), *small], 4)
+    strides = [part for part in parts if part.stride > 1]
+    assert {part.offset for part in strides} == set(range(strides[0].stride)) and strides[0].stride >= 2
+    grouped = [file for part in parts if part.stride == 1 for _, file in part.files]
+    assert grouped == small  # every small file once, in input order
+
+
+def test_an_unreachable_scheduler_is_one_line_naming_the_address(tmp_path: Path, seeds_dir: Path) -> None:
+    rebuild_index([seeds_dir], tmp_path / "index", workers=1)
+    env = dict(os.environ, NEWS_ARCHIVE_CONNECT_SECONDS="1")
+    for command in (["search", "موسكو"], ["rebuild-index", str(seeds_dir)], ["add", str(seeds_dir)]):
+        done = subprocess.run([sys.executable, "-m", "archive", *command, "--index", str(tmp_path / "index"),
+                               "--scheduler", "127.0.0.1:9"], capture_output=True, text=True, env=env, timeout=60,
+                              cwd=ROOT)
+        assert done.returncode == 1, command
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and "tcp://127.0.0.1:9" in lines[0] and "Dask scheduler" in lines[0], done.stderr
+    with Archive.open(tmp_path / "index") as archive:  # nothing changed
+        assert archive.search("").total == 5
+
+
+def test_the_seeds_built_and_searched_on_the_cluster_answer_as_one_index(
+        tmp_path: Path, seeds_dir: Path, cluster: LocalDaskCluster, client: Client) -> None:
+    ensure_workers(cluster)
+    rebuild_index([seeds_dir], tmp_path / "single", workers=1)
+    summary = rebuild_on_cluster([seeds_dir], tmp_path / "sharded", client, shards=3)
+    assert summary.indexed == 5 and summary.duplicates == 0
+    with Archive.open(tmp_path / "single") as single:
+        sharded = open_on_cluster(tmp_path / "sharded", client)
+        assert_same_answers(single, sharded, QUERIES, OPTIONS[:5])
+        assert_same_related_and_exports(single, sharded, [hit.id for hit in single.search("").hits])
+    # the command line: built, searched and counted through the scheduler
+    env = dict(os.environ, NEWS_ARCHIVE_SCHEDULER=cluster.address)
+    done = subprocess.run([sys.executable, "-m", "archive", "search", "موسكو", "--json", "--index",
+                           str(tmp_path / "sharded")], capture_output=True, text=True, env=env, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    with Archive.open(tmp_path / "single") as single:
+        expected = single.search("موسكو").to_dict()
+    got = json.loads(done.stdout)
+    assert {k: v for k, v in got.items() if k != "took_ms"} == {k: v for k, v in expected.items() if k != "took_ms"}
+
+
+def test_add_on_the_cluster_routes_articles_to_their_shards(tmp_path: Path, seeds_dir: Path,
+                                                            cluster: LocalDaskCluster, client: Client) -> None:
+    ensure_workers(cluster)
+    first, *rest = sorted(seeds_dir.glob("*.txt"))
+    rebuild_index([first], tmp_path / "single", workers=1)
+    rebuild_on_cluster([first], tmp_path / "sharded", client, shards=2)
+    assert add_on_cluster(rest, tmp_path / "sharded", client).indexed == 4
+    add_to_index(rest, tmp_path / "single")
+    with Archive.open(tmp_path / "single") as single, Archive.open(tmp_path / "sharded") as sharded:
+        assert_same_answers(single, sharded, ["موسكو", "", "بوتين"], [{}])
+
+
+def test_metadata_facets_versions_and_read_options_on_the_cluster(tmp_path: Path, cluster: LocalDaskCluster,
+                                                                  client: Client) -> None:
+    ensure_workers(cluster)
+    inputs = write_test_inputs(tmp_path / "inputs")
+    rebuild_index(inputs, tmp_path / "single", workers=1)
+    summary = rebuild_on_cluster(inputs, tmp_path / "sharded", client, shards=4)
+    assert summary.indexed == rebuild_index(inputs, tmp_path / "again", workers=1).indexed
+    with Archive.open(tmp_path / "single") as single:
+        sharded = open_on_cluster(tmp_path / "sharded", client)
+        queries = ["", "مستشفى للأطفال", "موسكو"]
+        assert_same_answers(single, sharded, queries, FACET_OPTIONS)
+        for query in queries:
+            assert sharded.coverage(query) == single.coverage(query)
+    # the readers of the workers are told the options: an English feed entry is kept only when asked
+    feed = WEB_FIXTURES / "aljazeera.atom"
+    assert rebuild_on_cluster([feed], tmp_path / "feed", client, shards=2).indexed == 1
+    assert rebuild_on_cluster([feed], tmp_path / "feed", client, shards=2,
+                              options=ReadOptions(any_language=True)).indexed == 2
+    rebuild_on_cluster([feed], tmp_path / "feed-add", client, shards=2)
+    assert add_on_cluster([feed], tmp_path / "feed-add", client, options=ReadOptions(any_language=True)).indexed == 2
+
+
+@pytest.fixture(scope="module")
+def corpus_slice(tmp_path_factory: pytest.TempPathFactory, corpus_path: Path) -> Path:
+    sample = tmp_path_factory.mktemp("corpus-slice") / "slice.jsonl.gz"
+    with gzip.open(corpus_path, "rt", encoding="utf-8") as source, gzip.open(sample, "wt", encoding="utf-8") as out:
+        out.writelines(itertools.islice(source, CORPUS_SLICE))
+    return sample
+
+
+@pytest.fixture(scope="module")
+def corpus_indexes(tmp_path_factory: pytest.TempPathFactory, corpus_slice: Path, cluster: LocalDaskCluster,
+                   client: Client) -> dict[str, Path]:
+    ensure_workers(cluster)
+    root = tmp_path_factory.mktemp("cluster-corpus")
+    rebuild_index([corpus_slice], root / "single", workers=2)
+    summary = rebuild_on_cluster([corpus_slice], root / "sharded", client, shards=4)
+    local = rebuild_index([corpus_slice], root / "local", workers=1)
+    assert (summary.indexed, summary.duplicates, len(summary.skipped)) == \
+        (local.indexed, local.duplicates, len(local.skipped))
+    return {"single": root / "single", "sharded": root / "sharded"}
+
+
+def corpus_specs() -> list[dict[str, Any]]:
+    specs = read_queries(ROOT / "bench" / "queries.txt")
+    # every filtered, boolean, prefix, browsing and phrase query, and a share of the plain words
+    chosen = [s for s in specs if s["persons"] or s["sources"] or "date_from" in s or not s["query"].strip()
+              or '"' in s["query"] or " OR " in s["query"] or " -" in s["query"] or s["query"].endswith("*")]
+    chosen += [s for s in specs if s not in chosen][::4]
+    return chosen
+
+
+@pytest.mark.corpus
+def test_on_the_corpus_cluster_answers_equal_single_index_answers_query_by_query(
+        corpus_indexes: dict[str, Path], client: Client) -> None:
+    specs = corpus_specs()
+    compared = 0
+    with Archive.open(corpus_indexes["single"]) as single:
+        sharded = open_on_cluster(corpus_indexes["sharded"], client)
+        for spec in specs:
+            options = {k: v for k, v in spec.items() if k != "query"}
+            for extra in ({}, {"limit": 20, "page": 2}):
+                assert comparable(sharded.search(spec["query"], **options, **extra)) == \
+                    comparable(single.search(spec["query"], **options, **extra)), (spec, extra)
+                compared += 1
+        assert_same_related_and_exports(single, sharded, [h.id for h in single.search("ترامب", limit=4).hits])
+    assert compared >= 200 and len([s for s in specs if s["persons"] or s["sources"] or "date_from" in s]) >= 40
+
+
+@pytest.mark.corpus
+def test_a_worker_killed_during_searches_never_gives_a_partial_answer(
+        corpus_indexes: dict[str, Path], cluster: LocalDaskCluster, client: Client) -> None:
+    ensure_workers(cluster)
+    specs = corpus_specs()[:40]
+    with Archive.open(corpus_indexes["single"]) as single:
+        expected = [comparable(single.search(s["query"], **{k: v for k, v in s.items() if k != "query"}))
+                    for s in specs]
+    sharded = open_on_cluster(corpus_indexes["sharded"], client)
+    outcomes: list[str] = []
+    stop = threading.Event()
+
+    def search_continuously() -> None:
+        for number in itertools.cycle(range(len(specs))):
+            if stop.is_set():
+                return
+            spec = specs[number]
+            sharded.clear_caches()  # every search reads postings: a long enough window to be killed in
+            try:
+                got = comparable(sharded.search(spec["query"], **{k: v for k, v in spec.items() if k != "query"}))
+            except ClusterError as error:
+                assert "\n" not in str(error) and "no partial answer" in str(error)
+                outcomes.append("error")
+                continue
+            assert got == expected[number], spec
+            outcomes.append("ok")
+
+    searcher = threading.Thread(target=search_continuously)
+    searcher.start()
+    try:
+        while len(outcomes) < 5:
+            time.sleep(0.05)
+        cluster.kill_worker(cluster.live_workers()[0])  # SIGKILL, mid-search
+        before = len(outcomes)
+        deadline = time.monotonic() + 120
+        while len(outcomes) < before + 15 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        searcher.join(timeout=180)
+    assert not searcher.is_alive()
+    assert outcomes[-5:] == ["ok"] * 5, outcomes  # later queries succeed, on the worker left
+    ensure_workers(cluster)
+
+
+@pytest.mark.corpus
+def test_a_worker_killed_during_a_rebuild_leaves_the_old_index_or_a_whole_new_one(
+        corpus_slice: Path, corpus_indexes: dict[str, Path], cluster: LocalDaskCluster, client: Client,
+        tmp_path: Path) -> None:
+    ensure_workers(cluster)
+    index = tmp_path / "index"
+    rebuild_index([ROOT / "seeds"], index, workers=1)  # the old index: the five seeds
+    outcome: dict[str, Any] = {}
+
+    def rebuild() -> None:
+        try:
+            outcome["summary"] = rebuild_on_cluster([corpus_slice], index, client, shards=4)
+        except ClusterError as error:
+            outcome["error"] = error
+
+    builder = threading.Thread(target=rebuild)
+    builder.start()
+    time.sleep(4)  # extraction under way on both workers
+    cluster.kill_worker(cluster.live_workers()[0])
+    builder.join(timeout=360)
+    assert not builder.is_alive()
+    assert not list(index.glob("building-*"))
+    with Archive.open(index) as archive:
+        if "error" in outcome:  # failed cleanly: the old index answers as before
+            assert "\n" not in str(outcome["error"])
+            assert archive.search("").total == 5
+        else:  # finished on the worker left: whole and identical to one index
+            with Archive.open(corpus_indexes["single"]) as single:
+                assert_same_answers(single, archive, ["ترامب", "", "الرئيس السوري"], [{}])
+    ensure_workers(cluster)
