@@ -37,11 +37,11 @@ from archive.search.facet_filters import (
     ResolvedFilters,
     resolve_metadata,
     unknown_metadata_notices,
+    unknown_name_notices,
 )
 from archive.search.names import widen_person_names
 from archive.search.notices import Notice
 from archive.search.query import (
-    FieldMatch,
     Node,
     ParsedQuery,
     Phrase,
@@ -260,24 +260,9 @@ class Archive:
     @classmethod
     def _unknown_names(cls, snap: Snapshot, root: Node | None, persons: Sequence[str],
                        sources: Sequence[str], facets: MetadataFilters | None = None) -> list[Notice]:
-        """Notices for person / source names (filters or `person:` / `source:` in the query) and metadata facet
-        values matching nothing in the archive."""
-        notices = []
-        persons = [persons] if isinstance(persons, str) else list(persons or ())
-        sources = [sources] if isinstance(sources, str) else list(sources or ())
-        wanted_persons = [p for p in persons if p and p.strip()]
-        wanted_sources = [s for s in sources if s and s.strip()]
-        for leaf in iter_positive(root):
-            if isinstance(leaf, FieldMatch):
-                (wanted_persons if leaf.field == "person" else wanted_sources).append(leaf.value)
-        for value in wanted_persons:
-            if not snap.resolve_persons([value]):
-                notices.append(Notice("unknown_person", value=value))
-        for value in wanted_sources:
-            if not snap.resolve_sources([value]):
-                notices.append(Notice("unknown_source", value=value))
-        notices.extend(unknown_metadata_notices(_known_metadata(snap), facets))
-        return notices
+        """Notices for person / source names and metadata facet values matching nothing in the archive."""
+        return [*unknown_name_notices(root, persons, sources, snap.resolve_persons, snap.resolve_sources),
+                *unknown_metadata_notices(_known_metadata(snap), facets)]
 
     def _highlight_terms(self, snap: Snapshot, node: Node | None) -> set[str]:
         if node is None:

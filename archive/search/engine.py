@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import math
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -365,15 +365,7 @@ class Snapshot:
 
     def scored_terms(self, node: Node | None) -> list[tuple[str, str]]:
         """(field, term) of every positive word, phrase word and prefix expansion: what relevance counts."""
-        pairs: list[tuple[str, str]] = []
-        for leaf in iter_positive(node):
-            if isinstance(leaf, Word):
-                pairs.extend((f, t) for t in leaf.terms for f in leaf.fields)
-            elif isinstance(leaf, Phrase):
-                pairs.extend((f, t) for t, _ in leaf.terms for f in leaf.fields)
-            elif isinstance(leaf, Prefix):
-                pairs.extend((f, t) for t in self.expand_prefix(leaf.prefixes, leaf.fields) for f in leaf.fields)
-        return list(dict.fromkeys(pairs))
+        return scored_pairs(node, self.expand_prefix)
 
     def scores(self, pairs: list[tuple[str, str]], docs: np.ndarray, corpus: CorpusStats | None = None) -> np.ndarray:
         """BM25F scores of docs (Whoosh's formula: per field, the weight already carries the field boost).
@@ -477,3 +469,18 @@ def resolve_names(values: Sequence[str], names: list[str], lookup: dict[str, int
 def within(docs: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
     """The documents the filter mask lets through (all of them without filters)."""
     return docs if mask is None else docs[mask[docs]]
+
+
+def scored_pairs(node: Node | None, expand_prefix: Callable[[tuple[str, ...], tuple[str, ...]], list[str]] | None
+                 = None) -> list[tuple[str, str]]:
+    """(field, term) of every positive word, phrase word and (with EXPAND_PREFIX) prefix expansion of NODE: what
+    relevance counts. Without EXPAND_PREFIX, prefixes count nothing (a sharded search resolves them beforehand)."""
+    pairs: list[tuple[str, str]] = []
+    for leaf in iter_positive(node):
+        if isinstance(leaf, Word):
+            pairs.extend((f, t) for t in leaf.terms for f in leaf.fields)
+        elif isinstance(leaf, Phrase):
+            pairs.extend((f, t) for t, _ in leaf.terms for f in leaf.fields)
+        elif isinstance(leaf, Prefix) and expand_prefix is not None:
+            pairs.extend((f, t) for t in expand_prefix(leaf.prefixes, leaf.fields) for f in leaf.fields)
+    return list(dict.fromkeys(pairs))

@@ -7,11 +7,12 @@ the collection's values), so both filter and warn alike.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from archive.extract.metadata import facet_name, value_label
 from archive.search.engine import normalize_metadata_filters
 from archive.search.notices import Notice
+from archive.search.query import FieldMatch, Node, iter_positive
 from archive.text.normalize import normalize
 
 MetadataFilters = Mapping[str, Sequence[str]]
@@ -54,4 +55,26 @@ def unknown_metadata_notices(known: Mapping[str, Sequence[str]], facets: Metadat
             resolved = dict(resolve_metadata(known, {facet: [value]})).get(facet, ())
             if not any(v in facet_values for v in resolved):
                 notices.append(Notice("unknown_facet_value", facet=facet, value=value))
+    return notices
+
+
+def unknown_name_notices(root: Node | None, persons: Sequence[str], sources: Sequence[str],
+                         resolve_persons: Callable[[list[str]], list[str]],
+                         resolve_sources: Callable[[list[str]], list[str]]) -> list[Notice]:
+    """Notices for person / source names (filters or `person:` / `source:` in the query) matching nobody in the
+    archive, as RESOLVE_PERSONS / RESOLVE_SOURCES (one index's or a sharded collection's) find them."""
+    notices = []
+    persons = [persons] if isinstance(persons, str) else list(persons or ())
+    sources = [sources] if isinstance(sources, str) else list(sources or ())
+    wanted_persons = [p for p in persons if p and p.strip()]
+    wanted_sources = [s for s in sources if s and s.strip()]
+    for leaf in iter_positive(root):
+        if isinstance(leaf, FieldMatch):
+            (wanted_persons if leaf.field == "person" else wanted_sources).append(leaf.value)
+    for value in wanted_persons:
+        if not resolve_persons([value]):
+            notices.append(Notice("unknown_person", value=value))
+    for value in wanted_sources:
+        if not resolve_sources([value]):
+            notices.append(Notice("unknown_source", value=value))
     return notices

@@ -50,12 +50,13 @@ from archive.index.store import check_versions, current_index_path, directory_by
 from archive.index.whoosh_io import field_terms
 from archive.search.cache import LRU
 from archive.search.docarrays import _top
-from archive.search.engine import CorpusStats, Snapshot, fold_name, resolve_names, within
+from archive.search.engine import CorpusStats, Snapshot, fold_name, resolve_names, scored_pairs, within
 from archive.search.facet_filters import (
     MetadataFilters,
     ResolvedFilters,
     resolve_metadata,
     unknown_metadata_notices,
+    unknown_name_notices,
 )
 from archive.search.names import widen_person_names
 from archive.search.notices import Notice
@@ -587,15 +588,6 @@ def _walk(node: Node | None) -> Iterator[Node]:
         yield from _walk(node.child)
 
 
-def _scored_pairs(node: Node) -> list[tuple[str, str]]:
-    """Snapshot.scored_terms of a resolved tree (no prefixes left): the (field, term) pairs relevance counts."""
-    pairs: list[tuple[str, str]] = []
-    for leaf in iter_positive(node):
-        if isinstance(leaf, Word):
-            pairs.extend((f, t) for t in leaf.terms for f in leaf.fields)
-        elif isinstance(leaf, Phrase):
-            pairs.extend((f, t) for t, _ in leaf.terms for f in leaf.fields)
-    return list(dict.fromkeys(pairs))
 
 
 def _sort_key(sort: str, score: float, day: int, article_id: str) -> tuple[Any, ...]:
@@ -824,7 +816,7 @@ class ShardedArchive:
         sort = sort or ("relevance" if root is not None else "newest")
         corpus = None
         if sort == "relevance" and node is not None:
-            probe = _scored_pairs(node)
+            probe = scored_pairs(node)  # a resolved tree: no prefixes left
             corpus = CorpusStats(self.collection.live_count, self.collection.avg_length,
                                  self.doc_frequencies(probe))
         terms = frozenset(self._highlight_terms(root, expansions)) if inline_hits else None
@@ -984,22 +976,9 @@ class ShardedArchive:
 
     def _unknown_names(self, root: Node | None, persons: Sequence[str], sources: Sequence[str],
                        facets: MetadataFilters | None = None) -> list[Notice]:
-        notices = []
-        persons = [persons] if isinstance(persons, str) else list(persons or ())
-        sources = [sources] if isinstance(sources, str) else list(sources or ())
-        wanted_persons = [p for p in persons if p and p.strip()]
-        wanted_sources = [s for s in sources if s and s.strip()]
-        for leaf in iter_positive(root):
-            if isinstance(leaf, FieldMatch):
-                (wanted_persons if leaf.field == "person" else wanted_sources).append(leaf.value)
-        for value in wanted_persons:
-            if not self.collection.resolve_persons([value]):
-                notices.append(Notice("unknown_person", value=value))
-        for value in wanted_sources:
-            if not self.collection.resolve_sources([value]):
-                notices.append(Notice("unknown_source", value=value))
-        notices.extend(unknown_metadata_notices(self.collection.metadata, facets))
-        return notices
+        collection = self.collection
+        return [*unknown_name_notices(root, persons, sources, collection.resolve_persons, collection.resolve_sources),
+                *unknown_metadata_notices(collection.metadata, facets)]
 
     def iter_matches(self, query: str = "", *, persons: Sequence[str] = (), sources: Sequence[str] = (),
                      date_from: datetime.date | None = None, date_to: datetime.date | None = None,
