@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INDEX ?= index
 PORT ?= 8501
 
-.PHONY: run test lint bench browser clean-index
+.PHONY: run test lint bench bench-scale bench-1m browser clean-index
 
 $(VENV)/.runtime: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,14 @@ test: $(VENV)/.test browser lint
 
 bench: $(VENV)/.test
 	$(PY) bench/run_all.py
+
+# Cost as the archive grows, beside Lucene in the same run (bench/scale.py; needs ../shared and a JDK).
+bench-scale: $(VENV)/.test
+	$(PY) bench/scale.py
+
+# The million-article run: about two hours on 2 cores; the derived corpus and indexes go to a temporary folder.
+bench-1m: $(VENV)/.test
+	$(PY) bench/scale.py --sizes 1000000
 
 clean-index:
 	rm -rf $(INDEX)/*/ $(INDEX)/CURRENT
