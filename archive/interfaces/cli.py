@@ -91,6 +91,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             {
                 "id": a.id, "origin": a.origin, "title": a.title, "source": a.source, "date": a.date_iso,
                 "persons": a.persons, "url": a.url, "body_chars": len(a.body), "removed_lines": a.removed_lines,
+                "places": a.places, "organizations": a.organizations,
                 "provenance": a.provenance, "language": a.language, "author": a.author, "captured": a.captured,
             }
             for a in articles
@@ -102,6 +103,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
                           (("author:", a.author), ("language:", a.language), ("captured:", a.captured)) if value)
             print(f"{a.origin}\n  id:      {a.id}\n  title:   {a.title}\n  source:  {a.source or '-'}\n"
                   f"  date:    {a.date_iso or 'undated'}\n  persons: {'، '.join(a.persons) or '-'}\n"
+                  f"  places:  {'، '.join(a.places) or '-'}\n  orgs:    {'، '.join(a.organizations) or '-'}\n"
                   f"  url:     {a.url or '-'}\n  body:    {len(a.body)} characters, "
                   f"{len(a.removed_lines)} lines of page furniture removed{web}\n  from:    {origins}")
     for skipped in report.skipped:
