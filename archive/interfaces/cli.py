@@ -197,6 +197,7 @@ def _search_options(args: argparse.Namespace) -> dict:
         facets.setdefault(name, []).append(value)
     return {
         "persons": args.person or (), "sources": args.source or (),
+        "places": args.place or (), "organizations": args.org or (),
         "date_from": args.date_from, "date_to": args.date_to, "include_undated": args.include_undated,
         "sort": args.sort, "match": args.match, "limit": args.limit, "page": args.page, "facets": facets,
         "collapse": args.collapse,
@@ -328,6 +329,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--batch", metavar="FILE", help="one query per line of FILE ('-': standard input), JSON out")
     sub.add_argument("--person", action="append", metavar="P", help="only articles naming P (repeatable: any)")
     sub.add_argument("--source", action="append", metavar="S", help="only articles from S (repeatable: any)")
+    sub.add_argument("--place", action="append", metavar="P",
+                     help="only articles naming the place P, in any registered spelling or in Latin letters "
+                          "(مصر, جمهورية مصر العربية, Egypt; repeatable: any)")
+    sub.add_argument("--org", action="append", metavar="O",
+                     help="only articles naming the organization O (الأمم المتحدة, UN; repeatable: any)")
     sub.add_argument("--from", dest="date_from", type=_date, metavar="DATE", help="published on or after")
     sub.add_argument("--to", dest="date_to", type=_date, metavar="DATE", help="published on or before")
     sub.add_argument("--facet", action="append", type=_facet_filter, metavar="NAME=VALUE",
