@@ -127,6 +127,7 @@ class EntityRegistry:
     by_key: dict[str, list[int]]  # folded name, variant or unambiguous short form -> entry indexes (places first)
     by_latin: dict[str, int]
     not_names: frozenset[str]  # folded generic words (rows of type "-")
+    ambiguous_keys: frozenset[str]  # folded ambiguous short forms: the registry pass alone decides about them
     cue_words: dict[str, frozenset[str]]  # kind -> normalized cue words
     context_res: list[re.Pattern[str] | None]
 
@@ -173,7 +174,9 @@ def entity_registry() -> EntityRegistry:
         for entry in entries
     ]
     cue_words = {kind: frozenset(_clean(word) for word in words) for kind, words in _CUES.items()}
-    return EntityRegistry(entries, forms, form_re, by_key, by_latin, frozenset(not_names), cue_words, context_res)
+    ambiguous_keys = frozenset(fold(short) for entry in entries for short in entry.ambiguous_short)
+    return EntityRegistry(entries, forms, form_re, by_key, by_latin, frozenset(not_names), ambiguous_keys, cue_words,
+                          context_res)
 
 
 def canonical_entity(name: str, kind: str) -> str:
@@ -275,13 +278,30 @@ def _strip_proclitic(word: str, reg: EntityRegistry) -> tuple[int, bool]:
     return 0, False
 
 
+# a name neither opens nor ends with a preposition, conjunction or pronoun
+_PARTICLES = frozenset(normalize(word) for word in (
+    "في", "من", "على", "إلى", "عن", "مع", "لدى", "عند", "منذ", "حتى", "نحو", "أن", "إن", "أو", "ثم", "بين", "بعد",
+    "قبل", "خلال", "حول", "ضد", "عبر", "التي", "الذي", "الذين", "هذا", "هذه", "ذلك", "تلك", "هو", "هي", "كما", "لكن",
+    "قال", "قالت", "أكد", "أعلن", "وقال", "وقالت"))
+_RELATION_SUFFIX = re.compile("(?:ي|يه|يون|يين|يان)$")
+
+
+def _is_nationality(reg: EntityRegistry, word: str) -> bool:
+    """"روسي", "مصرية", "عراقيون": the adjective of a registered place (روسيا, مصر, العراق)."""
+    suffix = _RELATION_SUFFIX.search(word)
+    if suffix is None:
+        return False
+    stem = fold(word[: suffix.start()])
+    return len(stem) >= 3 and any(form in reg.by_key for form in (stem, stem + "ا", stem + "يا", stem + "ه"))
+
+
 def _is_rejected(reg: EntityRegistry, words: list[str]) -> bool:
     """A recognized name that is no place or organization: a generic word, an adjective, a stray letter."""
     key = fold(" ".join(words))
     if not key or key in reg.not_names or len(words) > _MAX_WORDS:
         return True
     gaz = gazetteer()
-    if words[0] in gaz.function_words or words[-1] in gaz.function_words:
+    if words[0] in _PARTICLES or words[-1] in _PARTICLES:
         return True
     if words[0] in _DESCRIPTIVE_HEADS and all(_ADJECTIVE.match(word) for word in words[1:]):
         return True
@@ -289,7 +309,7 @@ def _is_rejected(reg: EntityRegistry, words: list[str]) -> bool:
         word = words[0]
         if len(word) < 3 or word in gaz.titles or word in gaz.given:
             return True
-        if _ADJECTIVE.match(word):
+        if _ADJECTIVE.match(word) or _is_nationality(reg, word):
             return True
         if word.startswith(DEFINITE_ARTICLE) and frequency(word) > _COMMON_WITH_ARTICLE:
             return True
@@ -356,6 +376,8 @@ def entity_mentions(title: str, body: str, normalized: str | None = None, *,
         if _is_rejected(reg, words):
             continue
         key = fold(" ".join(words))
+        if key in reg.ambiguous_keys:
+            continue  # "جده": the registry pass took it, with a cue or context, or left it as a word
         inner = [(s, e) for s, e in taken if s < entity.end and entity.start < e]
         index = _lookup(reg, key, _LABEL_KIND[entity.label])
         if inner:
