@@ -245,7 +245,7 @@ def facet_sources(archive: Any, state: ui.ViewState, main: Any) -> dict[str, Any
     facets: dict[str, Any] = {}
     names = [("person", bool(state.persons), "person"), ("source", bool(state.sources), "source"),
              ("date", state.has_date_range, "month")]
-    names += [(name, bool(state.facets.get(name)), name) for name in main.metadata_facets]
+    names += [(name, bool(state.facets.get(name)), name) for name in (*ui.ENTITY_FACETS, *main.metadata_facets)]
     for facet, active, key in names:
         result = run_search(archive, state.without(facet), limit=1) if active else main
         facets[key] = result.facets.get(key, [])
@@ -306,6 +306,8 @@ def sidebar(archive: Any, state: ui.ViewState, facets: dict[str, Any], stats: di
         # any name can be typed into the people list's box (the searcher resolves spelling variants)
         facet_list("person", facets["person"], state.persons, allow_typed=True)
         facet_list("source", facets["source"], state.sources)
+        for name in ui.ENTITY_FACETS:  # places, organizations: any name can be typed, as for people
+            facet_list(name, facets.get(name, []), state.facets.get(name, []), allow_typed=True)
         for name in metadata_facets:
             facet_list(name, facets.get(name, []), state.facets.get(name, []))
 
@@ -537,17 +539,25 @@ def charts_panel(archive: Any, state: ui.ViewState, result: Any) -> None:
         st.caption(lab("chart_shown_share") if share else lab("chart_shown_count"))
     else:
         st.caption(lab("chart_no_dates"))
-    st.subheader(lab("chart_people"))
-    people = list(result.facets.get("person", []))[:TOP_PEOPLE]
-    if people:
-        frame = pd.DataFrame([(str(n), int(c)) for n, c in people], columns=["person", "count"])
-        chart = alt.Chart(frame).mark_bar().encode(
-            y=alt.Y("person:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260, labelFontSize=13)),
-            x=alt.X("count:Q", title=lab("chart_articles"), axis=alt.Axis(format="d", tickMinStep=1)),
-            tooltip=[alt.Tooltip("person:N", title=lab("chart_person")),
-                     alt.Tooltip("count:Q", title=lab("chart_articles"))],
-        ).properties(height=max(120, 26 * len(people)))
-        st.altair_chart(chart, width="stretch")
+    for facet, title, tooltip in (("person", "chart_people", "chart_person"),
+                                  ("place", "chart_places", "chart_place"),
+                                  ("organization", "chart_organizations", "chart_organization")):
+        names_chart(result.facets.get(facet, []), lab(title), lab(tooltip))
+
+
+def names_chart(pairs: list[Any], title: str, tooltip: str) -> None:
+    """The names a facet counts most among the matches (people, places, organizations), as bars."""
+    top = list(pairs)[:TOP_PEOPLE]
+    if not top:
+        return
+    st.subheader(title)
+    frame = pd.DataFrame([(str(n), int(c)) for n, c in top], columns=["name", "count"])
+    chart = alt.Chart(frame).mark_bar().encode(
+        y=alt.Y("name:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260, labelFontSize=13)),
+        x=alt.X("count:Q", title=lab("chart_articles"), axis=alt.Axis(format="d", tickMinStep=1)),
+        tooltip=[alt.Tooltip("name:N", title=tooltip), alt.Tooltip("count:Q", title=lab("chart_articles"))],
+    ).properties(height=max(120, 26 * len(top)))
+    st.altair_chart(chart, width="stretch")
 
 
 def export_panel(archive: Any, state: ui.ViewState, result: Any) -> None:

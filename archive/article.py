@@ -20,6 +20,9 @@ class Article:
     published: datetime.date | None = None
     url: str | None = None
     persons: list[str] = field(default_factory=list)
+    # canonical place and organization names (archive/extract/entities.py), in order of first mention
+    places: list[str] = field(default_factory=list)
+    organizations: list[str] = field(default_factory=list)
     # metadata facets: the record's extra short scalar fields by facet name (archive/extract/metadata.py)
     metadata: dict[str, str] = field(default_factory=dict)
     # provenance: the file it came from, with ":LINE" for a record of a JSONL or CSV file

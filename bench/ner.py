@@ -8,6 +8,10 @@ Three measurements on the same blocks (bench/ner_data.py: 20-sentence blocks, se
   product    extract_people's people (registry + rules + CRF + article-level merging): person mention F1 and
              per-block person-set precision / recall / F1;
   rules      the same extraction with the CRF switched off: today's registry and rules.
+  entities   the product's places and organizations (archive/extract/entities.py: registries + the CRF's LOC/ORG
+             names in the sentences people extraction reads and after organization head nouns) against gold LOC
+             and ORG mentions: same label, same end, the predicted start inside the gold name's first word (the
+             product takes a proclitic off: gold "وباريس", product "باريس"); with and without the CRF.
 Person sets: each block's gold names, a one-word name merged into the longer name of the block ending with it;
 a predicted name matches a gold one when their last words agree (hamza, ى/ي, ة/ه folded) and, when both have
 two or more words, their first words too, or when the words of one are a run of two or more of the other's
@@ -28,6 +32,7 @@ from ner_data import NEWSFANE, ROOT, Sentence, read_sentences, split  # beside t
 
 sys.path.insert(0, str(ROOT))
 
+from archive.extract.entities import ORGANIZATION, PLACE, entity_mentions
 from archive.extract.ner import LABELS, TOKEN, NameTagger, spans_from_tags
 from archive.extract.people import person_mentions
 from archive.text.normalize import normalize
@@ -182,6 +187,38 @@ def score_product(blocks: list[list[Sentence]], use_model: bool, name: str, tagg
     return result
 
 
+def score_entities(blocks: list[list[Sentence]], use_model: bool, name: str, tagger: NameTagger | None = None) -> dict:
+    counts = {label: Counter() for label in ("LOC", "ORG")}
+    label_of = {PLACE: "LOC", ORGANIZATION: "ORG"}
+    started = time.process_time()
+    for block in blocks:
+        text, gold, _ = block_gold(block)
+        people = person_mentions("", text, use_model=use_model, tagger=tagger)
+        found = entity_mentions("", text, entities=people.entities, people=people.mentions, tagger=tagger,
+                                use_model=use_model)
+        predicted = [(s - 1, e - 1, label_of[kind]) for s, e, kind, _ in found]  # after the empty title's "\n"
+        for label in ("LOC", "ORG"):
+            g = [(s, e) for s, e, lab in gold if lab == label]
+            p = [(s, e) for s, e, lab in predicted if lab == label]
+            unmatched = list(g)
+            tp = 0
+            for start, end in p:
+                match = next(((gs, ge) for gs, ge in unmatched
+                               if ge == end and gs <= start < gs + len(text[gs:ge].split()[0])), None)
+                if match is not None:
+                    unmatched.remove(match)
+                    tp += 1
+            counts[label].update(tp=tp, predicted=len(p), gold=len(g))
+    seconds = time.process_time() - started
+    result = {label: prf(c["tp"], c["predicted"], c["gold"]) for label, c in counts.items()}
+    result["cpu_seconds"] = round(seconds, 2)
+    for label in ("LOC", "ORG"):
+        r = result[label]
+        print(f"{name} {'places' if label == 'LOC' else 'organizations'}: P {r['precision']:.3f} "
+              f"R {r['recall']:.3f} F1 {r['f1']:.3f} ({r['gold']} gold)")
+    return result
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dev", action="store_true", help="score the dev fifth instead of the held-out test")
@@ -200,6 +237,8 @@ def main() -> int:
         "model": score_model(model, blocks, part),
         "product": score_product(blocks, True, f"{part} product", NameTagger(model)),
         "rules": score_product(blocks, False, f"{part} rules (no model)"),
+        "entities": score_entities(blocks, True, f"{part} product", NameTagger(model)),
+        "entities_registry_only": score_entities(blocks, False, f"{part} registries only (no model)"),
     }
     if not args.dev and args.model is None:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -230,6 +230,27 @@ def test_facet_values_and_counts_are_listed_one_click_away(page: Page, base_url:
     shot(page, "11-facet-lists")
 
 
+def test_place_and_organization_filters_from_the_sidebar(page: Page, base_url: str, archive) -> None:  # type: ignore[no-untyped-def]
+    """Ticking a place, then an organization, in their sidebar lists narrows the results exactly as the library's
+    places= / organizations= filters do; the state is in the URL (facet=place:...)."""
+    page.goto(f"{base_url}/?q=موسكو")
+    wait_for_app_idle(page)
+    expected = archive.search("موسكو", collapse=True)
+    place, place_count = next((name, n) for name, n in expected.facets["place"] if n < expected.total)
+    pick(page, "place", place, place_count)
+    wait_for_app_idle(page)
+    by_place = archive.search("موسكو", places=[place], collapse=True)
+    expect(page.get_by_text(count_text(by_place.total))).to_be_visible()
+    page.wait_for_url(re.compile("facet=place"))
+    organization, organization_count = by_place.facets["organization"][0]
+    pick(page, "organization", organization, organization_count)
+    wait_for_app_idle(page)
+    both = archive.search("موسكو", places=[place], organizations=[organization], collapse=True)
+    expect(page.get_by_text(count_text(both.total))).to_be_visible()
+    page.wait_for_url(re.compile("facet=organization"))
+    shot(page, "12-place-and-organization")
+
+
 def test_pager_runs_right_to_left_in_arabic(page: Page, base_url: str) -> None:
     page.goto(base_url)
     wait_for_app_idle(page)

@@ -140,4 +140,5 @@ def test_empty_index_has_empty_facets(tmp_path: Path) -> None:
     rebuild_index([data], tmp_path / "index", workers=1)
     archive = Archive.open(tmp_path / "index")
     result = archive.search("واشنطن")
-    assert result.total == 0 and result.facets == {"person": [], "source": [], "month": []}
+    assert result.total == 0 and result.facets == {"person": [], "source": [], "month": [], "place": [],
+                                                   "organization": []}

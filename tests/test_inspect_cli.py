@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 KEYS = {"id", "origin", "title", "source", "date", "persons", "url", "body_chars", "removed_lines"}
 # extra keys (issue 13), allowed beside DESIGN.md's: where each field came from, and web metadata
-EXTRA_KEYS = {"provenance", "language", "author", "captured"}
+EXTRA_KEYS = {"provenance", "language", "author", "captured", "places", "organizations"}
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -35,6 +35,11 @@ def test_inspect_seeds_json() -> None:
     assert by_name["003"]["title"] == "الأسد في موسكو..للبحث بتطوير آفاق التعاون الثنائي"
     assert "كيريل سيميونوف" in by_name["003"]["persons"] and "دونالد ترامب" not in by_name["001"]["persons"]
     assert "مواضيع تهمك" in by_name["001"]["removed_lines"]
+    # places and organizations, canonical, from the story only: 001's furniture lists لبنان, فرنسا, كندا, الجزائر
+    assert {"موسكو", "إدلب", "الولايات المتحدة"} <= set(by_name["001"]["places"])
+    assert not {"لبنان", "فرنسا", "كندا", "الجزائر"} & set(by_name["001"]["places"])
+    assert {"داعش", "جبهة النصرة"} <= set(by_name["001"]["organizations"])
+    assert "مجلس الأمن الدولي" in by_name["004"]["organizations"]
     assert all(item["body_chars"] > 1000 for item in items)
     assert result.stderr.strip().endswith("read 5 records: 5 articles, 0 skipped, 0 duplicates")
 

@@ -334,7 +334,7 @@ def test_get_returns_the_stored_article(archive: Archive) -> None:
 def test_iter_matches_yields_every_match_with_body(archive: Archive) -> None:
     rows = list(archive.iter_matches("موسكو"))
     assert len(rows) == archive.search("موسكو").total
-    assert set(rows[0]) == {"id", "title", "source", "date", "persons", "url", "body"}
+    assert set(rows[0]) == {"id", "title", "source", "date", "persons", "url", "body", "places", "organizations"}
 
 
 def test_facets_are_exact_against_the_records(archive: Archive, indexed: dict[str, Article]) -> None:
@@ -361,8 +361,10 @@ def test_to_dict_is_the_design_object(archive: Archive) -> None:
     data = archive.search("موسكو", limit=2).to_dict()
     # the design's keys first, with their meaning; `notices` is an extra top-level key (the design allows them)
     assert list(data) == ["query", "total", "took_ms", "hits", "facets", "notices"]
-    assert set(data["hits"][0]) == {"id", "title", "source", "date", "persons", "score", "snippet"}
-    assert set(data["facets"]) == {"person", "source", "month"}
+    # DESIGN.md's keys, and the place and organization facets it allows to be added
+    assert set(data["hits"][0]) == {"id", "title", "source", "date", "persons", "score", "snippet", "places",
+                                    "organizations"}
+    assert set(data["facets"]) == {"person", "source", "month", "place", "organization"}
     undated = archive.search("معرض").to_dict()
     assert [None, 1] in undated["facets"]["month"]
     assert undated["hits"][0]["date"] is None

@@ -39,11 +39,15 @@ def test_search_json_is_exactly_the_design_object(index_dir: Path, capsys) -> No
     assert data["query"] == "لموسكو" and data["total"] == 5 and isinstance(data["took_ms"], float)
     assert len(data["hits"]) == 3
     for hit in data["hits"]:
-        assert list(hit) == ["id", "title", "source", "date", "persons", "score", "snippet"]
+        # DESIGN.md's keys in order, then the facets added since (places, organizations)
+        assert list(hit) == ["id", "title", "source", "date", "persons", "score", "snippet", "places",
+                             "organizations"]
+        assert all(isinstance(hit[key], list) for key in ("places", "organizations"))
         assert hit["date"] is None or len(hit["date"]) == 10
         assert isinstance(hit["persons"], list) and isinstance(hit["score"], float)
         assert "<mark>" in hit["snippet"]
-    assert list(data["facets"]) == ["person", "source", "month"]
+    assert list(data["facets"]) == ["person", "source", "month", "place", "organization"]
+    assert ["موسكو", 5] in data["facets"]["place"]  # every article found for لموسكو names the city
     for pairs in data["facets"].values():
         assert all(isinstance(pair, list) and len(pair) == 2 and isinstance(pair[1], int) for pair in pairs)
     months = dict((k, n) for k, n in data["facets"]["month"])
@@ -144,3 +148,23 @@ def test_module_entry_point_runs_search(index_dir: Path) -> None:
     hostile = subprocess.run([sys.executable, "-m", "archive", "search", '"((AND <b>', "--index", str(index_dir)],
                              capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert hostile.returncode == 0 and "Traceback" not in hostile.stderr
+
+
+def test_place_and_org_filters_from_the_command_line_and_the_query(index_dir: Path, capsys) -> None:
+    """--place / --org and place: / org: filter alike, through the registry's spellings and Latin names."""
+    def total(*args: str) -> int:
+        code, out, err = run(capsys, "search", *args, "--index", str(index_dir), "--json")
+        assert code == 0, err
+        return json.loads(out)["total"]
+
+    idlib = total("", "--place", "إدلب")
+    assert 0 < idlib < 5
+    assert total("", "--place", "Idlib") == total("place:ادلب") == idlib
+    kremlin = total("", "--org", "الكرملين")
+    assert 0 < kremlin == total("", "--org", "Kremlin") == total("org:الكرملين")
+    assert total("", "--place", "إدلب", "--org", "الكرملين") <= min(idlib, kremlin)
+    _, out, _ = run(capsys, "search", "", "--place", "أتلانتس", "--index", str(index_dir), "--json")
+    notices = json.loads(out)["notices"]
+    assert json.loads(out)["total"] == 0 and [n["key"] for n in notices] == ["unknown_place"]
+    _, out, _ = run(capsys, "search", "org:xyzzy", "--index", str(index_dir), "--json")
+    assert "unknown_organization" in [n["key"] for n in json.loads(out)["notices"]]

@@ -26,11 +26,14 @@ from archive.search.archive import Archive
 from archive.search.sharded import ShardedArchive
 
 QUERIES = ["موسكو", "بوتين", '"الرئيس الروسي"', "سوري*", "بوتين OR الأسد", "-دمشق موسكو", "person:بوتين",
-           "", "source:سانا", "موسكوو", "بوتين كيم", "title:موسكو", "(موسكو OR دمشق) بوتين", "الرئيس", "ترامب"]
+           "", "source:سانا", "موسكوو", "بوتين كيم", "title:موسكو", "(موسكو OR دمشق) بوتين", "الرئيس", "ترامب",
+           "place:إدلب", "org:الكرملين موسكو", "-place:دمشق بوتين", "org:Kremlin OR place:Atlantis"]
 OPTIONS: list[dict[str, Any]] = [
     {}, {"sort": "newest"}, {"sort": "oldest"}, {"persons": ["بوتين"]}, {"sources": ["سانا"]},
     {"date_from": datetime.date(2020, 1, 1)}, {"date_to": datetime.date(2020, 1, 1), "include_undated": True},
     {"limit": 2, "page": 2}, {"match": "any"}, {"persons": ["نيكولاس مادورو", "xyz"]},
+    {"places": ["سوريا"]}, {"places": ["Idlib", "أطلانطس"]}, {"organizations": ["الأمم المتحدة"], "places": ["دمشق"]},
+    {"organizations": ["UN"]},
 ]
 
 

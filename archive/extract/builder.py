@@ -13,7 +13,8 @@ from archive.article import Article, derive_article_id
 from archive.extract.boilerplate import Boilerplate, group_of, paragraph_key
 from archive.extract.cleaning import clean_story
 from archive.extract.dates import is_date_line, parse_date, publication_date
-from archive.extract.people import canonical_person, extract_people
+from archive.extract.entities import extract_entities
+from archive.extract.people import canonical_person, person_mentions
 from archive.extract.records import RawRecord, arabic_share
 from archive.extract.report import Skipped
 from archive.extract.sources import canonical_source, detect_source, registry
@@ -149,8 +150,12 @@ def build_article(raw: RawRecord, boilerplate: Boilerplate | None = None) -> Art
     normalized_text = normalize(title) + "\n" + normalized
     if raw.persons is not None:
         persons = list(dict.fromkeys(canonical_person(name) for name in raw.persons))
+        entities = extract_entities(title, body, normalized_text)
     else:
-        persons = extract_people(title, body, normalized_text)
+        people = person_mentions(title, body, normalized_text)
+        persons = people.names
+        # places and organizations: the registries, and what the recognizer tagged around the people
+        entities = extract_entities(title, body, normalized_text, entities=people.entities, people=people.mentions)
     provenance["persons"] = given.get("persons", "given") if raw.persons is not None else "text"
     provenance.update({key: value for key, value in given.items() if key not in provenance
                        and key in ("body", "author", "language")})
@@ -164,7 +169,8 @@ def build_article(raw: RawRecord, boilerplate: Boilerplate | None = None) -> Art
 
     return Article(
         id=derive_article_id(raw.id, raw.url, title, body, content=content), title=title, body=body, source=source,
-        published=published, url=raw.url, persons=persons, metadata=dict(raw.metadata or {}), origin=raw.origin,
+        published=published, url=raw.url, persons=persons, places=entities.places,
+        organizations=entities.organizations, metadata=dict(raw.metadata or {}), origin=raw.origin,
         removed_lines=story.removed, content=content, provenance=provenance, language=raw.language,
         author=raw.author, captured=raw.captured,
     )

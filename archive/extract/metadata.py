@@ -21,7 +21,8 @@ METADATA_FILE = DATA_DIR / "metadata_fields.json"
 # Fields the archive reads itself: never metadata facets.
 KNOWN_FIELDS = frozenset({"id", "title", "body", "text", "source", "date", "url", "persons"})
 # Names the facets of `search --json` already use, or will (../shared/DESIGN.md): never a metadata facet's name.
-RESERVED_NAMES = KNOWN_FIELDS | {"person", "month", "day", "origin", "place", "places", "organization", "org"}
+RESERVED_NAMES = KNOWN_FIELDS | {"person", "month", "day", "origin", "place", "places", "organization", "organizations",
+                                   "org"}
 _NAME = re.compile(r"[^\w]+")
 
 

@@ -696,6 +696,8 @@ class Mention:
 class PeopleFound:
     names: list[str]  # one entry per person, in order of first mention
     mentions: list[Mention]
+    # everything the recognizer tagged on the way (places and organizations too: archive/extract/entities.py)
+    entities: list[Entity] = field(default_factory=list)
 
 
 def extract_people(title: str, body: str, normalized: str | None = None) -> list[str]:
@@ -774,7 +776,7 @@ def person_mentions(title: str, body: str, normalized: str | None = None, *, use
             add(start, end, " ".join(norm[name_start:end].split()), name_start)
     _family_names_alone(reg, words, strings, results, mentions)
     ordered = sorted(results.values(), key=lambda f: f.order)
-    return PeopleFound([found.name for found in ordered], sorted(mentions, key=lambda m: m.start))
+    return PeopleFound([found.name for found in ordered], sorted(mentions, key=lambda m: m.start), entities)
 
 
 # ---------------------------------------------------------------- spellings across the archive

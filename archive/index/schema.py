@@ -18,7 +18,11 @@ from archive.text.analysis import ANALYSIS_VERSION, ArabicAnalyzer
 # 2: the analyzer pickled into the schema moved to archive.text.analysis (indexes of version 1 name the old module)
 # 3: positions encoded as varints (archive/index/formats.py), not a count and a pickled list
 # 4: metadata facets (meta_* fields: the record's extra scalar fields, such as the corpus's category -> section)
-SCHEMA_VERSION = 4
+# 5: places and organizations (places, organizations: canonical names, as persons)
+SCHEMA_VERSION = 5
+# The facets of names an article can hold several of, by facet name: the index field holding them (comma-separated
+# canonical names, as `persons`). Places and organizations are read, filtered and counted alike.
+ENTITY_FIELDS = {"place": "places", "organization": "organizations"}
 # Field-name prefix of the metadata facets: meta_section holds the `section` facet's value.
 METADATA_PREFIX = "meta_"
 
@@ -69,6 +73,9 @@ def build_schema() -> Schema:
         source=ID(stored=True),
         # canonical person names, comma-separated (names contain spaces)
         persons=KEYWORD(stored=True, commas=True, lowercase=False, scorable=False),
+        # canonical place and organization names, likewise (archive/extract/entities.py)
+        places=KEYWORD(stored=True, commas=True, lowercase=False, scorable=False),
+        organizations=KEYWORD(stored=True, commas=True, lowercase=False, scorable=False),
         day=NUMERIC(int, bits=32, stored=True, sortable=True, signed=False, default=UNDATED),
         url=STORED,
         origin=STORED,

@@ -98,13 +98,17 @@ class BuildSummary:
 
 def article_fields(article: Article) -> dict[str, Any]:
     """The Whoosh document of an article (field names and meanings: archive/index/schema.py)."""
-    persons = [" ".join(name.replace(",", " ").split()) for name in article.persons]
+    def names(values: list[str]) -> str:
+        return ",".join(name for name in (" ".join(v.replace(",", " ").split()) for v in values) if name)
+
     return {
         "id": article.id,
         "title": article.title or "",
         "body": article.body or "",
         "source": article.source or "",
-        "persons": ",".join(name for name in persons if name),
+        "persons": names(article.persons),
+        "places": names(article.places),
+        "organizations": names(article.organizations),
         "day": date_to_day(article.published),
         "url": article.url or "",
         "origin": article.origin or "",

@@ -91,6 +91,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             {
                 "id": a.id, "origin": a.origin, "title": a.title, "source": a.source, "date": a.date_iso,
                 "persons": a.persons, "url": a.url, "body_chars": len(a.body), "removed_lines": a.removed_lines,
+                "places": a.places, "organizations": a.organizations,
                 "provenance": a.provenance, "language": a.language, "author": a.author, "captured": a.captured,
             }
             for a in articles
@@ -102,6 +103,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
                           (("author:", a.author), ("language:", a.language), ("captured:", a.captured)) if value)
             print(f"{a.origin}\n  id:      {a.id}\n  title:   {a.title}\n  source:  {a.source or '-'}\n"
                   f"  date:    {a.date_iso or 'undated'}\n  persons: {'، '.join(a.persons) or '-'}\n"
+                  f"  places:  {'، '.join(a.places) or '-'}\n  orgs:    {'، '.join(a.organizations) or '-'}\n"
                   f"  url:     {a.url or '-'}\n  body:    {len(a.body)} characters, "
                   f"{len(a.removed_lines)} lines of page furniture removed{web}\n  from:    {origins}")
     for skipped in report.skipped:
@@ -195,6 +197,7 @@ def _search_options(args: argparse.Namespace) -> dict:
         facets.setdefault(name, []).append(value)
     return {
         "persons": args.person or (), "sources": args.source or (),
+        "places": args.place or (), "organizations": args.org or (),
         "date_from": args.date_from, "date_to": args.date_to, "include_undated": args.include_undated,
         "sort": args.sort, "match": args.match, "limit": args.limit, "page": args.page, "facets": facets,
         "collapse": args.collapse,
@@ -326,6 +329,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--batch", metavar="FILE", help="one query per line of FILE ('-': standard input), JSON out")
     sub.add_argument("--person", action="append", metavar="P", help="only articles naming P (repeatable: any)")
     sub.add_argument("--source", action="append", metavar="S", help="only articles from S (repeatable: any)")
+    sub.add_argument("--place", action="append", metavar="P",
+                     help="only articles naming the place P, in any registered spelling or in Latin letters "
+                          "(مصر, جمهورية مصر العربية, Egypt; repeatable: any)")
+    sub.add_argument("--org", action="append", metavar="O",
+                     help="only articles naming the organization O (الأمم المتحدة, UN; repeatable: any)")
     sub.add_argument("--from", dest="date_from", type=_date, metavar="DATE", help="published on or after")
     sub.add_argument("--to", dest="date_to", type=_date, metavar="DATE", help="published on or before")
     sub.add_argument("--facet", action="append", type=_facet_filter, metavar="NAME=VALUE",

@@ -41,6 +41,10 @@ ARABIC_FONT_STACK = ('"Noto Naskh Arabic", "Noto Sans Arabic", "Noto Sans Arabic
 INTERFACE_FONT_STACK = ('"Source Sans", "Source Sans Pro", "Noto Sans Arabic UI", "Noto Sans Arabic", '
                         '"Segoe UI", Tahoma, "DejaVu Sans", sans-serif')
 
+# facets of names held in ViewState.facets beside the metadata facets, filtered as Archive.search's places /
+# organizations
+ENTITY_FACETS = ("place", "organization")
+
 
 # ---------------------------------------------------------------- labels
 
@@ -113,15 +117,20 @@ class ViewState:
         return self.sort or ("relevance" if self.query.strip() else "newest")
 
     def search_kwargs(self) -> dict[str, Any]:
-        """The keyword arguments of Archive.search / iter_matches for this state (without paging)."""
+        """The keyword arguments of Archive.search / iter_matches for this state (without paging). Places and
+        organizations are held among the facets (one URL parameter, `facet=place:مصر`) and searched as
+        `places` / `organizations`."""
         return {
+            "places": tuple(self.facets.get("place", ())),
+            "organizations": tuple(self.facets.get("organization", ())),
             "persons": tuple(self.persons),
             "sources": tuple(self.sources),
             "date_from": self.date_from,
             "date_to": self.date_to,
             "include_undated": True if (self.has_date_range and self.include_undated) else None,
             "sort": self.sort,
-            "facets": {name: list(values) for name, values in self.facets.items() if values},
+            "facets": {name: list(values) for name, values in self.facets.items()
+                       if values and name not in ENTITY_FACETS},
         }
 
     def without(self, facet: str) -> ViewState:
@@ -277,13 +286,15 @@ def facet_title(name: str, lang: str) -> str:
         return label("facet_person", lang)
     if name == "source":
         return label("facet_source", lang)
+    if name in ENTITY_FACETS:
+        return label(f"facet_{name}", lang)
     return facet_label(name, lang)
 
 
 def facet_value_name(facet: str, value: str | None, lang: str) -> str:
     if facet == "source":
         return source_name(value, lang)
-    if facet in ("person",):
+    if facet in ("person", *ENTITY_FACETS):
         return str(value)
     return value_label(facet, str(value), lang)
 

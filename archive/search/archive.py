@@ -35,7 +35,10 @@ from archive.search.engine import Snapshot, within
 from archive.search.facet_filters import (
     MetadataFilters,
     ResolvedFilters,
+    entity_filters,
+    entity_filters_set,
     resolve_metadata,
+    unknown_entity_notices,
     unknown_metadata_notices,
     unknown_name_notices,
 )
@@ -190,6 +193,7 @@ class Archive:
         return snap.ordered(q.docs, q.node, sort, count)
 
     def search(self, query: str = "", *, persons: Sequence[str] = (), sources: Sequence[str] = (),
+               places: Sequence[str] = (), organizations: Sequence[str] = (),
                date_from: datetime.date | None = None, date_to: datetime.date | None = None,
                include_undated: bool | None = None, sort: str | None = None, match: str | None = None,
                limit: int = 10, page: int = 1, facet_limit: int = 50, facets: MetadataFilters | None = None,
@@ -206,8 +210,11 @@ class Archive:
         page = max(1, int(page))
         snap = self._snapshot
         metadata = self._resolve_metadata(snap, facets)
-        mask = snap.filter_mask(persons, sources, _day(date_from), _day(date_to), include_undated, dict(metadata))
-        q = self._match(snap, query, match, mask, _filters_set(persons, sources, date_from, date_to, metadata))
+        entities = entity_filters(places, organizations)
+        mask = snap.filter_mask(persons, sources, _day(date_from), _day(date_to), include_undated, dict(metadata),
+                                entities)
+        q = self._match(snap, query, match, mask, _filters_set(persons, sources, date_from, date_to, metadata)
+                        + entity_filters_set(entities))
         if sort is None:
             sort = "relevance" if q.node is not None else "newest"
         facet_counts = snap.arrays.facet_counts(q.docs, facet_limit)
@@ -222,7 +229,8 @@ class Archive:
         # "did you mean" when nothing is found, and also when a fallback hides that a word is unknown
         wants_suggestions = q.parsed.root is not None and (not len(q.docs) or q.fell_back)
         suggestions = self.suggest(query) if wants_suggestions else []
-        notices = [*q.notices, *self._unknown_names(snap, q.parsed.root, persons, sources, facets)]
+        notices = [*q.notices, *self._unknown_names(snap, q.parsed.root, persons, sources, facets),
+                   *unknown_entity_notices(q.parsed.root, entities, snap.resolve_entities)]
         if suggestions:
             notices.append(Notice("nothing_found_did_you_mean" if not len(q.docs) else "unknown_words_did_you_mean",
                                   suggestions=list(suggestions)))
@@ -283,6 +291,7 @@ class Archive:
                          snap.arrays.metadata_of(docnum))
 
     def iter_matches(self, query: str = "", *, persons: Sequence[str] = (), sources: Sequence[str] = (),
+                     places: Sequence[str] = (), organizations: Sequence[str] = (),
                      date_from: datetime.date | None = None, date_to: datetime.date | None = None,
                      include_undated: bool | None = None, sort: str | None = None,
                      match: str | None = None, facets: MetadataFilters | None = None) -> Iterator[dict[str, Any]]:
@@ -290,7 +299,9 @@ class Archive:
         then its metadata facets by name."""
         snap = self._snapshot
         metadata = self._resolve_metadata(snap, facets)
-        mask = snap.filter_mask(persons, sources, _day(date_from), _day(date_to), include_undated, dict(metadata))
+        entities = entity_filters(places, organizations)
+        mask = snap.filter_mask(persons, sources, _day(date_from), _day(date_to), include_undated, dict(metadata),
+                                entities)
         q = self._match(snap, query, match, mask)
         sort = sort or ("relevance" if q.node is not None else "newest")
         docs, _ = self._order(snap, q, sort, None)
@@ -301,9 +312,11 @@ class Archive:
                    "source": stored.get("source") or None,
                    "date": published.isoformat() if published else None,
                    "persons": persons_of(stored), "url": stored.get("url") or None, "body": stored.get("body") or "",
+                   "places": persons_of(stored, "places"), "organizations": persons_of(stored, "organizations"),
                    **snap.arrays.metadata_of(docnum)}
 
     def coverage(self, query: str = "", *, persons: Sequence[str] = (), sources: Sequence[str] = (),
+                 places: Sequence[str] = (), organizations: Sequence[str] = (),
                  date_from: datetime.date | None = None, date_to: datetime.date | None = None,
                  include_undated: bool | None = None, match: str | None = None,
                  facets: MetadataFilters | None = None, top_sources: int = 6) -> list[dict[str, Any]]:
@@ -313,7 +326,9 @@ class Archive:
         ten times more interested. Undated articles have no month and are left out."""
         snap = self._snapshot
         metadata = self._resolve_metadata(snap, facets)
-        mask = snap.filter_mask(persons, sources, _day(date_from), _day(date_to), include_undated, dict(metadata))
+        entities = entity_filters(places, organizations)
+        mask = snap.filter_mask(persons, sources, _day(date_from), _day(date_to), include_undated, dict(metadata),
+                                entities)
         q = self._match(snap, query, match, mask)
         arrays = snap.arrays
         months = len(arrays.month_keys) + 1
@@ -349,6 +364,7 @@ class Archive:
         return Article(id=str(stored.get("id")), title=stored.get("title") or "", body=stored.get("body") or "",
                        source=stored.get("source") or None, published=day_to_date(int(snap.arrays.day[docnum])),
                        url=stored.get("url") or None, persons=persons_of(stored),
+                       places=persons_of(stored, "places"), organizations=persons_of(stored, "organizations"),
                        metadata=snap.arrays.metadata_of(docnum), origin=str(stored.get("origin") or ""))
 
     def highlight_body(self, article_id: str, query: str) -> str:

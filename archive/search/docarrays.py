@@ -13,6 +13,7 @@ opened index (through archive/index/whoosh_io.py):
                      index and a single one share article ids, not document numbers)
     live[doc]        False for documents deleted by `add` (updated articles)
     metadata[name]   a metadata facet (section, ...): its values, sorted, and value_id[doc], len(values) for "none"
+    entities[name]   a facet of several names per document (place, organization): CSR pairs as for persons
 
 so that facet counts over any set of matching document numbers are a few `np.bincount` calls, and filters
 (persons, sources, date range, metadata values) are boolean masks. A metadata facet is any `meta_*` field of the
@@ -31,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from archive.index.schema import METADATA_PREFIX, day_to_month, month_key
+from archive.index.schema import ENTITY_FIELDS, METADATA_PREFIX, day_to_month, month_key
 from archive.index.whoosh_io import (
     day_column,
     deleted_docs,
@@ -46,7 +47,8 @@ from archive.index.whoosh_io import (
 # 3: spellings of one unregistered person merged (taken out again: a sharded index could not merge them alike)
 # 4: id_rank (each document's place in sorted article-id order: the tie-break shared with a sharded index)
 # 5: person names as the index holds them again (no merge of spellings at open)
-CACHE_FORMAT = 5
+# 6: places and organizations (entity_names_N, entity_doc_N, entity_name_N, entity_start_N)
+CACHE_FORMAT = 6
 
 
 @dataclass
@@ -54,6 +56,38 @@ class MetadataFacet:
     """One metadata facet: its values (sorted) and each document's value id (len(values): none)."""
     values: list[str]
     value_id: np.ndarray
+
+
+@dataclass
+class NameFacet:
+    """A facet of several names per document (places, organizations): every (document, name) pair sorted by
+    document, with CSR offsets start[doc], as the person facet is held."""
+    names: list[str]
+    pair_doc: np.ndarray
+    pair_name: np.ndarray
+    start: np.ndarray
+
+    @classmethod
+    def from_postings(cls, postings: dict[str, np.ndarray], count: int) -> NameFacet:
+        names = [name for name in postings if name.strip()]
+        doc_parts = [postings[name] for name in names]
+        name_parts = [np.full(len(postings[name]), number, dtype=np.int32) for number, name in enumerate(names)]
+        pair_doc = np.concatenate(doc_parts) if doc_parts else np.zeros(0, dtype=np.int32)
+        pair_name = np.concatenate(name_parts) if name_parts else np.zeros(0, dtype=np.int32)
+        order = np.argsort(pair_doc, kind="stable")
+        pair_doc, pair_name = pair_doc[order].astype(np.int32), pair_name[order].astype(np.int32)
+        return cls(names, pair_doc, pair_name, np.searchsorted(pair_doc, np.arange(count + 1)).astype(np.int64))
+
+    def mask(self, names: list[str], count: int) -> np.ndarray:
+        """Documents holding any of the given names (exact)."""
+        wanted = _wanted(self.names, names)
+        mask = np.zeros(count, dtype=bool)
+        mask[self.pair_doc[wanted[self.pair_name]]] = True
+        return mask
+
+    def counts(self, docs: np.ndarray, count: int) -> np.ndarray:
+        """How many of DOCS hold each name."""
+        return _pair_counts(self.pair_doc, self.pair_name, self.start, len(self.names), docs, count)
 
 
 _ARRAY_FIELDS = ("live", "source_id", "day", "month_id", "pair_doc", "pair_person", "person_start", "title_len",
@@ -81,6 +115,8 @@ class DocArrays:
     body_len: np.ndarray
     id_rank: np.ndarray
     metadata: dict[str, MetadataFacet]
+    # place, organization (archive/index/schema.py ENTITY_FIELDS): empty for a facet the index lacks
+    entities: dict[str, NameFacet]
 
     @classmethod
     def load(cls, reader: Any) -> DocArrays:
@@ -139,10 +175,12 @@ class DocArrays:
             for number, value in enumerate(values):
                 value_id[by_value[value]] = number
             metadata[fieldname.removeprefix(METADATA_PREFIX)] = MetadataFacet(values, value_id)
+        entities = {name: NameFacet.from_postings(field_postings(reader, fieldname), count)
+                    for name, fieldname in ENTITY_FIELDS.items()}
         return cls(count, live, int(live.sum()), source_names, source_id, day, month_keys, month_id,
                    person_names, pair_doc.astype(np.int32), pair_person.astype(np.int32), person_start,
                    np.concatenate(title_len) if title_len else np.zeros(0, np.float32),
-                   np.concatenate(body_len) if body_len else np.zeros(0, np.float32), id_rank, metadata)
+                   np.concatenate(body_len) if body_len else np.zeros(0, np.float32), id_rank, metadata, entities)
 
     # ------------------------------------------------------------ cache file
 
@@ -156,6 +194,11 @@ class DocArrays:
         for number, facet in enumerate(self.metadata.values()):
             names[f"metadata_values_{number}"] = np.array(facet.values, dtype=str)
             arrays[f"metadata_id_{number}"] = facet.value_id
+        for number, entity in enumerate(self.entities.values()):
+            names[f"entity_names_{number}"] = np.array(entity.names, dtype=str)
+            arrays[f"entity_doc_{number}"] = entity.pair_doc
+            arrays[f"entity_name_{number}"] = entity.pair_name
+            arrays[f"entity_start_{number}"] = entity.start
         temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
             with open(temporary, "wb") as out:
@@ -177,6 +220,11 @@ class DocArrays:
                     str(name): MetadataFacet([str(v) for v in data[f"metadata_values_{number}"].tolist()],
                                              data[f"metadata_id_{number}"])
                     for number, name in enumerate(data["metadata_names"].tolist())}
+                values["entities"] = {
+                    name: NameFacet([str(v) for v in data[f"entity_names_{number}"].tolist()],
+                                    data[f"entity_doc_{number}"], data[f"entity_name_{number}"],
+                                    data[f"entity_start_{number}"])
+                    for number, name in enumerate(ENTITY_FIELDS)}
         except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
             return None
         return cls(count=count, live_count=int(values["live"].sum()), **values)
@@ -189,6 +237,10 @@ class DocArrays:
         mask = np.zeros(self.count, dtype=bool)
         mask[self.pair_doc[wanted[self.pair_person]]] = True
         return mask
+
+    def entity_mask(self, facet: str, names: list[str]) -> np.ndarray:
+        """Documents naming any of the given places or organizations (FACET: "place", "organization")."""
+        return self.entities[facet].mask(names, self.count)
 
     def sources_mask(self, names: list[str]) -> np.ndarray:
         """Documents from any of the given outlets (exact canonical names)."""
@@ -227,6 +279,8 @@ class DocArrays:
             **{name: _top(facet.values, np.bincount(facet.value_id[docs], minlength=len(facet.values) + 1)
                           [: len(facet.values)], facet_limit)
                for name, facet in self.metadata.items()},
+            **{name: _top(entity.names, entity.counts(docs, self.count), facet_limit)
+               for name, entity in self.entities.items()},
         }
 
     def metadata_of(self, docnum: int) -> dict[str, str]:
@@ -258,6 +312,25 @@ class DocArrays:
     def month_of(self, docnum: int) -> str | None:
         index = int(self.month_id[docnum])
         return self.month_keys[index] if index < len(self.month_keys) else None
+
+
+def _pair_counts(pair_doc: np.ndarray, pair_name: np.ndarray, start: np.ndarray, size: int, docs: np.ndarray,
+                 count: int) -> np.ndarray:
+    """Per name, how many of DOCS hold it, from (document, name) pairs sorted by document with CSR offsets."""
+    if not len(docs) or not len(pair_doc):
+        return np.zeros(size, dtype=np.int64)
+    if len(docs) * 8 < count:
+        # few matches: gather each matching document's name ids from the CSR slices
+        starts = start[docs]
+        lengths = start[docs + 1] - starts
+        total = int(lengths.sum())
+        if not total:
+            return np.zeros(size, dtype=np.int64)
+        shifts = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+        return np.bincount(pair_name[np.arange(total) + shifts], minlength=size)
+    mask = np.zeros(count, dtype=bool)
+    mask[docs] = True
+    return np.bincount(pair_name[mask[pair_doc]], minlength=size)
 
 
 def _top(names: list[str], counts: np.ndarray, limit: int) -> list[tuple[str | None, int]]:

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from archive.errors import ArchiveError
+from archive.extract.entities import canonical_entity
 from archive.extract.people import canonical_person
 from archive.extract.sources import canonical_source
 from archive.index.store import ARRAYS_CACHE_PREFIX, current_index_path, open_generation
@@ -105,6 +106,8 @@ class Snapshot:
         self.version_cache = LRU(20_000)
         self._source_lookup = {self._fold(name): i for i, name in enumerate(arrays.source_names)}
         self._person_lookup = {self._fold(name): i for i, name in enumerate(arrays.person_names)}
+        self._entity_lookup = {facet: {self._fold(name): i for i, name in enumerate(entity.names)}
+                               for facet, entity in arrays.entities.items()}
 
     def _load_arrays(self) -> DocArrays:
         """The per-document arrays, from the cache file of this exact index state when there is one; else read
@@ -323,6 +326,8 @@ class Snapshot:
     def field_match_mask(self, node: FieldMatch) -> np.ndarray:
         if node.field == "source":
             return self.arrays.sources_mask(self.resolve_sources([node.value]))
+        if node.field in self.arrays.entities:
+            return self.arrays.entity_mask(node.field, self.resolve_entities(node.field, [node.value]))
         return self.arrays.persons_mask(self.resolve_persons([node.value]))
 
     def resolve_sources(self, values: Sequence[str]) -> list[str]:
@@ -331,11 +336,18 @@ class Snapshot:
     def resolve_persons(self, values: Sequence[str]) -> list[str]:
         return resolve_names(values, self.arrays.person_names, self._person_lookup, canonical_person)
 
+    def resolve_entities(self, facet: str, values: Sequence[str]) -> list[str]:
+        """The place or organization names (FACET) a filter value means: as for persons, through the registry's
+        variants and Latin names (Egypt -> مصر, UN -> الأمم المتحدة)."""
+        return resolve_names(values, self.arrays.entities[facet].names, self._entity_lookup[facet],
+                             lambda value: canonical_entity(value, facet))
+
     def filter_mask(self, persons: Sequence[str], sources: Sequence[str], day_from: int | None,
                     day_to: int | None, include_undated: bool | None,
-                    metadata: Mapping[str, Sequence[str]] | None = None) -> np.ndarray | None:
+                    metadata: Mapping[str, Sequence[str]] | None = None,
+                    entities: Mapping[str, Sequence[str]] | None = None) -> np.ndarray | None:
         """Live documents passing the filters, or None when there is no filter. METADATA: facet name -> values
-        (any of them; several facets must all hold)."""
+        (any of them; several facets must all hold). ENTITIES: "place" / "organization" -> names, likewise."""
         # one name given as a plain string is one name, not a sequence of letters
         persons = [persons] if isinstance(persons, str) else list(persons or ())
         sources = [sources] if isinstance(sources, str) else list(sources or ())
@@ -343,9 +355,10 @@ class Snapshot:
         sources = tuple(sorted({s for s in sources if s and s.strip()}))
         has_range = day_from is not None or day_to is not None
         wanted_metadata = normalize_metadata_filters(metadata)
-        if not persons and not sources and not has_range and not wanted_metadata:
+        wanted_entities = normalize_metadata_filters(entities)
+        if not persons and not sources and not has_range and not wanted_metadata and not wanted_entities:
             return None
-        key = (persons, sources, day_from, day_to, bool(include_undated), wanted_metadata)
+        key = (persons, sources, day_from, day_to, bool(include_undated), wanted_metadata, wanted_entities)
         cached = self.mask_cache.get(key)
         if cached is not None:
             return cached
@@ -358,6 +371,8 @@ class Snapshot:
             mask &= self.arrays.date_mask(day_from, day_to, bool(include_undated))
         for name, values in wanted_metadata:
             mask &= self.arrays.metadata_mask(name, list(values))
+        for facet, values in wanted_entities:
+            mask &= self.arrays.entity_mask(facet, self.resolve_entities(facet, values))
         self.mask_cache.put(key, mask)
         return mask
 

@@ -16,6 +16,8 @@ from archive.search.query import FieldMatch, Node, iter_positive
 from archive.text.normalize import normalize
 
 MetadataFilters = Mapping[str, Sequence[str]]
+# place / organization filters: facet name -> names (archive/index/schema.py ENTITY_FIELDS)
+EntityFilters = dict[str, list[str]]
 ResolvedFilters = tuple[tuple[str, tuple[str, ...]], ...]
 
 
@@ -69,7 +71,7 @@ def unknown_name_notices(root: Node | None, persons: Sequence[str], sources: Seq
     wanted_persons = [p for p in persons if p and p.strip()]
     wanted_sources = [s for s in sources if s and s.strip()]
     for leaf in iter_positive(root):
-        if isinstance(leaf, FieldMatch):
+        if isinstance(leaf, FieldMatch) and leaf.field in ("person", "source"):
             (wanted_persons if leaf.field == "person" else wanted_sources).append(leaf.value)
     for value in wanted_persons:
         if not resolve_persons([value]):
@@ -78,3 +80,32 @@ def unknown_name_notices(root: Node | None, persons: Sequence[str], sources: Seq
         if not resolve_sources([value]):
             notices.append(Notice("unknown_source", value=value))
     return notices
+
+
+def entity_filters(places: Sequence[str] | str | None, organizations: Sequence[str] | str | None) -> EntityFilters:
+    """`--place` / `--org` values as the entity filters of a search ({} when neither is given); one name given as a
+    plain string is one name."""
+    found: EntityFilters = {}
+    for facet, values in (("place", places), ("organization", organizations)):
+        values = [values] if isinstance(values, str) else list(values or ())
+        kept = [v for v in values if v and str(v).strip()]
+        if kept:
+            found[facet] = kept
+    return found
+
+
+def entity_filters_set(entities: EntityFilters) -> list[str]:
+    """The names of the entity filters in use, for the notices."""
+    return [facet for facet in ("place", "organization") if entities.get(facet)]
+
+
+def unknown_entity_notices(root: Node | None, entities: EntityFilters,
+                           resolve: Callable[[str, list[str]], list[str]]) -> list[Notice]:
+    """Notices for place / organization names (filters or `place:` / `org:` in the query) matching nothing in the
+    archive, as RESOLVE (facet, values -> names; one index's or a sharded collection's) finds them."""
+    wanted = {facet: list(entities.get(facet, ())) for facet in ("place", "organization")}
+    for leaf in iter_positive(root):
+        if isinstance(leaf, FieldMatch) and leaf.field in wanted:
+            wanted[leaf.field].append(leaf.value)
+    return [Notice("unknown_" + facet, value=value)
+            for facet, values in wanted.items() for value in values if not resolve(facet, [value])]

@@ -10,6 +10,7 @@
     (a OR b) c            grouping
     word*                 prefix: the most frequent index terms starting with it (at most MAX_PREFIX_TERMS)
     title:word  source:name  person:name   (also العنوان: المصدر: الشخص:; a quoted value keeps its spaces)
+    place:name  org:name  (also organization:, المكان: المنظمة:): articles naming that place / organization
 
 An Arabic operator word (و, أو) with nothing to join on one side is prose, not a mistake: it is dropped without a
 notice. Parsing never fails: whatever cannot be read as syntax (an unbalanced quote or parenthesis, a lone operator, an
@@ -41,7 +42,12 @@ FIELD_ALIASES = {
     "title": "title", "عنوان": "title", "العنوان": "title",
     "source": "source", "outlet": "source", "مصدر": "source", "المصدر": "source",
     "person": "person", "persons": "person", "شخص": "person", "الشخص": "person",
+    "place": "place", "places": "place", "مكان": "place", "المكان": "place",
+    "org": "organization", "organization": "organization", "organizations": "organization",
+    "منظمة": "organization", "المنظمة": "organization",
 }
+# the fields a FieldMatch names: a facet of the article, resolved by the searcher
+NAME_FIELDS = ("source", "person", "place", "organization")
 # Standalone operator words. English ones only in capitals, so an ordinary "or" in a query stays a word. No Arabic
 # word means NOT: ليس and بدون are ordinary prose (سيارة بدون سائق), and a NOT typed by accident silently removes
 # exactly the articles wanted.
@@ -50,7 +56,7 @@ AND_WORDS = frozenset({"AND", "&", "&&", "و"})
 NOT_WORDS = frozenset({"NOT", "!"})
 # Operator words that are also prose: with nothing to join they are dropped quietly, not reported.
 PROSE_OPERATORS = frozenset({"أو", "او", "و"})
-FIELD_NAMES = ("title:", "source:", "person:")
+FIELD_NAMES = ("title:", "source:", "person:", "place:", "org:")
 
 _OPEN_QUOTES = {'"': '"', "«": "»", "“": "”", "„": "”", "”": "”"}
 _QUOTE_CHARS = frozenset('"«»“”„')
@@ -86,7 +92,8 @@ class Prefix:
 
 @dataclass(frozen=True)
 class FieldMatch:
-    """`source:` or `person:`: articles whose outlet / any named person matches `value` (resolved by the searcher)."""
+    """`source:`, `person:`, `place:` or `org:`: articles whose outlet / any named person, place or organization
+    matches `value` (resolved by the searcher)."""
     field: str
     value: str
 
@@ -218,7 +225,7 @@ class _Token:
     kind: str  # "word" | "phrase" | "open" | "close" | "or" | "and" | "not"
     text: str = ""  # for "or" / "and": the word typed (أو and و are prose when they join nothing)
     negated: bool = False  # a leading "-"
-    field: str | None = None  # "title" | "source" | "person"
+    field: str | None = None  # "title" | "source" | "person" | "place" | "organization"
 
 
 def clean_query_text(text: str) -> tuple[str, list[Notice]]:
@@ -486,7 +493,7 @@ def prefix_forms(raw: str) -> tuple[str, ...]:
 
 def make_leaf(text: str, is_phrase: bool, field_name: str | None, notices: list[Notice]) -> Node | None:
     fields = ("title",) if field_name == "title" else ("title", "body")
-    if field_name in ("source", "person"):
+    if field_name in NAME_FIELDS:
         value = " ".join(text.split())
         return FieldMatch(field_name, value) if value else None
     if not is_phrase and text.endswith("*"):

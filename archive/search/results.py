@@ -34,6 +34,8 @@ class Hit:
     title_html: str = ""  # the title escaped, matched words in <mark>
     docnum: int = -1
     metadata: dict[str, str] = field(default_factory=dict)  # metadata facets: {"section": "sport"}
+    places: list[str] = field(default_factory=list)
+    organizations: list[str] = field(default_factory=list)
     # other versions of the same article (same outlet, same day, lightly edited), when results are collapsed
     versions: list[Hit] = field(default_factory=list)
 
@@ -45,7 +47,8 @@ class Hit:
         """The hit of `search --json`: the keys of ../shared/DESIGN.md, then one key per metadata facet (its
         value or null), then `versions` (ids) when collapsed versions were found."""
         found = {"id": self.id, "title": self.title, "source": self.source, "date": self.date_iso,
-                 "persons": list(self.persons), "score": self.score, "snippet": self.snippet}
+                 "persons": list(self.persons), "score": self.score, "snippet": self.snippet,
+                 "places": list(self.places), "organizations": list(self.organizations)}
         found |= {name: value for name, value in self.metadata.items() if name not in found}
         if self.versions:
             found["versions"] = [version.id for version in self.versions]
@@ -104,8 +107,9 @@ class SearchResult:
         return line
 
 
-def persons_of(stored: dict[str, Any]) -> list[str]:
-    value = stored.get("persons") or ""
+def persons_of(stored: dict[str, Any], fieldname: str = "persons") -> list[str]:
+    """The names a stored comma-separated field holds (persons, places, organizations)."""
+    value = stored.get(fieldname) or ""
     if isinstance(value, list | tuple):
         return [str(v) for v in value if str(v).strip()]
     return [name.strip() for name in str(value).split(",") if name.strip()]
@@ -122,4 +126,5 @@ def build_hit(stored: dict[str, Any], day: int, docnum: int, score: float, terms
         date=day_to_date(day), persons=persons_of(stored), score=round(score, 4),
         url=stored.get("url") or None, snippet=snippet, plain_snippet=plain,
         title_html=highlight_text(title, terms) if terms else html.escape(title), docnum=docnum,
-        metadata=dict(metadata or {}))
+        metadata=dict(metadata or {}), places=persons_of(stored, "places"),
+        organizations=persons_of(stored, "organizations"))

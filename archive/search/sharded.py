@@ -35,16 +35,17 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, cast
 
 import numpy as np
 
 from archive.article import Article
+from archive.extract.entities import canonical_entity
 from archive.extract.people import canonical_person
 from archive.extract.sources import canonical_source
-from archive.index.schema import date_to_day, day_to_date, versions
+from archive.index.schema import ENTITY_FIELDS, date_to_day, day_to_date, versions
 from archive.index.shards import shard_count, shard_dirs, shard_of, toc_generation
 from archive.index.store import check_versions, current_index_path, directory_bytes, read_build_info
 from archive.index.whoosh_io import field_terms
@@ -52,9 +53,13 @@ from archive.search.cache import LRU
 from archive.search.docarrays import _top
 from archive.search.engine import CorpusStats, Snapshot, fold_name, resolve_names, scored_pairs, within
 from archive.search.facet_filters import (
+    EntityFilters,
     MetadataFilters,
     ResolvedFilters,
+    entity_filters,
+    entity_filters_set,
     resolve_metadata,
+    unknown_entity_notices,
     unknown_metadata_notices,
     unknown_name_notices,
 )
@@ -103,7 +108,7 @@ from archive.search.versions import Fingerprint, Story, collapse_ranked, fingerp
 INLINE_HITS_UP_TO = 50
 # Stored articles per request when exporting every match.
 EXPORT_BATCH = 256
-FACETS = ("person", "source", "month")
+FACETS = ("person", "source", "month", *ENTITY_FIELDS)
 # Facet keys of a shard's answer for metadata facets ("meta:section"): apart from person/source/month whatever
 # the facet is called.
 META = "meta:"
@@ -126,11 +131,12 @@ class Filters:
     day_to: int | None = None
     include_undated: bool = False
     metadata: ResolvedFilters = ()  # metadata facet -> values, resolved against the collection's values
+    entities: ResolvedFilters = ()  # place / organization -> names, resolved against the collection's names
 
     @property
     def active(self) -> bool:
         return self.persons is not None or self.sources is not None or self.day_from is not None \
-            or self.day_to is not None or bool(self.metadata)
+            or self.day_to is not None or bool(self.metadata) or bool(self.entities)
 
 
 @dataclass(frozen=True)
@@ -170,6 +176,7 @@ class ShardInfo:
     length_sums: dict[str, float]
     toc_generation: int
     metadata: dict[str, list[str]]  # metadata facet -> its values in this shard (sorted)
+    entity_names: dict[str, list[str]] = field(default_factory=dict)  # place / organization -> names (sorted)
 
 
 @dataclass(frozen=True)
@@ -194,6 +201,8 @@ class ShardSnapshot(Snapshot):
             names = list(node.names)
             if node.field == "source":
                 return self.arrays.sources_mask(names)
+            if node.field in self.arrays.entities:
+                return self.arrays.entity_mask(node.field, names)
             return self.arrays.persons_mask(names)
         return super().field_match_mask(node)
 
@@ -219,7 +228,8 @@ class Shard:
             length_sums={name: float(lengths[arrays.live].sum(dtype=np.float64))
                          for name, lengths in self.snap.field_lengths.items()},
             toc_generation=self.snap.toc_generation,
-            metadata={name: list(facet.values) for name, facet in arrays.metadata.items()})
+            metadata={name: list(facet.values) for name, facet in arrays.metadata.items()},
+            entity_names={name: list(entity.names) for name, entity in arrays.entities.items()})
 
     def set_caching(self, enabled: bool | None) -> None:
         """Empty the caches; with ENABLED True/False also switch them on/off."""
@@ -282,6 +292,8 @@ class Shard:
             mask &= snap.arrays.date_mask(filters.day_from, filters.day_to, filters.include_undated)
         for name, values in filters.metadata:
             mask &= snap.arrays.metadata_mask(name, list(values))
+        for name, values in filters.entities:
+            mask &= snap.arrays.entity_mask(name, list(values))
         snap.mask_cache.put(key, mask)
         return mask
 
@@ -310,6 +322,7 @@ class Shard:
                 "source": np.bincount(arrays.source_id[docs], minlength=len(arrays.source_names) + 1),
                 "month": np.bincount(arrays.month_id[docs], minlength=len(arrays.month_keys) + 1),
                 "person": arrays.person_counts(docs),
+                **{name: entity.counts(docs, arrays.count) for name, entity in arrays.entities.items()},
                 **{META + name: np.bincount(facet.value_id[docs], minlength=len(facet.values) + 1)
                    for name, facet in arrays.metadata.items()},
             }
@@ -393,7 +406,9 @@ class Shard:
                             "source": stored.get("source") or None,
                             "date": published.isoformat() if published else None,
                             "persons": persons_of(stored), "url": stored.get("url") or None,
-                            "body": stored.get("body") or "", **snap.arrays.metadata_of(int(docnum))})
+                            "body": stored.get("body") or "", "places": persons_of(stored, "places"),
+                            "organizations": persons_of(stored, "organizations"),
+                            **snap.arrays.metadata_of(int(docnum))})
         return records
 
     def article(self, article_id: str) -> tuple[dict[str, Any], int, dict[str, str]] | None:
@@ -511,6 +526,8 @@ class Collection:
             "source": sorted({n for info in infos for n in info.source_names}),
             "person": sorted({n for info in infos for n in info.person_names}),
             "month": sorted({n for info in infos for n in info.month_keys}),
+            **{facet: sorted({n for info in infos for n in info.entity_names.get(facet, ())})
+               for facet in ENTITY_FIELDS},
         }
         # metadata facets: each facet's values over every shard, facets in name order (as DocArrays holds them)
         self.metadata: dict[str, list[str]] = {
@@ -522,6 +539,7 @@ class Collection:
             maps = {}
             for facet, local in (("source", info.source_names), ("person", info.person_names),
                                  ("month", info.month_keys),
+                                 *((facet, info.entity_names.get(facet, [])) for facet in ENTITY_FIELDS),
                                  *((META + name, info.metadata.get(name, [])) for name in self.metadata)):
                 index = {name: i for i, name in enumerate(self.names[facet])}
                 # the extra last id ("unknown outlet", "undated") maps to the collection's
@@ -532,7 +550,7 @@ class Collection:
         self.avg_length = {name: (sum(info.length_sums[name] for info in infos) / live if live else 1.0)
                            for name in ("title", "body")}
         self.lookup = {facet: {fold_name(name): i for i, name in enumerate(self.names[facet])}
-                       for facet in ("source", "person")}
+                       for facet in ("source", "person", *ENTITY_FIELDS)}
         self.toc_generations = [info.toc_generation for info in infos]
 
     def resolve_sources(self, values: Sequence[str]) -> list[str]:
@@ -540,6 +558,10 @@ class Collection:
 
     def resolve_persons(self, values: Sequence[str]) -> list[str]:
         return resolve_names(values, self.names["person"], self.lookup["person"], canonical_person)
+
+    def resolve_entities(self, facet: str, values: Sequence[str]) -> list[str]:
+        return resolve_names(values, self.names[facet], self.lookup[facet],
+                             lambda value: canonical_entity(value, facet))
 
     def merge_counts(self, facet: str, parts: Sequence[tuple[int, tuple[np.ndarray, np.ndarray]]]) -> np.ndarray:
         """Counts under the collection's names (plus the last "none" slot) from (shard, (local ids, counts))."""
@@ -563,6 +585,8 @@ class Collection:
             + ([(None, int(months[-1]))] if months[-1] else []),
             **{name: _top(values, counts[META + name][: len(values)], facet_limit)
                for name, values in self.metadata.items()},
+            **{facet: _top(self.names[facet], counts[facet][: len(self.names[facet])], facet_limit)
+               for facet in ENTITY_FIELDS},
         }
 
 
@@ -761,6 +785,9 @@ class ShardedArchive:
             words = tuple(Word(term, (term,), node.fields) for term in expansions[(node.prefixes, node.fields)])
             return Or(words)
         if isinstance(node, FieldMatch):
+            if node.field in ENTITY_FIELDS:
+                return ResolvedFieldMatch(node.field, node.value,
+                                          tuple(self.collection.resolve_entities(node.field, [node.value])))
             resolve = self.collection.resolve_sources if node.field == "source" else self.collection.resolve_persons
             return ResolvedFieldMatch(node.field, node.value, tuple(resolve([node.value])))
         if isinstance(node, And):
@@ -773,7 +800,7 @@ class ShardedArchive:
 
     def _filters(self, persons: Sequence[str], sources: Sequence[str], date_from: datetime.date | None,
                  date_to: datetime.date | None, include_undated: bool | None,
-                 facets: MetadataFilters | None = None) -> Filters:
+                 facets: MetadataFilters | None = None, entities: EntityFilters | None = None) -> Filters:
         persons = [persons] if isinstance(persons, str) else list(persons or ())
         sources = [sources] if isinstance(sources, str) else list(sources or ())
         wanted_persons = sorted({p for p in persons if p and p.strip()})
@@ -784,7 +811,9 @@ class ShardedArchive:
             day_from=None if date_from is None else date_to_day(date_from),
             day_to=None if date_to is None else date_to_day(date_to),
             include_undated=bool(include_undated),
-            metadata=resolve_metadata(self.collection.metadata, facets))
+            metadata=resolve_metadata(self.collection.metadata, facets),
+            entities=tuple((facet, tuple(self.collection.resolve_entities(facet, sorted(set(values)))))
+                           for facet, values in sorted((entities or {}).items())))
 
     def _highlight_terms(self, node: Node | None, expansions: dict[Any, list[str]]) -> set[str]:
         terms: set[str] = set()
@@ -858,6 +887,7 @@ class ShardedArchive:
                 for shard, docnum, score in self._ranked(sort, node, parts)]
 
     def search(self, query: str = "", *, persons: Sequence[str] = (), sources: Sequence[str] = (),
+               places: Sequence[str] = (), organizations: Sequence[str] = (),
                date_from: datetime.date | None = None, date_to: datetime.date | None = None,
                include_undated: bool | None = None, sort: str | None = None, match: str | None = None,
                limit: int = 10, page: int = 1, facet_limit: int = 50, facets: MetadataFilters | None = None,
@@ -869,7 +899,8 @@ class ShardedArchive:
         limit = max(1, min(int(limit), MAX_LIMIT))
         page = max(1, int(page))
         first = (page - 1) * limit
-        filters = self._filters(persons, sources, date_from, date_to, include_undated, facets)
+        entities = entity_filters(places, organizations)
+        filters = self._filters(persons, sources, date_from, date_to, include_undated, facets, entities)
         inline = first + limit <= INLINE_HITS_UP_TO and not collapse
         plan, parsed, expansions = self._plan(query, match, filters, sort, (first + limit) * 2 if collapse
                                               else first + limit, True, inline)
@@ -888,12 +919,14 @@ class ShardedArchive:
             notices.insert(0, FALLBACK_NOTICE)
         unfiltered = sum(p.unfiltered for p in parts)
         if not total and filters.active and parsed.root is not None and unfiltered:
-            filters_set = _filters_set(persons, sources, date_from, date_to, filters.metadata)
+            filters_set = _filters_set(persons, sources, date_from, date_to, filters.metadata) \
+                + entity_filters_set(entities)
             key = "matches_without_filters" if len(filters_set) > 1 else "matches_without_filter"
             notices.append(Notice(key, count=unfiltered, filters=filters_set))
         wants_suggestions = parsed.root is not None and (not total or fell_back)
         suggestions = self.suggest(query) if wants_suggestions else []
         notices.extend(self._unknown_names(parsed.root, persons, sources, facets))
+        notices.extend(unknown_entity_notices(parsed.root, entities, self.collection.resolve_entities))
         if suggestions:
             notices.append(Notice("nothing_found_did_you_mean" if not total else "unknown_words_did_you_mean",
                                   suggestions=list(suggestions)))
@@ -981,11 +1014,13 @@ class ShardedArchive:
                 *unknown_metadata_notices(collection.metadata, facets)]
 
     def iter_matches(self, query: str = "", *, persons: Sequence[str] = (), sources: Sequence[str] = (),
+                     places: Sequence[str] = (), organizations: Sequence[str] = (),
                      date_from: datetime.date | None = None, date_to: datetime.date | None = None,
                      include_undated: bool | None = None, sort: str | None = None,
                      match: str | None = None, facets: MetadataFilters | None = None) -> Iterator[dict[str, Any]]:
         """Every matching article (for export), in the search's order, fetched from the shards in batches."""
-        filters = self._filters(persons, sources, date_from, date_to, include_undated, facets)
+        entities = entity_filters(places, organizations)
+        filters = self._filters(persons, sources, date_from, date_to, include_undated, facets, entities)
         plan, _, _ = self._plan(query, match, filters, sort, None, False, False)
         variant, parts = self._merge(plan, self.backend.run_all("search", plan))
         ranked = self._ranked(plan.sort, plan.any_node if variant == "any" else plan.node, parts)
@@ -1002,12 +1037,14 @@ class ShardedArchive:
                 yield records[(shard, docnum)]
 
     def coverage(self, query: str = "", *, persons: Sequence[str] = (), sources: Sequence[str] = (),
+                 places: Sequence[str] = (), organizations: Sequence[str] = (),
                  date_from: datetime.date | None = None, date_to: datetime.date | None = None,
                  include_undated: bool | None = None, match: str | None = None,
                  facets: MetadataFilters | None = None, top_sources: int = 6) -> list[dict[str, Any]]:
         """Archive.coverage over the shards: each shard's outlet-by-month counts (of the matches, and of every
         article) added under the collection's names, then the same top outlets and shares."""
-        filters = self._filters(persons, sources, date_from, date_to, include_undated, facets)
+        entities = entity_filters(places, organizations)
+        filters = self._filters(persons, sources, date_from, date_to, include_undated, facets, entities)
         # a date sort: no collection statistics to gather, coverage does not rank
         plan, _, _ = self._plan(query, match, filters, "newest", None, False, False)
         answers = self.backend.run_all("coverage_part", plan)
@@ -1049,6 +1086,7 @@ class ShardedArchive:
         return Article(id=str(stored.get("id")), title=stored.get("title") or "", body=stored.get("body") or "",
                        source=stored.get("source") or None, published=day_to_date(day),
                        url=stored.get("url") or None, persons=persons_of(stored), metadata=metadata,
+                       places=persons_of(stored, "places"), organizations=persons_of(stored, "organizations"),
                        origin=str(stored.get("origin") or ""))
 
     def highlight_body(self, article_id: str, query: str) -> str:

@@ -1,0 +1,416 @@
+"""Places and organizations named in an article, each under one canonical name.
+
+Built like the person facet (archive/extract/people.py), from two sources of evidence on normalize()d text:
+
+1. The registries (archive/data/places.tsv, archive/data/organizations.tsv): a canonical name, its spelling
+   variants and short forms (جمهورية مصر العربية -> مصر, أمريكا -> الولايات المتحدة, الناتو -> حلف شمال الأطلسي),
+   matched with the proclitics they carry (وبمصر, للعراق). Both registries are one pattern, so the longest name
+   wins: "ريال مدريد" is the club, not the city; "مجلس الأمن القومي" is not the UN Security Council. A short form
+   marked "?" (جدة: also "his grandfather"; الأهلي: also "civil") counts only with the full name in the same
+   article, a cue word right before it ("مدينة جدة", "نادي الأهلي") or one of its context words.
+2. The learned recognizer's LOC and ORG names (archive/extract/ner.py): those people extraction tagged anyway
+   (the windows around name cues) and the few words after an organization's head noun ("وزارة", "حزب",
+   "شركة"...). A recognized name is folded (proclitics stripped, hamza, ى/ي, ة/ه as normalize() does) and mapped
+   to the registry when the registry knows it, whatever label the recognizer gave it; otherwise it is shown as
+   the text spells it (harakat removed).
+
+Not places or organizations: nationality adjectives ("المصري", "الأمريكية"), generic nouns ("الحكومة",
+"الجيش" alone: the rows of kind "-" in the registries), anything inside a person's name, and anything in removed
+page furniture or teasers (callers pass the cleaned body, as for people).
+
+Canonical choices (documented in the README): a capital is a city, not its country (القاهرة, واشنطن, موسكو);
+a country and its capital written alike are the country (تونس, الجزائر, الكويت); غزة and قطاع غزة are one entry;
+عمان without "سلطنة" stays "عمان" (Oman and Amman are spelled alike without vowels).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from archive.extract.ner import TOKEN, Entity, NameTagger, gazetteer, name_tagger
+from archive.extract.people import LETTERS, Mention, _plain, trie_regex
+from archive.resources import DATA_DIR
+from archive.text.charsets import DEFINITE_ARTICLE, after_lam_forms
+from archive.text.normalize import normalize
+from archive.text.stemmer import frequency
+
+PLACES_FILE = DATA_DIR / "places.tsv"
+ORGANIZATIONS_FILE = DATA_DIR / "organizations.tsv"
+PLACE, ORGANIZATION = "place", "organization"
+KINDS = (PLACE, ORGANIZATION)
+# the recognizer's label for each kind
+_LABEL_KIND = {"LOC": PLACE, "ORG": ORGANIZATION}
+
+_EDGE_BEFORE = f"(?<![{LETTERS}])"
+_EDGE_AFTER = f"(?![{LETTERS}])"
+_PROCLITIC = "(?:وب|ول|وك|فب|فل|و|ف|ب|ل|ك)?"
+_PROCLITICS = ("وب", "ول", "وك", "فب", "فل", "و", "ف", "ب", "ل", "ك")
+
+# Words right before an ambiguous short form that make it the place or organization ("مدينة جدة", "نادي الأهلي").
+_CUES = {
+    PLACE: ("مدينة", "العاصمة", "محافظة", "ولاية", "منطقة", "إقليم", "بلدة", "قرية", "جزيرة", "دولة", "مطار",
+            "ميناء"),
+    ORGANIZATION: ("نادي", "فريق", "حزب", "حركة", "شركة", "منظمة", "جماعة", "تنظيم", "مجموعة", "بنك", "جامعة",
+                   "صحيفة", "وكالة", "قناة", "مباراة", "لاعب", "مدرب"),
+}
+# Head nouns of organizations: after one, the recognizer reads the next few words ("وزارة الدفاع الروسية",
+# "حزب العدالة والتنمية"); an organization opening with one holds a place name without being that place
+# ("بنك إنجلترا المركزي", "جامعة القاهرة").
+_ORGANIZATION_HEADS = frozenset(normalize(word) for word in (
+    "وزارة", "حزب", "حركة", "شركة", "منظمة", "جماعة", "تنظيم", "بنك", "البنك", "جامعة", "الجامعة", "نادي", "مجلس",
+    "المجلس", "هيئة", "الهيئة", "مؤسسة", "وكالة", "صندوق", "اتحاد", "الاتحاد", "جيش", "الجيش", "الحكومة",
+    "حكومة", "سفارة", "السفارة", "محكمة", "المحكمة", "برلمان", "البرلمان", "قوات", "رابطة", "لجنة", "اللجنة",
+    "مركز", "معهد", "صحيفة", "قناة", "مجموعة", "الشرطة", "شرطة", "جبهة", "الحرس", "ائتلاف", "تحالف",
+    "التحالف", "منتخب", "المنتخب", "بورصة", "هيئة", "مصرف", "المصرف"))
+# the head nouns after which the recognizer reads a few words (the names after the others are mostly in the
+# registry or generic: "الحكومة", "الجيش", "مجلس")
+_WINDOW_HEADS = frozenset(normalize(word) for word in (
+    "وزارة", "حزب", "حركة", "شركة", "منظمة", "جماعة", "تنظيم", "بنك", "جامعة", "نادي", "وكالة", "صندوق", "اتحاد",
+    "مؤسسة", "صحيفة", "قناة", "مجموعة", "جبهة", "ائتلاف", "مصرف", "هيئة", "محكمة"))
+_HEAD_WINDOW_WORDS = 4
+# Longest name the recognizer may give (words), and the corpus frequency above which a single word with the
+# article ("الحكومة", "الاتحاد", "الجيش") is a common noun rather than a name the registry lacks.
+_MAX_WORDS = 6
+_COMMON_WITH_ARTICLE = 2000
+# "المصري", "الأمريكية", "الروسيين": a nationality or relation adjective, not a place
+_ADJECTIVE = re.compile(f"^{DEFINITE_ARTICLE}.{{2,}}(?:ي|يه|يون|يين|يتين|يان)$")
+_NAME_CHARS = re.compile(f"^[{LETTERS} ]+$")
+# "الصحيفة البريطانية", "الوكالة الروسية": a description, not a name
+_DESCRIPTIVE_HEADS = frozenset(normalize(word) for word in (
+    "الصحيفة", "الوكالة", "القناة", "الموقع", "المجلة", "الشبكة", "الإذاعة", "الحكومة", "الدولة", "السلطات"))
+
+
+def _clean(text: str) -> str:
+    return " ".join(normalize(text).split())
+
+
+def _split(cell: str) -> list[str]:
+    return [part.strip() for part in cell.split("|") if part.strip()]
+
+
+@dataclass(slots=True)
+class Entry:
+    name: str
+    kind: str  # PLACE or ORGANIZATION
+    variants: list[str] = field(default_factory=list)
+    short: list[str] = field(default_factory=list)
+    ambiguous_short: list[str] = field(default_factory=list)
+    context: list[str] = field(default_factory=list)
+    type: str = ""  # country, city, region, club, party ... ("-": a generic word that is no name)
+    latin: list[str] = field(default_factory=list)
+
+
+def load_entries(path: Path, kind: str) -> list[Entry]:
+    """The rows of a registry file: name | variants | short forms ("?": ambiguous) | context words | type | Latin."""
+    entries = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#") or line.startswith("name\t"):
+            continue
+        name, variants, short, context, kind_of, latin = ([cell.strip() for cell in line.split("\t")] + [""] * 6)[:6]
+        shorts = _split(short)
+        entries.append(Entry(name=name, kind=kind, variants=_split(variants),
+                             short=[s for s in shorts if not s.startswith("?")],
+                             ambiguous_short=[s[1:] for s in shorts if s.startswith("?")], context=_split(context),
+                             type=kind_of, latin=_split(latin)))
+    return entries
+
+
+@dataclass
+class EntityRegistry:
+    entries: list[Entry]
+    forms: dict[str, list[tuple[int, str]]]  # normalized surface -> [(entry index, "full"|"short"|"ambiguous")]
+    form_re: re.Pattern[str]
+    by_key: dict[str, list[int]]  # folded name, variant or unambiguous short form -> entry indexes (places first)
+    by_latin: dict[str, int]
+    not_names: frozenset[str]  # folded generic words (rows of type "-")
+    ambiguous_keys: frozenset[str]  # folded ambiguous short forms: the registry pass alone decides about them
+    cue_words: dict[str, frozenset[str]]  # kind -> normalized cue words
+    context_res: list[re.Pattern[str] | None]
+
+
+def fold(name: str) -> str:
+    """A name as lookups compare it: normalized, spaces collapsed, the article of its first word dropped
+    (العراق/عراق, الأمم المتحدة/أمم المتحدة) so that a recognized name meets the registry with or without it."""
+    words = _clean(name).split()
+    if words and words[0].startswith(DEFINITE_ARTICLE) and len(words[0]) > 4:
+        words[0] = words[0][len(DEFINITE_ARTICLE):]
+    return " ".join(words)
+
+
+@lru_cache(maxsize=1)
+def entity_registry() -> EntityRegistry:
+    entries = [*load_entries(PLACES_FILE, PLACE), *load_entries(ORGANIZATIONS_FILE, ORGANIZATION)]
+    forms: dict[str, list[tuple[int, str]]] = {}
+    by_key: dict[str, list[int]] = {}
+    by_latin: dict[str, int] = {}
+    not_names: set[str] = set()
+    for index, entry in enumerate(entries):
+        if entry.type == "-":
+            not_names.update(fold(word) for word in (entry.name, *entry.variants))
+            continue
+        ambiguous = {_clean(short) for short in entry.ambiguous_short}
+        for full in (entry.name, *entry.variants):
+            by_key.setdefault(fold(full), []).append(index)
+            if _clean(full) in ambiguous:
+                continue  # "جدة", "الأهلي": the name alone is one of its ambiguous forms
+            for surface in after_lam_forms(_clean(full)):
+                forms.setdefault(surface, []).append((index, "full"))
+        for kind, shorts in (("short", entry.short), ("ambiguous", entry.ambiguous_short)):
+            for short in shorts:
+                if kind == "short":
+                    by_key.setdefault(fold(short), []).append(index)
+                for surface in after_lam_forms(_clean(short)):
+                    forms.setdefault(surface, []).append((index, kind))
+        for latin in entry.latin:
+            by_latin.setdefault(" ".join(latin.casefold().split()), index)
+    form_re = re.compile(f"{_EDGE_BEFORE}(?P<pre>{_PROCLITIC})(?P<name>{trie_regex(list(forms))}){_EDGE_AFTER}")
+    context_res = [
+        re.compile(f"{_EDGE_BEFORE}(?:{trie_regex([_clean(c) for c in entry.context])}){_EDGE_AFTER}")
+        if entry.context else None
+        for entry in entries
+    ]
+    cue_words = {kind: frozenset(_clean(word) for word in words) for kind, words in _CUES.items()}
+    ambiguous_keys = frozenset(fold(short) for entry in entries for short in entry.ambiguous_short)
+    return EntityRegistry(entries, forms, form_re, by_key, by_latin, frozenset(not_names), ambiguous_keys, cue_words,
+                          context_res)
+
+
+def canonical_entity(name: str, kind: str) -> str:
+    """The registry's canonical name for NAME (a variant, an unambiguous short form, a Latin-script name) when it
+    is a KIND (PLACE or ORGANIZATION), else NAME tidied: what a filter value means."""
+    reg = entity_registry()
+    index = _lookup(reg, fold(name), kind)
+    if index is None:
+        index = reg.by_latin.get(" ".join(name.casefold().split()))
+    if index is not None and reg.entries[index].kind == kind:
+        return reg.entries[index].name
+    return " ".join(name.split())
+
+
+def _lookup(reg: EntityRegistry, key: str, kind: str | None = None) -> int | None:
+    """The entry a folded name names: of KIND when one of that kind has it ("ليفربول" the club for ORG, the city
+    for LOC), else the first."""
+    indexes = [index for index in dict.fromkeys(reg.by_key.get(key, ())) if reg.entries[index].kind != "-"]
+    if not indexes:
+        return None
+    return next((index for index in indexes if reg.entries[index].kind == kind), indexes[0])
+
+
+def canonical_place(name: str) -> str:
+    return canonical_entity(name, PLACE)
+
+
+def canonical_organization(name: str) -> str:
+    return canonical_entity(name, ORGANIZATION)
+
+
+# ---------------------------------------------------------------- extraction
+
+
+@dataclass
+class EntitiesFound:
+    places: list[str]  # canonical names, in order of first mention
+    organizations: list[str]
+
+
+def _previous_word(norm: str, start: int) -> str:
+    match = re.search(f"([{LETTERS}]+)[^{LETTERS}\n]*$", norm[max(0, start - 30): start])
+    if not match:
+        return ""
+    word = match.group(1)
+    return word[1:] if len(word) > 3 and word[0] in "وف" else word
+
+
+def _registry_spans(reg: EntityRegistry, norm: str) -> list[tuple[int, int, int]]:
+    """(start, end, entry index) of the registry's names in NORM (start after any proclitic)."""
+    found: list[tuple[int, int, int]] = []
+    ambiguous: list[tuple[int, int, list[int], int | None]] = []
+    fulls: set[int] = set()
+    for match in reg.form_re.finditer(norm):
+        surface = " ".join(match.group("name").split())
+        entries = reg.forms.get(surface, [])
+        sure = [index for index, kind in entries if kind != "ambiguous"]
+        fulls.update(index for index, kind in entries if kind == "full")
+        # the city "ليفربول" unless the club's cue or context words say otherwise
+        ambiguous.append((match.start("name"), match.end(), [index for index, kind in entries if kind == "ambiguous"],
+                          sure[0] if sure else None))
+    context: dict[int, bool] = {}
+
+    def in_context(index: int) -> bool:
+        if index not in context:
+            pattern = reg.context_res[index]
+            context[index] = pattern is not None and pattern.search(norm) is not None
+        return context[index]
+
+    for start, end, candidates, otherwise in ambiguous:
+        previous = _previous_word(norm, start) if candidates else ""
+        accepted = [index for index in candidates
+                    if index in fulls or previous in reg.cue_words[reg.entries[index].kind] or in_context(index)]
+        if len(accepted) == 1:
+            found.append((start, end, accepted[0]))
+        elif otherwise is not None:
+            found.append((start, end, otherwise))
+    return sorted(found)
+
+
+def _strip_proclitic(word: str, reg: EntityRegistry) -> tuple[int, bool]:
+    """How many letters at the start of WORD are a proclitic, and whether the article's alef was dropped after
+    it (للعراق: ل + العراق; but للبنان: ل + لبنان). و/ف/ب/ل/ك and their pairs come off when what stays opens with
+    the article, is a registry name, or is a more frequent word than WORD."""
+    for lam in ("ولل", "فلل", "لل"):
+        if word.startswith(lam) and len(word) > len(lam) + 1:
+            with_article = DEFINITE_ARTICLE + word[len(lam):]
+            without = word[len(lam) - 1:]
+            if fold(without) in reg.by_key or (fold(with_article) not in reg.by_key
+                                               and frequency(without) > frequency(with_article)):
+                return len(lam) - 1, False
+            return len(lam) - 1, True
+    for prefix in _PROCLITICS:
+        rest = word[len(prefix):]
+        if word.startswith(prefix) and len(rest) >= 3 and fold(word) not in reg.by_key and (
+                fold(rest) in reg.by_key or frequency(rest) > frequency(word)
+                or (rest.startswith(DEFINITE_ARTICLE) and 0 < frequency(word) <= frequency(rest))):
+            return len(prefix), False
+    return 0, False
+
+
+# a name neither opens nor ends with a preposition, conjunction or pronoun
+_PARTICLES = frozenset(normalize(word) for word in (
+    "في", "من", "على", "إلى", "عن", "مع", "لدى", "عند", "منذ", "حتى", "نحو", "أن", "إن", "أو", "ثم", "بين", "بعد",
+    "قبل", "خلال", "حول", "ضد", "عبر", "التي", "الذي", "الذين", "هذا", "هذه", "ذلك", "تلك", "هو", "هي", "كما", "لكن",
+    "قال", "قالت", "أكد", "أعلن", "وقال", "وقالت"))
+_RELATION_SUFFIX = re.compile("(?:ي|يه|يون|يين|يان)$")
+
+
+def _is_nationality(reg: EntityRegistry, word: str) -> bool:
+    """"روسي", "مصرية", "عراقيون": the adjective of a registered place (روسيا, مصر, العراق)."""
+    suffix = _RELATION_SUFFIX.search(word)
+    if suffix is None:
+        return False
+    stem = fold(word[: suffix.start()])
+    return len(stem) >= 3 and any(form in reg.by_key for form in (stem, stem + "ا", stem + "يا", stem + "ه"))
+
+
+def _is_rejected(reg: EntityRegistry, words: list[str]) -> bool:
+    """A recognized name that is no place or organization: a generic word, an adjective, a stray letter."""
+    key = fold(" ".join(words))
+    if not key or key in reg.not_names or len(words) > _MAX_WORDS:
+        return True
+    gaz = gazetteer()
+    if words[0] in _PARTICLES or words[-1] in _PARTICLES:
+        return True
+    if words[0] in _DESCRIPTIVE_HEADS and all(_ADJECTIVE.match(word) for word in words[1:]):
+        return True
+    if len(words) == 1:
+        word = words[0]
+        if len(word) < 3 or word in gaz.titles or word in gaz.given:
+            return True
+        if _ADJECTIVE.match(word) or _is_nationality(reg, word):
+            return True
+        if word.startswith(DEFINITE_ARTICLE) and frequency(word) > _COMMON_WITH_ARTICLE:
+            return True
+    return False
+
+
+@lru_cache(maxsize=1)
+def _head_re() -> re.Pattern[str]:
+    """A head noun that opens a named organization, with its proclitics, and up to _HEAD_WINDOW_WORDS words after
+    it on the same line and in the same sentence."""
+    forms = [surface for head in _WINDOW_HEADS for surface in after_lam_forms(head)]
+    return re.compile(f"{_EDGE_BEFORE}{_PROCLITIC}(?:{trie_regex(forms)}){_EDGE_AFTER}"
+                      f"(?:[^\\S\\n]+[{LETTERS}]+){{1,{_HEAD_WINDOW_WORDS}}}")
+
+
+def _head_ranges(norm: str, covered: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Ranges after an organization's head noun ("وزارة الدفاع الروسية") not tagged or matched already."""
+    ranges: list[tuple[int, int]] = []
+    for match in _head_re().finditer(norm):
+        start, end = match.span()
+        if not any(s <= start < e for s, e in covered):
+            ranges.append((start, end))
+    return ranges
+
+
+def entity_mentions(title: str, body: str, normalized: str | None = None, *,
+                    entities: Sequence[Entity] = (), people: Sequence[Mention] = (),
+                    tagger: NameTagger | None = None, use_model: bool = True
+                    ) -> list[tuple[int, int, str, str]]:
+    """(start, end, kind, name) of every place and organization in TITLE and BODY (offsets into
+    normalize(title + "\\n" + body), which NORMALIZED is when given). ENTITIES: what the recognizer already
+    tagged in this text (PeopleFound.entities); PEOPLE: the person mentions, never a place or organization."""
+    reg = entity_registry()
+    text = title + "\n" + body
+    norm = normalized if normalized is not None else normalize(text)
+    found: list[tuple[int, int, str, str]] = []
+    for start, end, number in _registry_spans(reg, norm):
+        entry = reg.entries[number]
+        found.append((start, end, entry.kind, entry.name))
+    if not use_model:
+        return found
+    tagger = tagger or name_tagger()
+    model = [e for e in entities if e.label in _LABEL_KIND]
+    if tagger is not None:
+        covered = [(e.start, e.end) for e in entities] + [(s, e) for s, e, _, _ in found]
+        ranges = _head_ranges(norm, covered)
+        if ranges:
+            model += [e for e in tagger.tag(norm, ranges) if e.label in _LABEL_KIND]
+    taken = [(s, e) for s, e, _, _ in found] + [(m.start, m.end) for m in people]
+    plain: str | None = None
+    seen: set[tuple[int, int]] = set()
+    for entity in sorted(model, key=lambda e: (e.start, -e.end)):
+        if (entity.start, entity.end) in seen:
+            continue
+        seen.add((entity.start, entity.end))
+        tokens = list(TOKEN.finditer(norm, entity.start, entity.end))
+        if not tokens or not _NAME_CHARS.match(norm[entity.start: entity.end].replace("\n", "\0")):
+            continue  # "صحيفة "ماركا", "العربية.نت": punctuation inside
+        clitic, restored = _strip_proclitic(tokens[0].group(), reg)
+        start = tokens[0].start() + clitic
+        words = norm[start: entity.end].split()
+        if restored:  # للعراق: ل + العراق, the alef of the article dropped
+            words[0] = "ا" + words[0]
+        if _is_rejected(reg, words):
+            continue
+        key = fold(" ".join(words))
+        if key in reg.ambiguous_keys:
+            continue  # "جده": the registry pass took it, with a cue or context, or left it as a word
+        inner = [(s, e) for s, e in taken if s < entity.end and entity.start < e]
+        index = _lookup(reg, key, _LABEL_KIND[entity.label])
+        if inner:
+            # a registry name or a person here already; an organization opening with a head noun and holding a
+            # place ("بنك إنجلترا المركزي") is that organization instead of the place
+            registry_places = [(s, e, k, n) for s, e, k, n in found if s < entity.end and entity.start < e]
+            if not (entity.label == "ORG" and index is None and words[0] in _ORGANIZATION_HEADS
+                    and len(words) >= 2 and registry_places
+                    and all(k == PLACE and start <= s and e <= entity.end for s, e, k, _ in registry_places)
+                    and not any(m.start < entity.end and entity.start < m.end for m in people)):
+                continue
+            found = [f for f in found if f not in registry_places]
+        if index is not None:
+            entry = reg.entries[index]
+            found.append((start, entity.end, entry.kind, entry.name))
+        else:
+            if plain is None:
+                plain = _plain(text)
+            shown = " ".join(plain[start: entity.end].split()) if len(plain) == len(norm) else " ".join(words)
+            if restored:
+                shown = "ا" + shown
+            found.append((start, entity.end, _LABEL_KIND[entity.label], shown))
+        taken.append((start, entity.end))
+    return sorted(found)
+
+
+def extract_entities(title: str, body: str, normalized: str | None = None, *,
+                     entities: Sequence[Entity] = (), people: Sequence[Mention] = (),
+                     tagger: NameTagger | None = None, use_model: bool = True) -> EntitiesFound:
+    """The places and organizations of an article, each once, in order of first mention (see entity_mentions)."""
+    places: dict[str, None] = {}
+    organizations: dict[str, None] = {}
+    for _, _, kind, name in entity_mentions(title, body, normalized, entities=entities, people=people,
+                                            tagger=tagger, use_model=use_model):
+        (places if kind == PLACE else organizations).setdefault(name, None)
+    return EntitiesFound(list(places), list(organizations))
