@@ -151,6 +151,8 @@ class Snapshot:
     def postings(self, fieldname: str, term: str, with_values: bool = False) -> Postings:
         key = (fieldname, term, with_values)
         cached = self.term_cache.get(key)
+        if cached is None and not with_values:  # a phrase just read them with positions: the same ids and weights
+            cached = self.term_cache.get((fieldname, term, True))
         if cached is not None:
             return cached
         with self.lock:
