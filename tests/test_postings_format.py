@@ -9,11 +9,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from whoosh.filedb.filestore import FileStorage
+from whoosh.writing import PostingPool
 
+from archive.extract.ingest import iter_articles
+from archive.extract.report import IngestReport
 from archive.index import whoosh_io
 from archive.index.formats import VarintPositions, encode_positions, unvarints, varints
+from archive.index.schema import build_schema
 from archive.index.whoosh_io import Values, decode_block, encode_block, leaf_readers
-from archive.index.writer import rebuild_index
+from archive.index.writer import article_fields, rebuild_index
 from archive.search import engine
 from archive.search.archive import Archive
 from archive.search.query import Phrase, iter_positive
@@ -146,3 +151,45 @@ def test_block_info_read_in_place_equals_pickle(info: tuple) -> None:
     assert parsed is not None
     assert parsed[:4] == info[:4] and data[parsed[4]:] == b"block data"
     assert whoosh_io._block_info(b"xx" + pickle.dumps(("a", 1), 2), 2) is None
+
+
+def test_segments_written_a_block_at_a_time_equal_whooshs_posting_by_posting(
+        seeds_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The term pool and block writer (_TermPool, _write_pool) write the very postings and term statistics that
+    Whoosh's PostingPool and add_postings write, for every term of every field."""
+    documents = [article_fields(a) for a in iter_articles([seeds_dir], IngestReport())] * 3
+    monkeypatch.setattr(whoosh_io, "POSTINGS_BLOCK", 4)
+
+    def build(name: str) -> dict:
+        generation = tmp_path / name
+        generation.mkdir()
+        whoosh_io.create_empty_index(generation, build_schema())
+        builder = whoosh_io.SegmentBuilder(generation)
+        for document in documents:
+            builder.add(document)
+        segments = builder.finish()
+        whoosh_io.commit_segments(generation, build_schema(), segments)
+        ix = FileStorage(str(generation)).open_index(whoosh_io.INDEX_NAME)
+        found = {}
+        with ix.reader() as reader:
+            for segment, _ in leaf_readers(reader):
+                terms = segment._terms
+                for fieldname in segment.indexed_field_names():
+                    for btext in segment.lexicon(fieldname):
+                        info = terms.term_info(fieldname, btext)
+                        stats = (info.weight(), info.doc_frequency(), info.min_length(), info.max_length(),
+                                 info.max_weight(), info.min_id(), info.max_id())
+                        found[(fieldname, btext)] = (stats, whoosh_io.term_bytes(terms, info))
+        return found
+
+    ours = build("ours")
+    original_init = whoosh_io._FastSegmentWriter.__init__
+
+    def with_whooshs_pool(self, *args, **kwargs) -> None:
+        original_init(self, *args, **kwargs)
+        self.pool = PostingPool(self._tempstorage, self.newsegment, limitmb=64)
+
+    monkeypatch.setattr(whoosh_io._FastSegmentWriter, "__init__", with_whooshs_pool)
+    whooshs = build("whoosh")
+    assert whoosh_io.SLOW_PATHS.pop("postings: a segment writer without the term pool or the compact codec") == 1
+    assert len(ours) > 1000 and ours == whooshs

@@ -56,6 +56,8 @@ SEGMENT_ARTICLES = 12_000
 # block is only a unit of framing and compression: 1,024 makes a common word's 200,000 postings 200 blocks instead
 # of 1,600 (a fixed Python cost each), and compresses better. Any block size reads back the same.
 POSTINGS_BLOCK = 1024
+# Blocks of fewer data bytes than this are not compressed (see CompactPostingsWriter._write_block).
+MIN_COMPRESSED_BLOCK = 64
 # zlib level for posting blocks (Whoosh's default is 3): see bench/indexing.py for the size/speed trade.
 POSTINGS_COMPRESSION = 3
 
@@ -516,7 +518,13 @@ class CompactPostingsWriter(W3PostingsWriter):
         databytes = encode_block(self._ids, self._weights, self._values, self._format.fixed_value_size())
         comp = self._compression
         if comp:
-            databytes = zlib.compress(databytes, comp)
+            # each block records its own compression: a small block (a rare word's few postings, most blocks of
+            # an index) is kept as it is, as zlib's header and checksum would make it larger, and cost a call each
+            compressed = zlib.compress(databytes, comp) if len(databytes) >= MIN_COMPRESSED_BLOCK else databytes
+            if len(compressed) < len(databytes):
+                databytes = compressed
+            else:
+                comp = 0
         ids = self._ids
         infobytes = pickle.dumps((len(ids), ids[-1], self._maxweight, comp, length_to_byte(self._minlength),
                                   length_to_byte(self._maxlength)), 2)
@@ -684,22 +692,114 @@ class _LengthsOfNewSegment:
         self._doc_count = doc_count
         self._lengths: dict[str, list[int | None]] = {}
 
-    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int | None:
+    def field(self, fieldname: str, default: int = 0) -> list[int | None]:
         lengths = self._lengths.get(fieldname)
         if lengths is None:
             read = self._reader.doc_field_length
             lengths = self._lengths[fieldname] = [read(doc, fieldname, default) for doc in range(self._doc_count)]
-        return lengths[docnum]
+        return lengths
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int | None:
+        return self.field(fieldname, default)[docnum]
+
+
+class _TermPool:
+    """The postings of the segment being written, grouped by (field, term) as they come: three appends per posting
+    instead of Whoosh's PostingPool (a tuple per posting, its size reckoned, all of them sorted at the end, ~150
+    bytes each). A SegmentBuilder's segment is bounded (SEGMENT_ARTICLES), so the pool is never spilled to disk.
+    Written out term by term, block by block, by _write_pool."""
+
+    def __init__(self) -> None:
+        self.terms: dict[tuple[str, bytes], tuple[array, array, list[bytes]]] = {}
+        self.fieldnames: set[str] = set()
+        self.in_order = True  # document numbers came ascending (always, unless a merge adds another segment's)
+        self._last_doc = -1
+
+    def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
+        fieldname, btext, docnum, weight, value = item
+        if docnum < self._last_doc:
+            self.in_order = False
+        self._last_doc = docnum
+        entry = self.terms.get((fieldname, btext))
+        if entry is None:
+            self.fieldnames.add(fieldname)
+            self.terms[(fieldname, btext)] = (array("i", (docnum,)), array("f", (weight,)), [value or b""])
+        else:
+            entry[0].append(docnum)
+            entry[1].append(weight)
+            entry[2].append(value or b"")
+
+    def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
+        """Whoosh's pool interface: every posting, sorted by field, term and document."""
+        for key in sorted(self.terms):
+            ids, weights, values = self.terms[key]
+            for docnum, weight, value in sorted(zip(ids, weights, values, strict=True), key=lambda p: p[0]):
+                yield key[0], key[1], docnum, weight, value
+
+    def cleanup(self) -> None:
+        self.terms.clear()
+
+
+def _write_pool(fieldwriter: Any, schema: Schema, lengths: _LengthsOfNewSegment | None, pool: _TermPool) -> None:
+    """What Whoosh's FieldWriter.add_postings writes for the pool's postings, byte for byte, but a block at a time:
+    each block's ids, weights, values and length bounds are handed to the postings writer whole, instead of
+    add_posting called for every posting (with its asserts and per-posting bookkeeping)."""
+    block = POSTINGS_BLOCK
+    by_field: dict[str, list[bytes]] = {}
+    for fieldname, btext in pool.terms:
+        by_field.setdefault(fieldname, []).append(btext)
+    for fieldname in sorted(by_field):
+        fieldwriter.start_field(fieldname, schema[fieldname])
+        writer = fieldwriter._postwriter
+        field_lengths = lengths.field(fieldname) if lengths is not None else None
+        for btext in sorted(by_field[fieldname]):
+            ids, weights, values = pool.terms[(fieldname, btext)]
+            if not pool.in_order and list(ids) != sorted(ids):
+                order = sorted(range(len(ids)), key=ids.__getitem__)
+                ids = array("i", [ids[i] for i in order])
+                weights = array("f", [weights[i] for i in order])
+                values = [values[i] for i in order]
+            if ids[0] < 0:  # Whoosh's spelling-only items (docnum -1): not postings
+                continue
+            fieldwriter.start_term(btext)
+            count = len(ids)
+            for start in range(0, count, block):
+                end = min(start + block, count)
+                chunk_ids = ids[start:end]
+                chunk_weights = weights[start:end]
+                writer._ids = array("I", chunk_ids)
+                writer._weights = chunk_weights
+                writer._values = [v for v in values[start:end] if v]
+                writer._maxweight = max(0, max(chunk_weights))
+                if field_lengths is None:
+                    writer._minlength, writer._maxlength = None, 0
+                else:
+                    found = [n for n in (field_lengths[d] for d in chunk_ids) if n]
+                    writer._minlength = min(found) if found else None
+                    writer._maxlength = max(found) if found else 0
+                if end < count:  # the last block is written by finish_term, as Whoosh's add_postings leaves it
+                    writer._write_block()
+            fieldwriter.finish_term()
+        fieldwriter.finish_field()
 
 
 class _FastSegmentWriter(SegmentWriter):
-    """Whoosh's SegmentWriter with field lengths cached while the postings are written (same output)."""
+    """Whoosh's SegmentWriter with the postings pooled by term and written a block at a time (_TermPool,
+    _write_pool), and field lengths cached while they are written: the same segment files."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pool = _TermPool()
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
         reader = self.per_document_reader() if self.codec.length_stats else None
         lengths = _LengthsOfNewSegment(reader, self.docnum) if reader is not None else None
-        self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+        if isinstance(self.pool, _TermPool) and isinstance(self.codec, CompactCodec):
+            _write_pool(self.fieldwriter, self.schema, lengths, self.pool)
+        else:
+            _slow("postings: a segment writer without the term pool or the compact codec")
+            self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
         self.fieldwriter.close()
         if reader is not None:
             reader.close()
