@@ -49,9 +49,10 @@ from archive.index.store import INDEX_NAME
 
 # Memory each Whoosh segment writer may use for postings before spilling sorted runs to disk.
 WRITER_LIMIT_MB = 512
-# Articles per segment: a segment's postings pool stays under WRITER_LIMIT_MB (about 510 MB at 15,000 articles of
-# the shared corpus), so it is never spilled to disk and merged (see SegmentBuilder).
-SEGMENT_ARTICLES = 12_000
+# Articles per segment. The term pool (_TermPool) holds a segment's postings in memory (about 100 MB per 12,000
+# articles of the shared corpus; Whoosh's own pool took 350 MB), so a segment is never spilled to disk and merged
+# (see SegmentBuilder); fewer segments make a search's term lookups fewer (one per segment and field).
+SEGMENT_ARTICLES = 40_000
 # Postings per block (Whoosh's default is 128). The archive reads a term's postings whole (_decode_compact), so a
 # block is only a unit of framing and compression: 1,024 makes a common word's 200,000 postings 200 blocks instead
 # of 1,600 (a fixed Python cost each), and compresses better. Any block size reads back the same.
