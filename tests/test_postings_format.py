@@ -3,15 +3,22 @@ Python objects (archive/index/whoosh_io.py), each read back exactly, by the arch
 
 from __future__ import annotations
 
+import pickle
 import random
 from pathlib import Path
 
 import numpy as np
 import pytest
+from whoosh.filedb.filestore import FileStorage
+from whoosh.writing import PostingPool
 
+from archive.extract.ingest import iter_articles
+from archive.extract.report import IngestReport
+from archive.index import whoosh_io
 from archive.index.formats import VarintPositions, encode_positions, unvarints, varints
-from archive.index.whoosh_io import decode_block, encode_block
-from archive.index.writer import rebuild_index
+from archive.index.schema import build_schema
+from archive.index.whoosh_io import Values, decode_block, encode_block, leaf_readers
+from archive.index.writer import article_fields, rebuild_index
 from archive.search import engine
 from archive.search.archive import Archive
 from archive.search.query import Phrase, iter_positive
@@ -76,7 +83,8 @@ def test_many_postings_decode_to_the_positions_of_each() -> None:
     fmt = VarintPositions()
     lists = [[0], [3, 4, 200], [], [130, 131, 20000], [7]]
     values = [fmt.encode(p) for p in lists if p]
-    owner, positions = fmt.decode_many(values)
+    packed = Values.of(values)
+    owner, positions = fmt.decode_many(packed.data, packed.offsets)
     grouped: dict[int, list[int]] = {}
     for index, position in zip(owner.tolist(), positions.tolist(), strict=True):
         grouped.setdefault(index, []).append(position)
@@ -94,3 +102,94 @@ def test_phrase_checks_over_all_candidates_at_once_match_the_one_by_one_check(
     monkeypatch.setattr(engine, "many_positions_decoder", lambda reader, fieldname: None)
     one_by_one = [snap._phrase_docs(node, field).tolist() for node in nodes for field in node.fields]
     assert together == one_by_one and any(together)
+
+
+def test_a_term_read_whole_equals_whoosh_walking_its_blocks(seeds_dir: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole-term decoder (one byte range, every block's sections decoded together) gives exactly what Whoosh's
+    block matcher gives, term by term, with blocks small enough that common words span many of them."""
+    monkeypatch.setattr(whoosh_io, "POSTINGS_BLOCK", 2)
+    rebuild_index([seeds_dir], tmp_path / "index", workers=1)
+    archive = Archive.open(tmp_path / "index")
+    reader = archive._snapshot.reader
+    checked = multi_block = 0
+    for segment, _ in leaf_readers(reader):
+        terms = segment._terms
+        for fieldname in ("title", "body"):
+            fieldobj = segment.schema[fieldname]
+            for btext in list(segment.lexicon(fieldname)):
+                terminfo = terms.term_info(fieldname, btext)
+                if terminfo.is_inlined():
+                    continue
+                fast = whoosh_io._decode_compact(whoosh_io.term_bytes(terms, terminfo),
+                                                 fieldobj.format.fixed_value_size(), True)
+                slow = whoosh_io._decode(terms.matcher(fieldname, btext, fieldobj.format), fieldobj, True)
+                assert fast.ids.tolist() == slow.ids.tolist()
+                assert fast.weights.tolist() == slow.weights.tolist()
+                assert fast.values is not None and slow.values is not None
+                assert [fast.values.item(i) for i in range(len(fast))] == \
+                    [slow.values.item(i) for i in range(len(slow))]
+                checked += 1
+                multi_block += len(fast) > 2
+    assert checked > 1000 and multi_block > 50
+
+
+def test_values_taken_by_rows_are_those_postings_values_in_that_order() -> None:
+    values = Values.of([b"a", b"", b"bcd", b"ef", b"g"])
+    taken = values.take(np.array([4, 2, 1, 0]))
+    assert [taken.item(i) for i in range(len(taken))] == [b"g", b"bcd", b"", b"a"]
+    joined = Values.concat([values, Values.of([b"hi"])])
+    assert [joined.item(i) for i in range(len(joined))] == [b"a", b"", b"bcd", b"ef", b"g", b"hi"]
+
+
+@pytest.mark.parametrize("info", [(128, 5, 3.0, 3, 12, 200), (1024, 300_000, 1.0, 3, 1, 255),
+                                  (3, 70_000, 12.5, 0, 0, 0), (5, 2**40, 1.0, 3, 4, 5), (1, 0, 0.5, 0, 0, 0),
+                                  (200, 40_000, 2.0, 3, 9, 9)])
+def test_block_info_read_in_place_equals_pickle(info: tuple) -> None:
+    data = b"xx" + pickle.dumps(info, 2) + b"block data"
+    parsed = whoosh_io._block_info(data, 2)
+    assert parsed is not None
+    assert parsed[:4] == info[:4] and data[parsed[4]:] == b"block data"
+    assert whoosh_io._block_info(b"xx" + pickle.dumps(("a", 1), 2), 2) is None
+
+
+def test_segments_written_a_block_at_a_time_equal_whooshs_posting_by_posting(
+        seeds_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The term pool and block writer (_TermPool, _write_pool) write the very postings and term statistics that
+    Whoosh's PostingPool and add_postings write, for every term of every field."""
+    documents = [article_fields(a) for a in iter_articles([seeds_dir], IngestReport())] * 3
+    monkeypatch.setattr(whoosh_io, "POSTINGS_BLOCK", 4)
+
+    def build(name: str) -> dict:
+        generation = tmp_path / name
+        generation.mkdir()
+        whoosh_io.create_empty_index(generation, build_schema())
+        builder = whoosh_io.SegmentBuilder(generation)
+        for document in documents:
+            builder.add(document)
+        segments = builder.finish()
+        whoosh_io.commit_segments(generation, build_schema(), segments)
+        ix = FileStorage(str(generation)).open_index(whoosh_io.INDEX_NAME)
+        found = {}
+        with ix.reader() as reader:
+            for segment, _ in leaf_readers(reader):
+                terms = segment._terms
+                for fieldname in segment.indexed_field_names():
+                    for btext in segment.lexicon(fieldname):
+                        info = terms.term_info(fieldname, btext)
+                        stats = (info.weight(), info.doc_frequency(), info.min_length(), info.max_length(),
+                                 info.max_weight(), info.min_id(), info.max_id())
+                        found[(fieldname, btext)] = (stats, whoosh_io.term_bytes(terms, info))
+        return found
+
+    ours = build("ours")
+    original_init = whoosh_io._FastSegmentWriter.__init__
+
+    def with_whooshs_pool(self, *args, **kwargs) -> None:
+        original_init(self, *args, **kwargs)
+        self.pool = PostingPool(self._tempstorage, self.newsegment, limitmb=64)
+
+    monkeypatch.setattr(whoosh_io._FastSegmentWriter, "__init__", with_whooshs_pool)
+    whooshs = build("whoosh")
+    assert whoosh_io.SLOW_PATHS.pop("postings: a segment writer without the term pool or the compact codec") == 1
+    assert len(ours) > 1000 and ours == whooshs

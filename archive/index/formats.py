@@ -58,7 +58,7 @@ def unvarints(data: bytes) -> list[int]:
     if not data or max(data) < 0x80:
         return list(data)
     if len(data) > 4 * _NUMPY_FROM:
-        return _unvarints_numpy(data).tolist()
+        return unvarints_numpy(data).tolist()
     numbers, number, shift = [], 0, 0
     for byte in data:
         number |= (byte & 0x7F) << shift
@@ -70,7 +70,7 @@ def unvarints(data: bytes) -> list[int]:
     return numbers
 
 
-def _unvarints_numpy(data: bytes) -> np.ndarray:
+def unvarints_numpy(data: bytes) -> np.ndarray:
     raw = np.frombuffer(data, dtype=np.uint8)
     ends = raw < 0x80
     starts = np.flatnonzero(np.concatenate(([True], ends[:-1])))
@@ -99,19 +99,18 @@ class VarintPositions(Positions):
     def decode_frequency(self, valuestring: bytes) -> int:
         return sum(1 for byte in valuestring if byte < 0x80)
 
-    def decode_many(self, values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
-        """The positions of many postings at once: (the index in VALUES each position belongs to, the position),
-        decoded with numpy from the concatenated varints (a phrase check over thousands of candidate articles)."""
-        if not values:
+    def decode_many(self, data: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The positions of many postings at once: (the posting each position belongs to, the position), decoded
+        with numpy from their concatenated varints DATA (uint8), posting i's being data[offsets[i]:offsets[i+1]]
+        (a phrase check over thousands of candidate articles)."""
+        count = len(offsets) - 1
+        if count <= 0 or not len(data):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
-        blob = b"".join(values)
-        raw = np.frombuffer(blob, dtype=np.uint8)
-        ends = raw < 0x80
-        gaps = raw.astype(np.int64) if ends.all() else _unvarints_numpy(blob)
-        owner = np.repeat(np.arange(len(values), dtype=np.int64), lengths)[ends]
+        lengths = np.diff(offsets)
+        ends = data < 0x80
+        gaps = data.astype(np.int64) if ends.all() else unvarints_numpy(data.tobytes())
+        owner = np.repeat(np.arange(count, dtype=np.int64), lengths)[ends]
         totals = np.cumsum(gaps)
-        first = np.searchsorted(owner, np.arange(len(values)))  # each value's first number
-        before = np.concatenate(([0], totals))[first]  # the running total before it
+        first = np.searchsorted(owner, np.arange(count))  # each value's first number
+        before = np.concatenate(([0], totals))[np.minimum(first, len(totals))]  # the running total before it
         return owner, totals - before[owner]
-

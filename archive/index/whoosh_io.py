@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import io
 import itertools
 import pickle
 import shutil
@@ -43,14 +44,21 @@ from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
-from archive.index.formats import VarintPositions, encode_positions, unvarints, varints
+from archive.index.formats import VarintPositions, encode_positions, unvarints, unvarints_numpy, varints
 from archive.index.store import INDEX_NAME
 
 # Memory each Whoosh segment writer may use for postings before spilling sorted runs to disk.
 WRITER_LIMIT_MB = 512
-# Articles per segment: a segment's postings pool stays under WRITER_LIMIT_MB (about 510 MB at 15,000 articles of
-# the shared corpus), so it is never spilled to disk and merged (see SegmentBuilder).
-SEGMENT_ARTICLES = 12_000
+# Articles per segment. The term pool (_TermPool) holds a segment's postings in memory (about 100 MB per 12,000
+# articles of the shared corpus; Whoosh's own pool took 350 MB), so a segment is never spilled to disk and merged
+# (see SegmentBuilder); fewer segments make a search's term lookups fewer (one per segment and field).
+SEGMENT_ARTICLES = 40_000
+# Postings per block (Whoosh's default is 128). The archive reads a term's postings whole (_decode_compact), so a
+# block is only a unit of framing and compression: 1,024 makes a common word's 200,000 postings 200 blocks instead
+# of 1,600 (a fixed Python cost each), and compresses better. Any block size reads back the same.
+POSTINGS_BLOCK = 1024
+# Blocks of fewer data bytes than this are not compressed (see CompactPostingsWriter._write_block).
+MIN_COMPRESSED_BLOCK = 64
 # zlib level for posting blocks (Whoosh's default is 3): see bench/indexing.py for the size/speed trade.
 POSTINGS_COMPRESSION = 3
 
@@ -74,19 +82,64 @@ _EMPTY_IDS = np.zeros(0, dtype=np.int32)
 _EMPTY_WEIGHTS = np.zeros(0, dtype=np.float32)
 
 
+@dataclass(frozen=True)
+class Values:
+    """The encoded values (positions) of many postings as one byte array and where each starts: a common word's
+    200,000 postings are two arrays, not 200,000 bytes objects, and a phrase check gathers the candidates' values
+    with one numpy index."""
+    data: np.ndarray  # uint8
+    offsets: np.ndarray  # int64, one more than there are postings: value i is data[offsets[i]:offsets[i + 1]]
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @classmethod
+    def of(cls, values: list[bytes]) -> Values:
+        offsets = np.zeros(len(values) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, values), dtype=np.int64, count=len(values)), out=offsets[1:])
+        return cls(np.frombuffer(b"".join(values), dtype=np.uint8), offsets)
+
+    @classmethod
+    def concat(cls, parts: list[Values]) -> Values:
+        if len(parts) == 1:
+            return parts[0]
+        sizes = np.cumsum([0] + [int(p.offsets[-1]) for p in parts[:-1]])
+        offsets = np.concatenate([parts[0].offsets[:1]] + [p.offsets[1:] + size for p, size in zip(parts, sizes,
+                                                                                                    strict=True)])
+        return cls(np.concatenate([p.data for p in parts]), offsets)
+
+    def take(self, rows: np.ndarray) -> Values:
+        """The values of the postings at ROWS (ascending or not), in that order."""
+        rows = np.asarray(rows, dtype=np.int64)
+        starts = self.offsets[rows]
+        lengths = self.offsets[rows + 1] - starts
+        offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        index = np.arange(int(offsets[-1]), dtype=np.int64) + np.repeat(starts - offsets[:-1], lengths)
+        return Values(self.data[index], offsets)
+
+    def item(self, row: int) -> bytes:
+        return self.data[self.offsets[row]:self.offsets[row + 1]].tobytes()
+
+
 @dataclass
 class Postings:
     """The postings of one term in one field: document numbers (ascending), term weights and, on request,
     the encoded per-posting values (positions) for phrase checks."""
     ids: np.ndarray
     weights: np.ndarray
-    values: list[Any] | None = None
+    values: Values | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
 
+    def select(self, keep: np.ndarray) -> Postings:
+        """The postings where the boolean KEEP is true."""
+        values = None if self.values is None else self.values.take(np.flatnonzero(keep))
+        return Postings(self.ids[keep], self.weights[keep], values)
 
-EMPTY_POSTINGS = Postings(_EMPTY_IDS, _EMPTY_WEIGHTS, [])
+
+EMPTY_POSTINGS = Postings(_EMPTY_IDS, _EMPTY_WEIGHTS, Values(np.zeros(0, dtype=np.uint8), np.zeros(1, dtype=np.int64)))
 
 
 def leaf_readers(reader: Any) -> list[tuple[Any, int]]:
@@ -98,9 +151,10 @@ def leaf_readers(reader: Any) -> list[tuple[Any, int]]:
 def read_segment_postings(segment: Any, fieldname: str, text: str, with_values: bool = False) -> Postings:
     """All postings of a term in one segment, as numpy arrays of LOCAL document numbers.
 
-    Deleted documents are included (callers mask them with `live`). Reads Whoosh's W3 posting blocks directly
-    (one unpickle per block of 128 postings) instead of stepping a matcher posting by posting; any other
-    codec falls back to the public matcher interface.
+    Deleted documents are included (callers mask them with `live`). A term of a compact segment (every segment the
+    archive writes) is read as one byte range and its blocks decoded together with numpy (`_decode_compact`);
+    Whoosh's own W3 blocks are read block by block (one unpickle per block); any other codec falls back to the
+    public matcher interface.
     """
     fieldobj = segment.schema[fieldname]
     try:
@@ -111,9 +165,155 @@ def read_segment_postings(segment: Any, fieldname: str, text: str, with_values: 
     if terms is None:
         _slow("postings: segment without a W3 term dictionary")
         return _read_with_matcher(segment, fieldname, text, with_values)
-    if (fieldname, btext) not in terms:
+    try:
+        terminfo = terms.term_info(fieldname, btext)
+    except (KeyError, TermNotFound):
         return EMPTY_POSTINGS
+    fixedsize = fieldobj.format.fixed_value_size()
+    if isinstance(getattr(terms, "_codec", None), CompactCodec) and not terminfo.is_inlined():
+        return _decode_compact(term_bytes(terms, terminfo), fixedsize, with_values)
     return _decode(terms.matcher(fieldname, btext, fieldobj.format), fieldobj, with_values)
+
+
+_BLOCK_LENGTH = struct.Struct("!i")
+
+
+def term_bytes(terms: Any, terminfo: Any) -> bytes:
+    """The byte range of a (not inlined) term's postings in its segment's postings file."""
+    offset, length = terminfo.extent()
+    if isinstance(length, tuple):  # W3TermInfo.from_bytes keeps the length as struct.unpack's 1-tuple
+        (length,) = length
+    return terms._postfile.get(offset, length)
+
+
+def _decode_compact(data: bytes, fixedsize: int | None, with_values: bool) -> Postings:
+    """A term's postings from its whole byte range in a compact segment: Whoosh's block framing (magic, then per
+    block a length, a pickled info tuple and the data) walked in one loop, the blocks' sections gathered, and each
+    kind of section decoded once for the whole term with numpy."""
+    if data[:4] != WHOOSH3_HEADER_MAGIC:
+        raise ValueError("not a W3 postings list")
+    stream = io.BytesIO(data)
+    position = 4
+    counts: list[int] = []
+    last_ids: list[int] = []
+    id_parts: list[bytes] = []
+    weight_kinds: list[int] = []
+    weight_parts: dict[int, list[bytes]] = {_WEIGHTS_SAME: [], _WEIGHTS_INTS: [], _WEIGHTS_FLOATS: []}
+    length_parts: list[bytes] = []
+    value_parts: list[bytes] = []
+    while True:
+        (block_length,) = _BLOCK_LENGTH.unpack_from(data, position)
+        end = position + 4 + abs(block_length)
+        info = _block_info(data, position + 4)
+        if info is None:  # not the pickle Whoosh's writer makes: let pickle read it
+            stream.seek(position + 4)
+            info = (*pickle.load(stream)[:4], stream.tell())
+        count, last_id, _, compression, start = info
+        block = data[start:end]
+        if compression:
+            block = zlib.decompress(block)
+        weight_kind, value_kind, sizes, start = _block_header(block)
+        id_end = start + sizes[0]
+        weight_end = id_end + sizes[1]
+        length_end = weight_end + sizes[2]
+        counts.append(count)
+        last_ids.append(last_id)
+        id_parts.append(block[start:id_end])
+        weight_kinds.append(weight_kind)
+        if weight_kind != _WEIGHTS_ONE:
+            weight_parts[weight_kind].append(block[id_end:weight_end])
+        if with_values:
+            if value_kind == _VALUES_VARIABLE:
+                length_parts.append(block[weight_end:length_end])
+                value_parts.append(block[length_end:])
+            else:  # no values kept, or fixed-size ones (no text field of the archive): empty values
+                length_parts.append(bytes(count))
+        if block_length < 0:
+            break
+        position = end
+    counts_array = np.asarray(counts, dtype=np.int64)
+    gaps = _unvarints_array(b"".join(id_parts))
+    if len(counts) > 1:  # each block's first number is absolute: make it a gap from the previous block's last
+        gaps[np.cumsum(counts_array[:-1])] -= np.asarray(last_ids[:-1], dtype=np.int64)
+    ids = np.cumsum(gaps).astype(np.int32)
+    kinds = np.repeat(np.asarray(weight_kinds, dtype=np.int8), counts_array)
+    weights = np.ones(len(ids), dtype=np.float32)
+    if weight_parts[_WEIGHTS_SAME]:
+        same = np.frombuffer(b"".join(weight_parts[_WEIGHTS_SAME]), dtype="<f4")
+        blocks_same = np.asarray(weight_kinds, dtype=np.int8) == _WEIGHTS_SAME
+        weights[kinds == _WEIGHTS_SAME] = np.repeat(same, counts_array[blocks_same])
+    if weight_parts[_WEIGHTS_INTS]:
+        weights[kinds == _WEIGHTS_INTS] = _unvarints_array(b"".join(weight_parts[_WEIGHTS_INTS]))
+    if weight_parts[_WEIGHTS_FLOATS]:
+        weights[kinds == _WEIGHTS_FLOATS] = np.frombuffer(b"".join(weight_parts[_WEIGHTS_FLOATS]), dtype="<f4")
+    values = None
+    if with_values:
+        offsets = np.zeros(len(ids) + 1, dtype=np.int64)
+        np.cumsum(_unvarints_array(b"".join(length_parts)), out=offsets[1:])
+        values = Values(np.frombuffer(b"".join(value_parts), dtype=np.uint8), offsets)
+    return Postings(ids, weights, values)
+
+
+_PICKLE_DOUBLE = struct.Struct(">d")
+
+
+def _block_info(data: bytes, position: int) -> tuple[int, int, float, int, int] | None:
+    """(postings, last document number, maximum weight, compression, where the block's data starts) from the
+    block's info tuple at POSITION, as pickle protocol 2 writes a tuple of small ints and a float: read in place,
+    as pickle.load costs ten times more per block. None for anything else."""
+    if data[position:position + 3] != b"\x80\x02(":
+        return None
+    position += 3
+    items: list[Any] = []
+    for _ in range(6):
+        op = data[position]
+        if op == 0x4B:  # K: one-byte int
+            items.append(data[position + 1])
+            position += 2
+        elif op == 0x4D:  # M: two-byte int
+            items.append(data[position + 1] | data[position + 2] << 8)
+            position += 3
+        elif op == 0x4A:  # J: four-byte signed int
+            items.append(int.from_bytes(data[position + 1:position + 5], "little", signed=True))
+            position += 5
+        elif op == 0x47:  # G: a double
+            items.append(_PICKLE_DOUBLE.unpack_from(data, position + 1)[0])
+            position += 9
+        elif op == 0x8A:  # LONG1: a length byte, then a little-endian signed int
+            size = data[position + 1]
+            items.append(int.from_bytes(data[position + 2:position + 2 + size], "little", signed=True))
+            position += 2 + size
+        else:
+            return None
+    if data[position:position + 4] != b"tq\x00.":
+        return None
+    return items[0], items[1], items[2], items[3], position + 4
+
+
+def _block_header(block: bytes) -> tuple[int, int, list[int], int]:
+    """(weight kind, value kind, the byte sizes of the id, weight and length sections, where the ids start) of a
+    block written by encode_block."""
+    if block[2] < 0x80 and block[3] < 0x80 and block[4] < 0x80:
+        return block[0], block[1], [block[2], block[3], block[4]], 5
+    position, sizes = 2, []
+    for _ in range(3):
+        number, shift = 0, 0
+        while True:
+            byte = block[position]
+            position += 1
+            number |= (byte & 0x7F) << shift
+            if byte < 0x80:
+                break
+            shift += 7
+        sizes.append(number)
+    return block[0], block[1], sizes, position
+
+
+def _unvarints_array(data: bytes) -> np.ndarray:
+    raw = np.frombuffer(data, dtype=np.uint8)
+    if not len(raw) or raw.max() < 0x80:
+        return raw.astype(np.int64)
+    return unvarints_numpy(data)
 
 
 def _decode(matcher: Any, fieldobj: Any, with_values: bool) -> Postings:
@@ -138,11 +338,12 @@ def _decode(matcher: Any, fieldobj: Any, with_values: bool) -> Postings:
             if fixedsize is None or fixedsize < 0:
                 values.extend(raw_values)
             else:
-                values.extend([None] * count)
+                values.extend([b""] * count)
         if matcher._lastblock:
             break
         matcher._goto(matcher._nextoffset)
-    return Postings(np.concatenate(id_blocks).astype(np.int32), np.concatenate(weight_blocks), values)
+    return Postings(np.concatenate(id_blocks).astype(np.int32), np.concatenate(weight_blocks),
+                    None if values is None else Values.of(values))
 
 
 def _drain(matcher: Any, with_values: bool) -> Postings:
@@ -154,7 +355,7 @@ def _drain(matcher: Any, with_values: bool) -> Postings:
             values.append(matcher.value())
         matcher.next()
     return Postings(np.asarray(ids, dtype=np.int32), np.asarray(weights, dtype=np.float32),
-                    values if with_values else None)
+                    Values.of([v if isinstance(v, bytes) else b"" for v in values]) if with_values else None)
 
 
 def _read_with_matcher(segment: Any, fieldname: str, text: str, with_values: bool) -> Postings:
@@ -180,7 +381,7 @@ def read_postings(reader: Any, fieldname: str, text: str, with_values: bool = Fa
     weights = np.concatenate([p.weights for p, _ in parts])
     values = None
     if with_values:
-        values = [v for p, _ in parts for v in (p.values or [])]
+        values = Values.concat([p.values for p, _ in parts if p.values is not None])
     return Postings(ids, weights, values)
 
 
@@ -318,7 +519,13 @@ class CompactPostingsWriter(W3PostingsWriter):
         databytes = encode_block(self._ids, self._weights, self._values, self._format.fixed_value_size())
         comp = self._compression
         if comp:
-            databytes = zlib.compress(databytes, comp)
+            # each block records its own compression: a small block (a rare word's few postings, most blocks of
+            # an index) is kept as it is, as zlib's header and checksum would make it larger, and cost a call each
+            compressed = zlib.compress(databytes, comp) if len(databytes) >= MIN_COMPRESSED_BLOCK else databytes
+            if len(compressed) < len(databytes):
+                databytes = compressed
+            else:
+                comp = 0
         ids = self._ids
         infobytes = pickle.dumps((len(ids), ids[-1], self._maxweight, comp, length_to_byte(self._minlength),
                                   length_to_byte(self._maxlength)), 2)
@@ -429,7 +636,7 @@ class CompactLeafMatcher(W3LeafMatcher):
 
 def compact_codec() -> CompactCodec:
     """The codec every segment of the archive is written with (by a rebuild's index processes and by `add`)."""
-    return CompactCodec(compression=POSTINGS_COMPRESSION)
+    return CompactCodec(blocklimit=POSTINGS_BLOCK, compression=POSTINGS_COMPRESSION)
 
 
 class CompactCodec(W3Codec):
@@ -486,22 +693,114 @@ class _LengthsOfNewSegment:
         self._doc_count = doc_count
         self._lengths: dict[str, list[int | None]] = {}
 
-    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int | None:
+    def field(self, fieldname: str, default: int = 0) -> list[int | None]:
         lengths = self._lengths.get(fieldname)
         if lengths is None:
             read = self._reader.doc_field_length
             lengths = self._lengths[fieldname] = [read(doc, fieldname, default) for doc in range(self._doc_count)]
-        return lengths[docnum]
+        return lengths
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int | None:
+        return self.field(fieldname, default)[docnum]
+
+
+class _TermPool:
+    """The postings of the segment being written, grouped by (field, term) as they come: three appends per posting
+    instead of Whoosh's PostingPool (a tuple per posting, its size reckoned, all of them sorted at the end, ~150
+    bytes each). A SegmentBuilder's segment is bounded (SEGMENT_ARTICLES), so the pool is never spilled to disk.
+    Written out term by term, block by block, by _write_pool."""
+
+    def __init__(self) -> None:
+        self.terms: dict[tuple[str, bytes], tuple[array, array, list[bytes]]] = {}
+        self.fieldnames: set[str] = set()
+        self.in_order = True  # document numbers came ascending (always, unless a merge adds another segment's)
+        self._last_doc = -1
+
+    def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
+        fieldname, btext, docnum, weight, value = item
+        if docnum < self._last_doc:
+            self.in_order = False
+        self._last_doc = docnum
+        entry = self.terms.get((fieldname, btext))
+        if entry is None:
+            self.fieldnames.add(fieldname)
+            self.terms[(fieldname, btext)] = (array("i", (docnum,)), array("f", (weight,)), [value or b""])
+        else:
+            entry[0].append(docnum)
+            entry[1].append(weight)
+            entry[2].append(value or b"")
+
+    def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
+        """Whoosh's pool interface: every posting, sorted by field, term and document."""
+        for key in sorted(self.terms):
+            ids, weights, values = self.terms[key]
+            for docnum, weight, value in sorted(zip(ids, weights, values, strict=True), key=lambda p: p[0]):
+                yield key[0], key[1], docnum, weight, value
+
+    def cleanup(self) -> None:
+        self.terms.clear()
+
+
+def _write_pool(fieldwriter: Any, schema: Schema, lengths: _LengthsOfNewSegment | None, pool: _TermPool) -> None:
+    """What Whoosh's FieldWriter.add_postings writes for the pool's postings, byte for byte, but a block at a time:
+    each block's ids, weights, values and length bounds are handed to the postings writer whole, instead of
+    add_posting called for every posting (with its asserts and per-posting bookkeeping)."""
+    block = POSTINGS_BLOCK
+    by_field: dict[str, list[bytes]] = {}
+    for fieldname, btext in pool.terms:
+        by_field.setdefault(fieldname, []).append(btext)
+    for fieldname in sorted(by_field):
+        fieldwriter.start_field(fieldname, schema[fieldname])
+        writer = fieldwriter._postwriter
+        field_lengths = lengths.field(fieldname) if lengths is not None else None
+        for btext in sorted(by_field[fieldname]):
+            ids, weights, values = pool.terms[(fieldname, btext)]
+            if not pool.in_order and list(ids) != sorted(ids):
+                order = sorted(range(len(ids)), key=ids.__getitem__)
+                ids = array("i", [ids[i] for i in order])
+                weights = array("f", [weights[i] for i in order])
+                values = [values[i] for i in order]
+            if ids[0] < 0:  # Whoosh's spelling-only items (docnum -1): not postings
+                continue
+            fieldwriter.start_term(btext)
+            count = len(ids)
+            for start in range(0, count, block):
+                end = min(start + block, count)
+                chunk_ids = ids[start:end]
+                chunk_weights = weights[start:end]
+                writer._ids = array("I", chunk_ids)
+                writer._weights = chunk_weights
+                writer._values = [v for v in values[start:end] if v]
+                writer._maxweight = max(0, max(chunk_weights))
+                if field_lengths is None:
+                    writer._minlength, writer._maxlength = None, 0
+                else:
+                    found = [n for n in (field_lengths[d] for d in chunk_ids) if n]
+                    writer._minlength = min(found) if found else None
+                    writer._maxlength = max(found) if found else 0
+                if end < count:  # the last block is written by finish_term, as Whoosh's add_postings leaves it
+                    writer._write_block()
+            fieldwriter.finish_term()
+        fieldwriter.finish_field()
 
 
 class _FastSegmentWriter(SegmentWriter):
-    """Whoosh's SegmentWriter with field lengths cached while the postings are written (same output)."""
+    """Whoosh's SegmentWriter with the postings pooled by term and written a block at a time (_TermPool,
+    _write_pool), and field lengths cached while they are written: the same segment files."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pool = _TermPool()
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
         reader = self.per_document_reader() if self.codec.length_stats else None
         lengths = _LengthsOfNewSegment(reader, self.docnum) if reader is not None else None
-        self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+        if isinstance(self.pool, _TermPool) and isinstance(self.codec, CompactCodec):
+            _write_pool(self.fieldwriter, self.schema, lengths, self.pool)
+        else:
+            _slow("postings: a segment writer without the term pool or the compact codec")
+            self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
         self.fieldwriter.close()
         if reader is not None:
             reader.close()

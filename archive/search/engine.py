@@ -154,6 +154,8 @@ class Snapshot:
     def postings(self, fieldname: str, term: str, with_values: bool = False) -> Postings:
         key = (fieldname, term, with_values)
         cached = self.term_cache.get(key)
+        if cached is None and not with_values:  # a phrase just read them with positions: the same ids and weights
+            cached = self.term_cache.get((fieldname, term, True))
         if cached is not None:
             return cached
         with self.lock:
@@ -161,10 +163,7 @@ class Snapshot:
         if len(postings):
             live = self.live[postings.ids]
             if not live.all():
-                values = None
-                if postings.values is not None:
-                    values = [v for v, keep in zip(postings.values, live.tolist(), strict=True) if keep]
-                postings = Postings(postings.ids[live], postings.weights[live], values)
+                postings = postings.select(live)
         self.term_cache.put(key, postings, max(len(postings), 1) * (4 if with_values else 1))
         return postings
 
@@ -301,7 +300,8 @@ class Snapshot:
             # every candidate at once: (candidate, start of the phrase) pairs that each term allows, intersected
             starts: np.ndarray | None = None
             for (_, offset), term_values, row in zip(terms, values, rows, strict=True):
-                owner, positions = decode_many([term_values[i] for i in row.tolist()])
+                chosen = term_values.take(row)
+                owner, positions = decode_many(chosen.data, chosen.offsets)
                 fits = positions >= offset  # the phrase cannot start before the field does
                 keys = np.unique(owner[fits] * _POSITION_STRIDE + (positions[fits] - offset))
                 starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
@@ -316,7 +316,7 @@ class Snapshot:
         for index in range(len(candidates)):
             found: set[int] | None = None
             for (_, offset), term_values, row in zip(terms, values, rows, strict=True):
-                positions = {pos - offset for pos in decode_positions(term_values[row[index]])}
+                positions = {pos - offset for pos in decode_positions(term_values.item(int(row[index])))}
                 found = positions if found is None else found & positions
                 if not found:
                     break
