@@ -544,3 +544,18 @@ def test_article_link_shows_the_decoded_domain_and_path(url: str, shown: str) ->
     assert ui.display_url(url) == shown
     assert "%D9" not in ui.display_url(url)
     assert len(ui.display_url(url + "/" + "ا" * 200)) <= 70
+
+
+def test_exports_carry_each_matchs_places_and_organizations(archive) -> None:  # type: ignore[no-untyped-def]
+    hits = {hit.id: hit for hit in archive.search("موسكو", limit=1000).hits}
+    rows = [json.loads(line) for line in ui.export_jsonl(archive.iter_matches("موسكو")).decode("utf-8").splitlines()]
+    assert any(row["places"] for row in rows) and any(row["organizations"] for row in rows)
+    for row in rows:
+        assert row["places"] == hits[row["id"]].places
+        assert row["organizations"] == hits[row["id"]].organizations
+    import csv
+    import io
+
+    text = ui.export_csv(archive.iter_matches("موسكو")).decode("utf-8").removeprefix("\ufeff")
+    table = {row["id"]: row for row in csv.DictReader(io.StringIO(text))}
+    assert all(table[row["id"]]["places"] == "; ".join(row["places"]) for row in rows)

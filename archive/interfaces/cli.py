@@ -215,7 +215,13 @@ def _print_result(result: SearchResult, as_json: bool) -> None:
             if hit.versions else ""
         print(f"\n{number}. {hit.title}\n   {hit.source or 'unknown source'} | {hit.date_iso or 'undated'}"
               f" | {hit.id}{metadata}{versions}" + (f"\n   {'، '.join(hit.persons)}" if hit.persons else "")
-              + f"\n   {hit.plain_snippet}")
+              + _entities_line(hit.places, hit.organizations) + f"\n   {hit.plain_snippet}")
+
+
+def _entities_line(places: list[str], organizations: list[str]) -> str:
+    parts = ([f"places: {'، '.join(places)}"] if places else []) + \
+        ([f"organizations: {'، '.join(organizations)}"] if organizations else [])
+    return f"\n   {' | '.join(parts)}" if parts else ""
 
 
 def _from_argv(text: str) -> str:

@@ -27,7 +27,9 @@ from archive.search.results import SORTS
 LABELS_FILE = DATA_DIR / "ui_labels.json"
 LANGUAGES = ("ar", "en")
 PAGE_SIZE = 10
-EXPORT_COLUMNS = ("id", "title", "source", "date", "persons", "url", "body")
+EXPORT_COLUMNS = ("id", "title", "source", "date", "persons", "places", "organizations", "url", "body")
+# the columns holding a list of names
+NAME_LIST_COLUMNS = ("persons", "places", "organizations")
 PANELS = ("results", "charts", "export")
 MEASURES = ("share", "count")
 # Facet values listed at once, and after "more"
@@ -438,7 +440,8 @@ def _export_row(match: Mapping[str, Any], extra: Sequence[str] = ()) -> dict[str
     row = {column: match.get(column) for column in (*EXPORT_COLUMNS, *extra)}
     date = row["date"]
     row["date"] = date.isoformat() if isinstance(date, datetime.date) else (date or None)
-    row["persons"] = list(row["persons"] or [])
+    for column in NAME_LIST_COLUMNS:
+        row[column] = list(row[column] or [])
     return row
 
 
@@ -449,13 +452,15 @@ def export_jsonl(matches: Iterable[Mapping[str, Any]], extra: Sequence[str] = ()
 
 
 def export_csv(matches: Iterable[Mapping[str, Any]], extra: Sequence[str] = ()) -> bytes:
-    """CSV with a header; persons joined with '; '; UTF-8 with a BOM so spreadsheet programs read Arabic."""
+    """CSV with a header; persons, places and organizations joined with '; '; UTF-8 with a BOM so spreadsheet
+    programs read Arabic."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=(*EXPORT_COLUMNS, *extra), lineterminator="\n")
     writer.writeheader()
     for match in matches:
         row = _export_row(match, extra)
-        row["persons"] = "; ".join(row["persons"])
+        for column in NAME_LIST_COLUMNS:
+            row[column] = "; ".join(row[column])
         row["date"] = row["date"] or ""
         writer.writerow(row)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
