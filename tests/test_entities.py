@@ -136,3 +136,27 @@ def test_shared_corpus_sample_top_places_and_organizations_are_names(corpus_path
         assert normalize(name) not in ("الحكومه", "الجيش", "الشرطه", "الدوله", "المنطقه"), name
     assert not [name for name in top_places if name not in registered and len(name.split()) == 1
                 and name.startswith("ال") and normalize(name).endswith(("يه", "يون", "يين"))]
+
+
+def test_places_and_organizations_given_by_the_input_win_in_canonical_form(tmp_path: Path) -> None:
+    import json
+
+    from archive.index.writer import rebuild_index
+    from archive.search.archive import Archive
+
+    story = ("قال وزير الخارجية في مؤتمر صحفي عقده اليوم إن المحادثات مع الوفد الزائر تناولت ملفات التعاون "
+             "الاقتصادي والأمني بين البلدين، وإن الجانبين اتفقا على مواصلة المشاورات خلال الأسابيع المقبلة. ") * 3
+    records = [{"id": "given", "title": "مباحثات في العاصمة", "body": story, "places": ["جمهورية مصر العربية", "Paris"],
+                "organizations": "الامم المتحده; حلف شمال الأطلسي"},
+               {"id": "extracted", "title": "مباحثات في القاهرة", "body": "في القاهرة " + story}]
+    path = tmp_path / "given.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    raws = list(iter_raw_records([path], IngestReport()))
+    given = build_article(raws[0])
+    assert given.places == [canonical_place("مصر"), canonical_place("باريس")]
+    assert given.organizations == [canonical_organization("الأمم المتحدة"), canonical_organization("الناتو")]
+    assert given.provenance["places"] == "given" and build_article(raws[1]).provenance["places"] == "text"
+    assert "places" not in given.metadata and "organizations" not in given.metadata
+    rebuild_index([path], tmp_path / "index", workers=1)
+    archive = Archive.open(tmp_path / "index")
+    assert [h.id for h in archive.search("", places=["مصر"]).hits] == ["given"]

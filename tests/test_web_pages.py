@@ -67,7 +67,8 @@ def test_json_ld_page_gives_headline_date_author_and_outlet_and_drops_the_page_a
         assert furniture not in article.body
     assert not article.body.startswith(article.title)  # the <h1> repeating the title is not part of the story
     assert article.provenance == {"title": "json-ld", "date": "json-ld", "source": "open-graph",
-                                  "url": "canonical-link", "persons": "text", "author": "json-ld",
+                                  "url": "canonical-link", "persons": "text", "places": "text", "organizations": "text",
+                                  "author": "json-ld",
                                   "language": "html-lang", "body": "trafilatura"}
 
 

@@ -13,7 +13,7 @@ from archive.article import Article, derive_article_id
 from archive.extract.boilerplate import Boilerplate, group_of, paragraph_key
 from archive.extract.cleaning import clean_story
 from archive.extract.dates import is_date_line, parse_date, publication_date
-from archive.extract.entities import extract_entities
+from archive.extract.entities import canonical_organization, canonical_place, extract_entities
 from archive.extract.people import canonical_person, person_mentions
 from archive.extract.records import RawRecord, arabic_share
 from archive.extract.report import Skipped
@@ -157,6 +157,13 @@ def build_article(raw: RawRecord, boilerplate: Boilerplate | None = None) -> Art
         # places and organizations: the registries, and what the recognizer tagged around the people
         entities = extract_entities(title, body, normalized_text, entities=people.entities, people=people.mentions)
     provenance["persons"] = given.get("persons", "given") if raw.persons is not None else "text"
+    places, organizations = entities.places, entities.organizations
+    if raw.places is not None:  # given names win, in the registry's canonical form
+        places = list(dict.fromkeys(canonical_place(name) for name in raw.places))
+    if raw.organizations is not None:
+        organizations = list(dict.fromkeys(canonical_organization(name) for name in raw.organizations))
+    for key, value in (("places", raw.places), ("organizations", raw.organizations)):
+        provenance[key] = given.get(key, "given") if value is not None else "text"
     provenance.update({key: value for key, value in given.items() if key not in provenance
                        and key in ("body", "author", "language")})
     # == content_key(title, body) (normalize() works char by char), with any boilerplate paragraphs put back
@@ -169,8 +176,8 @@ def build_article(raw: RawRecord, boilerplate: Boilerplate | None = None) -> Art
 
     return Article(
         id=derive_article_id(raw.id, raw.url, title, body, content=content), title=title, body=body, source=source,
-        published=published, url=raw.url, persons=persons, places=entities.places,
-        organizations=entities.organizations, metadata=dict(raw.metadata or {}), origin=raw.origin,
+        published=published, url=raw.url, persons=persons, places=places,
+        organizations=organizations, metadata=dict(raw.metadata or {}), origin=raw.origin,
         removed_lines=story.removed, content=content, provenance=provenance, language=raw.language,
         author=raw.author, captured=raw.captured,
     )

@@ -85,7 +85,9 @@ def record_from_mapping(origin: str, mapping: object, *, require_body: bool = Tr
     given_id = str(given_id).strip() if given_id is not None else None
     return RawRecord(
         origin=origin, body=sanitize_text(body) if isinstance(body, str) else "", id=given_id or None,
-        persons=_as_persons(mapping.get("persons"), "persons"), title=fields["title"], source=fields["source"],
+        persons=_as_persons(mapping.get("persons"), "persons"), places=_as_persons(mapping.get("places"), "places"),
+        organizations=_as_persons(mapping.get("organizations"), "organizations"),
+        title=fields["title"], source=fields["source"],
         date=fields["date"], url=fields["url"],
         metadata={name: sanitize_text(value) for name, value in metadata_of(mapping).items()} or None,
     )
@@ -116,6 +118,7 @@ def _read_txt(path: Path, report: IngestReport, options: ReadOptions) -> Iterato
             return
         record.id, record.title, record.source = meta.id, meta.title, meta.source
         record.date, record.url, record.persons = meta.date, meta.url, meta.persons
+        record.places, record.organizations = meta.places, meta.organizations
         record.metadata = meta.metadata
     yield record
 

@@ -29,6 +29,8 @@ class RawRecord:
     date: str | None = None
     url: str | None = None
     persons: list[str] | None = None
+    places: list[str] | None = None
+    organizations: list[str] | None = None
     # extra short scalar fields of the record by facet name (category -> section): metadata facets
     metadata: dict[str, str] | None = None
     # Web input (archive/extract/web.py, warc.py, feeds.py). A page whose HTML is still to be read carries it here:
