@@ -24,7 +24,7 @@ import itertools
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -779,47 +779,113 @@ def person_mentions(title: str, body: str, normalized: str | None = None, *, use
 
 # ---------------------------------------------------------------- spellings across the archive
 
-# transliterations of g and of doubled letters: غوارديولا/جوارديولا/قوارديولا, فيليب/فيليبي (a skeleton drops vowels)
-_G_LETTERS = str.maketrans({"غ": "ج", "ق": "ج"})
+# How two spellings of one name-word may differ (the issue's list): hamza carriers (رائد/رايد), غ/ج/ق for a Latin g
+# (غوارديولا/جوارديولا), a doubled و or ي (داوود/داود), with or without ال; and, in a long word, long vowels written
+# or left out (ديمبلي/دمبلي, فيليب/فيليبي, كوتينيو/كوتنيو). ى/ي, ة/ه and أ/إ/آ/ا are one letter already (normalize).
+_SPELLING_FOLD = str.maketrans({"ئ": "ي", "ؤ": "و", "ء": None, "غ": "ج", "ق": "ج"})
+_DOUBLED_VOWEL = re.compile("(و|ي)\\1+")
+_LONG_VOWELS = frozenset("اوي")
+# Long vowels may be written or left out only in words this long: short native names that differ by one long
+# vowel are different names (سعد/سعيد, حسن/حسين, عمر/عمار/عامر, حمد/حامد, نصر/ناصر, حسني/حسيني).
+MIN_VOWEL_VARIANT_LETTERS = 5
+# A candidate block needs this many consonants over all its words: shorter names meet too easily.
+MIN_BLOCK_CONSONANTS = 5
 
 
-def _spelling_key(name: str) -> tuple[str, str | None] | None:
-    """What two spellings of one person share — two or more words, compared on their consonants, ال dropped, غ/ج/ق
-    as one letter — and the first word when it is a known given name (محمد and محمود share their consonants but
-    are different people: see merge_spellings). Names sharing only a family name never meet."""
-    reg = registry()
+def _name_word(word: str) -> str:
+    """A normalized name-word as spellings compare: ال dropped, hamza carriers folded, غ/ق as ج, doubled و/ي once."""
+    if word.startswith(DEFINITE_ARTICLE) and len(word) > 4:
+        word = word[2:]
+    return _DOUBLED_VOWEL.sub("\\1", word.translate(_SPELLING_FOLD))
+
+
+def spelling_block(name: str) -> str | None:
+    """What every spelling of one person shares: two or more words, each word's consonants (long vowels dropped,
+    see _name_word). Only names of one block are compared (merge_spellings); None: never merged (one word, or too
+    short to tell people apart)."""
     words = _clean(name).split()
     if len(words) < 2:
         return None
-    first = words[0]
-    known = first if first in reg.given or first in reg.ambiguous_given or first in _COMPOUND_GIVEN else None
-    parts = [skeleton(word[2:] if word.startswith(DEFINITE_ARTICLE) and len(word) > 4 else word) for word in words]
-    key = " ".join(parts).translate(_G_LETTERS)
-    return (key, known) if len(key.replace(" ", "")) >= 5 else None
+    key = " ".join(_VOWELS.sub("", _name_word(word)) for word in words)
+    return key if len(key) - len(words) + 1 >= MIN_BLOCK_CONSONANTS else None
 
 
-def merge_spellings(counts: dict[str, int]) -> dict[str, str]:
-    """{spelling: the spelling to show} for names of COUNTS (name -> articles) that are spellings of one person:
-    the same _spelling_key, and at most one known given name written in the group (two of them, محمد عباس and
-    محمود عباس, are two people; then only the spellings that write the given name alike merge). The registry's
-    name, else the most frequent spelling, stands for all. Names absent from the result stay as they are."""
-    groups: dict[str, list[tuple[str, str | None]]] = {}
+def _known_given(word: str, reg: Registry) -> bool:
+    return word in reg.given or word in reg.ambiguous_given or word in _COMPOUND_GIVEN
+
+
+def _is_subsequence(short: str, long: str) -> bool:
+    letters = iter(long)
+    return all(letter in letters for letter in short)
+
+
+def _same_word(a: str, b: str, reg: Registry) -> bool:
+    """Whether two normalized words of two names can be spellings of one name-word."""
+    if a == b:
+        return True
+    if _known_given(a, reg) and _known_given(b, reg):
+        return False  # two given names that differ are two names (محمد/محمود, سعد/سعيد), whatever their letters
+    fa, fb = _name_word(a), _name_word(b)
+    if fa == fb:
+        return True
+    short, long = (fa, fb) if len(fa) <= len(fb) else (fb, fa)
+    # in a long word, long vowels written or not (ديمبلي/دمبلي); never one vowel for another (عبادي/عبيدي)
+    return len(short) >= MIN_VOWEL_VARIANT_LETTERS and _is_subsequence(short, long) and \
+        all(letter in _LONG_VOWELS for letter in _difference(short, long))
+
+
+def _difference(short: str, long: str) -> str:
+    """The letters of LONG left over once SHORT (a subsequence of it) is matched from the left."""
+    extra, at = [], 0
+    for letter in long:
+        if at < len(short) and short[at] == letter:
+            at += 1
+        else:
+            extra.append(letter)
+    return "".join(extra)
+
+
+def same_person_spellings(a: str, b: str) -> bool:
+    """Whether names A and B (two or more words each) can be two spellings of one person: as many words, each pair
+    of words spellings of one name-word (_same_word). محمد عباس / محمود عباس, سعد / سعيد الحريري: no."""
+    reg = registry()
+    words_a, words_b = _clean(a).split(), _clean(b).split()
+    return len(words_a) == len(words_b) >= 2 and all(
+        _same_word(x, y, reg) for x, y in zip(words_a, words_b, strict=True))
+
+
+def merge_spellings(counts: Mapping[str, int], blocks: Mapping[str, str | None] | None = None) -> dict[str, str]:
+    """{spelling: the spelling to show} for the names of COUNTS (name -> articles of the whole archive) that are
+    spellings of one person; names absent from the result stay as they are. BLOCKS: spelling_block of each name,
+    when already known (an index caches them).
+
+    Names of one spelling_block are taken most frequent first (ties by name); each joins the first group whose
+    every member it can be a spelling of (same_person_spellings: every pair, not a chain, so two different names
+    never meet through a third), else starts a group. A group holding two registry people stays apart; the
+    registry's name, else the group's most frequent spelling, stands for all. The result depends only on the names
+    and their counts: one index and a sharded one holding the same articles merge alike."""
+    by_block: dict[str, list[str]] = {}
     for name in counts:
-        found = _spelling_key(name)
-        if found is not None:
-            groups.setdefault(found[0], []).append((name, found[1]))
+        block = blocks[name] if blocks is not None and name in blocks else spelling_block(name)
+        if block is not None:
+            by_block.setdefault(block, []).append(name)
     canonical = {person.name for person in registry().people}
     out: dict[str, str] = {}
-    for members in groups.values():
-        if len(members) < 2:
+    for names in by_block.values():
+        if len(names) < 2:
             continue
-        firsts = {known for _, known in members if known is not None}
-        subgroups = [[name for name, _ in members]] if len(firsts) <= 1 else [
-            [name for name, known in members if known == first] for first in firsts]
-        for names in subgroups:
-            registered = [n for n in names if n in canonical]
-            if len(names) < 2 or len(registered) > 1:
+        groups: list[list[str]] = []
+        for name in sorted(names, key=lambda n: (-counts[n], n)):
+            for group in groups:
+                if all(same_person_spellings(name, member) for member in group):
+                    group.append(name)
+                    break
+            else:
+                groups.append([name])
+        for group in groups:
+            registered = [n for n in group if n in canonical]
+            if len(group) < 2 or len(registered) > 1:
                 continue  # two registry people: the registry keeps them apart
-            shown = registered[0] if registered else max(names, key=lambda n: (counts[n], n))
-            out.update(dict.fromkeys(names, shown))
+            shown = registered[0] if registered else group[0]
+            out.update(dict.fromkeys(group, shown))
     return out

@@ -35,6 +35,7 @@ from archive.search.engine import Snapshot, within
 from archive.search.facet_filters import (
     MetadataFilters,
     ResolvedFilters,
+    merged_person_notices,
     resolve_metadata,
     unknown_metadata_notices,
     unknown_name_notices,
@@ -153,10 +154,13 @@ class Archive:
     # ------------------------------------------------------------ search
 
     def parse(self, query: str) -> ParsedQuery:
-        cached = self._parse_cache.get(query)
+        """The query, names widened to every spelling: registered people's, and the spellings this archive merged
+        (archive/search/names.py)."""
+        merge = self._snapshot.person_merge
+        cached = self._parse_cache.get((query, merge.key))
         if cached is None:
-            cached = widen_person_names(parse(query))
-            self._parse_cache.put(query, cached)
+            cached = widen_person_names(parse(query), merge)
+            self._parse_cache.put((query, merge.key), cached)
         return cached
 
     def _match(self, snap: Snapshot, query: str, match: str | None, mask: np.ndarray | None,
@@ -222,7 +226,9 @@ class Archive:
         # "did you mean" when nothing is found, and also when a fallback hides that a word is unknown
         wants_suggestions = q.parsed.root is not None and (not len(q.docs) or q.fell_back)
         suggestions = self.suggest(query) if wants_suggestions else []
-        notices = [*q.notices, *self._unknown_names(snap, q.parsed.root, persons, sources, facets)]
+        notices = [*q.notices, *self._unknown_names(snap, q.parsed.root, persons, sources, facets),
+                   *merged_person_notices(q.parsed.root, persons, snap.resolve_persons,
+                                          snap.person_merge.spellings_of)]
         if suggestions:
             notices.append(Notice("nothing_found_did_you_mean" if not len(q.docs) else "unknown_words_did_you_mean",
                                   suggestions=list(suggestions)))
@@ -231,7 +237,8 @@ class Archive:
             page=page, limit=limit, hits=hits, match_used=q.match_used, fell_back=q.fell_back,
             normalized_query=q.parsed.describe(), suggestions=suggestions, facets=facet_counts,
             notice="; ".join(notices) if notices else None, sort=sort, notices=notices,
-            metadata_facets=list(snap.arrays.metadata))
+            metadata_facets=list(snap.arrays.metadata),
+            person_variants=snap.person_variants([str(name) for name, _ in facet_counts["person"]]))
 
     def _collapsed_page(self, snap: Snapshot, q: _Query, sort: str, first: int, limit: int,
                         terms: set[str]) -> list[Hit]:

@@ -7,7 +7,9 @@ opened index (through archive/index/whoosh_io.py):
     source_id[doc]   index into source_names; len(source_names) for "unknown outlet"
     day[doc]         yyyymmdd, 0 = undated
     month_id[doc]    index into month_keys (sorted "yyyy-mm"); len(month_keys) for undated
-    persons          pairs (pair_doc[i], pair_person[i]) sorted by doc, plus CSR offsets person_start[doc]
+    persons          pairs (pair_doc[i], pair_person[i]) sorted by doc, plus CSR offsets person_start[doc];
+                     person_blocks[i]: what spellings of one person share (archive/search/person_merge.py), kept
+                     here so that deciding which spellings are one person costs no name analysis at open
     title_len, body_len   field lengths, for BM25 scoring
     id_rank[doc]     the place of the article's id in sorted id order: the final tie-break of every sort (a sharded
                      index and a single one share article ids, not document numbers)
@@ -31,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from archive.extract.people import spelling_block
 from archive.index.schema import METADATA_PREFIX, day_to_month, month_key
 from archive.index.whoosh_io import (
     day_column,
@@ -46,7 +49,8 @@ from archive.index.whoosh_io import (
 # 3: spellings of one unregistered person merged (taken out again: a sharded index could not merge them alike)
 # 4: id_rank (each document's place in sorted article-id order: the tie-break shared with a sharded index)
 # 5: person names as the index holds them again (no merge of spellings at open)
-CACHE_FORMAT = 5
+# 6: person_blocks (spellings of one person merged at open from the whole archive's counts: person_merge.py)
+CACHE_FORMAT = 6
 
 
 @dataclass
@@ -60,7 +64,7 @@ _ARRAY_FIELDS = ("live", "source_id", "day", "month_id", "pair_doc", "pair_perso
                  "body_len", "id_rank")
 
 
-_NAME_FIELDS = ("source_names", "month_keys", "person_names")
+_NAME_FIELDS = ("source_names", "month_keys", "person_names", "person_blocks")
 
 
 @dataclass
@@ -81,6 +85,7 @@ class DocArrays:
     body_len: np.ndarray
     id_rank: np.ndarray
     metadata: dict[str, MetadataFacet]
+    person_blocks: list[str]  # spelling_block of each person name, "" for none
 
     @classmethod
     def load(cls, reader: Any) -> DocArrays:
@@ -142,7 +147,8 @@ class DocArrays:
         return cls(count, live, int(live.sum()), source_names, source_id, day, month_keys, month_id,
                    person_names, pair_doc.astype(np.int32), pair_person.astype(np.int32), person_start,
                    np.concatenate(title_len) if title_len else np.zeros(0, np.float32),
-                   np.concatenate(body_len) if body_len else np.zeros(0, np.float32), id_rank, metadata)
+                   np.concatenate(body_len) if body_len else np.zeros(0, np.float32), id_rank, metadata,
+                   [spelling_block(name) or "" for name in person_names])
 
     # ------------------------------------------------------------ cache file
 

@@ -21,6 +21,7 @@ outside it.
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -37,6 +38,7 @@ from archive.index.store import ARRAYS_CACHE_PREFIX, current_index_path, open_ge
 from archive.index.whoosh_io import Postings, many_positions_decoder, positions_decoder, read_postings
 from archive.search.cache import LRU
 from archive.search.docarrays import DocArrays
+from archive.search.person_merge import NO_MERGE, PersonMerge, merge_person_arrays, own_decision
 from archive.search.query import MAX_PREFIX_TERMS, And, FieldMatch, Node, Not, Or, Phrase, Prefix, Word, iter_positive
 from archive.text.normalize import normalize
 
@@ -76,8 +78,9 @@ class Snapshot:
         self.index, self.reader = open_generation(index_dir, generation)
         self.toc_generation = self.index.latest_generation()
         self.lock = threading.RLock()
-        self.arrays = self._load_arrays()
-        arrays = self.arrays
+        # as the index holds them; `arrays` has the spellings of one person merged (archive/search/person_merge.py)
+        self.raw_arrays = self._load_arrays()
+        arrays = self.raw_arrays
         self.live = arrays.live
         self.count = arrays.count
         self.live_count = max(arrays.live_count, 1)
@@ -104,7 +107,36 @@ class Snapshot:
         # fingerprints of article openings, for telling versions of one story apart (archive/search/versions.py)
         self.version_cache = LRU(20_000)
         self._source_lookup = {self._fold(name): i for i, name in enumerate(arrays.source_names)}
-        self._person_lookup = {self._fold(name): i for i, name in enumerate(arrays.person_names)}
+        # one index is the whole archive: it decides its own merge; a shard is told the collection's (sharded.py)
+        self._use_person_merge(own_decision(arrays) if self.decides_person_merge else NO_MERGE)
+
+    # Whether this index decides which spellings are one person from its own counts (False for a shard).
+    decides_person_merge = True
+
+    def _use_person_merge(self, merge: PersonMerge) -> None:
+        self.person_merge = merge
+        self.arrays = merge_person_arrays(self.raw_arrays, merge)
+        names = self.arrays.person_names
+        self._person_lookup = {self._fold(name): i for i, name in enumerate(names)}
+        number = {name: i for i, name in enumerate(names)}
+        for spelling, shown in merge.shown.items():  # any spelling of a merged person finds it
+            if shown in number:
+                self._person_lookup.setdefault(self._fold(spelling), number[shown])
+
+    def with_person_merge(self, merge: PersonMerge) -> Snapshot:
+        """This snapshot with MERGE applied (a shard told the collection's decision): the same reader, postings
+        and prefix caches; fresh caches for what depends on person names (match sets, filter masks)."""
+        if merge.key == self.person_merge.key:
+            return self
+        other = copy.copy(self)
+        other.match_cache = LRU(1024, MATCH_CACHE_DOCS)
+        other.mask_cache = LRU(64)
+        other._use_person_merge(merge)
+        return other
+
+    def person_variants(self, names: Sequence[str]) -> dict[str, list[str]]:
+        """{name: its other spellings} for the NAMES (shown spellings) that are merged people."""
+        return {name: spellings[1:] for name in names if len(spellings := self.person_merge.spellings_of(name)) > 1}
 
     def _load_arrays(self) -> DocArrays:
         """The per-document arrays, from the cache file of this exact index state when there is one; else read
