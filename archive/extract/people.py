@@ -212,8 +212,18 @@ def canonical_person(name: str) -> str:
     if index is None:
         index = reg.by_latin.get(key)
     if index is None:
-        index = reg.by_skeleton.get(skeleton(name))
+        index = _by_skeleton(reg, key)
     return reg.people[index].name if index is not None else " ".join(name.split())
+
+
+def _by_skeleton(reg: Registry, name: str) -> int | None:
+    """The registry person NAME (normalized) is another spelling of: same skeleton, and every word a spelling of
+    the registered word (so محمد عباس is not محمود عباس, nor سعيد الحريري سعد الحريري)."""
+    index = reg.by_skeleton.get(skeleton(name))
+    if index is None:
+        return None
+    person = reg.people[index]
+    return index if any(spellings_agree(name, form) for form in (person.name, *person.variants)) else None
 
 
 # ---------------------------------------------------------------- extraction
@@ -731,7 +741,7 @@ def person_mentions(title: str, body: str, normalized: str | None = None, *, use
         nonlocal plain
         normalized_name = " ".join(_NOT_NAME_CHARS.sub(" ", normalized_name).split())  # "دونالد #ترمب"
         key = skeleton(normalized_name)
-        index = reg.by_key.get(normalized_name, reg.by_skeleton.get(key))
+        index = reg.by_key.get(normalized_name) or _by_skeleton(reg, normalized_name)
         if index is None and len(normalized_name.split()) == 2:
             # the rest of a registry name cut off by a hashtag or odd spelling: "رجب طيب #أردوغان", "كيم جونغ-أون"
             index = reg.by_opening.get(normalized_name)
@@ -740,7 +750,8 @@ def person_mentions(title: str, body: str, normalized: str | None = None, *, use
             results.setdefault(name, _Found(start, name, index))
             mentions.append(Mention(start, end, name))
             return
-        if key in by_skeleton:  # another spelling of a name already found in this article
+        if key in by_skeleton and spellings_agree(by_skeleton[key], normalized_name):
+            # another spelling of a name already found in this article
             mentions.append(Mention(start, end, by_skeleton[key]))
             return
         if plain is None:
@@ -845,13 +856,17 @@ def _difference(short: str, long: str) -> str:
     return "".join(extra)
 
 
-def same_person_spellings(a: str, b: str) -> bool:
-    """Whether names A and B (two or more words each) can be two spellings of one person: as many words, each pair
-    of words spellings of one name-word (_same_word). محمد عباس / محمود عباس, سعد / سعيد الحريري: no."""
+def spellings_agree(a: str, b: str) -> bool:
+    """Whether names A and B can be two spellings of one name: as many words, each pair of words spellings of one
+    name-word (_same_word). محمد عباس / محمود عباس, سعد / سعيد الحريري: no."""
     reg = registry()
     words_a, words_b = _clean(a).split(), _clean(b).split()
-    return len(words_a) == len(words_b) >= 2 and all(
-        _same_word(x, y, reg) for x, y in zip(words_a, words_b, strict=True))
+    return len(words_a) == len(words_b) and all(_same_word(x, y, reg) for x, y in zip(words_a, words_b, strict=True))
+
+
+def same_person_spellings(a: str, b: str) -> bool:
+    """Whether names A and B, of two or more words each, can be two spellings of one person (spellings_agree)."""
+    return len(_clean(a).split()) >= 2 and spellings_agree(a, b)
 
 
 def merge_spellings(counts: Mapping[str, int], blocks: Mapping[str, str | None] | None = None) -> dict[str, str]:
