@@ -793,6 +793,7 @@ def person_mentions(title: str, body: str, normalized: str | None = None, *, use
 # How two spellings of one name-word may differ (the issue's list): hamza carriers (رائد/رايد), غ/ج/ق for a Latin g
 # (غوارديولا/جوارديولا), a doubled و or ي (داوود/داود), with or without ال; and, in a long word, long vowels written
 # or left out (ديمبلي/دمبلي, فيليب/فيليبي, كوتينيو/كوتنيو). ى/ي, ة/ه and أ/إ/آ/ا are one letter already (normalize).
+_HAMZA_FOLD = str.maketrans({"ئ": "ي", "ؤ": "و", "ء": None})
 _SPELLING_FOLD = str.maketrans({"ئ": "ي", "ؤ": "و", "ء": None, "غ": "ج", "ق": "ج"})
 _DOUBLED_VOWEL = re.compile("(و|ي)\\1+")
 _LONG_VOWELS = frozenset("اوي")
@@ -825,6 +826,28 @@ def _known_given(word: str, reg: Registry) -> bool:
     return word in reg.given or word in reg.ambiguous_given or word in _COMPOUND_GIVEN
 
 
+@lru_cache(maxsize=1)
+def arabic_name_words() -> frozenset[str]:
+    """Arabic name-words written one way only (normalized, ال dropped): the Arabic section of given_names.txt and
+    arabic_name_words.txt. Their long vowels, a final ي or an ال make another name, not another spelling."""
+    words: set[str] = set()
+    lines = (DATA_DIR / "given_names.txt").read_text(encoding="utf-8").splitlines()
+    for line in itertools.takewhile(lambda text: not text.startswith("# foreign"), lines):
+        if line.strip() and not line.startswith("#"):
+            words.add(_clean(line.strip().lstrip("?")))
+    for line in (DATA_DIR / "arabic_name_words.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            words.add(_clean(line.strip()))
+    return frozenset(word[2:] if word.startswith(DEFINITE_ARTICLE) and len(word) > 4 else word for word in words)
+
+
+def _arabic_name(word: str) -> bool:
+    """An Arabic name-word written one way only, also as a nisba (الإبراهيمي: إبراهيم + ي)."""
+    bare = word[2:] if word.startswith(DEFINITE_ARTICLE) and len(word) > 4 else word
+    names = arabic_name_words()
+    return bare in names or (bare.endswith("ي") and bare[:-1] in names)
+
+
 def _is_subsequence(short: str, long: str) -> bool:
     letters = iter(long)
     return all(letter in letters for letter in short)
@@ -836,13 +859,23 @@ def _same_word(a: str, b: str, reg: Registry) -> bool:
         return True
     if _known_given(a, reg) and _known_given(b, reg):
         return False  # two given names that differ are two names (محمد/محمود, سعد/سعيد), whatever their letters
+    if _arabic_name(a) or _arabic_name(b):
+        # an Arabic name is written one way: only hamza carriers and a doubled و/ي may differ (داوود/داود; not ال:
+        # أحمد حسن / أحمد الحسن; not غ/ج/ق: قاسم is not جاسم)
+        return _written_form(a) == _written_form(b)
     fa, fb = _name_word(a), _name_word(b)
     if fa == fb:
         return True
+    if (a.startswith(DEFINITE_ARTICLE) and len(a) > 4) != (b.startswith(DEFINITE_ARTICLE) and len(b) > 4):
+        return False  # ال in one of them: the rest must be the same word (الأرميني is not أرمين)
     short, long = (fa, fb) if len(fa) <= len(fb) else (fb, fa)
     # in a long word, long vowels written or not (ديمبلي/دمبلي); never one vowel for another (عبادي/عبيدي)
     return len(short) >= MIN_VOWEL_VARIANT_LETTERS and _is_subsequence(short, long) and \
         all(letter in _LONG_VOWELS for letter in _difference(short, long))
+
+
+def _written_form(word: str) -> str:
+    return _DOUBLED_VOWEL.sub("\\1", word.translate(_HAMZA_FOLD))
 
 
 def _difference(short: str, long: str) -> str:
