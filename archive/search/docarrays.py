@@ -49,7 +49,8 @@ from archive.index.whoosh_io import (
 # 3: spellings of one unregistered person merged (taken out again: a sharded index could not merge them alike)
 # 4: id_rank (each document's place in sorted article-id order: the tie-break shared with a sharded index)
 # 5: person names as the index holds them again (no merge of spellings at open)
-# 6: person_blocks (spellings of one person merged at open from the whole archive's counts: person_merge.py)
+# 6: person_blocks, own_merge (spellings of one person merged at open from the whole archive's counts:
+#    person_merge.py)
 CACHE_FORMAT = 6
 
 
@@ -86,6 +87,8 @@ class DocArrays:
     id_rank: np.ndarray
     metadata: dict[str, MetadataFacet]
     person_blocks: list[str]  # spelling_block of each person name, "" for none
+    # an index that is the whole archive: its decision on spellings of one person (spelling -> shown), once made
+    own_merge: dict[str, str] | None = None
 
     @classmethod
     def load(cls, reader: Any) -> DocArrays:
@@ -162,6 +165,9 @@ class DocArrays:
         for number, facet in enumerate(self.metadata.values()):
             names[f"metadata_values_{number}"] = np.array(facet.values, dtype=str)
             arrays[f"metadata_id_{number}"] = facet.value_id
+        if self.own_merge is not None:
+            names["own_merge_from"] = np.array(list(self.own_merge), dtype=str)
+            names["own_merge_to"] = np.array(list(self.own_merge.values()), dtype=str)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
             with open(temporary, "wb") as out:
@@ -183,6 +189,9 @@ class DocArrays:
                     str(name): MetadataFacet([str(v) for v in data[f"metadata_values_{number}"].tolist()],
                                              data[f"metadata_id_{number}"])
                     for number, name in enumerate(data["metadata_names"].tolist())}
+                if "own_merge_from" in data.files:
+                    values["own_merge"] = dict(zip((str(v) for v in data["own_merge_from"].tolist()),
+                                                   (str(v) for v in data["own_merge_to"].tolist()), strict=True))
         except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
             return None
         return cls(count=count, live_count=int(values["live"].sum()), **values)

@@ -108,7 +108,7 @@ class Snapshot:
         self.version_cache = LRU(20_000)
         self._source_lookup = {self._fold(name): i for i, name in enumerate(arrays.source_names)}
         # one index is the whole archive: it decides its own merge; a shard is told the collection's (sharded.py)
-        self._use_person_merge(own_decision(arrays) if self.decides_person_merge else NO_MERGE)
+        self._use_person_merge(PersonMerge.of(arrays.own_merge or {}) if self.decides_person_merge else NO_MERGE)
 
     # Whether this index decides which spellings are one person from its own counts (False for a shard).
     decides_person_merge = True
@@ -139,17 +139,24 @@ class Snapshot:
         return {name: spellings[1:] for name in names if len(spellings := self.person_merge.spellings_of(name)) > 1}
 
     def _load_arrays(self) -> DocArrays:
-        """The per-document arrays, from the cache file of this exact index state when there is one; else read
-        from the index (person postings: ~0.7 s at 30,000 articles) and saved for the next process to open it.
+        """The per-document arrays, with this index's own decision on spellings of one person when it decides one,
+        from the cache file of this exact index state when there is one; else read from the index (person
+        postings: ~0.7 s at 30,000 articles) and saved for the next process to open it.
         The file lives inside the generation directory and is named by Whoosh's table-of-contents generation,
         which every `add` advances, so a stale file is never read."""
         count = self.reader.doc_count_all()
         cache = self.path / f"{ARRAYS_CACHE_PREFIX}{self.toc_generation}.npz"
         arrays = DocArrays.from_file(cache, count)
-        if arrays is not None:
+        fresh = arrays is None
+        if arrays is None:
+            with self.lock:
+                arrays = DocArrays.load(self.reader)
+        if self.decides_person_merge and arrays.own_merge is None:
+            # the decision on spellings is made once per index state too (it needs the registry: ~0.5 s)
+            arrays.own_merge = own_decision(arrays).shown
+            fresh = True
+        if not fresh:
             return arrays
-        with self.lock:
-            arrays = DocArrays.load(self.reader)
         with contextlib.suppress(OSError):  # a read-only index is fine: the cache is only a speed-up
             arrays.save(cache)
             for stale in self.path.glob(f"{ARRAYS_CACHE_PREFIX}*.npz"):

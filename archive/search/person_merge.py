@@ -17,6 +17,7 @@ article uses; the other spellings are its `variants`, and a filter or `person:` 
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
@@ -83,11 +84,21 @@ def merge_person_arrays(arrays: DocArrays, merge: PersonMerge) -> DocArrays:
     """ARRAYS with the spellings of each merged person as one person (named by its shown spelling, names kept
     sorted), each article counted once for it. Unchanged when none of its names is merged."""
     names = arrays.person_names
-    if not merge.shown or not any(name in merge.shown for name in names):
+    dropped = {spelling for spelling, shown in merge.shown.items() if spelling != shown}
+    if not dropped or not any(name in dropped for name in names):
         return arrays
-    new_names = sorted({merge.shown.get(name, name) for name in names})
+    # the names stay sorted: drop the merged-away spellings; a shown spelling only another shard holds is added
+    kept = [name not in dropped for name in names]
+    new_names = list(itertools.compress(names, kept))
+    blocks = list(itertools.compress(arrays.person_blocks, kept))
+    present = set(new_names)
+    missing = {merge.shown[name]: block for name, block in zip(names, arrays.person_blocks, strict=True)
+               if name in dropped and merge.shown[name] not in present}
+    if missing:
+        pairs = sorted([*zip(new_names, blocks, strict=True), *missing.items()])
+        new_names, blocks = [name for name, _ in pairs], [block for _, block in pairs]
     number = {name: i for i, name in enumerate(new_names)}
-    remap = np.array([number[merge.shown.get(name, name)] for name in names], dtype=np.int32)
+    remap = np.fromiter((number[merge.shown.get(name, name)] for name in names), dtype=np.int32, count=len(names))
     pair_doc = arrays.pair_doc
     pair_person = remap[arrays.pair_person] if len(arrays.pair_person) else arrays.pair_person
     # an article naming two spellings of one person counts once: drop the repeated (doc, person) pairs, which can
@@ -104,8 +115,5 @@ def merge_person_arrays(arrays: DocArrays, merge: PersonMerge) -> DocArrays:
             keep[candidates[first]] = True
             pair_doc, pair_person = pair_doc[keep], pair_person[keep]
     person_start = np.searchsorted(pair_doc, np.arange(arrays.count + 1)).astype(np.int64)
-    block_of: dict[str, str] = {}  # a shown spelling another shard holds has its variants' block
-    for name, block in zip(names, arrays.person_blocks, strict=True):
-        block_of.setdefault(merge.shown.get(name, name), block)
     return replace(arrays, person_names=new_names, pair_doc=pair_doc, pair_person=pair_person.astype(np.int32),
-                   person_start=person_start, person_blocks=[block_of[name] for name in new_names])
+                   person_start=person_start, person_blocks=blocks)
