@@ -20,6 +20,7 @@ removed page furniture (callers pass the cleaned body).
 from __future__ import annotations
 
 import bisect
+import hashlib
 import itertools
 import json
 import re
@@ -900,6 +901,20 @@ def spellings_agree(a: str, b: str) -> bool:
 def same_person_spellings(a: str, b: str) -> bool:
     """Whether names A and B, of two or more words each, can be two spellings of one person (spellings_agree)."""
     return len(_clean(a).split()) >= 2 and spellings_agree(a, b)
+
+
+# Bump when the rules of same_person_spellings change: decisions kept in the arrays' cache are then made again.
+MERGE_RULES_VERSION = 1
+
+
+@lru_cache(maxsize=1)
+def merge_rules_digest() -> str:
+    """What a decision on spellings depends on besides the names and counts: the rules' version and the tables they
+    read (people.tsv, given_names.txt, arabic_name_words.txt). A cached decision with another digest is made again."""
+    digest = hashlib.sha1(str(MERGE_RULES_VERSION).encode())
+    for name in ("people.tsv", "given_names.txt", "arabic_name_words.txt"):
+        digest.update((DATA_DIR / name).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def merge_spellings(counts: Mapping[str, int], blocks: Mapping[str, str | None] | None = None) -> dict[str, str]:

@@ -89,6 +89,7 @@ class DocArrays:
     person_blocks: list[str]  # spelling_block of each person name, "" for none
     # an index that is the whole archive: its decision on spellings of one person (spelling -> shown), once made
     own_merge: dict[str, str] | None = None
+    own_merge_digest: str = ""  # people.merge_rules_digest() of the rules that made own_merge
 
     @classmethod
     def load(cls, reader: Any) -> DocArrays:
@@ -168,6 +169,7 @@ class DocArrays:
         if self.own_merge is not None:
             names["own_merge_from"] = np.array(list(self.own_merge), dtype=str)
             names["own_merge_to"] = np.array(list(self.own_merge.values()), dtype=str)
+            names["own_merge_digest"] = np.array([self.own_merge_digest], dtype=str)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
             with open(temporary, "wb") as out:
@@ -192,6 +194,7 @@ class DocArrays:
                 if "own_merge_from" in data.files:
                     values["own_merge"] = dict(zip((str(v) for v in data["own_merge_from"].tolist()),
                                                    (str(v) for v in data["own_merge_to"].tolist()), strict=True))
+                    values["own_merge_digest"] = str(data["own_merge_digest"][0])
         except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
             return None
         return cls(count=count, live_count=int(values["live"].sum()), **values)

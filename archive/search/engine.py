@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from archive.errors import ArchiveError
-from archive.extract.people import canonical_person
+from archive.extract.people import canonical_person, merge_rules_digest
 from archive.extract.sources import canonical_source
 from archive.index.store import ARRAYS_CACHE_PREFIX, current_index_path, open_generation
 from archive.index.whoosh_io import Postings, many_positions_decoder, positions_decoder, read_postings
@@ -151,9 +151,9 @@ class Snapshot:
         if arrays is None:
             with self.lock:
                 arrays = DocArrays.load(self.reader)
-        if self.decides_person_merge and arrays.own_merge is None:
-            # the decision on spellings is made once per index state too (it needs the registry: ~0.5 s)
-            arrays.own_merge = own_decision(arrays).shown
+        if self.decides_person_merge and (arrays.own_merge is None or arrays.own_merge_digest != merge_rules_digest()):
+            # the decision on spellings is made once per index state and rules (it needs the registry: ~0.5 s)
+            arrays.own_merge, arrays.own_merge_digest = own_decision(arrays).shown, merge_rules_digest()
             fresh = True
         if not fresh:
             return arrays
