@@ -35,6 +35,9 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime
+import hashlib
+import json
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -46,7 +49,7 @@ from typing import Any, Protocol, cast
 import numpy as np
 
 from archive.article import Article
-from archive.extract.people import canonical_person
+from archive.extract.people import canonical_person, merge_rules_digest
 from archive.extract.sources import canonical_source
 from archive.index.schema import date_to_day, day_to_date, versions
 from archive.index.shards import shard_count, shard_dirs, shard_of, toc_generation
@@ -607,17 +610,55 @@ class Collection:
         }
 
 
-def open_collection(backend: ShardBackend) -> Collection:
+# The collection's decision on spellings, kept in the generation directory per state of the shards (their TOC
+# generations) and rules, so that opening a sharded index again costs no name comparisons.
+MERGE_CACHE_PREFIX = "person-merge-"
+
+
+def open_collection(backend: ShardBackend, generation: Path | None = None) -> Collection:
     """The collection of BACKEND's shards, with the spellings of one person merged as one index holding every
-    article would merge them: decided once from the shards' counts added up, then applied by every shard."""
-    counts: dict[str, int] = {}
-    blocks: dict[str, str] = {}
-    for info in backend.run_all("describe"):
-        for name, count, block in zip(info.person_names, info.person_counts, info.person_blocks, strict=True):
-            counts[name] = counts.get(name, 0) + count
-            blocks[name] = block
-    merge = decide({name: count for name, count in counts.items() if count}, blocks)
+    article would merge them: decided once from the shards' counts added up (or read from the decision kept in
+    GENERATION for this very state), then applied by every shard."""
+    infos = backend.run_all("describe")
+    key = hashlib.sha1(json.dumps([[info.toc_generation for info in infos], merge_rules_digest()]).encode())
+    cache = generation / f"{MERGE_CACHE_PREFIX}{key.hexdigest()[:16]}.json" if generation is not None else None
+    merge = _read_merge(cache)
+    if merge is None:
+        counts: dict[str, int] = {}
+        blocks: dict[str, str] = {}
+        for info in infos:
+            for name, count, block in zip(info.person_names, info.person_counts, info.person_blocks, strict=True):
+                counts[name] = counts.get(name, 0) + count
+                blocks[name] = block
+        merge = decide({name: count for name, count in counts.items() if count}, blocks)
+        _write_merge(cache, merge)
     return Collection(backend.set_person_merge(merge), merge)
+
+
+def _read_merge(path: Path | None) -> PersonMerge | None:
+    if path is None:
+        return None
+    try:
+        shown = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return PersonMerge.of(shown) if isinstance(shown, dict) else None
+
+
+def _write_merge(path: Path | None, merge: PersonMerge) -> None:
+    """Keep the decision beside the shards (atomically); a read-only index just decides again next time."""
+    if path is None:
+        return
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    with contextlib.suppress(OSError):
+        try:
+            temporary.write_text(json.dumps(merge.shown, ensure_ascii=False), encoding="utf-8")
+            os.replace(temporary, path)
+            for stale in path.parent.glob(f"{MERGE_CACHE_PREFIX}*.json"):
+                if stale != path:
+                    stale.unlink(missing_ok=True)
+        finally:
+            temporary.unlink(missing_ok=True)
 
 
 def _filters_set(persons: Sequence[str], sources: Sequence[str], date_from: datetime.date | None,
@@ -689,7 +730,7 @@ class ShardedArchive:
         self._parse_cache = LRU(2048)
         self._df_cache = LRU(200_000)
         self._prefix_cache = LRU(1024)
-        self.collection = open_collection(backend)
+        self.collection = open_collection(backend, generation)
 
     @classmethod
     def open_local(cls, index_dir: Path, generation: Path, threads: int | None = None) -> ShardedArchive:
@@ -734,7 +775,7 @@ class ShardedArchive:
             generation = current_index_path(self.index_dir)
             check_versions(self.index_dir)
             backend = self._reopen(generation, shard_count(generation))
-            collection = open_collection(backend)
+            collection = open_collection(backend, generation)
             old = self.backend
             self.backend, self.collection, self.generation = backend, collection, generation
             for cache in (self._df_cache, self._prefix_cache):
