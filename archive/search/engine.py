@@ -38,7 +38,7 @@ from archive.index.store import ARRAYS_CACHE_PREFIX, current_index_path, open_ge
 from archive.index.whoosh_io import Postings, many_positions_decoder, positions_decoder, read_postings
 from archive.search.cache import LRU
 from archive.search.docarrays import DocArrays
-from archive.search.person_merge import NO_MERGE, PersonMerge, merge_person_arrays, own_decision
+from archive.search.person_merge import NO_MERGE, PersonMerge, merge_person_arrays, own_decision, position
 from archive.search.query import MAX_PREFIX_TERMS, And, FieldMatch, Node, Not, Or, Phrase, Prefix, Word, iter_positive
 from archive.text.normalize import normalize
 
@@ -118,10 +118,10 @@ class Snapshot:
         self.arrays = merge_person_arrays(self.raw_arrays, merge)
         names = self.arrays.person_names
         self._person_lookup = {self._fold(name): i for i, name in enumerate(names)}
-        number = {name: i for i, name in enumerate(names)}
         for spelling, shown in merge.shown.items():  # any spelling of a merged person finds it
-            if shown in number:
-                self._person_lookup.setdefault(self._fold(spelling), number[shown])
+            at = position(names, shown)
+            if at is not None:
+                self._person_lookup.setdefault(self._fold(spelling), at)
 
     def with_person_merge(self, merge: PersonMerge) -> Snapshot:
         """This snapshot with MERGE applied (a shard told the collection's decision): the same reader, postings

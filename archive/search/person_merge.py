@@ -16,10 +16,12 @@ article uses; the other spellings are its `variants`, and a filter or `person:` 
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import cast
 
 import numpy as np
 
@@ -80,31 +82,46 @@ def own_decision(arrays: DocArrays) -> PersonMerge:
     return decide(live_person_counts(arrays), dict(zip(arrays.person_names, arrays.person_blocks, strict=True)))
 
 
+def position(names: list[str], name: str) -> int | None:
+    """Where NAME is in the sorted NAMES (None: absent), without a dictionary of every name."""
+    at = bisect.bisect_left(names, name)
+    return at if at < len(names) and names[at] == name else None
+
+
 def merge_person_arrays(arrays: DocArrays, merge: PersonMerge) -> DocArrays:
     """ARRAYS with the spellings of each merged person as one person (named by its shown spelling, names kept
-    sorted), each article counted once for it. Unchanged when none of its names is merged."""
+    sorted), each article counted once for it. Unchanged when none of its names is merged. The work per name is a
+    set lookup; the rest is per merged spelling or numpy (a few tens of ms for 100,000 names)."""
     names = arrays.person_names
     dropped = {spelling for spelling, shown in merge.shown.items() if spelling != shown}
-    if not dropped or not any(name in dropped for name in names):
+    kept = np.fromiter((name not in dropped for name in names), dtype=bool, count=len(names))
+    if kept.all():
         return arrays
+    dropped_at = np.flatnonzero(~kept).tolist()
     # the names stay sorted: drop the merged-away spellings; a shown spelling only another shard holds is added
-    kept = [name not in dropped for name in names]
-    new_names = list(itertools.compress(names, kept))
-    blocks = list(itertools.compress(arrays.person_blocks, kept))
-    present = set(new_names)
-    missing = {merge.shown[name]: block for name, block in zip(names, arrays.person_blocks, strict=True)
-               if name in dropped and merge.shown[name] not in present}
+    missing = sorted({merge.shown[names[at]] for at in dropped_at} - {names[at] for at in np.flatnonzero(kept).tolist()
+                                                                      if names[at] in merge.shown})
     if missing:
-        pairs = sorted([*zip(new_names, blocks, strict=True), *missing.items()])
+        block_of = {merge.shown[names[at]]: arrays.person_blocks[at] for at in dropped_at}
+        pairs = sorted([*zip(itertools.compress(names, kept), itertools.compress(arrays.person_blocks, kept),
+                             strict=True), *((name, block_of[name]) for name in missing)])
         new_names, blocks = [name for name, _ in pairs], [block for _, block in pairs]
-    number = {name: i for i, name in enumerate(new_names)}
-    remap = np.fromiter((number[merge.shown.get(name, name)] for name in names), dtype=np.int32, count=len(names))
+        number = {name: i for i, name in enumerate(new_names)}
+        remap = np.fromiter((number[merge.shown.get(name, name)] for name in names), dtype=np.int32,
+                            count=len(names))
+    else:
+        new_names = list(itertools.compress(names, kept))
+        blocks = list(itertools.compress(arrays.person_blocks, kept))
+        remap = (np.cumsum(kept) - 1).astype(np.int32)  # a kept name's place among the kept
+        for at in dropped_at:
+            remap[at] = remap[cast(int, position(names, merge.shown[names[at]]))]
     pair_doc = arrays.pair_doc
     pair_person = remap[arrays.pair_person] if len(arrays.pair_person) else arrays.pair_person
     # an article naming two spellings of one person counts once: drop the repeated (doc, person) pairs, which can
     # only be pairs of merged people
     merged_ids = np.zeros(len(new_names), dtype=bool)
-    merged_ids[[number[shown] for shown in set(merge.shown.values()) if shown in number]] = True
+    shown_at = [position(new_names, shown) for shown in set(merge.shown.values())]
+    merged_ids[[at for at in shown_at if at is not None]] = True
     candidates = np.flatnonzero(merged_ids[pair_person])
     if len(candidates):
         keys = pair_doc[candidates].astype(np.int64) * len(new_names) + pair_person[candidates]
