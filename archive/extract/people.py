@@ -224,7 +224,8 @@ def _by_skeleton(reg: Registry, name: str) -> int | None:
     if index is None:
         return None
     person = reg.people[index]
-    return index if any(spellings_agree(name, form) for form in (person.name, *person.variants)) else None
+    return index if any(spellings_agree(name, form, MIN_VOWEL_VARIANT_LETTERS_KNOWN)
+                        for form in (person.name, *person.variants)) else None
 
 
 # ---------------------------------------------------------------- extraction
@@ -751,7 +752,7 @@ def person_mentions(title: str, body: str, normalized: str | None = None, *, use
             results.setdefault(name, _Found(start, name, index))
             mentions.append(Mention(start, end, name))
             return
-        if key in by_skeleton and spellings_agree(by_skeleton[key], normalized_name):
+        if key in by_skeleton and spellings_agree(by_skeleton[key], normalized_name, MIN_VOWEL_VARIANT_LETTERS_KNOWN):
             # another spelling of a name already found in this article
             mentions.append(Mention(start, end, by_skeleton[key]))
             return
@@ -854,8 +855,9 @@ def _is_subsequence(short: str, long: str) -> bool:
     return all(letter in letters for letter in short)
 
 
-def _same_word(a: str, b: str, reg: Registry) -> bool:
-    """Whether two normalized words of two names can be spellings of one name-word."""
+def _same_word(a: str, b: str, reg: Registry, min_vowel_letters: int = MIN_VOWEL_VARIANT_LETTERS) -> bool:
+    """Whether two normalized words of two names can be spellings of one name-word (long vowels may differ in
+    words of MIN_VOWEL_LETTERS or more)."""
     if a == b:
         return True
     if _known_given(a, reg) and _known_given(b, reg):
@@ -871,7 +873,7 @@ def _same_word(a: str, b: str, reg: Registry) -> bool:
         return False  # ال in one of them: the rest must be the same word (الأرميني is not أرمين)
     short, long = (fa, fb) if len(fa) <= len(fb) else (fb, fa)
     # in a long word, long vowels written or not (ديمبلي/دمبلي); never one vowel for another (عبادي/عبيدي)
-    return len(short) >= MIN_VOWEL_VARIANT_LETTERS and _is_subsequence(short, long) and \
+    return len(short) >= min_vowel_letters and _is_subsequence(short, long) and \
         all(letter in _LONG_VOWELS for letter in _difference(short, long))
 
 
@@ -890,12 +892,19 @@ def _difference(short: str, long: str) -> str:
     return "".join(extra)
 
 
-def spellings_agree(a: str, b: str) -> bool:
+# Where one side is already known to be a spelling of the person (a registry name; a name found earlier in the same
+# article), shorter words may differ by a long vowel too (فلاديمير بوتن / بوتين, هاري كين / كاين); two different
+# given names or Arabic names still never meet.
+MIN_VOWEL_VARIANT_LETTERS_KNOWN = 3
+
+
+def spellings_agree(a: str, b: str, min_vowel_letters: int = MIN_VOWEL_VARIANT_LETTERS) -> bool:
     """Whether names A and B can be two spellings of one name: as many words, each pair of words spellings of one
     name-word (_same_word). محمد عباس / محمود عباس, سعد / سعيد الحريري: no."""
     reg = registry()
     words_a, words_b = _clean(a).split(), _clean(b).split()
-    return len(words_a) == len(words_b) and all(_same_word(x, y, reg) for x, y in zip(words_a, words_b, strict=True))
+    return len(words_a) == len(words_b) and all(
+        _same_word(x, y, reg, min_vowel_letters) for x, y in zip(words_a, words_b, strict=True))
 
 
 def same_person_spellings(a: str, b: str) -> bool:
