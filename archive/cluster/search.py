@@ -10,6 +10,10 @@ A request is a Dask task per shard, pinned loosely to the shard's home (`allow_o
 the scheduler reruns the task on another worker, which opens the shard there, so the query is answered whole, or,
 when the cluster cannot answer in SEARCH_SECONDS, fails with one line. Never a partial answer: the merge needs
 every shard's. The next request re-homes the lost worker's shards on the workers left.
+
+The collection's decision on which spellings are one person (archive/search/person_merge.py) is scattered to the
+workers once and passed to every task: a worker applies it to the shard it holds (a view sharing the open shard),
+so a shard re-opened on another worker after a loss answers under the same decision.
 """
 
 from __future__ import annotations
@@ -35,13 +39,16 @@ from archive.cluster.connect import (
 from archive.index.shards import shard_count, shard_dirs, toc_generation
 from archive.index.store import check_versions, current_index_path
 from archive.search.archive import Archive
-from archive.search.sharded import Shard, ShardedArchive
+from archive.search.person_merge import PersonMerge
+from archive.search.sharded import Shard, ShardedArchive, ShardInfo
 
 PLUGIN_NAME = "news-archive-shards"
 # Seconds between asking the scheduler which workers are alive (to re-home the shards of lost ones).
 REHOME_SECONDS = 2.0
 # Generations a worker keeps open at once: the live one and the one before (a reader still on it).
 KEPT_GENERATIONS = 2
+# Spellings decisions a worker keeps applied per shard (two clients opened before and after an `add` may differ).
+KEPT_MERGES = 2
 
 
 class ShardCache(WorkerPlugin):
@@ -52,6 +59,8 @@ class ShardCache(WorkerPlugin):
 
     def __init__(self) -> None:
         self.shards: dict[tuple[str, int], Shard] = {}
+        # each open shard under the spellings decisions it was asked with: (shard key) -> {decision key: view}
+        self.views: dict[tuple[str, int], dict[str, Shard]] = {}
         self.generations: list[str] = []
         self.lock = threading.Lock()
 
@@ -62,13 +71,14 @@ class ShardCache(WorkerPlugin):
         self.__init__()  # type: ignore[misc]
 
     def setup(self, worker: Any) -> None:
-        self.shards, self.generations = {}, []
+        self.shards, self.views, self.generations = {}, {}, []
 
     def teardown(self, worker: Any) -> None:
         with self.lock:
             for shard in self.shards.values():
                 shard.close()
             self.shards.clear()
+            self.views.clear()
 
     def shard(self, index_dir: str, generation: str, path: str, number: int, toc: int) -> Shard:
         key = (path, toc)
@@ -79,25 +89,42 @@ class ShardCache(WorkerPlugin):
             found = Shard(Path(index_dir), Path(path), number)
             # an `add` moved this shard to a new TOC generation: its older opening goes
             for old in [k for k in self.shards if k[0] == path]:
+                self.views.pop(old, None)
                 self.shards.pop(old).close()
             self.shards[key] = found
             self.generations = [g for g in self.generations if g != generation] + [generation]
             for stale in self.generations[:-KEPT_GENERATIONS]:
                 for old in [k for k in self.shards if k[0] == stale or Path(k[0]).parent == Path(stale)]:
+                    self.views.pop(old, None)
                     self.shards.pop(old).close()
             self.generations = self.generations[-KEPT_GENERATIONS:]
             return found
 
+    def view(self, shard: Shard, path: str, toc: int, merge: PersonMerge | None) -> Shard:
+        """SHARD under the collection's spellings decision MERGE (None: as the index holds the names)."""
+        if merge is None:
+            return shard
+        with self.lock:
+            views = self.views.setdefault((path, toc), {})
+            found = views.get(merge.key)
+            if found is None:
+                found = views[merge.key] = shard.with_person_merge(merge)
+                while len(views) > KEPT_MERGES:
+                    views.pop(next(iter(views)))
+            return found
 
-def run_on_shard(index_dir: str, generation: str, path: str, number: int, toc: int, method: str,
-                 args: tuple[Any, ...]) -> Any:
-    """A Dask task: METHOD of the shard at PATH, opened on this worker once and kept."""
+
+def run_on_shard(index_dir: str, generation: str, path: str, number: int, toc: int, merge: PersonMerge | None,
+                 method: str, args: tuple[Any, ...]) -> Any:
+    """A Dask task: METHOD of the shard at PATH (opened on this worker once and kept) under the collection's
+    spellings decision MERGE (Dask hands the scattered decision over as the object)."""
     worker = get_worker()
     cache = cast(ShardCache | None, worker.plugins.get(PLUGIN_NAME))
     if cache is None:  # a worker that joined before the plugin was registered and missed it
         cache = ShardCache()
         worker.plugins[PLUGIN_NAME] = cache
-    return getattr(cache.shard(index_dir, generation, path, number, toc), method)(*args)
+    shard = cache.shard(index_dir, generation, path, number, toc)
+    return getattr(cache.view(shard, path, toc, merge), method)(*args)
 
 
 class DaskShards:
@@ -115,6 +142,7 @@ class DaskShards:
         self.tocs = [toc_generation(Path(d)) for d in self.directories]
         self.homes: list[str] = []
         self.homes_checked = 0.0
+        self.merge: Future | None = None  # the collection's spellings decision, scattered to the workers
         self._rehome()
 
     def _rehome(self, force: bool = False) -> None:
@@ -139,7 +167,7 @@ class DaskShards:
 
     def _submit(self, number: int, method: str, args: tuple[Any, ...]) -> Future:
         return self.client.submit(run_on_shard, str(self.index_dir), self.generation, self.directories[number], number,
-                                  self.tocs[number], method, args, workers=[self.homes[number]],
+                                  self.tocs[number], self.merge, method, args, workers=[self.homes[number]],
                                   allow_other_workers=True, pure=False)
 
     def _gather(self, futures: dict[int, Future]) -> dict[int, Any]:
@@ -173,6 +201,14 @@ class DaskShards:
                                f"({one_line(error)})") from None
         results = self._gather(futures)
         return {number: results[number] for number in calls}
+
+    def set_person_merge(self, merge: PersonMerge) -> list[ShardInfo]:
+        try:
+            self.merge = self.client.scatter(merge, broadcast=True)
+        except (OSError, TimeoutError) as error:
+            raise ClusterError(f"cannot reach the Dask scheduler at {scheduler_of(self.client)} "
+                               f"({one_line(error)})") from None
+        return cast(list[ShardInfo], self.run_all("describe"))
 
     def close(self) -> None:
         """Nothing to release here: the workers keep the shards for the next client (the plugin evicts old ones)."""

@@ -20,11 +20,12 @@ removed page furniture (callers pass the cleaned body).
 from __future__ import annotations
 
 import bisect
+import hashlib
 import itertools
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -212,8 +213,19 @@ def canonical_person(name: str) -> str:
     if index is None:
         index = reg.by_latin.get(key)
     if index is None:
-        index = reg.by_skeleton.get(skeleton(name))
+        index = _by_skeleton(reg, key)
     return reg.people[index].name if index is not None else " ".join(name.split())
+
+
+def _by_skeleton(reg: Registry, name: str) -> int | None:
+    """The registry person NAME (normalized) is another spelling of: same skeleton, and every word a spelling of
+    the registered word (so محمد عباس is not محمود عباس, nor سعيد الحريري سعد الحريري)."""
+    index = reg.by_skeleton.get(skeleton(name))
+    if index is None:
+        return None
+    person = reg.people[index]
+    return index if any(spellings_agree(name, form, MIN_VOWEL_VARIANT_LETTERS_KNOWN)
+                        for form in (person.name, *person.variants)) else None
 
 
 # ---------------------------------------------------------------- extraction
@@ -733,7 +745,7 @@ def person_mentions(title: str, body: str, normalized: str | None = None, *, use
         nonlocal plain
         normalized_name = " ".join(_NOT_NAME_CHARS.sub(" ", normalized_name).split())  # "دونالد #ترمب"
         key = skeleton(normalized_name)
-        index = reg.by_key.get(normalized_name, reg.by_skeleton.get(key))
+        index = reg.by_key.get(normalized_name) or _by_skeleton(reg, normalized_name)
         if index is None and len(normalized_name.split()) == 2:
             # the rest of a registry name cut off by a hashtag or odd spelling: "رجب طيب #أردوغان", "كيم جونغ-أون"
             index = reg.by_opening.get(normalized_name)
@@ -742,7 +754,8 @@ def person_mentions(title: str, body: str, normalized: str | None = None, *, use
             results.setdefault(name, _Found(start, name, index))
             mentions.append(Mention(start, end, name))
             return
-        if key in by_skeleton:  # another spelling of a name already found in this article
+        if key in by_skeleton and spellings_agree(by_skeleton[key], normalized_name, MIN_VOWEL_VARIANT_LETTERS_KNOWN):
+            # another spelling of a name already found in this article
             mentions.append(Mention(start, end, by_skeleton[key]))
             return
         if plain is None:
@@ -781,47 +794,172 @@ def person_mentions(title: str, body: str, normalized: str | None = None, *, use
 
 # ---------------------------------------------------------------- spellings across the archive
 
-# transliterations of g and of doubled letters: غوارديولا/جوارديولا/قوارديولا, فيليب/فيليبي (a skeleton drops vowels)
-_G_LETTERS = str.maketrans({"غ": "ج", "ق": "ج"})
+# How two spellings of one name-word may differ (the issue's list): hamza carriers (رائد/رايد), غ/ج/ق for a Latin g
+# (غوارديولا/جوارديولا), a doubled و or ي (داوود/داود), with or without ال; and, in a long word, long vowels written
+# or left out (ديمبلي/دمبلي, فيليب/فيليبي, كوتينيو/كوتنيو). ى/ي, ة/ه and أ/إ/آ/ا are one letter already (normalize).
+_HAMZA_FOLD = str.maketrans({"ئ": "ي", "ؤ": "و", "ء": None})
+_SPELLING_FOLD = str.maketrans({"ئ": "ي", "ؤ": "و", "ء": None, "غ": "ج", "ق": "ج"})
+_DOUBLED_VOWEL = re.compile("(و|ي)\\1+")
+_LONG_VOWELS = frozenset("اوي")
+# Long vowels may be written or left out only in words this long: short native names that differ by one long
+# vowel are different names (سعد/سعيد, حسن/حسين, عمر/عمار/عامر, حمد/حامد, نصر/ناصر, حسني/حسيني).
+MIN_VOWEL_VARIANT_LETTERS = 5
+# A candidate block needs this many consonants over all its words: shorter names meet too easily.
+MIN_BLOCK_CONSONANTS = 5
 
 
-def _spelling_key(name: str) -> tuple[str, str | None] | None:
-    """What two spellings of one person share — two or more words, compared on their consonants, ال dropped, غ/ج/ق
-    as one letter — and the first word when it is a known given name (محمد and محمود share their consonants but
-    are different people: see merge_spellings). Names sharing only a family name never meet."""
-    reg = registry()
+def _name_word(word: str) -> str:
+    """A normalized name-word as spellings compare: ال dropped, hamza carriers folded, غ/ق as ج, doubled و/ي once."""
+    if word.startswith(DEFINITE_ARTICLE) and len(word) > 4:
+        word = word[2:]
+    return _DOUBLED_VOWEL.sub("\\1", word.translate(_SPELLING_FOLD))
+
+
+def spelling_block(name: str) -> str | None:
+    """What every spelling of one person shares: two or more words, each word's consonants (long vowels dropped,
+    see _name_word). Only names of one block are compared (merge_spellings); None: never merged (one word, or too
+    short to tell people apart)."""
     words = _clean(name).split()
     if len(words) < 2:
         return None
-    first = words[0]
-    known = first if first in reg.given or first in reg.ambiguous_given or first in _COMPOUND_GIVEN else None
-    parts = [skeleton(word[2:] if word.startswith(DEFINITE_ARTICLE) and len(word) > 4 else word) for word in words]
-    key = " ".join(parts).translate(_G_LETTERS)
-    return (key, known) if len(key.replace(" ", "")) >= 5 else None
+    key = " ".join(_VOWELS.sub("", _name_word(word)) for word in words)
+    return key if len(key) - len(words) + 1 >= MIN_BLOCK_CONSONANTS else None
 
 
-def merge_spellings(counts: dict[str, int]) -> dict[str, str]:
-    """{spelling: the spelling to show} for names of COUNTS (name -> articles) that are spellings of one person:
-    the same _spelling_key, and at most one known given name written in the group (two of them, محمد عباس and
-    محمود عباس, are two people; then only the spellings that write the given name alike merge). The registry's
-    name, else the most frequent spelling, stands for all. Names absent from the result stay as they are."""
-    groups: dict[str, list[tuple[str, str | None]]] = {}
+def _known_given(word: str, reg: Registry) -> bool:
+    return word in reg.given or word in reg.ambiguous_given or word in _COMPOUND_GIVEN
+
+
+@lru_cache(maxsize=1)
+def arabic_name_words() -> frozenset[str]:
+    """Arabic name-words written one way only (normalized, ال dropped): the Arabic section of given_names.txt and
+    arabic_name_words.txt. Their long vowels, a final ي or an ال make another name, not another spelling."""
+    words: set[str] = set()
+    lines = (DATA_DIR / "given_names.txt").read_text(encoding="utf-8").splitlines()
+    for line in itertools.takewhile(lambda text: not text.startswith("# foreign"), lines):
+        if line.strip() and not line.startswith("#"):
+            words.add(_clean(line.strip().lstrip("?")))
+    for line in (DATA_DIR / "arabic_name_words.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            words.add(_clean(line.strip()))
+    return frozenset(word[2:] if word.startswith(DEFINITE_ARTICLE) and len(word) > 4 else word for word in words)
+
+
+def _arabic_name(word: str) -> bool:
+    """An Arabic name-word written one way only, also as a nisba (الإبراهيمي: إبراهيم + ي)."""
+    bare = word[2:] if word.startswith(DEFINITE_ARTICLE) and len(word) > 4 else word
+    names = arabic_name_words()
+    return bare in names or (bare.endswith("ي") and bare[:-1] in names)
+
+
+def _is_subsequence(short: str, long: str) -> bool:
+    letters = iter(long)
+    return all(letter in letters for letter in short)
+
+
+def _same_word(a: str, b: str, reg: Registry, min_vowel_letters: int = MIN_VOWEL_VARIANT_LETTERS) -> bool:
+    """Whether two normalized words of two names can be spellings of one name-word (long vowels may differ in
+    words of MIN_VOWEL_LETTERS or more)."""
+    if a == b:
+        return True
+    if _known_given(a, reg) and _known_given(b, reg):
+        return False  # two given names that differ are two names (محمد/محمود, سعد/سعيد), whatever their letters
+    if _arabic_name(a) or _arabic_name(b):
+        # an Arabic name is written one way: only hamza carriers and a doubled و/ي may differ (داوود/داود; not ال:
+        # أحمد حسن / أحمد الحسن; not غ/ج/ق: قاسم is not جاسم)
+        return _written_form(a) == _written_form(b)
+    fa, fb = _name_word(a), _name_word(b)
+    if fa == fb:
+        return True
+    if (a.startswith(DEFINITE_ARTICLE) and len(a) > 4) != (b.startswith(DEFINITE_ARTICLE) and len(b) > 4):
+        return False  # ال in one of them: the rest must be the same word (الأرميني is not أرمين)
+    short, long = (fa, fb) if len(fa) <= len(fb) else (fb, fa)
+    # in a long word, long vowels written or not (ديمبلي/دمبلي); never one vowel for another (عبادي/عبيدي)
+    return len(short) >= min_vowel_letters and _is_subsequence(short, long) and \
+        all(letter in _LONG_VOWELS for letter in _difference(short, long))
+
+
+def _written_form(word: str) -> str:
+    return _DOUBLED_VOWEL.sub("\\1", word.translate(_HAMZA_FOLD))
+
+
+def _difference(short: str, long: str) -> str:
+    """The letters of LONG left over once SHORT (a subsequence of it) is matched from the left."""
+    extra, at = [], 0
+    for letter in long:
+        if at < len(short) and short[at] == letter:
+            at += 1
+        else:
+            extra.append(letter)
+    return "".join(extra)
+
+
+# Where one side is already known to be a spelling of the person (a registry name; a name found earlier in the same
+# article), shorter words may differ by a long vowel too (فلاديمير بوتن / بوتين, هاري كين / كاين); two different
+# given names or Arabic names still never meet.
+MIN_VOWEL_VARIANT_LETTERS_KNOWN = 3
+
+
+def spellings_agree(a: str, b: str, min_vowel_letters: int = MIN_VOWEL_VARIANT_LETTERS) -> bool:
+    """Whether names A and B can be two spellings of one name: as many words, each pair of words spellings of one
+    name-word (_same_word). محمد عباس / محمود عباس, سعد / سعيد الحريري: no."""
+    reg = registry()
+    words_a, words_b = _clean(a).split(), _clean(b).split()
+    return len(words_a) == len(words_b) and all(
+        _same_word(x, y, reg, min_vowel_letters) for x, y in zip(words_a, words_b, strict=True))
+
+
+def same_person_spellings(a: str, b: str) -> bool:
+    """Whether names A and B, of two or more words each, can be two spellings of one person (spellings_agree)."""
+    return len(_clean(a).split()) >= 2 and spellings_agree(a, b)
+
+
+# Bump when the rules of same_person_spellings change: decisions kept in the arrays' cache are then made again.
+MERGE_RULES_VERSION = 1
+
+
+@lru_cache(maxsize=1)
+def merge_rules_digest() -> str:
+    """What a decision on spellings depends on besides the names and counts: the rules' version and the tables they
+    read (people.tsv, given_names.txt, arabic_name_words.txt). A cached decision with another digest is made again."""
+    digest = hashlib.sha1(str(MERGE_RULES_VERSION).encode())
+    for name in ("people.tsv", "given_names.txt", "arabic_name_words.txt"):
+        digest.update((DATA_DIR / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def merge_spellings(counts: Mapping[str, int], blocks: Mapping[str, str | None] | None = None) -> dict[str, str]:
+    """{spelling: the spelling to show} for the names of COUNTS (name -> articles of the whole archive) that are
+    spellings of one person; names absent from the result stay as they are. BLOCKS: spelling_block of each name,
+    when already known (an index caches them).
+
+    Names of one spelling_block are taken most frequent first (ties by name); each joins the first group whose
+    every member it can be a spelling of (same_person_spellings: every pair, not a chain, so two different names
+    never meet through a third), else starts a group. A group holding two registry people stays apart; the
+    registry's name, else the group's most frequent spelling, stands for all. The result depends only on the names
+    and their counts: one index and a sharded one holding the same articles merge alike."""
+    by_block: dict[str, list[str]] = {}
     for name in counts:
-        found = _spelling_key(name)
-        if found is not None:
-            groups.setdefault(found[0], []).append((name, found[1]))
+        block = blocks[name] if blocks is not None and name in blocks else spelling_block(name)
+        if block is not None:
+            by_block.setdefault(block, []).append(name)
     canonical = {person.name for person in registry().people}
     out: dict[str, str] = {}
-    for members in groups.values():
-        if len(members) < 2:
+    for names in by_block.values():
+        if len(names) < 2:
             continue
-        firsts = {known for _, known in members if known is not None}
-        subgroups = [[name for name, _ in members]] if len(firsts) <= 1 else [
-            [name for name, known in members if known == first] for first in firsts]
-        for names in subgroups:
-            registered = [n for n in names if n in canonical]
-            if len(names) < 2 or len(registered) > 1:
+        groups: list[list[str]] = []
+        for name in sorted(names, key=lambda n: (-counts[n], n)):
+            for group in groups:
+                if all(same_person_spellings(name, member) for member in group):
+                    group.append(name)
+                    break
+            else:
+                groups.append([name])
+        for group in groups:
+            registered = [n for n in group if n in canonical]
+            if len(group) < 2 or len(registered) > 1:
                 continue  # two registry people: the registry keeps them apart
-            shown = registered[0] if registered else max(names, key=lambda n: (counts[n], n))
-            out.update(dict.fromkeys(names, shown))
+            shown = registered[0] if registered else group[0]
+            out.update(dict.fromkeys(group, shown))
     return out

@@ -37,6 +37,7 @@ from archive.search.facet_filters import (
     ResolvedFilters,
     entity_filters,
     entity_filters_set,
+    merged_person_notices,
     resolve_metadata,
     unknown_entity_notices,
     unknown_metadata_notices,
@@ -156,10 +157,13 @@ class Archive:
     # ------------------------------------------------------------ search
 
     def parse(self, query: str) -> ParsedQuery:
-        cached = self._parse_cache.get(query)
+        """The query, names widened to every spelling: registered people's, and the spellings this archive merged
+        (archive/search/names.py)."""
+        merge = self._snapshot.person_merge
+        cached = self._parse_cache.get((query, merge.key))
         if cached is None:
-            cached = widen_person_names(parse(query))
-            self._parse_cache.put(query, cached)
+            cached = widen_person_names(parse(query), merge)
+            self._parse_cache.put((query, merge.key), cached)
         return cached
 
     def _match(self, snap: Snapshot, query: str, match: str | None, mask: np.ndarray | None,
@@ -230,7 +234,9 @@ class Archive:
         wants_suggestions = q.parsed.root is not None and (not len(q.docs) or q.fell_back)
         suggestions = self.suggest(query) if wants_suggestions else []
         notices = [*q.notices, *self._unknown_names(snap, q.parsed.root, persons, sources, facets),
-                   *unknown_entity_notices(q.parsed.root, entities, snap.resolve_entities)]
+                   *unknown_entity_notices(q.parsed.root, entities, snap.resolve_entities),
+                   *merged_person_notices(q.parsed.root, persons, snap.resolve_persons,
+                                          snap.person_merge.spellings_of)]
         if suggestions:
             notices.append(Notice("nothing_found_did_you_mean" if not len(q.docs) else "unknown_words_did_you_mean",
                                   suggestions=list(suggestions)))
@@ -239,7 +245,8 @@ class Archive:
             page=page, limit=limit, hits=hits, match_used=q.match_used, fell_back=q.fell_back,
             normalized_query=q.parsed.describe(), suggestions=suggestions, facets=facet_counts,
             notice="; ".join(notices) if notices else None, sort=sort, notices=notices,
-            metadata_facets=list(snap.arrays.metadata))
+            metadata_facets=list(snap.arrays.metadata),
+            person_variants=snap.person_variants([str(name) for name, _ in facet_counts["person"]]))
 
     def _collapsed_page(self, snap: Snapshot, q: _Query, sort: str, first: int, limit: int,
                         terms: set[str]) -> list[Hit]:

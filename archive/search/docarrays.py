@@ -7,7 +7,9 @@ opened index (through archive/index/whoosh_io.py):
     source_id[doc]   index into source_names; len(source_names) for "unknown outlet"
     day[doc]         yyyymmdd, 0 = undated
     month_id[doc]    index into month_keys (sorted "yyyy-mm"); len(month_keys) for undated
-    persons          pairs (pair_doc[i], pair_person[i]) sorted by doc, plus CSR offsets person_start[doc]
+    persons          pairs (pair_doc[i], pair_person[i]) sorted by doc, plus CSR offsets person_start[doc];
+                     person_blocks[i]: what spellings of one person share (archive/search/person_merge.py), kept
+                     here so that deciding which spellings are one person costs no name analysis at open
     title_len, body_len   field lengths, for BM25 scoring
     id_rank[doc]     the place of the article's id in sorted id order: the final tie-break of every sort (a sharded
                      index and a single one share article ids, not document numbers)
@@ -32,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from archive.extract.people import spelling_block
 from archive.index.schema import ENTITY_FIELDS, METADATA_PREFIX, day_to_month, month_key
 from archive.index.whoosh_io import (
     day_column,
@@ -48,7 +51,9 @@ from archive.index.whoosh_io import (
 # 4: id_rank (each document's place in sorted article-id order: the tie-break shared with a sharded index)
 # 5: person names as the index holds them again (no merge of spellings at open)
 # 6: places and organizations (entity_names_N, entity_doc_N, entity_name_N, entity_start_N)
-CACHE_FORMAT = 6
+# 7: person_blocks, own_merge (spellings of one person merged at open from the whole archive's counts:
+#    person_merge.py)
+CACHE_FORMAT = 7
 
 
 @dataclass
@@ -94,7 +99,7 @@ _ARRAY_FIELDS = ("live", "source_id", "day", "month_id", "pair_doc", "pair_perso
                  "body_len", "id_rank")
 
 
-_NAME_FIELDS = ("source_names", "month_keys", "person_names")
+_NAME_FIELDS = ("source_names", "month_keys", "person_names", "person_blocks")
 
 
 @dataclass
@@ -117,6 +122,10 @@ class DocArrays:
     metadata: dict[str, MetadataFacet]
     # place, organization (archive/index/schema.py ENTITY_FIELDS): empty for a facet the index lacks
     entities: dict[str, NameFacet]
+    person_blocks: list[str]  # spelling_block of each person name, "" for none
+    # an index that is the whole archive: its decision on spellings of one person (spelling -> shown), once made
+    own_merge: dict[str, str] | None = None
+    own_merge_digest: str = ""  # people.merge_rules_digest() of the rules that made own_merge
 
     @classmethod
     def load(cls, reader: Any) -> DocArrays:
@@ -180,7 +189,8 @@ class DocArrays:
         return cls(count, live, int(live.sum()), source_names, source_id, day, month_keys, month_id,
                    person_names, pair_doc.astype(np.int32), pair_person.astype(np.int32), person_start,
                    np.concatenate(title_len) if title_len else np.zeros(0, np.float32),
-                   np.concatenate(body_len) if body_len else np.zeros(0, np.float32), id_rank, metadata, entities)
+                   np.concatenate(body_len) if body_len else np.zeros(0, np.float32), id_rank, metadata, entities,
+                   [spelling_block(name) or "" for name in person_names])
 
     # ------------------------------------------------------------ cache file
 
@@ -199,6 +209,10 @@ class DocArrays:
             arrays[f"entity_doc_{number}"] = entity.pair_doc
             arrays[f"entity_name_{number}"] = entity.pair_name
             arrays[f"entity_start_{number}"] = entity.start
+        if self.own_merge is not None:
+            names["own_merge_from"] = np.array(list(self.own_merge), dtype=str)
+            names["own_merge_to"] = np.array(list(self.own_merge.values()), dtype=str)
+            names["own_merge_digest"] = np.array([self.own_merge_digest], dtype=str)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
             with open(temporary, "wb") as out:
@@ -225,6 +239,10 @@ class DocArrays:
                                     data[f"entity_doc_{number}"], data[f"entity_name_{number}"],
                                     data[f"entity_start_{number}"])
                     for number, name in enumerate(ENTITY_FIELDS)}
+                if "own_merge_from" in data.files:
+                    values["own_merge"] = dict(zip((str(v) for v in data["own_merge_from"].tolist()),
+                                                   (str(v) for v in data["own_merge_to"].tolist()), strict=True))
+                    values["own_merge_digest"] = str(data["own_merge_digest"][0])
         except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
             return None
         return cls(count=count, live_count=int(values["live"].sum()), **values)

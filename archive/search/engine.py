@@ -21,6 +21,7 @@ outside it.
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -32,12 +33,13 @@ import numpy as np
 
 from archive.errors import ArchiveError
 from archive.extract.entities import canonical_entity
-from archive.extract.people import canonical_person
+from archive.extract.people import canonical_person, merge_rules_digest
 from archive.extract.sources import canonical_source
 from archive.index.store import ARRAYS_CACHE_PREFIX, current_index_path, open_generation
 from archive.index.whoosh_io import Postings, many_positions_decoder, positions_decoder, read_postings
 from archive.search.cache import LRU
 from archive.search.docarrays import DocArrays
+from archive.search.person_merge import NO_MERGE, PersonMerge, merge_person_arrays, own_decision, position
 from archive.search.query import MAX_PREFIX_TERMS, And, FieldMatch, Node, Not, Or, Phrase, Prefix, Word, iter_positive
 from archive.text.normalize import normalize
 
@@ -77,8 +79,9 @@ class Snapshot:
         self.index, self.reader = open_generation(index_dir, generation)
         self.toc_generation = self.index.latest_generation()
         self.lock = threading.RLock()
-        self.arrays = self._load_arrays()
-        arrays = self.arrays
+        # as the index holds them; `arrays` has the spellings of one person merged (archive/search/person_merge.py)
+        self.raw_arrays = self._load_arrays()
+        arrays = self.raw_arrays
         self.live = arrays.live
         self.count = arrays.count
         self.live_count = max(arrays.live_count, 1)
@@ -105,22 +108,58 @@ class Snapshot:
         # fingerprints of article openings, for telling versions of one story apart (archive/search/versions.py)
         self.version_cache = LRU(20_000)
         self._source_lookup = {self._fold(name): i for i, name in enumerate(arrays.source_names)}
-        self._person_lookup = {self._fold(name): i for i, name in enumerate(arrays.person_names)}
         self._entity_lookup = {facet: {self._fold(name): i for i, name in enumerate(entity.names)}
                                for facet, entity in arrays.entities.items()}
+        # one index is the whole archive: it decides its own merge; a shard is told the collection's (sharded.py)
+        self._use_person_merge(PersonMerge.of(arrays.own_merge or {}) if self.decides_person_merge else NO_MERGE)
+
+    # Whether this index decides which spellings are one person from its own counts (False for a shard).
+    decides_person_merge = True
+
+    def _use_person_merge(self, merge: PersonMerge) -> None:
+        self.person_merge = merge
+        self.arrays = merge_person_arrays(self.raw_arrays, merge)
+        names = self.arrays.person_names
+        self._person_lookup = {self._fold(name): i for i, name in enumerate(names)}
+        for spelling, shown in merge.shown.items():  # any spelling of a merged person finds it
+            at = position(names, shown)
+            if at is not None:
+                self._person_lookup.setdefault(self._fold(spelling), at)
+
+    def with_person_merge(self, merge: PersonMerge) -> Snapshot:
+        """This snapshot with MERGE applied (a shard told the collection's decision): the same reader, postings
+        and prefix caches; fresh caches for what depends on person names (match sets, filter masks)."""
+        if merge.key == self.person_merge.key:
+            return self
+        other = copy.copy(self)
+        other.match_cache = LRU(1024, MATCH_CACHE_DOCS)
+        other.mask_cache = LRU(64)
+        other._use_person_merge(merge)
+        return other
+
+    def person_variants(self, names: Sequence[str]) -> dict[str, list[str]]:
+        """{name: its other spellings} for the NAMES (shown spellings) that are merged people."""
+        return {name: spellings[1:] for name in names if len(spellings := self.person_merge.spellings_of(name)) > 1}
 
     def _load_arrays(self) -> DocArrays:
-        """The per-document arrays, from the cache file of this exact index state when there is one; else read
-        from the index (person postings: ~0.7 s at 30,000 articles) and saved for the next process to open it.
+        """The per-document arrays, with this index's own decision on spellings of one person when it decides one,
+        from the cache file of this exact index state when there is one; else read from the index (person
+        postings: ~0.7 s at 30,000 articles) and saved for the next process to open it.
         The file lives inside the generation directory and is named by Whoosh's table-of-contents generation,
         which every `add` advances, so a stale file is never read."""
         count = self.reader.doc_count_all()
         cache = self.path / f"{ARRAYS_CACHE_PREFIX}{self.toc_generation}.npz"
         arrays = DocArrays.from_file(cache, count)
-        if arrays is not None:
+        fresh = arrays is None
+        if arrays is None:
+            with self.lock:
+                arrays = DocArrays.load(self.reader)
+        if self.decides_person_merge and (arrays.own_merge is None or arrays.own_merge_digest != merge_rules_digest()):
+            # the decision on spellings is made once per index state and rules (it needs the registry: ~0.5 s)
+            arrays.own_merge, arrays.own_merge_digest = own_decision(arrays).shown, merge_rules_digest()
+            fresh = True
+        if not fresh:
             return arrays
-        with self.lock:
-            arrays = DocArrays.load(self.reader)
         with contextlib.suppress(OSError):  # a read-only index is fine: the cache is only a speed-up
             arrays.save(cache)
             for stale in self.path.glob(f"{ARRAYS_CACHE_PREFIX}*.npz"):

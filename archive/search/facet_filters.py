@@ -109,3 +109,19 @@ def unknown_entity_notices(root: Node | None, entities: EntityFilters,
             wanted[leaf.field].append(leaf.value)
     return [Notice("unknown_" + facet, value=value)
             for facet, values in wanted.items() for value in values if not resolve(facet, [value])]
+
+
+def merged_person_notices(root: Node | None, persons: Sequence[str], resolve_persons: Callable[[list[str]], list[str]],
+                          spellings_of: Callable[[str], list[str]]) -> list[Notice]:
+    """For person names (filters or `person:`) that find a person whose spellings the archive merged
+    (archive/search/person_merge.py): which spellings were searched."""
+    persons = [persons] if isinstance(persons, str) else list(persons or ())
+    wanted = [p for p in persons if p and p.strip()]
+    wanted += [leaf.value for leaf in iter_positive(root) if isinstance(leaf, FieldMatch) and leaf.field == "person"]
+    notices = []
+    for value in dict.fromkeys(wanted):
+        for name in resolve_persons([value]):
+            spellings = spellings_of(name)
+            if len(spellings) > 1:
+                notices.append(Notice("person_spellings", value=value, name=name, spellings=spellings))
+    return notices

@@ -88,8 +88,8 @@ def _render(key: str, params: dict[str, Any], lang: str) -> str:
             values[name] = join_list([filter_name(str(k), lang) for k in value], lang)
         elif name == "facet":
             values[name] = facet_label(str(value), lang)
-        elif name in ("suggestions", "known", "fields"):
-            values[name] = " | ".join(str(v) for v in value) if name == "suggestions" else \
+        elif name in ("suggestions", "spellings", "known", "fields"):
+            values[name] = " | ".join(str(v) for v in value) if name in ("suggestions", "spellings") else \
                 join_list([str(v) for v in value], lang)
         elif isinstance(value, int) and not isinstance(value, bool):
             values[name] = f"{value:,}"

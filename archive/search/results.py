@@ -72,6 +72,8 @@ class SearchResult:
     sort: str = "relevance"
     notices: list[Notice] = field(default_factory=list)
     metadata_facets: list[str] = field(default_factory=list)  # names of the metadata facets of the index
+    # the person facet's merged people: {shown spelling: its other spellings} (archive/search/person_merge.py)
+    person_variants: dict[str, list[str]] = field(default_factory=dict)
 
     def notices_in(self, lang: str) -> list[str]:
         """Every notice in an interface language ("en", "ar")."""
@@ -88,6 +90,8 @@ class SearchResult:
             # extra top-level key: what the search ignored, relaxed or could not match, with message keys
             "notices": [notice.to_dict() if isinstance(notice, Notice) else {"text": str(notice)}
                         for notice in self.notices],
+            # extra top-level key: the other spellings of the facet's people merged across the archive
+            **({"person_variants": self.person_variants} if self.person_variants else {}),
         }
 
     def summary_line(self) -> str:

@@ -16,6 +16,9 @@ What keeps the merged answer identical to one index's:
 - **A total order**: every sort ends on the article id, which a shard and a single index share (document numbers
   differ between layouts); a shard returns its best `first + limit`, and the best of those are the best overall.
 - **Exact facets**: each shard counts every match under every name; counts are added name by name.
+- **One decision on spellings**: which spellings are one person (archive/search/person_merge.py) is decided here
+  from the counts of every shard added up, as one index decides from its own, and every shard applies that decision
+  before it counts or filters (a shard deciding from its own counts would merge differently).
 - **The fallback** (any word when no article has them all) is decided on the collection's total: a shard computes
   its any-word answer whenever it has no all-word match, which every shard has when the collection has none.
 - **Metadata facets** (section, ...) are resolved against the collection's values (archive/search/facet_filters.py)
@@ -30,7 +33,11 @@ or the Dask cluster's workers (archive/cluster/search.py). Both run the same `Sh
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime
+import hashlib
+import json
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -43,7 +50,7 @@ import numpy as np
 
 from archive.article import Article
 from archive.extract.entities import canonical_entity
-from archive.extract.people import canonical_person
+from archive.extract.people import canonical_person, merge_rules_digest
 from archive.extract.sources import canonical_source
 from archive.index.schema import ENTITY_FIELDS, date_to_day, day_to_date, versions
 from archive.index.shards import shard_count, shard_dirs, shard_of, toc_generation
@@ -58,6 +65,7 @@ from archive.search.facet_filters import (
     ResolvedFilters,
     entity_filters,
     entity_filters_set,
+    merged_person_notices,
     resolve_metadata,
     unknown_entity_notices,
     unknown_metadata_notices,
@@ -65,6 +73,7 @@ from archive.search.facet_filters import (
 )
 from archive.search.names import widen_person_names
 from archive.search.notices import Notice
+from archive.search.person_merge import NO_MERGE, PersonMerge, decide, live_person_counts
 from archive.search.query import (
     And,
     FieldMatch,
@@ -177,6 +186,9 @@ class ShardInfo:
     toc_generation: int
     metadata: dict[str, list[str]]  # metadata facet -> its values in this shard (sorted)
     entity_names: dict[str, list[str]] = field(default_factory=dict)  # place / organization -> names (sorted)
+    person_counts: list[int] = field(default_factory=list)  # live articles naming each person
+    person_blocks: list[str] = field(default_factory=list)  # spelling_block of each person name ("" for none)
+    person_merge_key: str = ""  # the spellings decision the shard applied (PersonMerge.key)
 
 
 @dataclass(frozen=True)
@@ -194,7 +206,10 @@ class NeighbourQuery:
 
 class ShardSnapshot(Snapshot):
     """A shard opened for searching: a Snapshot that takes person / outlet names already resolved for the whole
-    collection (a plain `person:` would be resolved against this shard's names alone)."""
+    collection (a plain `person:` would be resolved against this shard's names alone), and that merges spellings of
+    one person as the collection decided (with_person_merge), never from its own counts."""
+
+    decides_person_merge = False
 
     def field_match_mask(self, node: FieldMatch) -> np.ndarray:
         if isinstance(node, ResolvedFieldMatch):
@@ -220,8 +235,17 @@ class Shard:
     def close(self) -> None:
         self.snap.close()
 
+    def with_person_merge(self, merge: PersonMerge) -> Shard:
+        """This shard with the collection's decision on spellings applied (the same open index underneath)."""
+        if merge.key == self.snap.person_merge.key:
+            return self
+        other = copy.copy(self)
+        other.snap = self.snap.with_person_merge(merge)  # type: ignore[assignment]
+        return other
+
     def describe(self) -> ShardInfo:
         arrays = self.snap.arrays
+        counts = live_person_counts(arrays)
         return ShardInfo(
             number=self.number, source_names=list(arrays.source_names), person_names=list(arrays.person_names),
             month_keys=list(arrays.month_keys), live_count=int(arrays.live_count),
@@ -229,7 +253,9 @@ class Shard:
                          for name, lengths in self.snap.field_lengths.items()},
             toc_generation=self.snap.toc_generation,
             metadata={name: list(facet.values) for name, facet in arrays.metadata.items()},
-            entity_names={name: list(entity.names) for name, entity in arrays.entities.items()})
+            entity_names={name: list(entity.names) for name, entity in arrays.entities.items()},
+            person_counts=[counts.get(name, 0) for name in arrays.person_names],
+            person_blocks=list(arrays.person_blocks), person_merge_key=self.snap.person_merge.key)
 
     def set_caching(self, enabled: bool | None) -> None:
         """Empty the caches; with ENABLED True/False also switch them on/off."""
@@ -476,6 +502,10 @@ class ShardBackend(Protocol):
 
     def run_some(self, calls: dict[int, tuple[str, tuple[Any, ...]]]) -> dict[int, Any]: ...
 
+    def set_person_merge(self, merge: PersonMerge) -> list[ShardInfo]:
+        """Every shard applies MERGE from now on; returns their `describe()` under it."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -507,6 +537,10 @@ class LocalShards:
     def run_some(self, calls: dict[int, tuple[str, tuple[Any, ...]]]) -> dict[int, Any]:
         return {number: getattr(self.shards[number], method)(*args) for number, (method, args) in calls.items()}
 
+    def set_person_merge(self, merge: PersonMerge) -> list[ShardInfo]:
+        self.shards = [shard.with_person_merge(merge) for shard in self.shards]
+        return [shard.describe() for shard in self.shards]
+
     def close(self) -> None:
         for shard in self.shards:
             shard.close()
@@ -520,8 +554,9 @@ class Collection:
     """The merged view of every shard's names and statistics, and the map from each shard's name ids to the
     collection's."""
 
-    def __init__(self, infos: list[ShardInfo]) -> None:
+    def __init__(self, infos: list[ShardInfo], merge: PersonMerge = NO_MERGE) -> None:
         self.infos = infos
+        self.person_merge = merge
         self.names: dict[str, list[str]] = {
             "source": sorted({n for info in infos for n in info.source_names}),
             "person": sorted({n for info in infos for n in info.person_names}),
@@ -551,6 +586,10 @@ class Collection:
                            for name in ("title", "body")}
         self.lookup = {facet: {fold_name(name): i for i, name in enumerate(self.names[facet])}
                        for facet in ("source", "person", *ENTITY_FIELDS)}
+        person_number = {name: i for i, name in enumerate(self.names["person"])}
+        for spelling, shown in merge.shown.items():  # any spelling of a merged person finds it, as in one index
+            if shown in person_number:
+                self.lookup["person"].setdefault(fold_name(spelling), person_number[shown])
         self.toc_generations = [info.toc_generation for info in infos]
 
     def resolve_sources(self, values: Sequence[str]) -> list[str]:
@@ -562,6 +601,11 @@ class Collection:
     def resolve_entities(self, facet: str, values: Sequence[str]) -> list[str]:
         return resolve_names(values, self.names[facet], self.lookup[facet],
                              lambda value: canonical_entity(value, facet))
+
+    def person_variants(self, names: Sequence[str]) -> dict[str, list[str]]:
+        """As Snapshot.person_variants, for the collection."""
+        return {name: spellings[1:] for name in names
+                if len(spellings := self.person_merge.spellings_of(name)) > 1}
 
     def merge_counts(self, facet: str, parts: Sequence[tuple[int, tuple[np.ndarray, np.ndarray]]]) -> np.ndarray:
         """Counts under the collection's names (plus the last "none" slot) from (shard, (local ids, counts))."""
@@ -588,6 +632,57 @@ class Collection:
             **{facet: _top(self.names[facet], counts[facet][: len(self.names[facet])], facet_limit)
                for facet in ENTITY_FIELDS},
         }
+
+
+# The collection's decision on spellings, kept in the generation directory per state of the shards (their TOC
+# generations) and rules, so that opening a sharded index again costs no name comparisons.
+MERGE_CACHE_PREFIX = "person-merge-"
+
+
+def open_collection(backend: ShardBackend, generation: Path | None = None) -> Collection:
+    """The collection of BACKEND's shards, with the spellings of one person merged as one index holding every
+    article would merge them: decided once from the shards' counts added up (or read from the decision kept in
+    GENERATION for this very state), then applied by every shard."""
+    infos = backend.run_all("describe")
+    key = hashlib.sha1(json.dumps([[info.toc_generation for info in infos], merge_rules_digest()]).encode())
+    cache = generation / f"{MERGE_CACHE_PREFIX}{key.hexdigest()[:16]}.json" if generation is not None else None
+    merge = _read_merge(cache)
+    if merge is None:
+        counts: dict[str, int] = {}
+        blocks: dict[str, str] = {}
+        for info in infos:
+            for name, count, block in zip(info.person_names, info.person_counts, info.person_blocks, strict=True):
+                counts[name] = counts.get(name, 0) + count
+                blocks[name] = block
+        merge = decide({name: count for name, count in counts.items() if count}, blocks)
+        _write_merge(cache, merge)
+    return Collection(backend.set_person_merge(merge), merge)
+
+
+def _read_merge(path: Path | None) -> PersonMerge | None:
+    if path is None:
+        return None
+    try:
+        shown = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return PersonMerge.of(shown) if isinstance(shown, dict) else None
+
+
+def _write_merge(path: Path | None, merge: PersonMerge) -> None:
+    """Keep the decision beside the shards (atomically); a read-only index just decides again next time."""
+    if path is None:
+        return
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    with contextlib.suppress(OSError):
+        try:
+            temporary.write_text(json.dumps(merge.shown, ensure_ascii=False), encoding="utf-8")
+            os.replace(temporary, path)
+            for stale in path.parent.glob(f"{MERGE_CACHE_PREFIX}*.json"):
+                if stale != path:
+                    stale.unlink(missing_ok=True)
+        finally:
+            temporary.unlink(missing_ok=True)
 
 
 def _filters_set(persons: Sequence[str], sources: Sequence[str], date_from: datetime.date | None,
@@ -659,7 +754,7 @@ class ShardedArchive:
         self._parse_cache = LRU(2048)
         self._df_cache = LRU(200_000)
         self._prefix_cache = LRU(1024)
-        self.collection = Collection(backend.run_all("describe"))
+        self.collection = open_collection(backend, generation)
 
     @classmethod
     def open_local(cls, index_dir: Path, generation: Path, threads: int | None = None) -> ShardedArchive:
@@ -704,7 +799,7 @@ class ShardedArchive:
             generation = current_index_path(self.index_dir)
             check_versions(self.index_dir)
             backend = self._reopen(generation, shard_count(generation))
-            collection = Collection(backend.run_all("describe"))
+            collection = open_collection(backend, generation)
             old = self.backend
             self.backend, self.collection, self.generation = backend, collection, generation
             for cache in (self._df_cache, self._prefix_cache):
@@ -726,11 +821,12 @@ class ShardedArchive:
     # ------------------------------------------------------------ collection statistics
 
     def parse(self, query: str) -> ParsedQuery:
-        """As Archive.parse: a registered person's name widened to every spelling (archive/search/names.py)."""
-        cached = self._parse_cache.get(query)
+        """As Archive.parse: names widened to every spelling, registered and merged (archive/search/names.py)."""
+        merge = self.collection.person_merge
+        cached = self._parse_cache.get((query, merge.key))
         if cached is None:
-            cached = widen_person_names(parse(query))
-            self._parse_cache.put(query, cached)
+            cached = widen_person_names(parse(query), merge)
+            self._parse_cache.put((query, merge.key), cached)
         return cached
 
     def doc_frequencies(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
@@ -927,16 +1023,19 @@ class ShardedArchive:
         suggestions = self.suggest(query) if wants_suggestions else []
         notices.extend(self._unknown_names(parsed.root, persons, sources, facets))
         notices.extend(unknown_entity_notices(parsed.root, entities, self.collection.resolve_entities))
+        notices.extend(merged_person_notices(parsed.root, persons, self.collection.resolve_persons,
+                                             self.collection.person_merge.spellings_of))
         if suggestions:
             notices.append(Notice("nothing_found_did_you_mean" if not total else "unknown_words_did_you_mean",
                                   suggestions=list(suggestions)))
+        facet_counts = self.collection.facets(list(enumerate(parts)), facet_limit)
         return SearchResult(
             query=query, total=total, took_ms=round((time.perf_counter() - started) * 1000, 2), page=page,
             limit=limit, hits=hits, match_used="any" if fell_back else (match or "all"), fell_back=fell_back,
-            normalized_query=parsed.describe(), suggestions=suggestions,
-            facets=self.collection.facets(list(enumerate(parts)), facet_limit),
+            normalized_query=parsed.describe(), suggestions=suggestions, facets=facet_counts,
             notice="; ".join(notices) if notices else None, sort=plan.sort, notices=notices,
-            metadata_facets=list(self.collection.metadata))
+            metadata_facets=list(self.collection.metadata),
+            person_variants=self.collection.person_variants([str(name) for name, _ in facet_counts["person"]]))
 
     def _collapsed_page(self, plan: ShardQuery, variant: str, parts: list[ShardPart], total: int, first: int,
                         limit: int, root: Node | None, expansions: dict[Any, list[str]]) -> list[Hit]:
