@@ -160,3 +160,16 @@ def test_places_and_organizations_given_by_the_input_win_in_canonical_form(tmp_p
     rebuild_index([path], tmp_path / "index", workers=1)
     archive = Archive.open(tmp_path / "index")
     assert [h.id for h in archive.search("", places=["مصر"]).hits] == ["given"]
+
+
+def test_stats_list_places_and_organizations_as_browsing_everything_counts_them(seeds_dir: Path,
+                                                                                  tmp_path: Path) -> None:
+    from archive.index.writer import rebuild_index
+    from archive.search.archive import Archive
+
+    rebuild_index([seeds_dir], tmp_path / "index", workers=1)
+    archive = Archive.open(tmp_path / "index")
+    stats = archive.stats()
+    everything = archive.search("", facet_limit=10_000).facets
+    assert stats["places"] == dict(everything["place"]) and stats["distinct_places"] == len(everything["place"])
+    assert stats["organizations"] == dict(everything["organization"]) and stats["distinct_organizations"] > 3

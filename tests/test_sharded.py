@@ -70,7 +70,8 @@ def assert_same_related_and_exports(single: Any, sharded: Any, article_ids: list
         assert list(sharded.iter_matches(query)) == list(single.iter_matches(query))
     assert list(sharded.iter_matches("بوتين", sort="oldest")) == list(single.iter_matches("بوتين", sort="oldest"))
     expected, got = single.stats(), sharded.stats()
-    for key in ("articles", "sources", "unknown_source", "people", "distinct_people", "date_range", "undated"):
+    for key in ("articles", "sources", "unknown_source", "people", "distinct_people", "places", "distinct_places",
+                "organizations", "distinct_organizations", "date_range", "undated"):
         assert got[key] == expected[key], key
 
 

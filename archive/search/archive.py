@@ -27,7 +27,7 @@ import numpy as np
 
 from archive.article import Article
 from archive.errors import ArchiveError
-from archive.index.schema import date_to_day, day_to_date, versions
+from archive.index.schema import ENTITY_FIELDS, date_to_day, day_to_date, versions
 from archive.index.shards import shard_count
 from archive.index.store import check_versions, current_index_path, read_build_info
 from archive.search.cache import LRU
@@ -65,6 +65,7 @@ from archive.search.results import (
     Hit,
     SearchResult,
     build_hit,
+    entity_stats,
     persons_of,
 )
 from archive.search.sharded import ShardedArchive
@@ -425,6 +426,8 @@ class Archive:
                        sorted(((name, n) for name, n in zip(arrays.person_names, people, strict=True) if n),
                               key=lambda item: (-item[1], item[0]))[:top_people]},
             "distinct_people": int(np.count_nonzero(people)),
+            **entity_stats({facet: (arrays.entities[facet].names, arrays.entities[facet].counts(docs, arrays.count))
+                            for facet in ENTITY_FIELDS}, top_people),
             # day numbers > 0 are written by date_to_day() from real dates, so they convert back to a date
             "date_range": ([cast(datetime.date, day_to_date(int(dated.min()))).isoformat(),
                             cast(datetime.date, day_to_date(int(dated.max()))).isoformat()]

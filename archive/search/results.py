@@ -9,7 +9,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from archive.index.schema import day_to_date
+import numpy as np
+
+from archive.index.schema import ENTITY_FIELDS, day_to_date
 from archive.search.notices import Notice, texts
 from archive.search.snippets import highlight_text, make_snippet
 
@@ -132,3 +134,16 @@ def build_hit(stored: dict[str, Any], day: int, docnum: int, score: float, terms
         title_html=highlight_text(title, terms) if terms else html.escape(title), docnum=docnum,
         metadata=dict(metadata or {}), places=persons_of(stored, "places"),
         organizations=persons_of(stored, "organizations"))
+
+
+def entity_stats(counts: dict[str, tuple[list[str], np.ndarray]], top: int) -> dict[str, Any]:
+    """The `stats` entries of the place and organization facets from {facet: (names, article counts)}: the TOP
+    most named (count descending, then name) and how many distinct names there are."""
+    found: dict[str, Any] = {}
+    for facet, (names, numbers) in counts.items():
+        plural = ENTITY_FIELDS[facet]
+        ranked = sorted(((name, int(n)) for name, n in zip(names, numbers.tolist(), strict=True) if n),
+                        key=lambda item: (-item[1], item[0]))
+        found[plural] = dict(ranked[:top])
+        found[f"distinct_{plural}"] = len(ranked)
+    return found

@@ -106,6 +106,7 @@ from archive.search.results import (
     Hit,
     SearchResult,
     build_hit,
+    entity_stats,
     persons_of,
 )
 from archive.search.snippets import highlight_text
@@ -484,6 +485,7 @@ class Shard:
             "articles": len(docs),
             "sources": np.bincount(arrays.source_id[docs], minlength=len(arrays.source_names) + 1),
             "people": arrays.person_counts(docs),
+            **{facet: arrays.entities[facet].counts(docs, arrays.count) for facet in ENTITY_FIELDS},
             "first_day": int(dated.min()) if len(dated) else None,
             "last_day": int(dated.max()) if len(dated) else None,
             "undated": int(len(docs) - len(dated)),
@@ -1244,6 +1246,12 @@ class ShardedArchive:
             np.add.at(sources, collection.local_to_global[shard]["source"], part["sources"])
             people_map = collection.local_to_global[shard]["person"][:-1]
             np.add.at(people, people_map, part["people"])
+        entities = {}
+        for facet in ENTITY_FIELDS:
+            totals = np.zeros(len(collection.names[facet]) + 1, dtype=np.int64)
+            for shard, part in enumerate(parts):
+                np.add.at(totals, collection.local_to_global[shard][facet][:-1], part[facet])
+            entities[facet] = (collection.names[facet], totals[:-1])
         first_days = [p["first_day"] for p in parts if p["first_day"] is not None]
         last_days = [p["last_day"] for p in parts if p["last_day"] is not None]
         try:
@@ -1265,6 +1273,7 @@ class ShardedArchive:
                        sorted(((name, n) for name, n in zip(person_names, people[:-1].tolist(), strict=True) if n),
                               key=lambda item: (-item[1], item[0]))[:top_people]},
             "distinct_people": int(np.count_nonzero(people[:-1])),
+            **entity_stats(entities, top_people),
             "date_range": date_range,
             "undated": sum(p["undated"] for p in parts),
             "index_dir": str(self.generation),
