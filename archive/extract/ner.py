@@ -8,10 +8,12 @@ words as raw news writes them ("وقال", "انه") and this module tokenizes r
 runs of digits, single other characters, each normalize()d.
 
 Features are word identity, the word without its proclitics, affixes, shape, corpus frequency
-(archive/data/lexicon.tsv) and gazetteers (given names, titles, registry name words), for the word and its two
-neighbours on each side. Word-level features are cached, so a sentence costs list concatenation plus the CRF's
-own C code. Callers choose which sentences to tag (archive/extract/people.py tags only those that can hold a
-name): tagging every word of a long archive is the expensive part.
+(archive/data/lexicon.tsv), distributional clusters (archive/data/word_clusters.tsv) and gazetteers (given
+names, titles, registry name words), for the word and its two neighbours on each side (the neighbours lend
+their identity, core, cluster and gazetteer flags). The tagger (NameTagger) sums each word's feature weights
+once per distinct word and decodes only the segments of a sentence that can hold a name. Callers choose which
+sentences to tag (archive/extract/people.py tags only those that can hold a name), and tag many articles'
+sentences at once (tag_many).
 """
 
 from __future__ import annotations
@@ -114,9 +116,14 @@ def tokenize(normalized: str) -> list[re.Match[str]]:
     return list(TOKEN.finditer(normalized))
 
 
+# _PROCLITICS by their first letter, in the same order: most words open with a letter that starts none
+_PROCLITICS_BY_LETTER = {letter: tuple(p for p in _PROCLITICS if p[0] == letter)
+                         for letter in {p[0] for p in _PROCLITICS}}
+
+
 def core(word: str) -> str:
     """The word without the proclitics and article it opens with, when three letters stay."""
-    for prefix in _PROCLITICS:
+    for prefix in _PROCLITICS_BY_LETTER.get(word[:1], ()):
         if word.startswith(prefix) and len(word) - len(prefix) >= 3:
             return word[len(prefix):]
     return word
@@ -409,19 +416,25 @@ class NameTagger:
             backs.append(candidates.argmax(1))
             best = candidates.max(1) + runs[:, i]
             history.append(best)
-        ends = np.stack(history)[run_lengths - 1, np.arange(len(row))].argmax(1).tolist()
-        back = np.stack(backs).tolist() if backs else []
-        outside = self.outside
-        for k, (sentence, begin, length, label) in enumerate(zip(row.tolist(), start.tolist(), run_lengths.tolist(),
-                                                                 ends, strict=True)):
-            path = [label]
-            for i in range(length - 2, -1, -1):
-                label = back[i][k][label]
-                path.append(label)
-            found = [(begin + length - 1 - j, label) for j, label in enumerate(path) if label != outside]
-            if found:
-                index = kept[sentence]
-                out[index] = (out[index] or []) + found[::-1]
+        every = np.arange(len(row))
+        ends = np.stack(history)[run_lengths - 1, every].argmax(1)
+        # back-tracking, all runs at once: a run's path starts at its last word (earlier, its values are unused)
+        paths = np.zeros((len(row), span), dtype=np.intp)
+        label = ends
+        for i in range(span - 1, -1, -1):
+            label = np.where(run_lengths - 1 == i, ends, label)
+            paths[:, i] = label
+            if i:
+                label = backs[i - 1][every, label]
+        named = (paths != self.outside) & (np.arange(span)[None, :] < run_lengths[:, None])
+        which, offset = np.nonzero(named)
+        for sentence, position, label_index in zip(row[which].tolist(), (start[which] + offset).tolist(),
+                                                   paths[which, offset].tolist(), strict=True):
+            index = kept[sentence]
+            found = out[index]
+            if found is None:
+                found = out[index] = []
+            found.append((position, label_index))
         return out
 
     def tag_words(self, words: Sequence[str]) -> list[str]:
