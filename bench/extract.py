@@ -4,9 +4,9 @@
 
 Three passes over the first N records of ../shared/corpora/ant-multisource.jsonl.gz (default: all 30,101):
   read         iter_raw_records alone (gzip + JSON + sanitizing);
-  as_given     read + build_article + dedup, as `rebuild-index` runs it: the corpus gives title, source and date,
+  as_given     read + build_articles + dedup, as `rebuild-index` runs it: the corpus gives title, source and date,
                so extraction is cleaning, title check, source mapping and people;
-  text_only    read + build_article with only the body kept, so every facet is extracted from the text
+  text_only    read + build_articles with only the body kept, so every facet is extracted from the text
                (title, date, outlet, people), as for a folder of raw .txt files.
 Rates are articles per CPU second of this process (the machine is shared, wall time is noisy); target: at least
 1,500 articles/s for as_given. Writes bench/results/extract.json and prints a summary.
