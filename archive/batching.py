@@ -13,6 +13,9 @@ EXTRACT_BATCH = 256
 # ... and at most this many bytes of text and HTML per task: web pages are 50-500 KB of HTML each, so 256 of them
 # in each of the batches in flight would hold hundreds of MB (a WARC must stream in flat memory).
 EXTRACT_BATCH_BYTES = 4 * 1024 * 1024
+# Articles whose people are found together (archive/extract/builder.py: build_articles): the name recognizer
+# tags the sentences of all of them in one pass of array operations, whose fixed cost is then paid once.
+PEOPLE_BATCH = 64
 # Documents per message to an index process: large enough that queue overhead vanishes, small enough to balance.
 INDEX_BATCH = 64
 

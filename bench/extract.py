@@ -4,9 +4,9 @@
 
 Three passes over the first N records of ../shared/corpora/ant-multisource.jsonl.gz (default: all 30,101):
   read         iter_raw_records alone (gzip + JSON + sanitizing);
-  as_given     read + build_article + dedup, as `rebuild-index` runs it: the corpus gives title, source and date,
+  as_given     read + build_articles + dedup, as `rebuild-index` runs it: the corpus gives title, source and date,
                so extraction is cleaning, title check, source mapping and people;
-  text_only    read + build_article with only the body kept, so every facet is extracted from the text
+  text_only    read + build_articles with only the body kept, so every facet is extracted from the text
                (title, date, outlet, people), as for a folder of raw .txt files.
 Rates are articles per CPU second of this process (the machine is shared, wall time is noisy); target: at least
 1,500 articles/s for as_given. Writes bench/results/extract.json and prints a summary.
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from archive.article import Deduplicator  # noqa: E402
-from archive.extract.builder import build_article  # noqa: E402
+from archive.extract.builder import build_article, build_articles  # noqa: E402
 from archive.extract.readers import RawRecord, iter_raw_records  # noqa: E402
 from archive.extract.report import IngestReport  # noqa: E402
 
@@ -59,15 +59,15 @@ def main() -> int:
     def as_given() -> IngestReport:
         report = IngestReport()
         dedup = Deduplicator()
-        for raw in itertools.islice(iter_raw_records([CORPUS], report), limit):
-            report.add(build_article(raw), dedup)
+        for result in build_articles(itertools.islice(iter_raw_records([CORPUS], report), limit)):
+            report.add(result, dedup)
         return report
 
     report, given_cpu, given_wall = timed(as_given)
     bare = [RawRecord(origin=r.origin, body=r.body) for r in records]
 
     def text_only() -> int:
-        return sum(1 for raw in bare if not hasattr(build_article(raw), "reason"))
+        return sum(1 for result in build_articles(bare) if not hasattr(result, "reason"))
 
     _, text_cpu, text_wall = timed(text_only)
     count = len(records)

@@ -44,6 +44,7 @@ def train(blocks: list, model_path: Path) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dev", action="store_true", help="train on the train blocks only and score on dev")
+    parser.add_argument("--out", type=Path, default=None, help="where to write the model (default: see above)")
     args = parser.parse_args()
     if not NEWSFANE.exists():
         print(f"NewsFANE not found at {NEWSFANE}: nothing to train on")
@@ -52,15 +53,15 @@ def main() -> int:
 
     parts = split(read_sentences())
     if args.dev:
-        model = Path(tempfile.gettempdir()) / "ner-dev.crfsuite"
+        model = args.out or Path(tempfile.gettempdir()) / "ner-dev.crfsuite"
         seconds = train(parts["train"], model)
         print(f"trained on {sum(len(b) for b in parts['train'])} sentences in {seconds:.0f} s: {model}")
         print(f"score it: .venv/bin/python bench/ner.py --dev --model {model}")
         return 0
-    seconds = train(parts["train"] + parts["dev"], MODEL_FILE)
+    model = args.out or MODEL_FILE
+    seconds = train(parts["train"] + parts["dev"], model)
     sentences = sum(len(b) for b in parts["train"] + parts["dev"])
-    print(f"wrote {MODEL_FILE.relative_to(ROOT)} ({MODEL_FILE.stat().st_size // 1024} KB) from {sentences} sentences "
-          f"in {seconds:.0f} s")
+    print(f"wrote {model} ({model.stat().st_size // 1024} KB) from {sentences} sentences in {seconds:.0f} s")
     return 0
 
 

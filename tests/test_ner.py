@@ -4,16 +4,21 @@ held-out evaluation split never overlaps the training blocks."""
 
 from __future__ import annotations
 
+import itertools
 import sys
 from pathlib import Path
 
 import pytest
 
+from archive.extract.builder import build_article, build_articles
 from archive.extract.ner import MODEL_FILE, FeatureCache, gazetteer, name_tagger
 from archive.extract.people import extract_people, person_mentions
+from archive.extract.readers import iter_raw_records
+from archive.extract.report import IngestReport
 
 ROOT = Path(__file__).resolve().parent.parent
 NEWSFANE = ROOT.parent / "shared" / "corpora" / "ner" / "NewsFANE_Gold_2014.txt"
+CORPUS = ROOT.parent / "shared" / "corpora" / "ant-multisource.jsonl.gz"
 FILLER = "وتناولت المحادثات العلاقات الثنائية والتعاون الاقتصادي بين البلدين في مختلف المجالات."
 
 
@@ -79,3 +84,14 @@ def test_own_decoder_gives_crfsuite_tags_and_the_split_is_disjoint() -> None:
     theirs = [reference.tag(cache.sentence(s.words)) for s in sentences]
     assert ours == theirs
     assert any(tag != "O" for tags in ours for tag in tags)
+
+
+
+@pytest.mark.skipif(not CORPUS.exists(), reason=f"shared corpus not found at {CORPUS}")
+def test_articles_built_together_get_the_people_they_get_one_at_a_time() -> None:
+    records = list(itertools.islice(iter_raw_records([CORPUS], IngestReport()), 300))
+    records += list(iter_raw_records([ROOT / "seeds"], IngestReport()))
+    alone = [build_article(raw) for raw in records]
+    together = list(build_articles(records, batch=29))  # batches that end mid-way, with skipped records among them
+    assert together == alone
+    assert sum(len(getattr(a, "persons", [])) for a in together) > 300

@@ -7,14 +7,18 @@ processes. Fields the input gives win over extraction; missing ones are extracte
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import overload
 
 from archive.article import Article, derive_article_id
+from archive.batching import PEOPLE_BATCH, batched
 from archive.extract.boilerplate import Boilerplate, group_of, paragraph_key
-from archive.extract.cleaning import clean_story
+from archive.extract.cleaning import CleanedStory, clean_story
 from archive.extract.dates import is_date_line, parse_date, publication_date
-from archive.extract.entities import canonical_organization, canonical_place, extract_entities
-from archive.extract.people import canonical_person, person_mentions
+from archive.extract.entities import EntitiesFound, canonical_organization, canonical_place, extract_entities
+from archive.extract.people import canonical_person, mentions_of
 from archive.extract.records import RawRecord, arabic_share
 from archive.extract.report import Skipped
 from archive.extract.sources import canonical_source, detect_source, registry
@@ -99,6 +103,56 @@ def split_title(body: str, normalized: str | None = None) -> tuple[str, str, str
 def build_article(raw: RawRecord, boilerplate: Boilerplate | None = None) -> Article | Skipped:
     """All extraction for one record: an Article, or Skipped with a one-line reason. BOILERPLATE: the paragraphs
     the archive knows to recur across its outlet's articles (archive/extract/boilerplate.py), removed first."""
+    front = _extract(raw, boilerplate)
+    if isinstance(front, Skipped):
+        return front
+    return _article(front, *_people([front])[0])
+
+
+def build_articles(records: Iterable[RawRecord], boilerplate: Boilerplate | None = None,
+                   batch: int = PEOPLE_BATCH) -> Iterator[Article | Skipped]:
+    """build_article over RECORDS, in order, the same results; faster for many records (see PEOPLE_BATCH)."""
+    for chunk in batched(records, batch):
+        fronts = [_extract(raw, boilerplate) for raw in chunk]
+        ready = [front for front in fronts if not isinstance(front, Skipped)]
+        people = iter(_people(ready))
+        for front in fronts:
+            yield front if isinstance(front, Skipped) else _article(front, *next(people))
+
+
+def _people(fronts: Sequence[_Front]) -> list[tuple[list[str], EntitiesFound]]:
+    """The people of each article (given ones canonicalized, the others extracted, all of them in one batch) and
+    its places and organizations (the registries, and what the recognizer tagged around the people)."""
+    wanted = [front for front in fronts if front.raw.persons is None]
+    found = iter(mentions_of([(front.title, front.body, front.normalized_text) for front in wanted]))
+    out = []
+    for front in fronts:
+        if front.raw.persons is not None:
+            persons = list(dict.fromkeys(canonical_person(name) for name in front.raw.persons))
+            entities = extract_entities(front.title, front.body, front.normalized_text)
+        else:
+            people = next(found)
+            persons = people.names
+            entities = extract_entities(front.title, front.body, front.normalized_text, entities=people.entities,
+                                        people=people.mentions)
+        out.append((persons, entities))
+    return out
+
+
+@dataclass(slots=True)
+class _Front:
+    """An article extracted but for its people."""
+    raw: RawRecord
+    title: str
+    body: str
+    normalized_text: str  # normalize(title) + "\n" + the normalized body
+    published: date | None
+    source: str | None
+    provenance: dict[str, str]
+    story: CleanedStory
+
+
+def _extract(raw: RawRecord, boilerplate: Boilerplate | None) -> _Front | Skipped:
     if raw.html is not None:
         page = read_page(raw)  # web input: the page's text and metadata first (archive/extract/web.py)
         if isinstance(page, Skipped):
@@ -148,14 +202,12 @@ def build_article(raw: RawRecord, boilerplate: Boilerplate | None = None) -> Art
     if raw.url:
         provenance["url"] = given.get("url", "given")
     normalized_text = normalize(title) + "\n" + normalized
-    if raw.persons is not None:
-        persons = list(dict.fromkeys(canonical_person(name) for name in raw.persons))
-        entities = extract_entities(title, body, normalized_text)
-    else:
-        people = person_mentions(title, body, normalized_text)
-        persons = people.names
-        # places and organizations: the registries, and what the recognizer tagged around the people
-        entities = extract_entities(title, body, normalized_text, entities=people.entities, people=people.mentions)
+    return _Front(raw, title, body, normalized_text, published, source, provenance, story)
+
+
+def _article(front: _Front, persons: list[str], entities: EntitiesFound) -> Article:
+    raw, title, body, story, provenance = front.raw, front.title, front.body, front.story, front.provenance
+    given = raw.provenance or {}
     provenance["persons"] = given.get("persons", "given") if raw.persons is not None else "text"
     places, organizations = entities.places, entities.organizations
     if raw.places is not None:  # given names win, in the registry's canonical form
@@ -167,7 +219,7 @@ def build_article(raw: RawRecord, boilerplate: Boilerplate | None = None) -> Art
     provenance.update({key: value for key, value in given.items() if key not in provenance
                        and key in ("body", "author", "language")})
     # == content_key(title, body) (normalize() works char by char), with any boilerplate paragraphs put back
-    content = " ".join(normalized_text.split())
+    content = " ".join(front.normalized_text.split())
     if story.identity is not None:
         identity_lines = story.identity.split("\n")
         if not raw.title and normalize(title) in identity_lines:  # the title line was taken out of the body
@@ -175,8 +227,8 @@ def build_article(raw: RawRecord, boilerplate: Boilerplate | None = None) -> Art
         content = " ".join((normalize(title) + "\n" + "\n".join(identity_lines)).split())
 
     return Article(
-        id=derive_article_id(raw.id, raw.url, title, body, content=content), title=title, body=body, source=source,
-        published=published, url=raw.url, persons=persons, places=places,
+        id=derive_article_id(raw.id, raw.url, title, body, content=content), title=title, body=body,
+        source=front.source, published=front.published, url=raw.url, persons=persons, places=places,
         organizations=organizations, metadata=dict(raw.metadata or {}), origin=raw.origin,
         removed_lines=story.removed, content=content, provenance=provenance, language=raw.language,
         author=raw.author, captured=raw.captured,

@@ -19,13 +19,13 @@ from pathlib import Path
 from archive.article import Article, Deduplicator
 from archive.batching import EXTRACT_BATCH, EXTRACT_BATCH_BYTES, batched_by_weight
 from archive.extract.boilerplate import Boilerplate, ParagraphCounts
-from archive.extract.builder import build_article
+from archive.extract.builder import build_articles
 from archive.extract.readers import RawRecord, ReadOptions, iter_raw_records
 from archive.extract.report import IngestReport, Skipped
 
 
 def _build_batch(batch: list[RawRecord], boilerplate: Boilerplate | None = None) -> list[Article | Skipped]:
-    return [build_article(raw, boilerplate) for raw in batch]
+    return list(build_articles(batch, boilerplate))
 
 
 def _record_bytes(raw: RawRecord) -> int:
@@ -37,8 +37,7 @@ def iter_built(records: Iterable[RawRecord], workers: int = 1, batch_size: int =
     """build_article over RECORDS in input order; with workers > 1 in a process pool, a bounded window of
     batches (bounded in count and in bytes) in flight so memory stays flat however large the input."""
     if workers <= 1:
-        for raw in records:
-            yield build_article(raw, boilerplate)
+        yield from build_articles(records, boilerplate)
         return
     window = workers * 3
     with multiprocessing.get_context("fork").Pool(workers) as pool:

@@ -8,10 +8,12 @@ words as raw news writes them ("وقال", "انه") and this module tokenizes r
 runs of digits, single other characters, each normalize()d.
 
 Features are word identity, the word without its proclitics, affixes, shape, corpus frequency
-(archive/data/lexicon.tsv) and gazetteers (given names, titles, registry name words), for the word and its two
-neighbours on each side. Word-level features are cached, so a sentence costs list concatenation plus the CRF's
-own C code. Callers choose which sentences to tag (archive/extract/people.py tags only those that can hold a
-name): tagging every word of a long archive is the expensive part.
+(archive/data/lexicon.tsv), distributional clusters (archive/data/word_clusters.tsv) and gazetteers (given
+names, titles, registry name words), for the word and its two neighbours on each side (the neighbours lend
+their identity, core, cluster and gazetteer flags). The tagger (NameTagger) sums each word's feature weights
+once per distinct word and decodes only the segments of a sentence that can hold a name. Callers choose which
+sentences to tag (archive/extract/people.py tags only those that can hold a name), and tag many articles'
+sentences at once (tag_many).
 """
 
 from __future__ import annotations
@@ -114,9 +116,14 @@ def tokenize(normalized: str) -> list[re.Match[str]]:
     return list(TOKEN.finditer(normalized))
 
 
+# _PROCLITICS by their first letter, in the same order: most words open with a letter that starts none
+_PROCLITICS_BY_LETTER = {letter: tuple(p for p in _PROCLITICS if p[0] == letter)
+                         for letter in {p[0] for p in _PROCLITICS}}
+
+
 def core(word: str) -> str:
     """The word without the proclitics and article it opens with, when three letters stay."""
-    for prefix in _PROCLITICS:
+    for prefix in _PROCLITICS_BY_LETTER.get(word[:1], ()):
         if word.startswith(prefix) and len(word) - len(prefix) >= 3:
             return word[len(prefix):]
     return word
@@ -127,14 +134,20 @@ def _frequency_bucket(word: str) -> str:
     return str(min(12, int(math.log2(count)))) if count else "0"
 
 
-def _own_features(word: str, gaz: Gazetteer) -> list[str]:
-    """What a word says about itself, independent of its neighbours."""
+_OWN_FLAGS = ("given", "title", "hon", "fn", "first", "last", "ncl")
+_CONTEXT_FLAGS = frozenset({"given", "title", "fn", "last", "ncl"})
+
+
+def word_features(word: str, gaz: Gazetteer) -> tuple[list[str], list[str]]:
+    """What a word says about itself, and what it says about its neighbours (its identity, its core, its cluster
+    and its gazetteer flags), independent of where it stands."""
     if not word[0].isalpha():
-        return ["w=" + word, "digit" if word.isdigit() else "punct"]
+        return ["w=" + word, "digit" if word.isdigit() else "punct"], ["w=" + word]
     stem = core(word)
     out = ["w=" + word, "c=" + stem, "p2=" + word[:2], "p3=" + word[:3], "s2=" + word[-2:], "s3=" + word[-3:],
            "cs2=" + stem[-2:], "cp2=" + stem[:2], "f=" + _frequency_bucket(word), "cf=" + _frequency_bucket(stem),
            "len=" + str(min(len(stem), 9))]
+    context = ["w=" + word, "c=" + stem]
     if word != stem:
         out.append("pre=" + word[: len(word) - len(stem)])
     if word.isascii():
@@ -142,28 +155,14 @@ def _own_features(word: str, gaz: Gazetteer) -> list[str]:
     cluster = gaz.clusters.get(word) or gaz.clusters.get(stem)
     if cluster:
         out.append("k=" + cluster[0])
-    for flag, members in (("given", gaz.given), ("title", gaz.titles), ("hon", gaz.honorifics),
-                          ("fn", gaz.function_words), ("first", gaz.name_first), ("last", gaz.name_last),
-                          ("ncl", gaz.name_clusters_words)):
+        context.append("k=" + cluster[0])
+    for flag, members in zip(_OWN_FLAGS, (gaz.given, gaz.titles, gaz.honorifics, gaz.function_words,
+                                          gaz.name_first, gaz.name_last, gaz.name_clusters_words), strict=True):
         if word in members or stem in members:
             out.append("g=" + flag)
-    return out
-
-
-def _context_features(word: str, gaz: Gazetteer) -> list[str]:
-    """What a word says about its neighbours: its identity, its core and its gazetteer flags."""
-    if not word[0].isalpha():
-        return ["w=" + word]
-    stem = core(word)
-    out = ["w=" + word, "c=" + stem]
-    cluster = gaz.clusters.get(word) or gaz.clusters.get(stem)
-    if cluster:
-        out.append("k=" + cluster[0])
-    for flag, members in (("given", gaz.given), ("title", gaz.titles), ("fn", gaz.function_words),
-                          ("last", gaz.name_last), ("ncl", gaz.name_clusters_words)):
-        if word in members or stem in members:
-            out.append("g=" + flag)
-    return out
+            if flag in _CONTEXT_FLAGS:
+                context.append("g=" + flag)
+    return out, context
 
 
 _OFFSETS = (-2, -1, 1, 2)
@@ -184,7 +183,7 @@ class FeatureCache:
         if found is None:
             if len(self.own) > self.limit:
                 self.own.clear()
-            found = self.own[word] = _own_features(word, self.gaz)
+            found = self.own[word] = word_features(word, self.gaz)[0]
         return found
 
     def _context(self, word: str) -> list[list[str]]:
@@ -192,7 +191,7 @@ class FeatureCache:
         if found is None:
             if len(self.context) > self.limit:
                 self.context.clear()
-            base = _context_features(word, self.gaz)
+            base = word_features(word, self.gaz)[1]
             found = self.context[word] = [[f"{offset}:{feature}" for feature in base] for offset in _OFFSETS]
         return found
 
@@ -269,119 +268,173 @@ class NameTagger:
         index = {label: i for i, label in enumerate(self.labels)}
         size = len(self.labels)
         # one row of label weights per attribute; row 0 is all zeros (every sum starts from it)
-        self.rows: dict[str, int] = {}
+        rows: dict[str, int] = {}
         for attribute, _ in info.state_features:
-            self.rows.setdefault(attribute, len(self.rows) + 1)
-        self.matrix = np.zeros((len(self.rows) + 1, size))
+            rows.setdefault(attribute, len(rows) + 1)
+        self.matrix = np.zeros((len(rows) + 1, size))
         for (attribute, label), weight in info.state_features.items():
-            self.matrix[self.rows[attribute], index[label]] = weight
+            self.matrix[rows[attribute], index[label]] = weight
+        # a word's own attributes -> row; a neighbour's attribute (without its "offset:") -> a row per offset
+        prefixes = {f"{offset}:": slot for slot, offset in enumerate(_OFFSETS)}
+        self.own_rows: dict[str, int] = {}
+        context_rows: dict[str, list[int]] = {}
+        for attribute, row in rows.items():
+            head, colon, rest = attribute.partition(":")
+            slot = prefixes.get(head + colon) if colon else None
+            if slot is None:
+                self.own_rows[attribute] = row
+            else:
+                context_rows.setdefault(rest, [0] * len(_OFFSETS))[slot] = row
+        self.context_rows = {feature: tuple(slots) for feature, slots in context_rows.items()}
         self.transitions = np.zeros((size, size))
         for (before, after), weight in info.transitions.items():
             self.transitions[index[before], index[after]] = weight
         self.outside = index["O"]
         self.name_columns = [i for label, i in index.items() if label != "O"]
-        # the most a transition into or out of a name label can add over staying O (see tag_sentences)
-        self.transition_slack = 2 * max(0.0, float(self.transitions.max() - self.transitions[self.outside,
-                                                                                              self.outside]))
-        self.bos = self.matrix[self.rows.get("BOS", 0)]
-        self.eos = self.matrix[self.rows.get("EOS", 0)]
+        # for _names' bound: what each label's transition from O, and its best transition from a name label, add
+        # over O->O, and the best a transition out of a name into O adds over O->O
+        outside, names = self.outside, self.name_columns
+        stay = self.transitions[outside, outside]
+        self.from_outside = self.transitions[outside, names] - stay
+        self.from_name = self.transitions[names][:, names].max(0) - stay
+        self.exit_gain = float(self.transitions[names, outside].max() - stay)
+        self.bos = self.matrix[rows.get("BOS", 0)]
+        self.eos = self.matrix[rows.get("EOS", 0)]
         self.gaz = gazetteer()
         self.word_ids: dict[str, int] = {}
+        # per distinct word, (5, labels) scores: its own, then what it adds to the word 2 and 1 after it and 1
+        # and 2 before it (the slots of _OFFSETS seen from the neighbour). Row 0 is all zeros (padding).
         self.table = np.zeros((1024, len(_OFFSETS) + 1, size))
 
-    def _word_id(self, word: str) -> int:
-        """The word's row in self.table: (5, labels) scores, its own, then what it adds to the word 2 and 1 after
-        it and 1 and 2 before it (the rows of _OFFSETS seen from the neighbour). Row 0 is all zeros."""
-        found = self.word_ids.get(word)
-        if found is None:
-            if len(self.word_ids) >= _WORD_CACHE:
-                self.word_ids.clear()  # the table's rows are then overwritten from row 1 on
-            found = self.word_ids[word] = len(self.word_ids) + 1
-            if found >= len(self.table):
-                grown = np.zeros((min(2 * len(self.table), _WORD_CACHE + 1), *self.table.shape[1:]))
-                grown[: len(self.table)] = self.table
-                self.table = grown
-            self.table[found] = self._word_scores(word)
-        return found
-
-    def _word_scores(self, word: str) -> np.ndarray:
-        base = _context_features(word, self.gaz)
-        rows = self.rows
-        indexes = [0, *(rows[f] for f in _own_features(word, self.gaz) if f in rows)]
-        starts = [0]
-        for offset in _OFFSETS:
+    def _add_words(self, words: Iterable[str]) -> None:
+        """Scores of words met for the first time, all in one NumPy call."""
+        words = list(words)
+        if len(self.word_ids) + len(words) > _WORD_CACHE:
+            self.word_ids.clear()  # the table's rows are then overwritten from row 1 on
+        first = len(self.word_ids) + 1
+        needed = first + len(words)
+        if needed > len(self.table):
+            grown = np.zeros((max(needed, min(2 * len(self.table), _WORD_CACHE + 1)), *self.table.shape[1:]))
+            grown[: len(self.table)] = self.table
+            self.table = grown
+        own_rows, context_rows, gaz = self.own_rows, self.context_rows, self.gaz
+        empty = (0,) * len(_OFFSETS)
+        indexes: list[int] = []
+        starts: list[int] = []
+        for word in words:
+            own, context = word_features(word, gaz)
             starts.append(len(indexes))
             indexes.append(0)
-            indexes += [rows[name] for name in (f"{offset}:{feature}" for feature in base) if name in rows]
-        return np.add.reduceat(self.matrix[indexes], starts)
+            indexes += [row for row in map(own_rows.get, own) if row is not None]
+            neighbour = [context_rows.get(feature, empty) for feature in context]
+            for slot in range(len(_OFFSETS)):
+                starts.append(len(indexes))
+                indexes.append(0)
+                indexes += [rows[slot] for rows in neighbour if rows[slot]]
+        sums = np.add.reduceat(self.matrix[indexes], starts)
+        self.table[first:needed] = sums.reshape(len(words), len(_OFFSETS) + 1, -1)
+        self.word_ids.update(zip(words, range(first, needed), strict=True))
 
     def tag_sentences(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
         """Viterbi over several sentences at once (one pass of array operations per position, for all of them)."""
-        tags = self._tag_sparse(sentences)
-        return [found if found is not None else ["O"] * len(sentence) for found, sentence in zip(tags, sentences,
-                                                                                                  strict=True)]
+        out = []
+        for found, sentence in zip(self._names(sentences), sentences, strict=True):
+            tags = ["O"] * len(sentence)
+            for position, label in found or ():
+                tags[position] = self.labels[label]
+            out.append(tags)
+        return out
 
-    def _tag_sparse(self, sentences: Sequence[Sequence[str]]) -> list[list[str] | None]:
-        """tag_sentences, with None for a sentence that is all O."""
-        sentences = list(sentences)
-        lengths = np.array([len(s) for s in sentences])
-        if not len(sentences) or lengths.max() == 0:
-            return [None for _ in sentences]
-        # the sentences one after the other with two empty words between them: a neighbour's row for an offset
-        # of up to 2 then never reaches into the next sentence, and the shifted additions need no masks
-        gap = 2
-        ids: list[int] = []
-        word_id = self._word_id
-        for sentence in sentences:
-            ids += [word_id(word) for word in sentence]
-            ids += (0, 0)
-        table = self.table[ids]  # (N + 2 per sentence, 5, labels)
-        scores = table[:, 0].copy()
-        for slot, offset in enumerate(_OFFSETS, start=1):
-            if offset < 0:
-                scores[-offset:] += table[:offset, slot]
-            else:
-                scores[:-offset] += table[offset:, slot]
-        sentence_of = np.repeat(np.arange(len(sentences)), lengths)
-        first_of = np.cumsum(lengths) - lengths
-        position = np.arange(int(lengths.sum())) - np.repeat(first_of, lengths)
-        scores = scores[np.repeat(np.cumsum(lengths + gap) - lengths - gap, lengths) + position]
-        nonempty = lengths > 0
-        scores[first_of[nonempty]] += self.bos
-        scores[(first_of + lengths - 1)[nonempty]] += self.eos
-        # A sentence in which no word scores any name label above O (by more than transitions could add) is all O:
-        # a path leaving O gains at most its emission margins plus, at each of its two ends, the best transition
-        # minus O->O; when every margin is below that, the all-O path wins. Most windows end here.
-        margins = scores[:, self.name_columns].max(1) - scores[:, self.outside]
-        needed = np.zeros(len(sentences), dtype=bool)
-        needed[nonempty] = np.maximum.reduceat(margins, first_of[nonempty]) > -self.transition_slack
-        out: list[list[str] | None] = [None] * len(sentences)
-        if not needed.any():
+    def _names(self, sentences: Sequence[Sequence[str]]) -> list[list[tuple[int, int]] | None]:
+        """For each sentence, the (position, label index) of the words its best path does not tag O, or None when
+        the path is all O.
+
+        Exact pruning: a run [a, b] of name labels between O words (or a sentence's edges) adds to a path's score,
+        over O words in its place, at most first(a) + inner(a+1) + ... + inner(b) + exit, where first(i) is the
+        best over name labels of (the word's score for the label + the O->label transition) minus (its score for O
+        + O->O), inner(i) the same with the label's best transition from a name label, and exit what the best
+        label->O transition adds over O->O (no transition terms at a sentence's edges). A word lying in no run
+        whose bound is positive is O on the best path, and the best path splits there into independent segments
+        between O words: only those are decoded, each opened by an O->label transition and closed by a label->O
+        one. Most words are O by this bound (entering and leaving a name cost transitions), so the decoding
+        loop runs over the longest segment, a name and a word or two around it, not the longest sentence."""
+        out: list[list[tuple[int, int]] | None] = [None] * len(sentences)
+        kept = [i for i, sentence in enumerate(sentences) if sentence]
+        if not kept:
             return out
-        keep = needed[sentence_of]
-        sentence_of = np.cumsum(needed)[sentence_of[keep]] - 1
-        position = position[keep]
-        scores = scores[keep]
-        lengths = lengths[needed]
-        count, longest, size = len(lengths), int(lengths.max()), len(self.labels)
-        padded = np.zeros((count, longest, size))
-        padded[sentence_of, position] = scores
-        best = padded[:, 0]
-        back = np.zeros((longest, count, size), dtype=np.int64)
+        word_ids = self.word_ids
+        flat = [word for i in kept for word in sentences[i]]
+        new = set(flat).difference(word_ids)
+        if new:
+            self._add_words(list(new))
+        ids = np.fromiter(map(word_ids.__getitem__, flat), dtype=np.intp, count=len(flat))
+        count = len(kept)
+        lengths = np.array([len(sentences[i]) for i in kept])
+        longest = int(lengths.max())
+        # one row per sentence: two padding words (id 0, all zeros) each side, so that a neighbour's slot for an
+        # offset of up to 2 never reaches into another sentence and the shifted additions need no masks
+        grid = np.zeros((count, longest + 4), dtype=np.intp)
+        valid = np.arange(longest)[None, :] < lengths[:, None]
+        grid[:, 2:-2][valid] = ids
+        table = self.table[grid]  # (sentences, longest + 4, 5, labels)
+        scores = table[:, 2:-2, 0] + table[:, :-4, 1] + table[:, 1:-3, 2] + table[:, 3:-1, 3] + table[:, 4:, 4]
+        scores[:, 0] += self.bos
+        scores[np.arange(count), lengths - 1] += self.eos
+        outside_score = scores[:, :, self.outside]
+        name_scores = scores[:, :, self.name_columns]
+        inner = np.where(valid, (name_scores + self.from_name).max(2) - outside_score, -1e9)
+        first = (name_scores + self.from_outside).max(2) - outside_score
+        first[:, 0] = name_scores[:, 0].max(1) - outside_score[:, 0]  # no transition into a sentence's first word
+        # bound(a, b) = first[a] - inner[a] + (inner[a] + ... + inner[b]) + exit[b]
+        #             = (first[a] - inner[a] - sums[a]) + (sums[b + 1] + exit[b])
+        sums = np.zeros((count, longest + 1))
+        np.cumsum(inner, axis=1, out=sums[:, 1:])
+        opening = np.maximum.accumulate(np.where(valid, first - inner - sums[:, :-1], -1e9), axis=1)
+        closing = sums[:, 1:] + np.where(np.arange(longest)[None, :] < (lengths - 1)[:, None], self.exit_gain, 0.0)
+        closing = np.maximum.accumulate(closing[:, ::-1], axis=1)[:, ::-1]
+        candidate = np.zeros((count, longest + 1), dtype=np.int8)  # a False column ends every row's last run
+        candidate[:, :-1] = (opening + closing > -1e-9) & valid
+        edges = np.diff(candidate.ravel(), prepend=0)
+        run_starts = np.flatnonzero(edges == 1)
+        if not len(run_starts):
+            return out
+        run_lengths = np.flatnonzero(edges == -1) - run_starts
+        row, start = np.divmod(run_starts, longest + 1)
+        span = int(run_lengths.max())
+        positions = np.minimum(start[:, None] + np.arange(span)[None, :], longest - 1)
+        runs = scores[row[:, None], positions]  # (runs, span, labels); past a run's end: not used
+        runs[:, 0] += np.where((start > 0)[:, None], self.transitions[self.outside][None, :], 0.0)
+        last = start + run_lengths - 1
+        runs[np.arange(len(row)), run_lengths - 1] += np.where((last < lengths[row] - 1)[:, None],
+                                                               self.transitions[:, self.outside][None, :], 0.0)
+        transitions = self.transitions
+        best = runs[:, 0]
         history = [best]
-        for i in range(1, longest):
-            candidates = best[:, :, None] + self.transitions[None]
-            back[i] = candidates.argmax(1)
-            best = candidates.max(1) + padded[:, i]
+        backs = []
+        for i in range(1, span):
+            candidates = best[:, :, None] + transitions
+            backs.append(candidates.argmax(1))
+            best = candidates.max(1) + runs[:, i]
             history.append(best)
-        for k, index in enumerate(np.flatnonzero(needed).tolist()):
-            length = int(lengths[k])
-            label = int(history[length - 1][k].argmax())
-            path = [label]
-            for i in range(length - 1, 0, -1):
-                label = int(back[i, k, label])
-                path.append(label)
-            out[index] = [self.labels[j] for j in reversed(path)]
+        every = np.arange(len(row))
+        ends = np.stack(history)[run_lengths - 1, every].argmax(1)
+        # back-tracking, all runs at once: a run's path starts at its last word (earlier, its values are unused)
+        paths = np.zeros((len(row), span), dtype=np.intp)
+        label = ends
+        for i in range(span - 1, -1, -1):
+            label = np.where(run_lengths - 1 == i, ends, label)
+            paths[:, i] = label
+            if i:
+                label = backs[i - 1][every, label]
+        named = (paths != self.outside) & (np.arange(span)[None, :] < run_lengths[:, None])
+        which, offset = np.nonzero(named)
+        for sentence, position, label_index in zip(row[which].tolist(), (start[which] + offset).tolist(),
+                                                   paths[which, offset].tolist(), strict=True):
+            index = kept[sentence]
+            found = out[index]
+            if found is None:
+                found = out[index] = []
+            found.append((position, label_index))
         return out
 
     def tag_words(self, words: Sequence[str]) -> list[str]:
@@ -390,13 +443,26 @@ class NameTagger:
     def tag(self, text: str, ranges: Iterable[tuple[int, int]] | None = None) -> list[Entity]:
         """Entities in normalized TEXT, or only in the given (start, end) character ranges of it, each range
         tagged as one sentence."""
-        spans = list(ranges) if ranges is not None else [(0, len(text))]
-        word_lists = [TOKEN.findall(text, start, end) for start, end in spans]
-        entities: list[Entity] = []
-        for (start, end), sentence_tags in zip(spans, self._tag_sparse(word_lists), strict=True):
-            if sentence_tags is not None:  # only sentences holding a name need their tokens' offsets
-                entities += spans_from_tags(list(TOKEN.finditer(text, start, end)), sentence_tags, text)
-        return entities
+        return self.tag_many([(text, list(ranges) if ranges is not None else [(0, len(text))])])[0]
+
+    def tag_many(self, texts: Sequence[tuple[str, Sequence[tuple[int, int]]]]) -> list[list[Entity]]:
+        """tag() for many (text, ranges) at once: one pass of array operations for all their sentences."""
+        word_lists = [TOKEN.findall(text, start, end) for text, ranges in texts for start, end in ranges]
+        found_all = iter(self._names(word_lists))
+        labels = self.labels
+        out = []
+        for text, ranges in texts:
+            entities: list[Entity] = []
+            for start, end in ranges:
+                found = next(found_all)
+                if found is not None:  # only sentences holding a name need their tokens' offsets
+                    tokens = list(TOKEN.finditer(text, start, end))
+                    tags = ["O"] * len(tokens)
+                    for position, label in found:
+                        tags[position] = labels[label]
+                    entities += spans_from_tags(tokens, tags, text)
+            out.append(entities)
+        return out
 
 
 @lru_cache(maxsize=1)
