@@ -21,6 +21,7 @@ import hashlib
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import cast
 
 import numpy as np
@@ -49,15 +50,20 @@ class PersonMerge:
 
     def variants(self) -> dict[str, list[str]]:
         """{shown spelling: its other spellings (sorted)}."""
+        return {shown: list(others) for shown, others in self._variants.items()}
+
+    @cached_property
+    def _variants(self) -> dict[str, tuple[str, ...]]:
         found: dict[str, list[str]] = {}
         for spelling, shown in self.shown.items():
             if spelling != shown:
                 found.setdefault(shown, []).append(spelling)
-        return found
+        return {shown: tuple(sorted(others)) for shown, others in found.items()}
 
     def spellings_of(self, shown: str) -> list[str]:
-        """The shown spelling first, then its variants; just [shown] for a person not merged."""
-        return [shown, *sorted(s for s, to in self.shown.items() if to == shown and s != shown)]
+        """The shown spelling first, then its variants; just [shown] for a person not merged. A dictionary
+        lookup: the facet's names are asked on every search."""
+        return [shown, *self._variants.get(shown, ())]
 
     def __len__(self) -> int:
         return len(self.shown)
