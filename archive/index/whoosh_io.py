@@ -570,19 +570,7 @@ def encode_block(ids: Any, weights: Any, values: list[bytes], fixedsize: int | N
 def decode_block(data: bytes, count: int, fixedsize: int | None) -> tuple[list[int], Any, Any]:
     """(document-number gaps, weights: None for all 1.0 / a float for all the same / a list, values) of a block
     written by encode_block: the shape of Whoosh's own block data, so its matchers and ours read either."""
-    weight_kind, value_kind = data[0], data[1]
-    position = 2
-    sizes = []
-    for _ in range(3):
-        number, shift = 0, 0
-        while True:
-            byte = data[position]
-            position += 1
-            number |= (byte & 0x7F) << shift
-            if byte < 0x80:
-                break
-            shift += 7
-        sizes.append(number)
+    weight_kind, value_kind, sizes, position = _block_header(data)
     id_end = position + sizes[0]
     gaps = unvarints(data[position:id_end])
     weight_end = id_end + sizes[1]
