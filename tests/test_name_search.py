@@ -4,11 +4,10 @@ as written; `--person`/`person:` accept Latin names."""
 
 from __future__ import annotations
 
-import gzip
-import itertools
 from pathlib import Path
 
 import pytest
+from corpus_support import write_corpus_sample
 
 from archive.extract.ingest import iter_articles, learn_boilerplate
 from archive.extract.people import canonical_person, registry
@@ -67,9 +66,7 @@ SAMPLE = 3000
 
 @pytest.mark.corpus
 def test_totals_of_every_spelling_and_of_their_or_agree_on_the_corpus(tmp_path: Path, corpus_path: Path) -> None:
-    data = tmp_path / "sample.jsonl"
-    with gzip.open(corpus_path, "rt", encoding="utf-8") as corpus:
-        data.write_text("".join(itertools.islice(corpus, SAMPLE)), encoding="utf-8")
+    data = write_corpus_sample(corpus_path, tmp_path / "sample.jsonl", SAMPLE)
     rebuild_index([data], tmp_path / "index", workers=2)
     archive = Archive.open(tmp_path / "index")
     records = list(iter_articles([data], IngestReport(), boilerplate=learn_boilerplate([data]).boilerplate()))

@@ -3,12 +3,11 @@ from the ingested records (skipped without the corpus)."""
 
 from __future__ import annotations
 
-import gzip
-import itertools
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from corpus_support import write_corpus_sample
 
 from archive.article import Article
 from archive.extract.ingest import iter_articles, learn_boilerplate
@@ -29,9 +28,7 @@ pytestmark = pytest.mark.corpus
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory, corpus_path: Path) -> tuple[Archive, list[Article]]:
     base = tmp_path_factory.mktemp("corpus")
-    data = base / "sample.jsonl"
-    with gzip.open(corpus_path, "rt", encoding="utf-8") as corpus:
-        data.write_text("".join(itertools.islice(corpus, SAMPLE)), encoding="utf-8")
+    data = write_corpus_sample(corpus_path, base / "sample.jsonl", SAMPLE)
     rebuild_index([data], base / "index", workers=2)
     records = list(iter_articles([data], IngestReport(), boilerplate=learn_boilerplate([data]).boilerplate()))
     return Archive.open(base / "index"), records

@@ -11,7 +11,6 @@ against the library's slow, obviously faithful path: it must never change an ans
 
 from __future__ import annotations
 
-import gzip
 import itertools
 import re
 from collections import Counter
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from corpus_support import write_corpus_sample
 from whoosh import query as wq
 from whoosh.scoring import BM25F
 
@@ -53,9 +53,7 @@ def _benchmark_queries(sample: Path) -> list[str]:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, corpus_path: Path) -> tuple[Archive, list[str]]:
     base = tmp_path_factory.mktemp("exact")
-    data = base / "sample.jsonl"
-    with gzip.open(corpus_path, "rt", encoding="utf-8") as corpus:
-        data.write_text("".join(itertools.islice(corpus, SAMPLE)), encoding="utf-8")
+    data = write_corpus_sample(corpus_path, base / "sample.jsonl", SAMPLE)
     patch = pytest.MonkeyPatch()
     patch.setattr(whoosh_io, "POSTINGS_BLOCK", 16)  # many blocks per common word (index processes fork)
     try:
