@@ -139,7 +139,7 @@ class Snapshot:
 
     def person_variants(self, names: Sequence[str]) -> dict[str, list[str]]:
         """{name: its other spellings} for the NAMES (shown spellings) that are merged people."""
-        return {name: spellings[1:] for name in names if len(spellings := self.person_merge.spellings_of(name)) > 1}
+        return self.person_merge.variants_of(names)
 
     def _load_arrays(self) -> DocArrays:
         """The per-document arrays, with this index's own decision on spellings of one person when it decides one,

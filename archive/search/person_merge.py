@@ -19,7 +19,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import itertools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import cast
@@ -64,6 +64,10 @@ class PersonMerge:
         """The shown spelling first, then its variants; just [shown] for a person not merged. A dictionary
         lookup: the facet's names are asked on every search."""
         return [shown, *self._variants.get(shown, ())]
+
+    def variants_of(self, names: Sequence[str]) -> dict[str, list[str]]:
+        """{name: its other spellings} for the NAMES (shown spellings) that are merged people."""
+        return {name: list(self._variants[name]) for name in names if name in self._variants}
 
     def __len__(self) -> int:
         return len(self.shown)

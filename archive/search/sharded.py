@@ -606,8 +606,7 @@ class Collection:
 
     def person_variants(self, names: Sequence[str]) -> dict[str, list[str]]:
         """As Snapshot.person_variants, for the collection."""
-        return {name: spellings[1:] for name in names
-                if len(spellings := self.person_merge.spellings_of(name)) > 1}
+        return self.person_merge.variants_of(names)
 
     def merge_counts(self, facet: str, parts: Sequence[tuple[int, tuple[np.ndarray, np.ndarray]]]) -> np.ndarray:
         """Counts under the collection's names (plus the last "none" slot) from (shard, (local ids, counts))."""
