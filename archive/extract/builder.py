@@ -17,7 +17,13 @@ from archive.batching import PEOPLE_BATCH, batched
 from archive.extract.boilerplate import Boilerplate, group_of, paragraph_key
 from archive.extract.cleaning import CleanedStory, clean_story
 from archive.extract.dates import is_date_line, parse_date, publication_date
-from archive.extract.entities import EntitiesFound, canonical_organization, canonical_place, extract_entities
+from archive.extract.entities import (
+    ArticleEntities,
+    EntitiesFound,
+    canonical_organization,
+    canonical_place,
+    extract_entities_of,
+)
 from archive.extract.people import canonical_person, mentions_of
 from archive.extract.records import RawRecord, arabic_share
 from archive.extract.report import Skipped
@@ -125,18 +131,18 @@ def _people(fronts: Sequence[_Front]) -> list[tuple[list[str], EntitiesFound]]:
     its places and organizations (the registries, and what the recognizer tagged around the people)."""
     wanted = [front for front in fronts if front.raw.persons is None]
     found = iter(mentions_of([(front.title, front.body, front.normalized_text) for front in wanted]))
-    out = []
+    persons_of: list[list[str]] = []
+    articles: list[ArticleEntities] = []
     for front in fronts:
         if front.raw.persons is not None:
-            persons = list(dict.fromkeys(canonical_person(name) for name in front.raw.persons))
-            entities = extract_entities(front.title, front.body, front.normalized_text)
+            persons_of.append(list(dict.fromkeys(canonical_person(name) for name in front.raw.persons)))
+            articles.append(ArticleEntities(front.title, front.body, front.normalized_text))
         else:
             people = next(found)
-            persons = people.names
-            entities = extract_entities(front.title, front.body, front.normalized_text, entities=people.entities,
-                                        people=people.mentions)
-        out.append((persons, entities))
-    return out
+            persons_of.append(people.names)
+            articles.append(ArticleEntities(front.title, front.body, front.normalized_text, people.entities,
+                                            people.mentions))
+    return list(zip(persons_of, extract_entities_of(articles), strict=True))
 
 
 @dataclass(slots=True)

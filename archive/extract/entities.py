@@ -342,22 +342,67 @@ def entity_mentions(title: str, body: str, normalized: str | None = None, *,
     """(start, end, kind, name) of every place and organization in TITLE and BODY (offsets into
     normalize(title + "\\n" + body), which NORMALIZED is when given). ENTITIES: what the recognizer already
     tagged in this text (PeopleFound.entities); PEOPLE: the person mentions, never a place or organization."""
+    article = ArticleEntities(title, body, normalized, entities, people)
+    return entity_mentions_of([article], tagger=tagger, use_model=use_model)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleEntities:
+    """What entity_mentions_of reads of one article: its TITLE and BODY, NORMALIZED = normalize(title + "\\n" +
+    body) when known, and what people extraction found there (see entity_mentions)."""
+    title: str
+    body: str
+    normalized: str | None = None
+    entities: Sequence[Entity] = ()
+    people: Sequence[Mention] = ()
+
+
+def entity_mentions_of(articles: Sequence[ArticleEntities], *, tagger: NameTagger | None = None,
+                       use_model: bool = True) -> list[list[tuple[int, int, str, str]]]:
+    """entity_mentions for many articles, the recognizer run once for the head-noun windows of all of them (one
+    batch of array operations instead of one small one per article)."""
     reg = entity_registry()
-    text = title + "\n" + body
-    norm = normalized if normalized is not None else normalize(text)
+    if not use_model:
+        return [_plan(reg, article, None).found for article in articles]
+    tagger = tagger or name_tagger()
+    plans = [_plan(reg, article, tagger) for article in articles]
+    if tagger is not None:
+        tagged = tagger.tag_many([(plan.norm, plan.ranges) for plan in plans])
+    else:
+        tagged = [[] for _ in plans]
+    return [_finish(reg, plan, article, head_entities)
+            for plan, article, head_entities in zip(plans, articles, tagged, strict=True)]
+
+
+@dataclass(slots=True)
+class _Plan:
+    """An article's registry names and the head-noun windows the recognizer is to tag."""
+    text: str
+    norm: str
+    found: list[tuple[int, int, str, str]]
+    ranges: list[tuple[int, int]]
+
+
+def _plan(reg: EntityRegistry, article: ArticleEntities, tagger: NameTagger | None) -> _Plan:
+    """The registry's names; with a TAGGER, also the windows after head nouns not covered by a name already."""
+    text = article.title + "\n" + article.body
+    norm = article.normalized if article.normalized is not None else normalize(text)
     found: list[tuple[int, int, str, str]] = []
     for start, end, number in _registry_spans(reg, norm):
         entry = reg.entries[number]
         found.append((start, end, entry.kind, entry.name))
-    if not use_model:
-        return found
-    tagger = tagger or name_tagger()
-    model = [e for e in entities if e.label in _LABEL_KIND]
+    ranges: list[tuple[int, int]] = []
     if tagger is not None:
-        covered = [(e.start, e.end) for e in entities] + [(s, e) for s, e, _, _ in found]
+        covered = [(e.start, e.end) for e in article.entities] + [(s, e) for s, e, _, _ in found]
         ranges = _head_ranges(norm, covered)
-        if ranges:
-            model += [e for e in tagger.tag(norm, ranges) if e.label in _LABEL_KIND]
+    return _Plan(text, norm, found, ranges)
+
+
+def _finish(reg: EntityRegistry, plan: _Plan, article: ArticleEntities, head_entities: list[Entity]
+            ) -> list[tuple[int, int, str, str]]:
+    text, norm, found, people = plan.text, plan.norm, plan.found, article.people
+    model = [e for e in article.entities if e.label in _LABEL_KIND]
+    model += [e for e in head_entities if e.label in _LABEL_KIND]
     taken = [(s, e) for s, e, _, _ in found] + [(m.start, m.end) for m in people]
     plain: str | None = None
     seen: set[tuple[int, int]] = set()
@@ -408,9 +453,18 @@ def extract_entities(title: str, body: str, normalized: str | None = None, *,
                      entities: Sequence[Entity] = (), people: Sequence[Mention] = (),
                      tagger: NameTagger | None = None, use_model: bool = True) -> EntitiesFound:
     """The places and organizations of an article, each once, in order of first mention (see entity_mentions)."""
-    places: dict[str, None] = {}
-    organizations: dict[str, None] = {}
-    for _, _, kind, name in entity_mentions(title, body, normalized, entities=entities, people=people,
-                                            tagger=tagger, use_model=use_model):
-        (places if kind == PLACE else organizations).setdefault(name, None)
-    return EntitiesFound(list(places), list(organizations))
+    article = ArticleEntities(title, body, normalized, entities, people)
+    return extract_entities_of([article], tagger=tagger, use_model=use_model)[0]
+
+
+def extract_entities_of(articles: Sequence[ArticleEntities], *, tagger: NameTagger | None = None,
+                        use_model: bool = True) -> list[EntitiesFound]:
+    """extract_entities for many articles at once: the same results, faster (see entity_mentions_of)."""
+    out = []
+    for mentions in entity_mentions_of(articles, tagger=tagger, use_model=use_model):
+        places: dict[str, None] = {}
+        organizations: dict[str, None] = {}
+        for _, _, kind, name in mentions:
+            (places if kind == PLACE else organizations).setdefault(name, None)
+        out.append(EntitiesFound(list(places), list(organizations)))
+    return out
