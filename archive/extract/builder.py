@@ -141,7 +141,7 @@ def _people(fronts: Sequence[_Front]) -> list[tuple[list[str], EntitiesFound]]:
             people = next(found)
             persons_of.append(people.names)
             articles.append(ArticleEntities(front.title, front.body, front.normalized_text, people.entities,
-                                            people.mentions))
+                                            people.mentions, people.words))
     return list(zip(persons_of, extract_entities_of(articles), strict=True))
 
 

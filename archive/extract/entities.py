@@ -26,13 +26,13 @@ a country and its capital written alike are the country (تونس, الجزائ�
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from archive.extract.ner import TOKEN, Entity, NameTagger, gazetteer, name_tagger
-from archive.extract.people import LETTERS, Mention, _plain, trie_regex
+from archive.extract.people import LETTERS, FormScanner, Mention, _plain, context_scanner, text_words, trie_regex
 from archive.resources import DATA_DIR
 from archive.text.charsets import DEFINITE_ARTICLE, after_lam_forms
 from archive.text.normalize import normalize
@@ -123,13 +123,13 @@ def load_entries(path: Path, kind: str) -> list[Entry]:
 class EntityRegistry:
     entries: list[Entry]
     forms: dict[str, list[tuple[int, str]]]  # normalized surface -> [(entry index, "full"|"short"|"ambiguous")]
-    form_re: re.Pattern[str]
+    form_scanner: FormScanner  # the forms, with a proclitic: groups "pre" and "name"
     by_key: dict[str, list[int]]  # folded name, variant or unambiguous short form -> entry indexes (places first)
     by_latin: dict[str, int]
     not_names: frozenset[str]  # folded generic words (rows of type "-")
     ambiguous_keys: frozenset[str]  # folded ambiguous short forms: the registry pass alone decides about them
     cue_words: dict[str, frozenset[str]]  # kind -> normalized cue words
-    context_res: list[re.Pattern[str] | None]
+    context_scanners: list[FormScanner | None]  # per entry, its context words
 
 
 def fold(name: str) -> str:
@@ -167,16 +167,14 @@ def entity_registry() -> EntityRegistry:
                     forms.setdefault(surface, []).append((index, kind))
         for latin in entry.latin:
             by_latin.setdefault(" ".join(latin.casefold().split()), index)
-    form_re = re.compile(f"{_EDGE_BEFORE}(?P<pre>{_PROCLITIC})(?P<name>{trie_regex(list(forms))}){_EDGE_AFTER}")
-    context_res = [
-        re.compile(f"{_EDGE_BEFORE}(?:{trie_regex([_clean(c) for c in entry.context])}){_EDGE_AFTER}")
-        if entry.context else None
-        for entry in entries
-    ]
+    form_scanner = FormScanner(f"{_EDGE_BEFORE}(?P<pre>{_PROCLITIC})(?P<name>{trie_regex(list(forms))}){_EDGE_AFTER}",
+                               forms, ("", *_PROCLITICS))
+    context_scanners = [context_scanner([_clean(c) for c in entry.context]) if entry.context else None
+                        for entry in entries]
     cue_words = {kind: frozenset(_clean(word) for word in words) for kind, words in _CUES.items()}
     ambiguous_keys = frozenset(fold(short) for entry in entries for short in entry.ambiguous_short)
-    return EntityRegistry(entries, forms, form_re, by_key, by_latin, frozenset(not_names), ambiguous_keys, cue_words,
-                          context_res)
+    return EntityRegistry(entries, forms, form_scanner, by_key, by_latin, frozenset(not_names), ambiguous_keys,
+                          cue_words, context_scanners)
 
 
 def canonical_entity(name: str, kind: str) -> str:
@@ -225,12 +223,13 @@ def _previous_word(norm: str, start: int) -> str:
     return word[1:] if len(word) > 3 and word[0] in "وف" else word
 
 
-def _registry_spans(reg: EntityRegistry, norm: str) -> list[tuple[int, int, int]]:
-    """(start, end, entry index) of the registry's names in NORM (start after any proclitic)."""
+def _registry_spans(reg: EntityRegistry, norm: str, words: Collection[str]) -> list[tuple[int, int, int]]:
+    """(start, end, entry index) of the registry's names in NORM, whose words are WORDS (start after any
+    proclitic)."""
     found: list[tuple[int, int, int]] = []
     ambiguous: list[tuple[int, int, list[int], int | None]] = []
     fulls: set[int] = set()
-    for match in reg.form_re.finditer(norm):
+    for match in reg.form_scanner.finditer(norm, words):
         surface = " ".join(match.group("name").split())
         entries = reg.forms.get(surface, [])
         sure = [index for index, kind in entries if kind != "ambiguous"]
@@ -242,8 +241,8 @@ def _registry_spans(reg: EntityRegistry, norm: str) -> list[tuple[int, int, int]
 
     def in_context(index: int) -> bool:
         if index not in context:
-            pattern = reg.context_res[index]
-            context[index] = pattern is not None and pattern.search(norm) is not None
+            scanner = reg.context_scanners[index]
+            context[index] = scanner is not None and scanner.search(norm, words) is not None
         return context[index]
 
     for start, end, candidates, otherwise in ambiguous:
@@ -317,18 +316,19 @@ def _is_rejected(reg: EntityRegistry, words: list[str]) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _head_re() -> re.Pattern[str]:
+def _head_scanner() -> FormScanner:
     """A head noun that opens a named organization, with its proclitics, and up to _HEAD_WINDOW_WORDS words after
     it on the same line and in the same sentence."""
     forms = [surface for head in _WINDOW_HEADS for surface in after_lam_forms(head)]
-    return re.compile(f"{_EDGE_BEFORE}{_PROCLITIC}(?:{trie_regex(forms)}){_EDGE_AFTER}"
-                      f"(?:[^\\S\\n]+[{LETTERS}]+){{1,{_HEAD_WINDOW_WORDS}}}")
+    return FormScanner(f"{_EDGE_BEFORE}{_PROCLITIC}(?:{trie_regex(forms)}){_EDGE_AFTER}"
+                       f"(?:[^\\S\\n]+[{LETTERS}]+){{1,{_HEAD_WINDOW_WORDS}}}", forms, ("", *_PROCLITICS))
 
 
-def _head_ranges(norm: str, covered: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Ranges after an organization's head noun ("وزارة الدفاع الروسية") not tagged or matched already."""
+def _head_ranges(norm: str, words: Collection[str], covered: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Ranges after an organization's head noun ("وزارة الدفاع الروسية") not tagged or matched already (NORM's
+    words: WORDS)."""
     ranges: list[tuple[int, int]] = []
-    for match in _head_re().finditer(norm):
+    for match in _head_scanner().finditer(norm, words):
         start, end = match.span()
         if not any(s <= start < e for s, e in covered):
             ranges.append((start, end))
@@ -355,6 +355,7 @@ class ArticleEntities:
     normalized: str | None = None
     entities: Sequence[Entity] = ()
     people: Sequence[Mention] = ()
+    words: Collection[str] | None = None  # text_words(normalized), when known
 
 
 def entity_mentions_of(articles: Sequence[ArticleEntities], *, tagger: NameTagger | None = None,
@@ -387,14 +388,15 @@ def _plan(reg: EntityRegistry, article: ArticleEntities, tagger: NameTagger | No
     """The registry's names; with a TAGGER, also the windows after head nouns not covered by a name already."""
     text = article.title + "\n" + article.body
     norm = article.normalized if article.normalized is not None else normalize(text)
+    words = article.words if article.words is not None else text_words(norm)
     found: list[tuple[int, int, str, str]] = []
-    for start, end, number in _registry_spans(reg, norm):
+    for start, end, number in _registry_spans(reg, norm, words):
         entry = reg.entries[number]
         found.append((start, end, entry.kind, entry.name))
     ranges: list[tuple[int, int]] = []
     if tagger is not None:
         covered = [(e.start, e.end) for e in article.entities] + [(s, e) for s, e, _, _ in found]
-        ranges = _head_ranges(norm, covered)
+        ranges = _head_ranges(norm, words, covered)
     return _Plan(text, norm, found, ranges)
 
 

@@ -25,7 +25,7 @@ import itertools
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -40,8 +40,11 @@ LETTERS = ARABIC_LETTER_RANGE + "a-z"
 _EDGE_BEFORE = f"(?<![{LETTERS}])"
 _EDGE_AFTER = f"(?![{LETTERS}])"
 # proclitics a name can carry: و ف ب ل ك and their pairs ("وبوتين", "لبوتين", "وللأسد" is handled as a form)
-_PROCLITIC = "(?:وب|ول|وك|فب|فل|و|ف|ب|ل|ك)?"
+_PROCLITICS = ("وب", "ول", "وك", "فب", "فل", "و", "ف", "ب", "ل", "ك")
+_PROCLITIC = "(?:" + "|".join(_PROCLITICS) + ")?"
 _WORD = re.compile(f"[{LETTERS}0-9]+|[^\\s{LETTERS}0-9]+")
+# a word as the registry scans see it: a run of letters (what _EDGE_BEFORE/_EDGE_AFTER delimit)
+_ALPHA_WORD = re.compile(f"[{LETTERS}]+")
 _SENTENCE_PUNCT = set(".:؛;!?؟()[]{}\"“”«»'|/")
 
 
@@ -78,6 +81,89 @@ def trie_regex(forms: list[str]) -> str:
     return build(trie)
 
 
+_LETTER_CHARS = frozenset(chr(code) for code in range(0x3000) if re.match(f"[{LETTERS}]", chr(code)))
+
+
+def _occurrences(norm: str, wanted: Iterable[str]) -> list[tuple[int, int, str]]:
+    """(start, end, word) of every whole-word occurrence in NORM of the WANTED words (_ALPHA_WORD's matches that
+    equal one of them), in text order. For the few words of an article worth a look, str.find is much cheaper
+    than a match object for each of its words."""
+    found = []
+    letters = _LETTER_CHARS
+    size = len(norm)
+    for word in wanted:
+        start = norm.find(word)
+        while start >= 0:
+            end = start + len(word)
+            if (start == 0 or norm[start - 1] not in letters) and (end == size or norm[end] not in letters):
+                found.append((start, end, word))
+            start = norm.find(word, end)
+    found.sort()
+    return found
+
+
+class FormScanner:
+    """A regex of literal forms that matches whole words only, found by trying only the positions where a match
+    can start, instead of every position of the text: the same matches as `pattern.finditer`, several times
+    cheaper on a news article.
+
+    PATTERN must start with _EDGE_BEFORE, then one of PROCLITICS (optional, literal), then one of FORMS (a
+    trie_regex), then _EDGE_AFTER; anything may follow. A match then starts where no letter stands before it:
+    either at a word (a run of LETTERS) made of a proclitic and the letters the form opens with (all of the form
+    when it is one word: "وبوتين"; its first word: "فلاديمير"; only the proclitic when the form opens with a
+    character that is no letter: "و" of "وپزشكيان"), or, without a proclitic, at the character such a form opens
+    with ("پ")."""
+
+    def __init__(self, pattern: str, forms: Iterable[str], proclitics: Iterable[str] = ("",)):
+        self.pattern = re.compile(pattern)
+        forms, proclitics = list(forms), list(proclitics)
+        openings = [_ALPHA_WORD.match(form) for form in forms]
+        leading = {opening.group() if opening else "" for opening in openings}
+        self.opening_words = frozenset(proclitic + word for word in leading for proclitic in proclitics) - {""}
+        self.opening_chars = sorted({form[0] for form, opening in zip(forms, openings, strict=True)
+                                     if not opening and form and "" in proclitics})
+
+    def finditer(self, text: str, words: Collection[str] | None = None) -> Iterator[re.Match[str]]:
+        """The matches in TEXT, in order, as pattern.finditer gives them. WORDS: the words of TEXT (text_words)
+        when the caller has them."""
+        present = self.opening_words.intersection(words if words is not None else _ALPHA_WORD.findall(text))
+        starts = [start for start, _, _ in _occurrences(text, present)]
+        if self.opening_chars:
+            starts = sorted(starts + self._char_starts(text))
+        reached = 0
+        for start in starts:
+            if start < reached:
+                continue  # inside the previous match
+            match = self.pattern.match(text, start)
+            if match is not None:
+                reached = match.end()
+                yield match
+
+    def search(self, text: str, words: Collection[str] | None = None) -> re.Match[str] | None:
+        return next(self.finditer(text, words), None)
+
+    def _char_starts(self, text: str) -> list[int]:
+        """Where one of the opening characters stands with no letter before it."""
+        starts = []
+        for char in self.opening_chars:
+            at = text.find(char)
+            while at >= 0:
+                if at == 0 or text[at - 1] not in _LETTER_CHARS:
+                    starts.append(at)
+                at = text.find(char, at + 1)
+        return starts
+
+
+def context_scanner(words: list[str]) -> FormScanner:
+    """Any of WORDS (normalized) as a whole word."""
+    return FormScanner(f"{_EDGE_BEFORE}(?:{trie_regex(words)}){_EDGE_AFTER}", words)
+
+
+def text_words(normalized: str) -> set[str]:
+    """The words of normalized text as the scans see them (runs of letters), found once for all of them."""
+    return set(_ALPHA_WORD.findall(normalized))
+
+
 # ---------------------------------------------------------------- registry
 
 
@@ -105,7 +191,7 @@ def skeleton(name: str) -> str:
 class Registry:
     people: list[Person]
     forms: dict[str, list[tuple[int, str]]]  # normalized surface -> [(person index, "full"|"short"|"ambiguous")]
-    form_re: re.Pattern[str]
+    form_scanner: FormScanner  # the forms, with a proclitic: groups "pre" and "name"
     by_key: dict[str, int]  # normalized full name or variant -> person index
     by_skeleton: dict[str, int]
     by_opening: dict[str, int]  # the first two words of a 3+-word full name or variant, when only one person has them
@@ -118,9 +204,9 @@ class Registry:
     not_name: set[str]
     breakers: set[str]
     particles: set[str]
-    trigger_re: re.Pattern[str]
+    trigger_scanner: FormScanner  # titles and honorifics, after و or ف: group "title"
     title_words: set[str]  # every word of every title, for "a name followed by its role"
-    context_res: list[re.Pattern[str] | None]
+    context_scanners: list[FormScanner | None]  # per person, its context words
 
 
 def _load_people(path: Path) -> list[Person]:
@@ -167,7 +253,8 @@ def registry() -> Registry:
             for short in shorts:
                 for surface in _surfaces(_clean(short)):
                     forms.setdefault(surface, []).append((index, kind))
-    form_re = re.compile(f"{_EDGE_BEFORE}(?P<pre>{_PROCLITIC})(?P<name>{trie_regex(list(forms))}){_EDGE_AFTER}")
+    form_scanner = FormScanner(f"{_EDGE_BEFORE}(?P<pre>{_PROCLITIC})(?P<name>{trie_regex(list(forms))}){_EDGE_AFTER}",
+                               forms, ("", *_PROCLITICS))
 
     given: set[str] = set()
     ambiguous_given: set[str] = set()
@@ -182,22 +269,20 @@ def registry() -> Registry:
     titles = {_clean(t) for t in data["titles"]}
     honorifics = {_clean(t) for t in data["honorifics"]}
     triggers = sorted(titles | honorifics)
-    trigger_re = re.compile(f"{_EDGE_BEFORE}(?:و|ف)?(?P<title>{trie_regex(triggers)}){_EDGE_AFTER}")
+    trigger_scanner = FormScanner(f"{_EDGE_BEFORE}(?:و|ف)?(?P<title>{trie_regex(triggers)}){_EDGE_AFTER}", triggers,
+                                  ("و", "ف", ""))
     title_words = {word for t in titles for word in t.split()}
-    context_res = [
-        re.compile(f"{_EDGE_BEFORE}(?:{trie_regex([_clean(c) for c in person.context])}){_EDGE_AFTER}")
-        if person.context else None
-        for person in people
-    ]
+    context_scanners = [context_scanner([_clean(c) for c in person.context]) if person.context else None
+                        for person in people]
     return Registry(
-        people=people, forms=forms, form_re=form_re, by_key=by_key, by_skeleton=by_skeleton,
+        people=people, forms=forms, form_scanner=form_scanner, by_key=by_key, by_skeleton=by_skeleton,
         by_opening={opening: next(iter(indexes)) for opening, indexes in openings.items() if len(indexes) == 1},
         by_latin={_clean(latin): index for index, person in enumerate(people) for latin in person.latin},
         given=given, named_after={_clean(w) for w in data.get("named_after_words", [])},
         ambiguous_given=ambiguous_given, titles=titles, honorifics=honorifics,
         not_name={_clean(w) for w in data["not_name_words"]}, breakers={_clean(w) for w in data["clause_breakers"]},
-        particles={_clean(w) for w in data["name_particles"]}, trigger_re=trigger_re, title_words=title_words,
-        context_res=context_res,
+        particles={_clean(w) for w in data["name_particles"]}, trigger_scanner=trigger_scanner,
+        title_words=title_words, context_scanners=context_scanners,
     )
 
 
@@ -266,12 +351,14 @@ def _strip_proclitic(word: str) -> str:
     return word[1:] if len(word) > 3 and word[0] in "وف" else word
 
 
-def _registry_matches(reg: Registry, norm: str) -> tuple[dict[int, int], list[tuple[int, int, int]]]:
-    """Registry people in NORM: {person index: first position}, and the spans matched with their person."""
+def _registry_matches(reg: Registry, norm: str, words: Collection[str]
+                      ) -> tuple[dict[int, int], list[tuple[int, int, int]]]:
+    """Registry people in NORM (whose words are WORDS): {person index: first position}, and the spans matched with
+    their person."""
     full_found: dict[int, int] = {}
     short_hits: list[tuple[int, int, list[tuple[int, str]]]] = []
     spans: list[tuple[int, int, int]] = []
-    for match in reg.form_re.finditer(norm):
+    for match in reg.form_scanner.finditer(norm, words):
         surface = " ".join(match.group("name").split())
         entries = reg.forms.get(surface, [])
         fulls = [index for index, kind in entries if kind == "full"]
@@ -285,8 +372,8 @@ def _registry_matches(reg: Registry, norm: str) -> tuple[dict[int, int], list[tu
 
     def in_context(index: int) -> bool:
         if index not in context_found:
-            pattern = reg.context_res[index]
-            context_found[index] = pattern is not None and pattern.search(norm) is not None
+            scanner = reg.context_scanners[index]
+            context_found[index] = scanner is not None and scanner.search(norm, words) is not None
         return context_found[index]
 
     # a short form not accepted ("سعيد" in "الوزير سعيد بنموسى") leaves its words to discovery
@@ -378,8 +465,10 @@ def _ambiguous_after_title(reg: Registry, word: str, norm: str, token: re.Match[
 _NAME_BEFORE = re.compile(f"(?<![{LETTERS}])[وف]?([{LETTERS}]+) ([{LETTERS}]+)\\s*[،,]?\\s*$")
 
 
-def _discover(reg: Registry, norm: str, taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Spans of names introduced by a title/role, or followed by one; spans already taken are skipped."""
+def _discover(reg: Registry, norm: str, words: Collection[str], taken: list[tuple[int, int]]
+              ) -> list[tuple[int, int]]:
+    """Spans of names introduced by a title/role, or followed by one, in NORM (whose words are WORDS); spans
+    already taken are skipped."""
     found: list[tuple[int, int]] = []
     # Taken spans sorted by start, with the furthest end reached so far: an overlap test is one bisection, not a
     # scan of every span (a body of megabytes has thousands of them and as many triggers).
@@ -391,7 +480,7 @@ def _discover(reg: Registry, norm: str, taken: list[tuple[int, int]]) -> list[tu
         before_end = bisect.bisect_left(starts, end)  # the spans starting before END
         return before_end > 0 and reach[before_end - 1] > start
 
-    for trigger in reg.trigger_re.finditer(norm):
+    for trigger in reg.trigger_scanner.finditer(norm, words):
         title = trigger.group("title")
         if title in reg.titles:
             # "ألكسندر يفيموف سفير روسيا", "وأنطوان سيلوانوف وزير المالية": a name, then its role
@@ -443,9 +532,6 @@ _STOP_TOKENS = frozenset(".!?؟؛:()[]{}«»\"“”|")
 # A single word the recognizer calls a person counts only when the corpus rarely uses it (names like
 # "غوتشولك" are rare; "ضرورة" or "مدار" are common words), or it is the family name of a name found in full.
 _SINGLE_NAME_MAX_FREQUENCY = 400
-
-
-_ALPHA_WORD = re.compile(f"[{LETTERS}]+")
 
 
 @dataclass(frozen=True)
@@ -501,38 +587,16 @@ def _window_end(norm: str, end: int, words: int) -> int:
     return after.end() if after else end
 
 
-_LETTER_CHARS = frozenset(chr(code) for code in range(0x3000) if re.match(f"[{LETTERS}]", chr(code)))
-
-
-def _occurrences(norm: str, wanted: Iterable[str]) -> list[tuple[int, int, str]]:
-    """(start, end, word) of every whole-word occurrence in NORM of the WANTED words (_ALPHA_WORD's matches that
-    equal one of them), in text order. For the few words of an article worth a look, str.find is much cheaper
-    than a match object for each of its words."""
-    found = []
-    letters = _LETTER_CHARS
-    size = len(norm)
-    for word in wanted:
-        start = norm.find(word)
-        while start >= 0:
-            end = start + len(word)
-            if (start == 0 or norm[start - 1] not in letters) and (end == size or norm[end] not in letters):
-                found.append((start, end, word))
-            start = norm.find(word, end)
-    found.sort()
-    return found
-
-
-def _model_ranges(norm: str, strings: Collection[str], taken: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int]]:
+def _model_ranges(norm: str, words: set[str], taken: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int]]:
     """Character ranges of NORM worth tagging: windows around cue words, not running over sentence ends.
-    (STRINGS: the words of NORM (_ALPHA_WORD's matches), or a set of them; TAKEN: spans of names already found,
+    (WORDS: text_words(NORM); TAKEN: spans of names already found,
     whose words are no cue: "ترامب" found by the registry needs no tagging.)"""
     cues = _cues()
     windows = []
     name_words, openers = cues.name_words, cues.openers
     taken_starts = sorted(taken)
     starts = [start for start, _ in taken_starts]
-    present = set(strings)
-    for match_start, match_end, word in _occurrences(norm, (present & name_words) | (present & openers)):
+    for match_start, match_end, word in _occurrences(norm, (words & name_words) | (words & openers)):
         at = bisect.bisect_right(starts, match_start) - 1
         if at >= 0 and taken_starts[at][1] >= match_end:
             continue
@@ -605,7 +669,7 @@ def _proclitic_length(word: str) -> int:
 
 def model_entities(tagger: NameTagger, norm: str, taken: Sequence[tuple[int, int]] = ()) -> list[Entity]:
     """The recognizer's names in the parts of NORM that can hold one."""
-    ranges = _model_ranges(norm, _ALPHA_WORD.findall(norm), taken)
+    ranges = _model_ranges(norm, text_words(norm), taken)
     return tagger.tag(norm, ranges) if ranges else []
 
 
@@ -667,9 +731,10 @@ def _model_names(reg: Registry, entities: list[Entity], norm: str, plain: Callab
     return found
 
 
-def _family_names_alone(reg: Registry, norm: str, strings: list[str], results: dict[str, _Found],
+def _family_names_alone(reg: Registry, norm: str, article_words: set[str], results: dict[str, _Found],
                         mentions: list[Mention]) -> None:
-    """Later mentions by family name alone of a person found in full ("برند غوتشولك" ... "وقال غوتشولك")."""
+    """Later mentions by family name alone of a person found in full ("برند غوتشولك" ... "وقال غوتشولك"); NORM's
+    words: ARTICLE_WORDS."""
     families: dict[str, str | None] = {}
     for found in results.values():
         if found.registry_index is not None:
@@ -700,7 +765,7 @@ def _family_names_alone(reg: Registry, norm: str, strings: list[str], results: d
     if not wanted:
         return
     taken = sorted((m.start, m.end) for m in mentions)
-    for start, end, word in _occurrences(norm, set(strings) & wanted.keys()):
+    for start, end, word in _occurrences(norm, article_words & wanted.keys()):
         name = wanted[word]
         if any(s < end and start < e for s, e in taken):
             continue
@@ -725,6 +790,7 @@ class PeopleFound:
     mentions: list[Mention]
     # everything the recognizer tagged on the way (places and organizations too: archive/extract/entities.py)
     entities: list[Entity] = field(default_factory=list)
+    words: set[str] = field(default_factory=set)  # the article's words (text_words), for the scans that follow
 
 
 def extract_people(title: str, body: str, normalized: str | None = None) -> list[str]:
@@ -767,7 +833,7 @@ class _Plan:
     """An article's registry matches and the ranges of its text the recognizer is to tag."""
     text: str
     norm: str
-    strings: list[str]
+    words: set[str]  # text_words(norm)
     registry_found: dict[int, int]
     registry_spans: list[tuple[int, int, int]]
     ranges: list[tuple[int, int]]
@@ -776,14 +842,14 @@ class _Plan:
 def _plan(reg: Registry, title: str, body: str, normalized: str | None, use_model: bool) -> _Plan:
     text = title + "\n" + body
     norm = normalized if normalized is not None else normalize(text)
-    registry_found, registry_spans = _registry_matches(reg, norm)
-    strings = _ALPHA_WORD.findall(norm)
-    ranges = _model_ranges(norm, strings, [(start, end) for start, end, _ in registry_spans]) if use_model else []
-    return _Plan(text, norm, strings, registry_found, registry_spans, ranges)
+    words = text_words(norm)
+    registry_found, registry_spans = _registry_matches(reg, norm, words)
+    ranges = _model_ranges(norm, words, [(start, end) for start, end, _ in registry_spans]) if use_model else []
+    return _Plan(text, norm, words, registry_found, registry_spans, ranges)
 
 
 def _finish(reg: Registry, plan: _Plan, entities: list[Entity]) -> PeopleFound:
-    text, norm, strings = plan.text, plan.norm, plan.strings
+    text, norm, words = plan.text, plan.norm, plan.words
     plain: str | None = None
     spans = [(start, end) for start, end, _ in plan.registry_spans]
     results: dict[str, _Found] = {}
@@ -825,7 +891,7 @@ def _finish(reg: Registry, plan: _Plan, entities: list[Entity]) -> PeopleFound:
 
     # a place or an organization to the recognizer is no person to the rules ("أبو ظبي", "لوكهيد مارتن")
     not_people = [(e.start, e.end) for e in entities if e.label != "PER"]
-    discovered = [(start, end) for start, end in _discover(reg, norm, spans)
+    discovered = [(start, end) for start, end in _discover(reg, norm, words, spans)
                   if not any(s <= start and end <= e for s, e in not_people)]
     for start, end in discovered:
         add(start, end, " ".join(norm[start:end].split()))
@@ -838,9 +904,9 @@ def _finish(reg: Registry, plan: _Plan, entities: list[Entity]) -> PeopleFound:
 
         for start, name_start, end in _model_names(reg, entities, norm, aligned_plain, spans + discovered):
             add(start, end, " ".join(norm[name_start:end].split()), name_start)
-    _family_names_alone(reg, norm, strings, results, mentions)
+    _family_names_alone(reg, norm, words, results, mentions)
     ordered = sorted(results.values(), key=lambda f: f.order)
-    return PeopleFound([found.name for found in ordered], sorted(mentions, key=lambda m: m.start), entities)
+    return PeopleFound([found.name for found in ordered], sorted(mentions, key=lambda m: m.start), entities, words)
 
 
 

@@ -1,0 +1,78 @@
+"""The shortcuts extraction takes for speed find exactly what the plain way finds: the registry scans that try only
+the positions where a word opening a name stands (FormScanner) against a full regex scan, on real articles and on
+hostile text."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from archive.extract import entities, people
+from archive.extract.cleaning import clean_story
+from archive.extract.people import FormScanner, context_scanner, text_words
+from archive.extract.readers import iter_raw_records
+from archive.extract.report import IngestReport
+from archive.text.normalize import normalize
+
+
+def _scanners() -> list[tuple[str, FormScanner]]:
+    reg, ent = people.registry(), entities.entity_registry()
+    found = [("people forms", reg.form_scanner), ("titles", reg.trigger_scanner),
+             ("entity forms", ent.form_scanner), ("head nouns", entities._head_scanner())]
+    found += [(f"context of {reg.people[i].name}", scanner) for i, scanner in enumerate(reg.context_scanners)
+              if scanner is not None][:20]
+    return found
+
+
+def _same_matches(scanner: FormScanner, text: str) -> None:
+    expected = [(m.span(), m.groupdict()) for m in scanner.pattern.finditer(text)]
+    assert [(m.span(), m.groupdict()) for m in scanner.finditer(text, text_words(text))] == expected
+    assert [(m.span(), m.groupdict()) for m in scanner.finditer(text)] == expected  # words found by the scanner
+
+
+HOSTILE = [
+    "",
+    "بوتين",  # a name alone, at both edges of the text
+    "وبوتين.ترامب،وللأسد",  # proclitics, no spaces around punctuation
+    "xبوتين بوتينx بوتين٣ 3بوتين",  # a Latin letter glued on (no match), a digit glued on (a match)
+    "فلاديمير   بوتين\nفلاديمير\nبوتين",  # spaces and line breaks inside a two-word name
+    "قال پزشكيان ووپزشكيان وپزشكيان xپزشكيان",  # a form opening with a letter outside the scans' letters
+    "الرئيس الرئيس الرئيس فلاديمير بوتين",  # overlapping candidates: a match swallows the next ones
+    "وزارة وزارة الدفاع الروسية وبوزارة الخارجية",
+    "مصر" * 50 + " مصر",  # a long run of letters holding a form many times: only the last is a word
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_form_scanners_find_what_a_full_scan_finds_on_hostile_text(text: str) -> None:
+    for _, scanner in _scanners():
+        _same_matches(scanner, normalize(text))
+
+
+def test_form_scanners_find_what_a_full_scan_finds_on_the_seeds(seeds_dir: Path) -> None:
+    records = list(iter_raw_records([seeds_dir], IngestReport()))
+    assert records
+    for record in records:
+        text = clean_story(record.body).normalized
+        for _, scanner in _scanners():
+            _same_matches(scanner, text)
+
+
+def test_form_scanners_find_what_a_full_scan_finds_on_corpus_articles(corpus_path: Path) -> None:
+    matched = 0
+    for record in itertools.islice(iter_raw_records([corpus_path], IngestReport()), 300):
+        text = normalize((record.title or "") + "\n") + clean_story(record.body).normalized
+        for _, scanner in _scanners():
+            _same_matches(scanner, text)
+            matched += sum(1 for _ in scanner.pattern.finditer(text))
+    assert matched > 1000  # the comparison saw real names, not only empty results
+
+
+def test_a_form_opening_with_a_character_outside_the_letters_is_still_found() -> None:
+    scanner = context_scanner(["پزشكيان", "-اون", "بوتين"])
+    assert scanner.opening_chars == ["-", "پ"]
+    text = "قال پزشكيان -اون و-اون وبوتين بوتين"  # no proclitics here: "و-اون", "وبوتين" are no match
+    assert [m.group() for m in scanner.finditer(text)] == ["پزشكيان", "-اون", "بوتين"]
+    assert [m.group() for m in scanner.finditer(text)] == [m.group() for m in scanner.pattern.finditer(text)]
