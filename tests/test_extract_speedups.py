@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.extract import entities, people
+from archive.extract import entities, ner, people
 from archive.extract.cleaning import clean_story
 from archive.extract.people import FormScanner, context_scanner, text_words
 from archive.extract.readers import iter_raw_records
@@ -76,3 +76,37 @@ def test_a_form_opening_with_a_character_outside_the_letters_is_still_found() ->
     text = "قال پزشكيان -اون و-اون وبوتين بوتين"  # no proclitics here: "و-اون", "وبوتين" are no match
     assert [m.group() for m in scanner.finditer(text)] == ["پزشكيان", "-اون", "بوتين"]
     assert [m.group() for m in scanner.finditer(text)] == [m.group() for m in scanner.pattern.finditer(text)]
+
+
+def _corpus_sentences(corpus_path: Path, count: int) -> list[list[str]]:
+    """Word lists of real sentences of many lengths: lines of corpus articles cut at full stops."""
+    sentences = []
+    for record in itertools.islice(iter_raw_records([corpus_path], IngestReport()), 40):
+        for line in normalize(record.body).replace(".", "\n").split("\n"):
+            words = ner.TOKEN.findall(line)
+            if words:
+                sentences.append(words[: 1 + len(sentences) % 60])  # lengths 1 to 60
+    return sentences[:count]
+
+
+def test_tagging_many_sentences_at_once_tags_each_as_alone(corpus_path: Path) -> None:
+    """The tagger decodes sentences in groups of similar length; every sentence still gets its own best path."""
+    tagger = ner.NameTagger()
+    sentences = _corpus_sentences(corpus_path, 400)
+    together = tagger.tag_sentences(sentences)
+    assert any(tag != "O" for tags in together for tag in tags)
+    assert together == [tagger.tag_words(sentence) for sentence in sentences]
+
+
+def test_tagger_keeps_working_when_its_word_cache_fills_up(monkeypatch: pytest.MonkeyPatch,
+                                                           corpus_path: Path) -> None:
+    """Once the cache of word scores is full it starts again; a batch mixing words cached before and new ones used
+    to fail then (KeyError) after 200,000 distinct words, which a long rebuild reaches."""
+    sentences = _corpus_sentences(corpus_path, 300)
+    expected = ner.NameTagger().tag_sentences(sentences)
+    monkeypatch.setattr(ner, "_WORD_CACHE", 50)
+    small = ner.NameTagger()
+    got = [small.tag_words(sentences[0])]  # cached, then met again in every later batch
+    got += [small.tag_sentences([sentences[0], sentence])[1] for sentence in sentences[1:]]
+    assert got == expected
+    assert len(small.word_ids) <= max(50, 2 * 60)

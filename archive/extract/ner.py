@@ -18,6 +18,7 @@ sentences at once (tag_many).
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -307,10 +308,8 @@ class NameTagger:
         self.table = np.zeros((1024, len(_OFFSETS) + 1, size))
 
     def _add_words(self, words: Iterable[str]) -> None:
-        """Scores of words met for the first time, all in one NumPy call."""
+        """Scores of words met for the first time, all in one NumPy call (the caller makes room: _ids)."""
         words = list(words)
-        if len(self.word_ids) + len(words) > _WORD_CACHE:
-            self.word_ids.clear()  # the table's rows are then overwritten from row 1 on
         first = len(self.word_ids) + 1
         needed = first + len(words)
         if needed > len(self.table):
@@ -362,14 +361,35 @@ class NameTagger:
         kept = [i for i, sentence in enumerate(sentences) if sentence]
         if not kept:
             return out
-        word_ids = self.word_ids
-        flat = [word for i in kept for word in sentences[i]]
-        new = set(flat).difference(word_ids)
+        self._ids(sentences[i] for i in kept)
+        # Sentences of similar length decoded together: one array for all of them would pad every sentence to the
+        # longest (a few long windows among hundreds of short ones: four times the work).
+        groups: dict[int, list[int]] = {}
+        for i in kept:
+            groups.setdefault(len(sentences[i]).bit_length(), []).append(i)
+        for _, group in sorted(groups.items()):
+            for i, found in zip(group, self._decode([sentences[i] for i in group]), strict=True):
+                out[i] = found
+        return out
+
+    def _ids(self, sentences: Iterable[Sequence[str]]) -> None:
+        """Makes sure every word of SENTENCES has its row of scores (self.word_ids), computing the missing ones."""
+        words = {word for sentence in sentences for word in sentence}
+        new = words.difference(self.word_ids)
+        if len(self.word_ids) + len(new) > _WORD_CACHE:
+            # the cache is full: start again with this batch's words (the table's rows are overwritten from row 1)
+            self.word_ids.clear()
+            new = words
         if new:
-            self._add_words(list(new))
-        ids = np.fromiter(map(word_ids.__getitem__, flat), dtype=np.intp, count=len(flat))
-        count = len(kept)
-        lengths = np.array([len(sentences[i]) for i in kept])
+            self._add_words(new)
+
+    def _decode(self, sentences: Sequence[Sequence[str]]) -> list[list[tuple[int, int]] | None]:
+        """_names of non-empty SENTENCES whose words all have their scores."""
+        out: list[list[tuple[int, int]] | None] = [None] * len(sentences)
+        flat = [word for sentence in sentences for word in sentence]
+        ids = np.fromiter(map(self.word_ids.__getitem__, flat), dtype=np.intp, count=len(flat))
+        count = len(sentences)
+        lengths = np.array([len(sentence) for sentence in sentences])
         longest = int(lengths.max())
         # one row per sentence: two padding words (id 0, all zeros) each side, so that a neighbour's slot for an
         # offset of up to 2 never reaches into another sentence and the shifted additions need no masks
@@ -430,10 +450,9 @@ class NameTagger:
         which, offset = np.nonzero(named)
         for sentence, position, label_index in zip(row[which].tolist(), (start[which] + offset).tolist(),
                                                    paths[which, offset].tolist(), strict=True):
-            index = kept[sentence]
-            found = out[index]
+            found = out[sentence]
             if found is None:
-                found = out[index] = []
+                found = out[sentence] = []
             found.append((position, label_index))
         return out
 
@@ -456,10 +475,13 @@ class NameTagger:
             for start, end in ranges:
                 found = next(found_all)
                 if found is not None:  # only sentences holding a name need their tokens' offsets
-                    tokens = list(TOKEN.finditer(text, start, end))
+                    # from the first named word to the last: the word before the first is O, so the entities are
+                    # those of the whole sentence
+                    first, last = min(position for position, _ in found), max(position for position, _ in found)
+                    tokens = list(itertools.islice(TOKEN.finditer(text, start, end), first, last + 1))
                     tags = ["O"] * len(tokens)
                     for position, label in found:
-                        tags[position] = labels[label]
+                        tags[position - first] = labels[label]
                     entities += spans_from_tags(tokens, tags, text)
             out.append(entities)
         return out
