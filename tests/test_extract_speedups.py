@@ -14,6 +14,7 @@ from archive.extract.cleaning import clean_story
 from archive.extract.people import FormScanner, context_scanner, text_words
 from archive.extract.readers import iter_raw_records
 from archive.extract.report import IngestReport
+from archive.text import normalize as rules
 from archive.text.normalize import normalize
 
 
@@ -110,3 +111,15 @@ def test_tagger_keeps_working_when_its_word_cache_fills_up(monkeypatch: pytest.M
     got += [small.tag_sentences([sentences[0], sentence])[1] for sentence in sentences[1:]]
     assert got == expected
     assert len(small.word_ids) <= max(50, 2 * 60)
+
+
+def test_normalize_of_long_text_equals_the_character_table_applied_at_once(corpus_path: Path) -> None:
+    """A long text is normalized by one str.replace per table character it holds, a short one by str.translate:
+    both give the translation of the whole table at once, on real articles and on text made of the table."""
+    table = "".join(char for char, _ in rules._RULE_PAIRS)
+    texts = [table, table * 3, "ـ" * 200, "\u064e" * 100 + "ا", "ى" * 64, "ى" * 63]
+    texts += [record.body for record in itertools.islice(iter_raw_records([corpus_path], IngestReport()), 200)]
+    for text in texts:
+        expected = rules.normalize_presentation_forms(text).translate(rules._ALL_RULES_MAP).lower()
+        assert normalize(text) == expected
+        assert [normalize(line) for line in text.split("\n")] == expected.split("\n")
