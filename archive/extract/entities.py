@@ -132,6 +132,7 @@ class EntityRegistry:
     context_scanners: list[FormScanner | None]  # per entry, its context words
 
 
+@lru_cache(maxsize=1 << 16)
 def fold(name: str) -> str:
     """A name as lookups compare it: normalized, spaces collapsed, the article of its first word dropped
     (العراق/عراق, الأمم المتحدة/أمم المتحدة) so that a recognized name meets the registry with or without it."""
@@ -215,8 +216,11 @@ class EntitiesFound:
     organizations: list[str]
 
 
+_LAST_WORD_ON_LINE = re.compile(f"([{LETTERS}]+)[^{LETTERS}\n]*$")
+
+
 def _previous_word(norm: str, start: int) -> str:
-    match = re.search(f"([{LETTERS}]+)[^{LETTERS}\n]*$", norm[max(0, start - 30): start])
+    match = _LAST_WORD_ON_LINE.search(norm[max(0, start - 30): start])
     if not match:
         return ""
     word = match.group(1)

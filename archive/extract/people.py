@@ -48,7 +48,9 @@ _ALPHA_WORD = re.compile(f"[{LETTERS}]+")
 _SENTENCE_PUNCT = set(".:؛;!?؟()[]{}\"“”«»'|/")
 
 
+@lru_cache(maxsize=1 << 16)
 def _clean(name: str) -> str:
+    """NAME normalized, spaces collapsed (cached: the same names and words are asked about again and again)."""
     return " ".join(normalize(name).split())
 
 
@@ -342,8 +344,11 @@ class _Found:
     registry_index: int | None = None
 
 
+_LAST_WORD = re.compile(f"([{LETTERS}]+)[^{LETTERS}]*$")
+
+
 def _previous_word(text: str, start: int) -> str:
-    match = re.search(f"([{LETTERS}]+)[^{LETTERS}]*$", text[max(0, start - 40): start])
+    match = _LAST_WORD.search(text[max(0, start - 40): start])
     return match.group(1) if match else ""
 
 
