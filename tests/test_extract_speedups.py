@@ -40,6 +40,10 @@ HOSTILE = [
     "xبوتين بوتينx بوتين٣ 3بوتين",  # a Latin letter glued on (no match), a digit glued on (a match)
     "فلاديمير   بوتين\nفلاديمير\nبوتين",  # spaces and line breaks inside a two-word name
     "قال پزشكيان ووپزشكيان وپزشكيان xپزشكيان",  # a form opening with a letter outside the scans' letters
+    "وپزشكيان قال",  # ... after a proclitic, at the start of the text
+    "پزشكيان",
+    "ال الشيخ وال الشيخ لال الشيخ الشيخ ال",  # a one- or two-letter opening word, inside and outside longer words
+    "و ل ب ال",
     "الرئيس الرئيس الرئيس فلاديمير بوتين",  # overlapping candidates: a match swallows the next ones
     "وزارة وزارة الدفاع الروسية وبوزارة الخارجية",
     "مصر" * 50 + " مصر",  # a long run of letters holding a form many times: only the last is a word

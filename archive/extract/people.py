@@ -86,14 +86,26 @@ def trie_regex(forms: list[str]) -> str:
 _LETTER_CHARS = frozenset(chr(code) for code in range(0x3000) if re.match(f"[{LETTERS}]", chr(code)))
 
 
+@lru_cache(maxsize=4096)
+def _whole_word(word: str) -> re.Pattern[str]:
+    """WORD with no letter before or after it, the literal first: the regex engine's fast search for a literal
+    then skips the places where a short word stands inside longer ones, and only checks the others (the
+    look-behind spans the word and the character before it)."""
+    return re.compile(f"(?s){re.escape(word)}(?<![{LETTERS}].{{{len(word)}}})(?![{LETTERS}])")
+
+
 def _occurrences(norm: str, wanted: Iterable[str]) -> list[tuple[int, int, str]]:
     """(start, end, word) of every whole-word occurrence in NORM of the WANTED words (_ALPHA_WORD's matches that
     equal one of them), in text order. For the few words of an article worth a look, str.find is much cheaper
-    than a match object for each of its words."""
+    than a match object for each of its words; a word of one or two letters ("ال" of "آل الشيخ") stands inside
+    many longer words, which a compiled pattern skips faster."""
     found = []
     letters = _LETTER_CHARS
     size = len(norm)
     for word in wanted:
+        if len(word) <= 2:
+            found += [(match.start(), match.end(), word) for match in _whole_word(word).finditer(norm)]
+            continue
         start = norm.find(word)
         while start >= 0:
             end = start + len(word)
@@ -112,18 +124,18 @@ class FormScanner:
     PATTERN must start with _EDGE_BEFORE, then one of PROCLITICS (optional, literal), then one of FORMS (a
     trie_regex), then _EDGE_AFTER; anything may follow. A match then starts where no letter stands before it:
     either at a word (a run of LETTERS) made of a proclitic and the letters the form opens with (all of the form
-    when it is one word: "وبوتين"; its first word: "فلاديمير"; only the proclitic when the form opens with a
-    character that is no letter: "و" of "وپزشكيان"), or, without a proclitic, at the character such a form opens
-    with ("پ")."""
+    when it is one word: "وبوتين"; its first word: "فلاديمير"), or, for a form opening with a character that is
+    no letter ("پزشكيان"), at that character or at a proclitic right before it ("وپزشكيان")."""
 
     def __init__(self, pattern: str, forms: Iterable[str], proclitics: Iterable[str] = ("",)):
         self.pattern = re.compile(pattern)
         forms, proclitics = list(forms), list(proclitics)
         openings = [_ALPHA_WORD.match(form) for form in forms]
-        leading = {opening.group() if opening else "" for opening in openings}
-        self.opening_words = frozenset(proclitic + word for word in leading for proclitic in proclitics) - {""}
+        leading = {opening.group() for opening in openings if opening}
+        self.opening_words = frozenset(proclitic + word for word in leading for proclitic in proclitics)
         self.opening_chars = sorted({form[0] for form, opening in zip(forms, openings, strict=True)
-                                     if not opening and form and "" in proclitics})
+                                     if not opening and form})
+        self.proclitics = proclitics
 
     def finditer(self, text: str, words: Collection[str] | None = None) -> Iterator[re.Match[str]]:
         """The matches in TEXT, in order, as pattern.finditer gives them. WORDS: the words of TEXT (text_words)
@@ -145,13 +157,17 @@ class FormScanner:
         return next(self.finditer(text, words), None)
 
     def _char_starts(self, text: str) -> list[int]:
-        """Where one of the opening characters stands with no letter before it."""
+        """Where a match of a form opening with one of the opening characters can start: at the character, or at
+        a proclitic right before it, with no letter before either."""
         starts = []
         for char in self.opening_chars:
             at = text.find(char)
             while at >= 0:
-                if at == 0 or text[at - 1] not in _LETTER_CHARS:
-                    starts.append(at)
+                for proclitic in self.proclitics:
+                    start = at - len(proclitic)
+                    if start >= 0 and text.startswith(proclitic, start) and (
+                            start == 0 or text[start - 1] not in _LETTER_CHARS):
+                        starts.append(start)
                 at = text.find(char, at + 1)
         return starts
 
