@@ -40,10 +40,17 @@ _LETTER = re.compile(r"[^\W\d_]")
 MIN_ARABIC_SHARE = 0.5
 
 
+_ENOUGH_LETTERS = re.compile(f"(?:[\\W\\d_]*[^\\W\\d_]){{{MIN_STORY_LETTERS}}}")
+
+
 def _story_letters(normalized: str) -> int:
-    """Letters in the (normalized: no harakat, no invisible marks) story, counted only as far as needed."""
-    head = len(_LETTER.findall(normalized, 0, 200))
-    return head if head >= MIN_STORY_LETTERS else len(_LETTER.findall(normalized))
+    """Letters in the (normalized: no harakat, no invisible marks) story, counted only as far as needed: a story
+    with MIN_STORY_LETTERS or more counts as MIN_STORY_LETTERS."""
+    if _ENOUGH_LETTERS.match(normalized):
+        return MIN_STORY_LETTERS
+    return len(_LETTER.findall(normalized))
+
+
 TITLE_MAX_LINE = 150
 TITLE_FROM_SENTENCE_MAX = 100
 

@@ -18,6 +18,7 @@ sentences at once (tag_many).
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import json
 import math
@@ -46,6 +47,11 @@ _PROCLITICS = ("وبال", "وكال", "فبال", "ولل", "فلل", "وال",
                "فل", "و", "ف", "ب", "ل", "ك")
 
 
+# The gazetteer flags a word may have (feature "g=flag"), and those it also lends its neighbours.
+_OWN_FLAGS = ("given", "title", "hon", "fn", "first", "last", "ncl")
+_CONTEXT_FLAGS = frozenset({"given", "title", "fn", "last", "ncl"})
+
+
 @dataclass(frozen=True, slots=True)
 class Gazetteer:
     given: frozenset[str]
@@ -56,6 +62,14 @@ class Gazetteer:
     name_last: frozenset[str]  # last words of registry names and their short forms
     clusters: dict[str, tuple[str, str]]  # word -> (coarse, fine) distributional cluster (bench/build_clusters.py)
     name_clusters_words: frozenset[str]  # the words of the clusters that are mostly names (learned given names)
+    # (feature "g=flag", the words that have it, whether a word lends it to its neighbours), in _OWN_FLAGS order
+    flag_sets: tuple[tuple[str, frozenset[str], bool], ...] = ()
+
+    def __post_init__(self) -> None:
+        members = (self.given, self.titles, self.honorifics, self.function_words, self.name_first, self.name_last,
+                   self.name_clusters_words)
+        object.__setattr__(self, "flag_sets", tuple((f"g={flag}", words, flag in _CONTEXT_FLAGS)
+                                                    for flag, words in zip(_OWN_FLAGS, members, strict=True)))
 
 
 def _clean(text: str) -> str:
@@ -130,13 +144,15 @@ def core(word: str) -> str:
     return word
 
 
+_BUCKETS = tuple(str(min(12, int(math.log2(count)))) for count in range(1, 1 << 12))  # counts 1 to 4095
+
+
 def _frequency_bucket(word: str) -> str:
+    """The word's corpus frequency on a log2 scale, 0 to 12 (4,096 and more)."""
     count = frequency(word)
-    return str(min(12, int(math.log2(count)))) if count else "0"
+    return "0" if not count else _BUCKETS[count - 1] if count < 1 << 12 else "12"
 
 
-_OWN_FLAGS = ("given", "title", "hon", "fn", "first", "last", "ncl")
-_CONTEXT_FLAGS = frozenset({"given", "title", "fn", "last", "ncl"})
 
 
 def word_features(word: str, gaz: Gazetteer) -> tuple[list[str], list[str]]:
@@ -157,16 +173,17 @@ def word_features(word: str, gaz: Gazetteer) -> tuple[list[str], list[str]]:
     if cluster:
         out.append("k=" + cluster[0])
         context.append("k=" + cluster[0])
-    for flag, members in zip(_OWN_FLAGS, (gaz.given, gaz.titles, gaz.honorifics, gaz.function_words,
-                                          gaz.name_first, gaz.name_last, gaz.name_clusters_words), strict=True):
+    for flag, members, lent in gaz.flag_sets:
         if word in members or stem in members:
-            out.append("g=" + flag)
-            if flag in _CONTEXT_FLAGS:
-                context.append("g=" + flag)
+            out.append(flag)
+            if lent:
+                context.append(flag)
     return out, context
 
 
 _OFFSETS = (-2, -1, 1, 2)
+# The tagger decodes sentences of up to 12 words, of 13 to 32, and longer ones in three groups (NameTagger._names).
+_LENGTH_GROUPS = (12, 32)
 _WORD_CACHE = 200_000  # distinct words whose scores a tagger keeps
 
 
@@ -325,11 +342,11 @@ class NameTagger:
             starts.append(len(indexes))
             indexes.append(0)
             indexes += [row for row in map(own_rows.get, own) if row is not None]
-            neighbour = [context_rows.get(feature, empty) for feature in context]
-            for slot in range(len(_OFFSETS)):
+            # per slot, the rows of the word's context features (a word always has some: its identity)
+            for slot_rows in zip(*[context_rows.get(feature, empty) for feature in context], strict=True):
                 starts.append(len(indexes))
                 indexes.append(0)
-                indexes += [rows[slot] for rows in neighbour if rows[slot]]
+                indexes += filter(None, slot_rows)
         sums = np.add.reduceat(self.matrix[indexes], starts)
         self.table[first:needed] = sums.reshape(len(words), len(_OFFSETS) + 1, -1)
         self.word_ids.update(zip(words, range(first, needed), strict=True))
@@ -363,10 +380,11 @@ class NameTagger:
             return out
         self._ids(sentences[i] for i in kept)
         # Sentences of similar length decoded together: one array for all of them would pad every sentence to the
-        # longest (a few long windows among hundreds of short ones: four times the work).
+        # longest (a few long windows among hundreds of short ones: four times the work); more groups would cost
+        # more array operations than they save.
         groups: dict[int, list[int]] = {}
         for i in kept:
-            groups.setdefault(len(sentences[i]).bit_length(), []).append(i)
+            groups.setdefault(bisect.bisect_left(_LENGTH_GROUPS, len(sentences[i])), []).append(i)
         for _, group in sorted(groups.items()):
             for i, found in zip(group, self._decode([sentences[i] for i in group]), strict=True):
                 out[i] = found

@@ -578,16 +578,16 @@ def _cues() -> _Cues:
     return _Cues(forms(set(words)), forms(set(openers)) - forms(set(words)))
 
 
-_STOP_OR_LINE = re.compile("[" + "".join(re.escape(ch) for ch in sorted(_STOP_TOKENS)) + "\n]")
+# up to the last stop or line break of a text: matched from its start, where it ends is where the last one ends
+_UP_TO_LAST_STOP = re.compile("(?s).*[" + "".join(re.escape(ch) for ch in sorted(_STOP_TOKENS)) + "\n]")
 
 
 def _window_start(norm: str, start: int, words: int) -> int:
     """Where the WORDS words before START begin, within START's line and sentence."""
     low = max(0, start - 60)
     chunk = norm[low:start]
-    cut = 0
-    for stop in _STOP_OR_LINE.finditer(chunk):
-        cut = stop.end()
+    last_stop = _UP_TO_LAST_STOP.match(chunk)
+    cut = last_stop.end() if last_stop else 0
     position = len(chunk)
     for _ in range(words):
         head = chunk[cut:position].rstrip()
