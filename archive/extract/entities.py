@@ -123,6 +123,8 @@ def load_entries(path: Path, kind: str) -> list[Entry]:
 class EntityRegistry:
     entries: list[Entry]
     forms: dict[str, list[tuple[int, str]]]  # normalized surface -> [(entry index, "full"|"short"|"ambiguous")]
+    # the same, sorted out once: surface -> (its first sure entry or None, its full-name entries, its ambiguous ones)
+    form_kinds: dict[str, tuple[int | None, tuple[int, ...], tuple[int, ...]]]
     form_scanner: FormScanner  # the forms, with a proclitic: groups "pre" and "name"
     by_key: dict[str, list[int]]  # folded name, variant or unambiguous short form -> entry indexes (places first)
     by_latin: dict[str, int]
@@ -174,8 +176,12 @@ def entity_registry() -> EntityRegistry:
                         for entry in entries]
     cue_words = {kind: frozenset(_clean(word) for word in words) for kind, words in _CUES.items()}
     ambiguous_keys = frozenset(fold(short) for entry in entries for short in entry.ambiguous_short)
-    return EntityRegistry(entries, forms, form_scanner, by_key, by_latin, frozenset(not_names), ambiguous_keys,
-                          cue_words, context_scanners)
+    form_kinds = {surface: (next((index for index, kind in found if kind != "ambiguous"), None),
+                            tuple(index for index, kind in found if kind == "full"),
+                            tuple(index for index, kind in found if kind == "ambiguous"))
+                  for surface, found in forms.items()}
+    return EntityRegistry(entries, forms, form_kinds, form_scanner, by_key, by_latin, frozenset(not_names),
+                          ambiguous_keys, cue_words, context_scanners)
 
 
 def canonical_entity(name: str, kind: str) -> str:
@@ -231,16 +237,15 @@ def _registry_spans(reg: EntityRegistry, norm: str, words: Collection[str]) -> l
     """(start, end, entry index) of the registry's names in NORM, whose words are WORDS (start after any
     proclitic)."""
     found: list[tuple[int, int, int]] = []
-    ambiguous: list[tuple[int, int, list[int], int | None]] = []
+    ambiguous: list[tuple[int, int, tuple[int, ...], int | None]] = []
     fulls: set[int] = set()
+    nothing: tuple[None, tuple[int, ...], tuple[int, ...]] = (None, (), ())
     for match in reg.form_scanner.finditer(norm, words):
         surface = " ".join(match.group("name").split())
-        entries = reg.forms.get(surface, [])
-        sure = [index for index, kind in entries if kind != "ambiguous"]
-        fulls.update(index for index, kind in entries if kind == "full")
+        sure, full, candidates = reg.form_kinds.get(surface, nothing)
+        fulls.update(full)
         # the city "ليفربول" unless the club's cue or context words say otherwise
-        ambiguous.append((match.start("name"), match.end(), [index for index, kind in entries if kind == "ambiguous"],
-                          sure[0] if sure else None))
+        ambiguous.append((match.start("name"), match.end(), candidates, sure))
     context: dict[int, bool] = {}
 
     def in_context(index: int) -> bool:
