@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.extract import entities, ner, people
+from archive.extract import cleaning, entities, ner, people
 from archive.extract.cleaning import clean_story
 from archive.extract.people import FormScanner, context_scanner, text_words
 from archive.extract.readers import iter_raw_records
@@ -127,3 +127,11 @@ def test_normalize_of_long_text_equals_the_character_table_applied_at_once(corpu
         expected = rules.normalize_presentation_forms(text).translate(rules._ALL_RULES_MAP).lower()
         assert normalize(text) == expected
         assert [normalize(line) for line in text.split("\n")] == expected.split("\n")
+
+
+def test_squeezing_spaces_skips_only_texts_with_nothing_to_squeeze() -> None:
+    spaces = [" ", "\t", "\u00a0", "\u2003", "\u200a", "\u202f", "\u205f", "\u3000"]
+    texts = ["", "كلمة", "كلمة كلمة", " كلمة ", "\n \n"]
+    texts += [f"ا{first}ب" for first in spaces] + [f"ا{first}{second}ب" for first in spaces for second in spaces]
+    for text in texts:
+        assert cleaning._squeeze_spaces(text) == cleaning._SPACES.sub(" ", text)

@@ -27,6 +27,15 @@ _SPACE_CHARS = " \t\u00a0\u2000-\u200a\u202f\u205f\u3000"
 # only runs that need rewriting (a tab, an exotic space, two or more spaces): a lone space is left alone, which
 # keeps the substitution cheap on long texts
 _SPACES = re.compile(f"[{_SPACE_CHARS[1:]}][{_SPACE_CHARS}]*| [{_SPACE_CHARS}]+")
+_ODD_SPACE = re.compile(f"[{_SPACE_CHARS[1:]}]")
+
+
+def _squeeze_spaces(text: str) -> str:
+    """_SPACES's runs as one space. Most texts hold none (no two spaces in a row, no tab or exotic space), and
+    finding that out is cheaper than the substitution's scan."""
+    if "  " not in text and _ODD_SPACE.search(text) is None:
+        return text
+    return _SPACES.sub(" ", text)
 _NOT_LETTER = re.compile(r"[\W\d_]+")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 
@@ -124,7 +133,7 @@ class CleanedStory:
 
 
 def _normalized_lines(text: str, lines: list[str]) -> list[str]:
-    normalized = [line.strip() for line in _SPACES.sub(" ", normalize(text)).split("\n")]
+    normalized = [line.strip() for line in _squeeze_spaces(normalize(text)).split("\n")]
     if len(normalized) != len(lines):  # a character normalize() expands into a line break: align line by line
         normalized = [_SPACES.sub(" ", normalize(line)).strip() for line in lines]
     return normalized
@@ -145,7 +154,7 @@ def clean_story(text: str, is_boilerplate: Callable[[str], bool] | None = None) 
     not this story (archive/extract/boilerplate.py): those are removed too.
     """
     m = markers()
-    lines = [line.strip() for line in _SPACES.sub(" ", text).split("\n")]
+    lines = [line.strip() for line in _squeeze_spaces(text).split("\n")]
     normalized = _normalized_lines(text, lines)
     total_chars = sum(len(line) for line in lines) or 1
     kept: list[int] = []
