@@ -360,12 +360,10 @@ class _Found:
     registry_index: int | None = None
 
 
-_LAST_WORD = re.compile(f"([{LETTERS}]+)[^{LETTERS}]*$")
-
-
 def _previous_word(text: str, start: int) -> str:
-    match = _LAST_WORD.search(text[max(0, start - 40): start])
-    return match.group(1) if match else ""
+    """The last run of letters in the 40 characters before START."""
+    words = _ALPHA_WORD.findall(text, max(0, start - 40), start)
+    return words[-1] if words else ""
 
 
 def _strip_proclitic(word: str) -> str:
