@@ -8,8 +8,9 @@ Three passes over the first N records of ../shared/corpora/ant-multisource.jsonl
                so extraction is cleaning, title check, source mapping and people;
   text_only    read + build_articles with only the body kept, so every facet is extracted from the text
                (title, date, outlet, people), as for a folder of raw .txt files.
-Rates are articles per CPU second of this process (the machine is shared, wall time is noisy); target: at least
-1,500 articles/s for as_given. Writes bench/results/extract.json and prints a summary.
+Rates are articles per CPU second of this process (the machine is shared, wall time is noisy; the load average
+before and after is recorded, since other work on the cores slows CPU time too); target: at least 1,500
+articles/s for as_given. Writes bench/results/extract.json and prints a summary.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import platform
 import sys
 import time
@@ -49,6 +51,7 @@ def main() -> int:
         print(f"shared corpus not found at {CORPUS}: nothing to measure")
         return 1
     limit = args.articles or None
+    load_before = os.getloadavg()[0]
 
     def read() -> list[RawRecord]:
         return list(itertools.islice(iter_raw_records([CORPUS], IngestReport()), limit))
@@ -84,6 +87,8 @@ def main() -> int:
         "target_articles_per_second": TARGET,
         "meets_target": count / given_cpu >= TARGET,
         "python": platform.python_version(),
+        "load_average_1m": {"before": round(load_before, 1), "after": round(os.getloadavg()[0], 1),
+                            "cores": os.cpu_count()},
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
