@@ -342,12 +342,13 @@ class Snapshot:
                 chosen = term_values.take(row)
                 owner, positions = decode_many(chosen.data, chosen.offsets)
                 fits = positions >= offset  # the phrase cannot start before the field does
-                keys = np.unique(owner[fits] * _POSITION_STRIDE + (positions[fits] - offset))
-                starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
+                keys = _ascending(owner[fits] * _POSITION_STRIDE + (positions[fits] - offset))
+                starts = keys if starts is None else _sorted_intersection(starts, keys)
                 if not len(starts):
                     return candidates[:0]
             assert starts is not None
-            return candidates[np.unique(starts // _POSITION_STRIDE)]
+            owners = starts // _POSITION_STRIDE
+            return candidates[owners[np.flatnonzero(np.diff(owners, prepend=-1))]]
         decode_positions = positions_decoder(self.reader, fieldname)
         if decode_positions is None:
             return candidates
@@ -478,6 +479,26 @@ class Snapshot:
     def docnum_of(self, article_id: str) -> int | None:
         postings = self.postings("id", str(article_id))
         return int(postings.ids[-1]) if len(postings) else None
+
+
+def _ascending(keys: np.ndarray) -> np.ndarray:
+    """KEYS sorted and without repeats. A phrase's (candidate, start) keys come in that order already (candidates
+    ascending, a posting's positions ascending), so this is one comparison pass, not a sort (np.unique over the
+    keys of two common words was a quarter of a phrase search at a million articles)."""
+    if len(keys) < 2 or bool((keys[1:] > keys[:-1]).all()):
+        return keys
+    return np.unique(keys)
+
+
+def _sorted_intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The values in both of two ascending arrays without repeats (binary search of the smaller in the larger)."""
+    if len(a) > len(b):
+        a, b = b, a
+    if not len(a):
+        return a
+    where = np.searchsorted(b, a)
+    where[where == len(b)] = 0
+    return a[b[where] == a]
 
 
 def normalize_metadata_filters(metadata: Mapping[str, Sequence[str]] | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
