@@ -76,6 +76,20 @@ def test_facets_equal_brute_force_counts(built, word: str) -> None:
     assert dict(result.facets["month"]) == dict(Counter(r["date"][:7] if r["date"] else None for r in matched))
 
 
+@pytest.mark.parametrize("word", WORDS[:4])
+def test_facets_of_queries_matching_most_of_the_archive_equal_brute_force(built, word: str) -> None:
+    """"-word" matches about 70% of the articles: its people are counted over the articles NOT matched and
+    subtracted from the archive's totals (DocArrays.facet_counts), which must give the same counts."""
+    archive, records = built
+    result = archive.search(f"-{word}", limit=5, facet_limit=100)
+    matched = [r for r in records.values() if not _matches(r, word)]
+    assert len(matched) * 2 > len(records)  # the complement path is taken
+    assert result.total == len(matched)
+    assert dict(result.facets["person"]) == dict(Counter(p for r in matched for p in r["persons"]))
+    assert dict(result.facets["source"]) == dict(Counter(_canonical(archive, r["source"])
+                                                         for r in matched if r["source"]))
+
+
 def test_filters_equal_brute_force(built) -> None:
     archive, records = built
     rnd = random.Random(3)

@@ -28,7 +28,8 @@ from __future__ import annotations
 import os
 import threading
 import zipfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -90,9 +91,9 @@ class NameFacet:
         mask[self.pair_doc[wanted[self.pair_name]]] = True
         return mask
 
-    def counts(self, docs: np.ndarray, count: int) -> np.ndarray:
-        """How many of DOCS hold each name."""
-        return _pair_counts(self.pair_doc, self.pair_name, self.start, len(self.names), docs, count)
+    def counts(self, docs: np.ndarray, count: int, mask: np.ndarray | None = None) -> np.ndarray:
+        """How many of DOCS hold each name (MASK: DOCS as a boolean array, when the caller has it)."""
+        return _pair_counts(self.pair_doc, self.pair_name, self.start, len(self.names), docs, count, mask)
 
 
 _ARRAY_FIELDS = ("live", "source_id", "day", "month_id", "pair_doc", "pair_person", "person_start", "title_len",
@@ -126,6 +127,8 @@ class DocArrays:
     # an index that is the whole archive: its decision on spellings of one person (spelling -> shown), once made
     own_merge: dict[str, str] | None = None
     own_merge_digest: str = ""  # people.merge_rules_digest() of the rules that made own_merge
+    # per multi-valued facet, its counts over every live document (facet_counts' complement; made when first needed)
+    live_totals: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, reader: Any) -> DocArrays:
@@ -288,7 +291,23 @@ class DocArrays:
         (top facet_limit), months (chronological, undated last as None)."""
         sources = np.bincount(self.source_id[docs], minlength=len(self.source_names) + 1)
         months = np.bincount(self.month_id[docs], minlength=len(self.month_keys) + 1)
-        persons = self.person_counts(docs)
+        # the multi-valued facets (people, places, organizations: millions of (document, name) pairs in a large
+        # archive) are counted over the live documents NOT matched when those are fewer, and subtracted from the
+        # counts over every live document: a query matching most of the archive costs what a rare one does
+        complement = len(docs) * 2 > self.live_count
+        counted = np.flatnonzero(self.live & ~docs_mask(docs, self.count)) if complement else docs
+        mask = docs_mask(counted, self.count) if len(counted) and _many(counted, self.count) else None  # shared
+
+        def names(facet: str, counter: Callable[[np.ndarray, np.ndarray | None], np.ndarray]) -> np.ndarray:
+            found = counter(counted, mask)
+            if not complement:
+                return found
+            if facet not in self.live_totals:
+                every = np.flatnonzero(self.live)
+                self.live_totals[facet] = counter(every, docs_mask(every, self.count))
+            return self.live_totals[facet] - found
+
+        persons = names("person", self.person_counts)
         return {
             "person": _top(self.person_names, persons, facet_limit),
             "source": _top(self.source_names, sources[: len(self.source_names)], facet_limit),
@@ -297,7 +316,7 @@ class DocArrays:
             **{name: _top(facet.values, np.bincount(facet.value_id[docs], minlength=len(facet.values) + 1)
                           [: len(facet.values)], facet_limit)
                for name, facet in self.metadata.items()},
-            **{name: _top(entity.names, entity.counts(docs, self.count), facet_limit)
+            **{name: _top(entity.names, names(name, lambda d, m, e=entity: e.counts(d, self.count, m)), facet_limit)
                for name, entity in self.entities.items()},
         }
 
@@ -310,22 +329,10 @@ class DocArrays:
                 found[name] = facet.values[number]
         return found
 
-    def person_counts(self, docs: np.ndarray) -> np.ndarray:
-        size = len(self.person_names)
-        if not len(docs) or not len(self.pair_doc):
-            return np.zeros(size, dtype=np.int64)
-        if len(docs) * 8 < self.count:
-            # few matches: gather each matching document's person ids from the CSR slices
-            starts = self.person_start[docs]
-            lengths = self.person_start[docs + 1] - starts
-            total = int(lengths.sum())
-            if not total:
-                return np.zeros(size, dtype=np.int64)
-            shifts = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
-            return np.bincount(self.pair_person[np.arange(total) + shifts], minlength=size)
-        mask = np.zeros(self.count, dtype=bool)
-        mask[docs] = True
-        return np.bincount(self.pair_person[mask[self.pair_doc]], minlength=size)
+    def person_counts(self, docs: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        """How many of DOCS name each person (MASK: DOCS as a boolean array, when the caller has it)."""
+        return _pair_counts(self.pair_doc, self.pair_person, self.person_start, len(self.person_names), docs,
+                            self.count, mask)
 
     def month_of(self, docnum: int) -> str | None:
         index = int(self.month_id[docnum])
@@ -333,11 +340,12 @@ class DocArrays:
 
 
 def _pair_counts(pair_doc: np.ndarray, pair_name: np.ndarray, start: np.ndarray, size: int, docs: np.ndarray,
-                 count: int) -> np.ndarray:
-    """Per name, how many of DOCS hold it, from (document, name) pairs sorted by document with CSR offsets."""
+                 count: int, mask: np.ndarray | None = None) -> np.ndarray:
+    """Per name, how many of DOCS hold it, from (document, name) pairs sorted by document with CSR offsets.
+    MASK: DOCS as a boolean array over all COUNT documents, when the caller has built it (see _many)."""
     if not len(docs) or not len(pair_doc):
         return np.zeros(size, dtype=np.int64)
-    if len(docs) * 8 < count:
+    if not _many(docs, count):
         # few matches: gather each matching document's name ids from the CSR slices
         starts = start[docs]
         lengths = start[docs + 1] - starts
@@ -346,9 +354,22 @@ def _pair_counts(pair_doc: np.ndarray, pair_name: np.ndarray, start: np.ndarray,
             return np.zeros(size, dtype=np.int64)
         shifts = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
         return np.bincount(pair_name[np.arange(total) + shifts], minlength=size)
+    if mask is None:
+        mask = docs_mask(docs, count)
+    # compress, not boolean indexing: a third faster over the millions of pairs of a large archive
+    return np.bincount(pair_name.compress(mask[pair_doc]), minlength=size)
+
+
+def _many(docs: np.ndarray, count: int) -> bool:
+    """Whether DOCS are so many of COUNT documents that facets are counted over a boolean mask of them rather than
+    by gathering each document's names."""
+    return len(docs) * 8 >= count
+
+
+def docs_mask(docs: np.ndarray, count: int) -> np.ndarray:
     mask = np.zeros(count, dtype=bool)
     mask[docs] = True
-    return np.bincount(pair_name[mask[pair_doc]], minlength=size)
+    return mask
 
 
 def _top(names: list[str], counts: np.ndarray, limit: int) -> list[tuple[str | None, int]]:
