@@ -30,6 +30,7 @@ import threading
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -298,13 +299,13 @@ class DocArrays:
         counted = np.flatnonzero(self.live & ~docs_mask(docs, self.count)) if complement else docs
         mask = docs_mask(counted, self.count) if len(counted) and _many(counted, self.count) else None  # shared
 
-        def names(facet: str, counter: Callable[[np.ndarray, np.ndarray | None], np.ndarray]) -> np.ndarray:
-            found = counter(counted, mask)
+        def names(facet: str, counter: Callable[..., np.ndarray]) -> np.ndarray:
+            found = counter(counted, mask=mask)
             if not complement:
                 return found
             if facet not in self.live_totals:
                 every = np.flatnonzero(self.live)
-                self.live_totals[facet] = counter(every, docs_mask(every, self.count))
+                self.live_totals[facet] = counter(every, mask=docs_mask(every, self.count))
             return self.live_totals[facet] - found
 
         persons = names("person", self.person_counts)
@@ -316,7 +317,7 @@ class DocArrays:
             **{name: _top(facet.values, np.bincount(facet.value_id[docs], minlength=len(facet.values) + 1)
                           [: len(facet.values)], facet_limit)
                for name, facet in self.metadata.items()},
-            **{name: _top(entity.names, names(name, lambda d, m, e=entity: e.counts(d, self.count, m)), facet_limit)
+            **{name: _top(entity.names, names(name, partial(entity.counts, count=self.count)), facet_limit)
                for name, entity in self.entities.items()},
         }
 
