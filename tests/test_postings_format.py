@@ -18,7 +18,7 @@ from archive.index import whoosh_io
 from archive.index.formats import VarintPositions, encode_positions, unvarints, varints
 from archive.index.schema import build_schema
 from archive.index.whoosh_io import Values, decode_block, encode_block, leaf_readers
-from archive.index.writer import article_fields, rebuild_index
+from archive.index.writer import add_to_index, article_fields, rebuild_index
 from archive.search import engine
 from archive.search.archive import Archive
 from archive.search.query import Phrase, iter_positive
@@ -121,8 +121,7 @@ def test_a_term_read_whole_equals_whoosh_walking_its_blocks(seeds_dir: Path, tmp
                 terminfo = terms.term_info(fieldname, btext)
                 if terminfo.is_inlined():
                     continue
-                fast = whoosh_io._decode_compact(whoosh_io.term_bytes(terms, terminfo),
-                                                 fieldobj.format.fixed_value_size(), True)
+                fast = whoosh_io._decode_compact([(whoosh_io.term_bytes(terms, terminfo), 0)], True)
                 slow = whoosh_io._decode(terms.matcher(fieldname, btext, fieldobj.format), fieldobj, True)
                 assert fast.ids.tolist() == slow.ids.tolist()
                 assert fast.weights.tolist() == slow.weights.tolist()
@@ -132,6 +131,34 @@ def test_a_term_read_whole_equals_whoosh_walking_its_blocks(seeds_dir: Path, tmp
                 checked += 1
                 multi_block += len(fast) > 2
     assert checked > 1000 and multi_block > 50
+
+
+def test_a_term_read_across_segments_at_once_equals_reading_segment_by_segment(
+        seeds_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """read_postings decodes a term's byte ranges of every segment together, in global document numbers: the same
+    ids, weights and positions as each segment decoded alone and shifted by its offset, on an archive of several
+    segments (one per `add`) with blocks of 2 postings."""
+    monkeypatch.setattr(whoosh_io, "POSTINGS_BLOCK", 2)
+    seeds = sorted(seeds_dir.glob("*.txt"))
+    rebuild_index(seeds[:2], tmp_path / "index", workers=1)
+    for seed in seeds[2:]:
+        add_to_index([seed], tmp_path / "index")
+    reader = Archive.open(tmp_path / "index")._snapshot.reader
+    leaves = leaf_readers(reader)
+    assert len(leaves) >= 3
+    words = {btext.decode("utf-8") for segment, _ in leaves for btext in segment.lexicon("body")}
+    spanning = 0
+    for word in sorted(words):
+        together = whoosh_io.read_postings(reader, "body", word, with_values=True)
+        parts = [(whoosh_io.read_segment_postings(segment, "body", word, True), offset) for segment, offset in leaves]
+        parts = [(p, offset) for p, offset in parts if len(p)]
+        spanning += len(parts) > 1
+        assert together.ids.tolist() == [i + offset for p, offset in parts for i in p.ids.tolist()], word
+        assert together.weights.tolist() == [w for p, _ in parts for w in p.weights.tolist()], word
+        assert together.values is not None
+        assert [together.values.item(i) for i in range(len(together))] == \
+            [p.values.item(i) for p, _ in parts if p.values is not None for i in range(len(p))], word
+    assert spanning > 50
 
 
 def test_values_taken_by_rows_are_those_postings_values_in_that_order() -> None:

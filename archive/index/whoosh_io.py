@@ -30,7 +30,7 @@ import struct
 import zlib
 from array import array
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -156,6 +156,13 @@ def read_segment_postings(segment: Any, fieldname: str, text: str, with_values: 
     Whoosh's own W3 blocks are read block by block (one unpickle per block); any other codec falls back to the
     public matcher interface.
     """
+    found = _locate(segment, fieldname, text, with_values)
+    return _decode_compact([(found, 0)], with_values) if isinstance(found, bytes) else found
+
+
+def _locate(segment: Any, fieldname: str, text: str, with_values: bool) -> bytes | Postings:
+    """A term's postings in one segment: the byte range of a compact segment's term (decoded by the caller, with
+    other segments' ranges), or the postings decoded another way (absent, inlined, another codec)."""
     fieldobj = segment.schema[fieldname]
     try:
         btext = fieldobj.to_bytes(text)
@@ -169,9 +176,8 @@ def read_segment_postings(segment: Any, fieldname: str, text: str, with_values: 
         terminfo = terms.term_info(fieldname, btext)
     except (KeyError, TermNotFound):
         return EMPTY_POSTINGS
-    fixedsize = fieldobj.format.fixed_value_size()
     if isinstance(getattr(terms, "_codec", None), CompactCodec) and not terminfo.is_inlined():
-        return _decode_compact(term_bytes(terms, terminfo), fixedsize, with_values)
+        return term_bytes(terms, terminfo)
     return _decode(terms.matcher(fieldname, btext, fieldobj.format), fieldobj, with_values)
 
 
@@ -186,55 +192,65 @@ def term_bytes(terms: Any, terminfo: Any) -> bytes:
     return terms._postfile.get(offset, length)
 
 
-def _decode_compact(data: bytes, fixedsize: int | None, with_values: bool) -> Postings:
-    """A term's postings from its whole byte range in a compact segment: Whoosh's block framing (magic, then per
-    block a length, a pickled info tuple and the data) walked in one loop, the blocks' sections gathered, and each
-    kind of section decoded once for the whole term with numpy."""
-    if data[:4] != WHOOSH3_HEADER_MAGIC:
-        raise ValueError("not a W3 postings list")
-    stream = io.BytesIO(data)
-    position = 4
+def _decode_compact(ranges: Sequence[tuple[bytes, int]], with_values: bool) -> Postings:
+    """A term's postings from its whole byte range in each of one or more compact segments, (range, the segment's
+    first global document number) in document order: Whoosh's block framing (magic, then per block a length, a
+    pickled info tuple and the data) walked in one loop, the blocks' sections gathered, and each kind of section
+    decoded once for the whole term, every segment at once, with numpy (segment by segment, a common word of a
+    25-segment archive paid numpy's per-call costs 25 times)."""
     counts: list[int] = []
-    last_ids: list[int] = []
+    last_ids: list[int] = []  # global
+    block_offsets: list[int] = []  # the first global document number of each block's segment
     id_parts: list[bytes] = []
     weight_kinds: list[int] = []
     weight_parts: dict[int, list[bytes]] = {_WEIGHTS_SAME: [], _WEIGHTS_INTS: [], _WEIGHTS_FLOATS: []}
     length_parts: list[bytes] = []
     value_parts: list[bytes] = []
-    while True:
-        (block_length,) = _BLOCK_LENGTH.unpack_from(data, position)
-        end = position + 4 + abs(block_length)
-        info = _block_info(data, position + 4)
-        if info is None:  # not the pickle Whoosh's writer makes: let pickle read it
-            stream.seek(position + 4)
-            info = (*pickle.load(stream)[:4], stream.tell())
-        count, last_id, _, compression, start = info
-        block = data[start:end]
-        if compression:
-            block = zlib.decompress(block)
-        weight_kind, value_kind, sizes, start = _block_header(block)
-        id_end = start + sizes[0]
-        weight_end = id_end + sizes[1]
-        length_end = weight_end + sizes[2]
-        counts.append(count)
-        last_ids.append(last_id)
-        id_parts.append(block[start:id_end])
-        weight_kinds.append(weight_kind)
-        if weight_kind != _WEIGHTS_ONE:
-            weight_parts[weight_kind].append(block[id_end:weight_end])
-        if with_values:
-            if value_kind == _VALUES_VARIABLE:
-                length_parts.append(block[weight_end:length_end])
-                value_parts.append(block[length_end:])
-            else:  # no values kept, or fixed-size ones (no text field of the archive): empty values
-                length_parts.append(bytes(count))
-        if block_length < 0:
-            break
-        position = end
+    for data, offset in ranges:
+        if data[:4] != WHOOSH3_HEADER_MAGIC:
+            raise ValueError("not a W3 postings list")
+        stream = io.BytesIO(data)
+        position = 4
+        while True:
+            (block_length,) = _BLOCK_LENGTH.unpack_from(data, position)
+            end = position + 4 + abs(block_length)
+            info = _block_info(data, position + 4)
+            if info is None:  # not the pickle Whoosh's writer makes: let pickle read it
+                stream.seek(position + 4)
+                info = (*pickle.load(stream)[:4], stream.tell())
+            count, last_id, _, compression, start = info
+            block = data[start:end]
+            if compression:
+                block = zlib.decompress(block)
+            weight_kind, value_kind, sizes, start = _block_header(block)
+            id_end = start + sizes[0]
+            weight_end = id_end + sizes[1]
+            length_end = weight_end + sizes[2]
+            counts.append(count)
+            last_ids.append(last_id + offset)
+            block_offsets.append(offset)
+            id_parts.append(block[start:id_end])
+            weight_kinds.append(weight_kind)
+            if weight_kind != _WEIGHTS_ONE:
+                weight_parts[weight_kind].append(block[id_end:weight_end])
+            if with_values:
+                if value_kind == _VALUES_VARIABLE:
+                    length_parts.append(block[weight_end:length_end])
+                    value_parts.append(block[length_end:])
+                else:  # no values kept, or fixed-size ones (no text field of the archive): empty values
+                    length_parts.append(bytes(count))
+            if block_length < 0:
+                break
+            position = end
+    if not counts:
+        return EMPTY_POSTINGS
     counts_array = np.asarray(counts, dtype=np.int64)
     gaps = _unvarints_array(b"".join(id_parts))
-    if len(counts) > 1:  # each block's first number is absolute: make it a gap from the previous block's last
-        gaps[np.cumsum(counts_array[:-1])] -= np.asarray(last_ids[:-1], dtype=np.int64)
+    # each block's first number is its segment's local document number: make it a gap from the previous block's
+    # last, in global numbers
+    firsts = np.zeros(len(counts), dtype=np.int64)
+    np.cumsum(counts_array[:-1], out=firsts[1:])
+    gaps[firsts] += np.asarray(block_offsets, dtype=np.int64) - np.asarray([0, *last_ids[:-1]], dtype=np.int64)
     ids = np.cumsum(gaps).astype(np.int32)
     kinds = np.repeat(np.asarray(weight_kinds, dtype=np.int8), counts_array)
     weights = np.ones(len(ids), dtype=np.float32)
@@ -367,12 +383,16 @@ def _read_with_matcher(segment: Any, fieldname: str, text: str, with_values: boo
 
 
 def read_postings(reader: Any, fieldname: str, text: str, with_values: bool = False) -> Postings:
-    """All postings of a term over every segment, with global document numbers."""
-    parts = []
-    for segment, offset in leaf_readers(reader):
-        postings = read_segment_postings(segment, fieldname, text, with_values)
-        if len(postings):
-            parts.append((postings, offset))
+    """All postings of a term over every segment, with global document numbers: the compact segments' byte ranges
+    decoded together, any other segment's postings on their own."""
+    located = [(_locate(segment, fieldname, text, with_values), offset) for segment, offset in leaf_readers(reader)]
+    ranges = [(found, offset) for found, offset in located if isinstance(found, bytes)]
+    if ranges and all(isinstance(found, bytes) or not len(found) for found, _ in located):
+        return _decode_compact(ranges, with_values)
+    # another codec among the segments (not written by the archive): segment by segment, in document order
+    parts = [(_decode_compact([(found, 0)], with_values) if isinstance(found, bytes) else found, offset)
+             for found, offset in located]
+    parts = [(postings, offset) for postings, offset in parts if len(postings)]
     if not parts:
         return EMPTY_POSTINGS
     if len(parts) == 1 and parts[0][1] == 0:
