@@ -10,7 +10,7 @@ them, built once per test process (one per pytest-xdist worker) instead of once 
   started, at the end of the run.
 
 Tests using the corpus and cluster fixtures share an xdist group (XDIST_GROUPS below) so that `make test`
-(`pytest -n 2 --dist loadgroup`) builds them on one worker only; every other test file is a group of its own, so a
+(`pytest -n 2 --dist loadgroup`) builds them in one worker only; every other test file is a group of its own, so a
 module's fixtures are built once too.
 """
 
@@ -25,6 +25,8 @@ import pytest
 from browser_support import build_test_index
 from cluster_support import LocalDaskCluster, local_cluster
 from corpus_support import SampleIndex
+from xdist.remote import Producer
+from xdist.scheduler import LoadScopeScheduling
 
 from archive.article import Article
 from archive.extract.ingest import iter_articles, learn_boilerplate
@@ -38,31 +40,45 @@ CORPUS = ROOT.parent / "shared" / "corpora" / "ant-multisource.jsonl.gz"
 # Records of the shared corpus in the sample the corpus search, name, sharded and cluster tests index.
 CORPUS_SAMPLE = 3000
 
-# Test files run on one xdist worker together because they share session fixtures (the corpus sample's index, the
-# Dask cluster).
+# Test files run in one xdist worker together because they share session fixtures (the corpus sample's index, the
+# Dask cluster); every other file is a group of its own, so that a module's fixtures are built once too.
 XDIST_GROUPS = dict.fromkeys(["test_cluster.py", "test_person_merge.py", "test_sharded.py", "test_name_search.py",
                               "test_search_corpus.py"], "corpus-and-cluster")
 # The slowest groups, slowest first: they start first, so that the other worker takes the many short files meanwhile
-# and the run does not end waiting on one long file (make test: --no-loadscope-reorder keeps this order).
+# and the run does not end waiting on one long file.
 SLOW_FIRST = ["corpus-and-cluster", "test_ingest_corpus.py", "test_browser.py", "test_faults.py", "test_load.py",
               "test_hostile_input.py", "test_indexer.py", "test_rebuild_cli.py"]
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def xdist_group(nodeid: str) -> str:
+    """The group of a test: the shared one of XDIST_GROUPS, else its file's name (tests/ has no subfolders)."""
+    name = nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+    return XDIST_GROUPS.get(name, name)
+
+
+class FileGroupScheduling(LoadScopeScheduling):
+    """pytest-xdist's --dist loadgroup, with the groups of xdist_group(): each unit of work is a whole group, handed
+    out in collection order (SLOW_FIRST first, below) to whichever worker is free. (xdist's own way, `xdist_group`
+    markers, renames each test's node id, which pytest 9 no longer allows.)"""
+
+    def __init__(self, config: pytest.Config, log: Producer | None = None) -> None:
+        super().__init__(config, log)
+        config.option.loadscopereorder = False  # keep SLOW_FIRST's order, not the biggest groups by test count
+
+    def _split_scope(self, nodeid: str) -> str:
+        return xdist_group(nodeid)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Producer) -> LoadScopeScheduling | None:
+    return FileGroupScheduling(config, log) if config.getvalue("dist") == "loadgroup" else None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Every test gets an xdist group (used by --dist loadgroup, ignored otherwise): the shared one of XDIST_GROUPS,
-    else its file's; the groups of SLOW_FIRST are moved first, each keeping its order."""
-    for item in items:
-        if not item.get_closest_marker("xdist_group"):
-            name = item.path.name
-            item.add_marker(pytest.mark.xdist_group(XDIST_GROUPS.get(name, name)))
+    """The groups of SLOW_FIRST first, in that order; each keeps its tests' order."""
 
-    def rank(item: pytest.Item) -> int:
-        marker = item.get_closest_marker("xdist_group")
-        group = marker.args[0] if marker and marker.args else ""
-        return SLOW_FIRST.index(group) if group in SLOW_FIRST else len(SLOW_FIRST)
-
-    items.sort(key=rank)
+    rank = {group: number for number, group in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(xdist_group(item.nodeid), len(SLOW_FIRST)))
 
 
 @pytest.fixture(scope="session")
