@@ -203,8 +203,8 @@ def test_a_worker_killed_during_searches_never_gives_a_partial_answer(
             if stop.is_set():
                 return
             spec = specs[number]
-            sharded.clear_caches()  # every search reads postings: a long enough window to be killed in
             try:
+                sharded.clear_caches()  # every search reads postings: a long enough window to be killed in
                 got = comparable(sharded.search(spec["query"], **{k: v for k, v in spec.items() if k != "query"}))
             except ClusterError as error:
                 assert "\n" not in str(error) and "no partial answer" in str(error)
@@ -227,6 +227,7 @@ def test_a_worker_killed_during_searches_never_gives_a_partial_answer(
         stop.set()
         searcher.join(timeout=180)
     assert not searcher.is_alive()
+    assert len(outcomes) >= before + 15, "the searches stopped after the worker was killed"
     assert outcomes[-5:] == ["ok"] * 5, outcomes  # later queries succeed, on the worker left
     ensure_workers(cluster)
 
