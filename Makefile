@@ -31,8 +31,11 @@ lint: $(VENV)/.test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
+# Two test processes (pytest-xdist): each test file runs whole in one of them, the files sharing the corpus sample and
+# the Dask cluster together (tests/conftest.py), the slowest first. TEST_WORKERS=0 runs the suite in one process.
+TEST_WORKERS ?= 2
 test: $(VENV)/.test browser lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 bench: $(VENV)/.test
 	$(PY) bench/run_all.py

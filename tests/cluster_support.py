@@ -73,17 +73,27 @@ class LocalDaskCluster:
         worker.wait(timeout=10)
 
     def stop(self) -> None:
-        for process in [*self.workers, *([self.scheduler] if self.scheduler else [])]:
-            if process.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGTERM)
-        for process in [*self.workers, *([self.scheduler] if self.scheduler else [])]:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        """The workers first, then the scheduler: a worker whose scheduler is already gone can hang on its way out
+        (until the 10 s below ran out, and then SIGKILL), where one stopped first leaves in a fraction of a second."""
+        for group in (self.workers, [self.scheduler] if self.scheduler else []):
+            for process in group:
+                if process.poll() is None:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(process.pid, signal.SIGTERM)
+            for process in group:
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(process.pid, signal.SIGKILL)
+                    process.wait(timeout=10)
+
+
+def ensure_workers(cluster: LocalDaskCluster, count: int = 2) -> None:
+    """Start workers until COUNT are alive (after a test killed one), and wait until the scheduler has them."""
+    while len(cluster.live_workers()) < count:
+        cluster.add_worker()
+    cluster.wait_for_workers(count)
 
 
 @contextlib.contextmanager

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import gzip
 import itertools
+from dataclasses import dataclass
 from pathlib import Path
+
+from archive.index.writer import BuildSummary
+
+
+@dataclass(frozen=True)
+class SampleIndex:
+    """An index of a corpus sample (conftest.py's corpus_sample_index) and the summary of its build."""
+
+    path: Path
+    summary: BuildSummary
 
 
 def write_corpus_sample(corpus_path: Path, path: Path, count: int) -> Path:

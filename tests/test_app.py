@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from browser_support import HOSTILE_RECORD, build_test_index
+from browser_support import HOSTILE_RECORD
 from streamlit.testing.v1 import AppTest
 
 from archive.interfaces import ui
@@ -21,8 +21,9 @@ APP = str(ROOT / "app.py")
 
 
 @pytest.fixture(scope="module")
-def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_test_index(tmp_path_factory.mktemp("app-index"))
+def index_dir(test_index_dir: Path) -> Path:
+    """conftest.py's test index (tests/browser_support.py: build_test_index), shared with the other app tests."""
+    return test_index_dir
 
 
 @pytest.fixture(scope="module")

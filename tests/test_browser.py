@@ -15,7 +15,6 @@ import pytest
 from browser_support import (
     ARTIFACTS,
     HOSTILE_RECORD,
-    build_test_index,
     chromium_missing_reason,
     launch_chromium,
     streamlit_server,
@@ -35,8 +34,9 @@ TIMEOUT_MS = 20_000
 
 
 @pytest.fixture(scope="module")
-def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_test_index(tmp_path_factory.mktemp("browser-index"))
+def index_dir(test_index_dir: Path) -> Path:
+    """conftest.py's test index (tests/browser_support.py: build_test_index), shared with the other app tests."""
+    return test_index_dir
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ a search or a rebuild never yields a partial or wrong answer; an unreachable sch
 
 from __future__ import annotations
 
-import gzip
 import itertools
 import json
 import os
@@ -18,7 +17,8 @@ from typing import Any
 
 import pytest
 from browser_support import write_test_inputs
-from cluster_support import LocalDaskCluster, local_cluster, read_queries
+from cluster_support import LocalDaskCluster, ensure_workers, read_queries
+from corpus_support import SampleIndex
 from distributed import Client
 from test_sharded import (
     FACET_OPTIONS,
@@ -38,17 +38,17 @@ from archive.index.writer import add_to_index, rebuild_index
 from archive.search.archive import Archive
 
 ROOT = Path(__file__).resolve().parent.parent
-# Articles of the shared corpus the cluster tests index (the whole corpus is the benchmark's: bench/cluster.py).
-CORPUS_SLICE = 6000
+# The corpus tests index conftest.py's corpus sample (the first 3,000 articles of the shared corpus; the whole
+# corpus is the benchmark's: bench/cluster.py).
 
 pytestmark = pytest.mark.timeout(420)
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalDaskCluster]:
-    with local_cluster(tmp_path_factory.mktemp("dask-logs")) as running:
-        yield running
-    assert not running.live_workers() and running.scheduler is not None and running.scheduler.poll() is not None
+def cluster(dask_cluster: LocalDaskCluster) -> LocalDaskCluster:
+    """conftest.py's cluster (a scheduler and two workers, shared with tests/test_person_merge.py)."""
+    ensure_workers(dask_cluster)
+    return dask_cluster
 
 
 @pytest.fixture(scope="module")
@@ -56,12 +56,6 @@ def client(cluster: LocalDaskCluster) -> Iterator[Client]:
     connected = connect(cluster.address)
     yield connected
     connected.close()
-
-
-def ensure_workers(cluster: LocalDaskCluster, count: int = 2) -> None:
-    while len(cluster.live_workers()) < count:
-        cluster.add_worker()
-    cluster.wait_for_workers(count)
 
 
 def test_parts_split_a_big_file_into_strides_and_group_small_files(tmp_path: Path) -> None:
@@ -149,24 +143,21 @@ def test_metadata_facets_versions_and_read_options_on_the_cluster(tmp_path: Path
 
 
 @pytest.fixture(scope="module")
-def corpus_slice(tmp_path_factory: pytest.TempPathFactory, corpus_path: Path) -> Path:
-    sample = tmp_path_factory.mktemp("corpus-slice") / "slice.jsonl.gz"
-    with gzip.open(corpus_path, "rt", encoding="utf-8") as source, gzip.open(sample, "wt", encoding="utf-8") as out:
-        out.writelines(itertools.islice(source, CORPUS_SLICE))
-    return sample
+def corpus_slice(corpus_sample: Path) -> Path:
+    return corpus_sample
 
 
 @pytest.fixture(scope="module")
-def corpus_indexes(tmp_path_factory: pytest.TempPathFactory, corpus_slice: Path, cluster: LocalDaskCluster,
-                   client: Client) -> dict[str, Path]:
+def corpus_indexes(tmp_path_factory: pytest.TempPathFactory, corpus_slice: Path, corpus_sample_index: SampleIndex,
+                   cluster: LocalDaskCluster, client: Client) -> dict[str, Path]:
+    """The corpus sample built on the cluster, beside conftest.py's one index of it built on this machine."""
     ensure_workers(cluster)
     root = tmp_path_factory.mktemp("cluster-corpus")
-    rebuild_index([corpus_slice], root / "single", workers=2)
     summary = rebuild_on_cluster([corpus_slice], root / "sharded", client, shards=4)
-    local = rebuild_index([corpus_slice], root / "local", workers=1)
+    local = corpus_sample_index.summary
     assert (summary.indexed, summary.duplicates, len(summary.skipped)) == \
         (local.indexed, local.duplicates, len(local.skipped))
-    return {"single": root / "single", "sharded": root / "sharded"}
+    return {"single": corpus_sample_index.path, "sharded": root / "sharded"}
 
 
 def corpus_specs() -> list[dict[str, Any]]:
@@ -212,8 +203,8 @@ def test_a_worker_killed_during_searches_never_gives_a_partial_answer(
             if stop.is_set():
                 return
             spec = specs[number]
-            sharded.clear_caches()  # every search reads postings: a long enough window to be killed in
             try:
+                sharded.clear_caches()  # every search reads postings: a long enough window to be killed in
                 got = comparable(sharded.search(spec["query"], **{k: v for k, v in spec.items() if k != "query"}))
             except ClusterError as error:
                 assert "\n" not in str(error) and "no partial answer" in str(error)
@@ -236,6 +227,7 @@ def test_a_worker_killed_during_searches_never_gives_a_partial_answer(
         stop.set()
         searcher.join(timeout=180)
     assert not searcher.is_alive()
+    assert len(outcomes) >= before + 15, "the searches stopped after the worker was killed"
     assert outcomes[-5:] == ["ok"] * 5, outcomes  # later queries succeed, on the worker left
     ensure_workers(cluster)
 
@@ -257,7 +249,12 @@ def test_a_worker_killed_during_a_rebuild_leaves_the_old_index_or_a_whole_new_on
 
     builder = threading.Thread(target=rebuild)
     builder.start()
-    time.sleep(4)  # extraction under way on both workers
+    # kill once extraction is under way on both workers (a task processing on each), not after a guessed delay
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and builder.is_alive() and \
+            sum(1 for keys in client.processing().values() if keys) < 2:
+        time.sleep(0.05)
+    assert builder.is_alive(), "the rebuild ended before both workers were busy: nothing was killed mid-build"
     cluster.kill_worker(cluster.live_workers()[0])
     builder.join(timeout=360)
     assert not builder.is_alive()

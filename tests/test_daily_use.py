@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browser_support import VERSION_RECORDS, build_test_index
+from browser_support import VERSION_RECORDS
 
 from archive.extract.metadata import facet_name, metadata_of
 from archive.extract.readers import iter_raw_records
@@ -21,8 +21,9 @@ from archive.search.docarrays import DocArrays
 
 
 @pytest.fixture(scope="module")
-def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_test_index(tmp_path_factory.mktemp("daily-use"))
+def index_dir(test_index_dir: Path) -> Path:
+    """conftest.py's test index (tests/browser_support.py: build_test_index), shared with the other app tests."""
+    return test_index_dir
 
 
 @pytest.fixture(scope="module")

@@ -100,8 +100,8 @@ def test_threads_searching_while_the_index_is_rebuilt_see_old_or_new_answers_nev
 
 @pytest.mark.browser
 @pytest.mark.timeout(300)
-def test_five_browser_sessions_at_once_search_and_filter_without_errors(tmp_path_factory: pytest.TempPathFactory):
-    from browser_support import build_test_index, chromium_missing_reason, streamlit_server
+def test_five_browser_sessions_at_once_search_and_filter_without_errors(test_index_dir: Path):
+    from browser_support import chromium_missing_reason, streamlit_server
 
     if chromium_missing_reason():
         pytest.skip(chromium_missing_reason())
@@ -109,7 +109,7 @@ def test_five_browser_sessions_at_once_search_and_filter_without_errors(tmp_path
 
     from archive.search.archive import Archive
 
-    index_dir = build_test_index(tmp_path_factory.mktemp("sessions"))
+    index_dir = test_index_dir  # conftest.py's: the app's test index
     with streamlit_server(index_dir) as base_url:
         report = run_browser_sessions(base_url, Archive.open(index_dir), sessions=5)
     print("\nbrowser sessions:", {k: v for k, v in report.items() if k != "per_session"})

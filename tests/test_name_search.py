@@ -7,11 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from corpus_support import write_corpus_sample
+from corpus_support import SampleIndex
 
-from archive.extract.ingest import iter_articles, learn_boilerplate
 from archive.extract.people import canonical_person, registry
-from archive.extract.report import IngestReport
 from archive.index.writer import rebuild_index
 from archive.search.archive import Archive
 from archive.search.names import widen_person_names
@@ -61,16 +59,12 @@ def test_latin_query_and_person_filter_find_what_the_arabic_name_finds(seeds_arc
     assert arabic.normalized_query == "(بوتين OR putin)"
 
 
-SAMPLE = 3000
-
-
 @pytest.mark.corpus
-def test_totals_of_every_spelling_and_of_their_or_agree_on_the_corpus(tmp_path: Path, corpus_path: Path) -> None:
-    data = write_corpus_sample(corpus_path, tmp_path / "sample.jsonl", SAMPLE)
-    rebuild_index([data], tmp_path / "index", workers=2)
-    archive = Archive.open(tmp_path / "index")
-    records = list(iter_articles([data], IngestReport(), boilerplate=learn_boilerplate([data]).boilerplate()))
-    terms = [set(analyze_terms(a.title)) | set(analyze_terms(a.body)) for a in records]
+def test_totals_of_every_spelling_and_of_their_or_agree_on_the_corpus(
+        corpus_sample_index: SampleIndex, corpus_sample_terms: dict[str, set[str]]) -> None:
+    """Over conftest.py's corpus sample: its index, and the terms of each record it was built from."""
+    archive = Archive.open(corpus_sample_index.path)
+    terms = list(corpus_sample_terms.values())
     checked = 0
     for person in registry().people:
         spellings = [s for s in (*person.short, *person.latin) if len(s.split()) == 1]

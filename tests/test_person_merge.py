@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cluster_support import LocalDaskCluster, local_cluster
+from cluster_support import LocalDaskCluster, ensure_workers
 from test_sharded import comparable
 
 from archive.cluster.connect import connect
@@ -181,9 +180,10 @@ def test_search_json_lists_the_variants_of_merged_people(built: dict[str, Any],
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalDaskCluster]:
-    with local_cluster(tmp_path_factory.mktemp("dask-logs")) as running:
-        yield running
+def cluster(dask_cluster: LocalDaskCluster) -> LocalDaskCluster:
+    """conftest.py's cluster (a scheduler and two workers, shared with tests/test_cluster.py)."""
+    ensure_workers(dask_cluster)
+    return dask_cluster
 
 
 @pytest.mark.timeout(300)

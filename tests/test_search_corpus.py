@@ -1,23 +1,19 @@
 """Search over a sample of the shared corpus: totals and every facet count equal an independent computation
-from the ingested records (skipped without the corpus)."""
+from the ingested records (skipped without the corpus). The sample, its index and its records are conftest.py's,
+shared with the other corpus tests."""
 
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
-from corpus_support import write_corpus_sample
+from corpus_support import SampleIndex
 
 from archive.article import Article
-from archive.extract.ingest import iter_articles, learn_boilerplate
 from archive.extract.people import merge_spellings
-from archive.extract.report import IngestReport
-from archive.index.writer import rebuild_index
 from archive.search.archive import Archive
 from archive.text.analysis import analyze_terms
 
-SAMPLE = 1500
 # '"ترامب"' in quotes: searched as written (unquoted, a registered person's name widens to all its spellings,
 # tests/test_name_search.py)
 QUERIES = ["موسكو", '"ترامب"', "الاقتصاد", "لبنان", "الرئيس الروسي", "كرة القدم", "سوريا"]
@@ -26,20 +22,18 @@ pytestmark = pytest.mark.corpus
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory, corpus_path: Path) -> tuple[Archive, list[Article]]:
-    base = tmp_path_factory.mktemp("corpus")
-    data = write_corpus_sample(corpus_path, base / "sample.jsonl", SAMPLE)
-    rebuild_index([data], base / "index", workers=2)
-    records = list(iter_articles([data], IngestReport(), boilerplate=learn_boilerplate([data]).boilerplate()))
-    return Archive.open(base / "index"), records
+def sample(corpus_sample_index: SampleIndex, corpus_sample_records: list[Article]) -> tuple[Archive, list[Article]]:
+    return Archive.open(corpus_sample_index.path), corpus_sample_records
 
 
-def _terms(article: Article) -> set[str]:
-    return set(analyze_terms(article.title)) | set(analyze_terms(article.body))
+@pytest.fixture(scope="module")
+def _terms(corpus_sample_terms: dict[str, set[str]]):  # type: ignore[no-untyped-def]
+    """The analyzed terms of a record's title and body (computed once per record)."""
+    return lambda article: corpus_sample_terms[article.id]
 
 
 @pytest.mark.parametrize("query", QUERIES)
-def test_total_and_facets_equal_an_independent_count(sample, query: str) -> None:
+def test_total_and_facets_equal_an_independent_count(sample, _terms, query: str) -> None:
     archive, records = sample
     wanted = set(analyze_terms(query))
     matched = [a for a in records if wanted <= _terms(a)]
@@ -89,7 +83,7 @@ def test_similar_and_same_story_on_real_articles(sample) -> None:
         assert hit.date is not None and abs((hit.date - article.published).days) <= 3
 
 
-def test_section_facet_counts_equal_the_records_categories(sample: tuple[Archive, list[Article]]) -> None:
+def test_section_facet_counts_equal_the_records_categories(sample: tuple[Archive, list[Article]], _terms) -> None:
     """The corpus's `category` field is the `section` metadata facet, counted exactly."""
     archive, records = sample
     expected = Counter(article.metadata.get("section") for article in records)

@@ -5,7 +5,6 @@ shard. On the seeds (no corpus needed) and on a slice of the shared corpus."""
 from __future__ import annotations
 
 import datetime
-import gzip
 import itertools
 import json
 import shutil
@@ -15,6 +14,7 @@ from typing import Any
 import pytest
 from browser_support import VERSION_RECORDS, write_test_inputs
 from cluster_support import read_queries
+from corpus_support import SampleIndex
 
 from archive.extract.records import ReadOptions
 from archive.index import whoosh_io
@@ -279,15 +279,13 @@ def test_read_options_reach_the_readers_of_a_sharded_rebuild_and_add(tmp_path: P
 
 
 @pytest.mark.corpus
-def test_on_a_slice_of_the_corpus_a_sharded_index_answers_as_one_index(tmp_path: Path, corpus_path: Path) -> None:
-    sample = tmp_path / "sample.jsonl.gz"
-    with gzip.open(corpus_path, "rt", encoding="utf-8") as source, gzip.open(sample, "wt", encoding="utf-8") as out:
-        out.writelines(itertools.islice(source, 3000))
-    rebuild_index([sample], tmp_path / "single", workers=2)
-    rebuild_index([sample], tmp_path / "sharded", workers=2, shards=5)
+def test_on_a_slice_of_the_corpus_a_sharded_index_answers_as_one_index(
+        tmp_path: Path, corpus_sample: Path, corpus_sample_index: SampleIndex) -> None:
+    """conftest.py's corpus sample (3,000 articles) and its one index, against a sharded index of it."""
+    rebuild_index([corpus_sample], tmp_path / "sharded", workers=2, shards=5)
     specs = read_queries(Path(__file__).parent.parent / "bench" / "queries.txt")[::3]
     compared = 0
-    with Archive.open(tmp_path / "single") as single, Archive.open(tmp_path / "sharded") as sharded:
+    with Archive.open(corpus_sample_index.path) as single, Archive.open(tmp_path / "sharded") as sharded:
         for spec in specs:  # with their person / source / date filters, sorts and match modes
             options = {k: v for k, v in spec.items() if k != "query"}
             assert comparable(sharded.search(spec["query"], **options)) == \
