@@ -192,12 +192,17 @@ def term_bytes(terms: Any, terminfo: Any) -> bytes:
     return terms._postfile.get(offset, length)
 
 
-def _decode_compact(ranges: Sequence[tuple[bytes, int]], with_values: bool) -> Postings:
+def _decode_compact(ranges: Sequence[tuple[bytes, int]], with_values: bool,
+                    range_sizes: list[int] | None = None) -> Postings:
     """A term's postings from its whole byte range in each of one or more compact segments, (range, the segment's
     first global document number) in document order: Whoosh's block framing (magic, then per block a length, a
     pickled info tuple and the data) walked in one loop, the blocks' sections gathered, and each kind of section
     decoded once for the whole term, every segment at once, with numpy (segment by segment, a common word of a
-    25-segment archive paid numpy's per-call costs 25 times)."""
+    25-segment archive paid numpy's per-call costs 25 times).
+
+    The ranges may also be different terms' (field_postings): each block's first number is made relative to the
+    previous block's last whatever their order, so the ids come out right; RANGE_SIZES, when given, receives how
+    many postings each range holds."""
     counts: list[int] = []
     last_ids: list[int] = []  # global
     block_offsets: list[int] = []  # the first global document number of each block's segment
@@ -209,6 +214,7 @@ def _decode_compact(ranges: Sequence[tuple[bytes, int]], with_values: bool) -> P
     for data, offset in ranges:
         if data[:4] != WHOOSH3_HEADER_MAGIC:
             raise ValueError("not a W3 postings list")
+        first_block = len(counts)
         stream = io.BytesIO(data)
         position = 4
         while True:
@@ -242,6 +248,8 @@ def _decode_compact(ranges: Sequence[tuple[bytes, int]], with_values: bool) -> P
             if block_length < 0:
                 break
             position = end
+        if range_sizes is not None:
+            range_sizes.append(sum(counts[first_block:]))
     if not counts:
         return EMPTY_POSTINGS
     counts_array = np.asarray(counts, dtype=np.int64)
@@ -418,10 +426,23 @@ def field_postings(reader: Any, fieldname: str) -> dict[str, np.ndarray]:
             for name in field_terms(segment, fieldname):
                 parts.setdefault(name, []).append(read_segment_postings(segment, fieldname, name).ids + offset)
             continue
+        # a compact segment's terms are decoded all at once (a per-term matcher made opening a million-article
+        # archive read its million ids for 100 s); others, and inlined terms, one by one
+        names: list[str] = []
+        ranges: list[tuple[bytes, int]] = []
         for btext, terminfo in segment.iter_field(fieldname):
             name = fieldobj.from_bytes(btext) if isinstance(btext, bytes) else btext
+            if isinstance(codec, CompactCodec) and not terminfo.is_inlined():
+                names.append(name)
+                ranges.append((term_bytes(terms, terminfo), offset))
+                continue
             matcher = codec.postings_reader(terms._postfile, terminfo, fieldobj.format)
             parts.setdefault(name, []).append(_decode(matcher, fieldobj, False).ids + offset)
+        if ranges:
+            sizes: list[int] = []
+            ids = _decode_compact(ranges, False, sizes).ids
+            for name, part in zip(names, np.split(ids, np.cumsum(sizes)[:-1]), strict=True):
+                parts.setdefault(name, []).append(part)
     return {name: (arrays[0] if len(arrays) == 1 else np.concatenate(arrays)).astype(np.int32)
             for name, arrays in sorted(parts.items())}
 
