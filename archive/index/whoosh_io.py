@@ -427,7 +427,7 @@ def field_postings(reader: Any, fieldname: str) -> dict[str, np.ndarray]:
                 parts.setdefault(name, []).append(read_segment_postings(segment, fieldname, name).ids + offset)
             continue
         # a compact segment's terms are decoded all at once (a per-term matcher made opening a million-article
-        # archive read its million ids for 100 s); others, and inlined terms, one by one
+        # archive read its million ids in 37 s of CPU, 12 s so); others, and inlined terms, one by one
         names: list[str] = []
         ranges: list[tuple[bytes, int]] = []
         for btext, terminfo in segment.iter_field(fieldname):
