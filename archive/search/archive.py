@@ -408,7 +408,8 @@ class Archive:
         arrays = snap.arrays
         docs = snap.all_docs
         sources = np.bincount(arrays.source_id[docs], minlength=len(arrays.source_names) + 1)
-        people = arrays.person_counts(docs)
+        names = arrays.name_counts(docs)
+        people = names["person"]
         dated = arrays.day[docs][arrays.day[docs] > 0]
         try:
             info: dict[str, Any] = read_build_info(self.index_dir)
@@ -426,8 +427,8 @@ class Archive:
                        sorted(((name, n) for name, n in zip(arrays.person_names, people, strict=True) if n),
                               key=lambda item: (-item[1], item[0]))[:top_people]},
             "distinct_people": int(np.count_nonzero(people)),
-            **entity_stats({facet: (arrays.entities[facet].names, arrays.entities[facet].counts(docs, arrays.count))
-                            for facet in ENTITY_FIELDS}, top_people),
+            **entity_stats({facet: (arrays.entities[facet].names, names[facet]) for facet in ENTITY_FIELDS},
+                           top_people),
             # day numbers > 0 are written by date_to_day() from real dates, so they convert back to a date
             "date_range": ([cast(datetime.date, day_to_date(int(dated.min()))).isoformat(),
                             cast(datetime.date, day_to_date(int(dated.max()))).isoformat()]

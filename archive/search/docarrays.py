@@ -292,34 +292,41 @@ class DocArrays:
         (top facet_limit), months (chronological, undated last as None)."""
         sources = np.bincount(self.source_id[docs], minlength=len(self.source_names) + 1)
         months = np.bincount(self.month_id[docs], minlength=len(self.month_keys) + 1)
-        # the multi-valued facets (people, places, organizations: millions of (document, name) pairs in a large
-        # archive) are counted over the live documents NOT matched when those are fewer, and subtracted from the
-        # counts over every live document: a query matching most of the archive costs what a rare one does
-        complement = len(docs) * 2 > self.live_count
-        counted = np.flatnonzero(self.live & ~docs_mask(docs, self.count)) if complement else docs
-        mask = docs_mask(counted, self.count) if len(counted) and _many(counted, self.count) else None  # shared
-
-        def names(facet: str, counter: Callable[..., np.ndarray]) -> np.ndarray:
-            found = counter(counted, mask=mask)
-            if not complement:
-                return found
-            if facet not in self.live_totals:
-                every = np.flatnonzero(self.live)
-                self.live_totals[facet] = counter(every, mask=docs_mask(every, self.count))
-            return self.live_totals[facet] - found
-
-        persons = names("person", self.person_counts)
+        names = self.name_counts(docs)
         return {
-            "person": _top(self.person_names, persons, facet_limit),
+            "person": _top(self.person_names, names["person"], facet_limit),
             "source": _top(self.source_names, sources[: len(self.source_names)], facet_limit),
             "month": [(key, int(n)) for key, n in zip(self.month_keys, months[: len(self.month_keys)], strict=True)
                       if n] + ([(None, int(months[-1]))] if months[-1] else []),
             **{name: _top(facet.values, np.bincount(facet.value_id[docs], minlength=len(facet.values) + 1)
                           [: len(facet.values)], facet_limit)
                for name, facet in self.metadata.items()},
-            **{name: _top(entity.names, names(name, partial(entity.counts, count=self.count)), facet_limit)
+            **{name: _top(entity.names, names[name], facet_limit)
                for name, entity in self.entities.items()},
         }
+
+    def name_counts(self, docs: np.ndarray) -> dict[str, np.ndarray]:
+        """How many of DOCS (live document numbers) hold each name of the multi-valued facets: "person" and the
+        entity facets (place, organization).
+
+        These are millions of (document, name) pairs in a large archive, so when DOCS are most of the live
+        documents the names are counted over the live documents NOT in DOCS and subtracted from the counts over
+        every live document (kept in live_totals): a query matching most of the archive costs what a rare one
+        does. The facets share one boolean mask of the documents counted."""
+        complement = len(docs) * 2 > self.live_count
+        counted = np.flatnonzero(self.live & ~docs_mask(docs, self.count)) if complement else docs
+        mask = docs_mask(counted, self.count) if len(counted) and _many(counted, self.count) else None
+        counters: dict[str, Callable[..., np.ndarray]] = {
+            "person": self.person_counts,
+            **{name: partial(entity.counts, count=self.count) for name, entity in self.entities.items()}}
+        found = {facet: counter(counted, mask=mask) for facet, counter in counters.items()}
+        if not complement:
+            return found
+        if not self.live_totals:
+            every = np.flatnonzero(self.live)
+            every_mask = docs_mask(every, self.count)
+            self.live_totals.update({facet: counter(every, mask=every_mask) for facet, counter in counters.items()})
+        return {facet: self.live_totals[facet] - counts for facet, counts in found.items()}
 
     def metadata_of(self, docnum: int) -> dict[str, str]:
         """The metadata facet values of one document."""

@@ -348,8 +348,7 @@ class Shard:
             counts = {
                 "source": np.bincount(arrays.source_id[docs], minlength=len(arrays.source_names) + 1),
                 "month": np.bincount(arrays.month_id[docs], minlength=len(arrays.month_keys) + 1),
-                "person": arrays.person_counts(docs),
-                **{name: entity.counts(docs, arrays.count) for name, entity in arrays.entities.items()},
+                **arrays.name_counts(docs),  # "person", place, organization
                 **{META + name: np.bincount(facet.value_id[docs], minlength=len(facet.values) + 1)
                    for name, facet in arrays.metadata.items()},
             }
@@ -481,11 +480,12 @@ class Shard:
         arrays = snap.arrays
         docs = snap.all_docs
         dated = arrays.day[docs][arrays.day[docs] > 0]
+        names = arrays.name_counts(docs)
         return {
             "articles": len(docs),
             "sources": np.bincount(arrays.source_id[docs], minlength=len(arrays.source_names) + 1),
-            "people": arrays.person_counts(docs),
-            **{facet: arrays.entities[facet].counts(docs, arrays.count) for facet in ENTITY_FIELDS},
+            "people": names["person"],
+            **{facet: names[facet] for facet in ENTITY_FIELDS},
             "first_day": int(dated.min()) if len(dated) else None,
             "last_day": int(dated.max()) if len(dated) else None,
             "undated": int(len(docs) - len(dated)),
