@@ -215,13 +215,13 @@ def _decode_compact(ranges: Sequence[tuple[bytes, int]], with_values: bool,
         if data[:4] != WHOOSH3_HEADER_MAGIC:
             raise ValueError("not a W3 postings list")
         first_block = len(counts)
-        stream = io.BytesIO(data)
         position = 4
         while True:
             (block_length,) = _BLOCK_LENGTH.unpack_from(data, position)
             end = position + 4 + abs(block_length)
             info = _block_info(data, position + 4)
             if info is None:  # not the pickle Whoosh's writer makes: let pickle read it
+                stream = io.BytesIO(data)
                 stream.seek(position + 4)
                 info = (*pickle.load(stream)[:4], stream.tell())
             count, last_id, _, compression, start = info
