@@ -370,8 +370,11 @@ def _pair_counts(pair_doc: np.ndarray, pair_name: np.ndarray, start: np.ndarray,
 
 def _many(docs: np.ndarray, count: int) -> bool:
     """Whether DOCS are so many of COUNT documents that facets are counted over a boolean mask of them rather than
-    by gathering each document's names."""
-    return len(docs) * 8 >= count
+    by gathering each document's names. Gathering costs what the matched documents' pairs are, the mask what
+    every pair is: on a 300,000-article archive gathering was the faster up to about 40% of the documents
+    (person, place and organization counts over 10% of them: 3.2 ms against 12.4), and name_counts counts the
+    complement of any larger set, so the mask serves only the rare set of exactly half."""
+    return len(docs) * 2 >= count
 
 
 def docs_mask(docs: np.ndarray, count: int) -> np.ndarray:
