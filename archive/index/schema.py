@@ -12,14 +12,15 @@ from typing import Any
 
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
-from archive.index.formats import VarintPositions
+from archive.index.formats import VarintPositions, stored_dictionary_digest
 from archive.text.analysis import ANALYSIS_VERSION, ArabicAnalyzer
 
 # 2: the analyzer pickled into the schema moved to archive.text.analysis (indexes of version 1 name the old module)
 # 3: positions encoded as varints (archive/index/formats.py), not a count and a pickled list
 # 4: metadata facets (meta_* fields: the record's extra scalar fields, such as the corpus's category -> section)
 # 5: places and organizations (places, organizations: canonical names, as persons)
-SCHEMA_VERSION = 5
+# 6: stored fields compressed with a preset dictionary (archive/index/formats.py StoredFieldsColumn)
+SCHEMA_VERSION = 6
 # The facets of names an article can hold several of, by facet name: the index field holding them (comma-separated
 # canonical names, as `persons`). Places and organizations are read, filtered and counted alike.
 ENTITY_FIELDS = {"place": "places", "organization": "organizations"}
@@ -87,4 +88,5 @@ def build_schema() -> Schema:
 
 def versions() -> dict[str, str | int]:
     """What an index records about how it was written; a mismatch on open means rebuild."""
-    return {"schema_version": SCHEMA_VERSION, "analysis_version": ANALYSIS_VERSION}
+    return {"schema_version": SCHEMA_VERSION, "analysis_version": ANALYSIS_VERSION,
+            "stored_dictionary": stored_dictionary_digest()}
