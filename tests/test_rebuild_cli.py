@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.index import store
+from archive.index import store, whoosh_io
 
 ROOT = Path(__file__).resolve().parent.parent
 SUMMARY = re.compile(r"^indexed 5 articles, skipped 0, 0 duplicates, in \d+\.\d s\n$")
@@ -39,6 +39,24 @@ def test_rebuild_seeds_prints_one_summary_line_and_exits_0(tmp_path: Path) -> No
     assert SUMMARY.match(result.stdout), result.stdout
     assert result.stderr == ""  # no progress bar when stderr is not a terminal
     assert (tmp_path / "index" / "CURRENT").exists()
+
+
+def search_arrays_ready(index_dir: Path) -> bool:
+    """Whether the live generation holds the searcher's per-document arrays for its current state (so the first
+    search need not build them)."""
+    generation = store.current_index_path(index_dir)
+    toc = whoosh_io.latest_toc_generation(generation)
+    return (generation / f"{store.ARRAYS_CACHE_PREFIX}{toc}.npz").exists()
+
+
+def test_rebuild_and_add_leave_the_search_arrays_ready_for_the_first_search(tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    assert run("rebuild-index", str(jsonl(tmp_path / "a.jsonl", [record("a1", "عنوان أول")])), "--index",
+               str(index_dir)).returncode == 0
+    assert search_arrays_ready(index_dir)
+    assert run("add", str(jsonl(tmp_path / "b.jsonl", [record("b1", "عنوان آخر عن طهران")])), "--index",
+               str(index_dir)).returncode == 0
+    assert search_arrays_ready(index_dir)
 
 
 def test_rebuild_without_paths_indexes_the_bundled_seeds(tmp_path: Path) -> None:

@@ -147,6 +147,7 @@ def cmd_rebuild_index(args: argparse.Namespace) -> int:
         if address is None:
             summary = rebuild_index(paths, index_dir(args), workers=args.workers, progress=bar, shards=args.shards,
                                     options=options)
+            Archive.prepare(index_dir(args))
         else:
             cluster = _cluster()
             client = cluster.connect.connect(cluster.connect.scheduler_address(address))
@@ -169,6 +170,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     options = ReadOptions(any_language=args.any_language)
     if address is None:
         summary = add_to_index(args.paths, index_dir(args), options=options)
+        Archive.prepare(index_dir(args))
     else:
         cluster = _cluster()
         client = cluster.connect.connect(cluster.connect.scheduler_address(address))
