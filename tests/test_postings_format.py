@@ -3,6 +3,7 @@ Python objects (archive/index/whoosh_io.py), each read back exactly, by the arch
 
 from __future__ import annotations
 
+import io
 import pickle
 import random
 from pathlib import Path
@@ -240,3 +241,36 @@ def test_segments_written_a_block_at_a_time_equal_whooshs_posting_by_posting(
     whooshs = build("whoosh")
     assert whoosh_io.SLOW_PATHS.pop("postings: a segment writer without the term pool or the compact codec") == 1
     assert len(ours) > 1000 and ours == whooshs
+
+
+def test_the_searcher_reads_its_segments_mapped_without_copying_them(seeds_dir: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    rebuild_index([seeds_dir], index_dir, workers=1)
+    with Archive.open(index_dir) as archive:
+        reader = archive._snapshot.reader
+        for segment, _ in leaf_readers(reader):
+            postfile = segment._terms._postfile
+            assert isinstance(postfile, whoosh_io.MappedFile)
+            assert isinstance(postfile._buf, memoryview)  # a view of the mapped segment, not a copy
+            assert isinstance(postfile.file, whoosh_io._ViewStream)
+        assert archive.search("موسكو").total > 0
+        assert archive.get("c9d57f80e923a2873").title.startswith("الرئيسان الأسد وبوتين")
+
+
+def test_a_mapped_files_stream_reads_as_a_bytes_stream_does() -> None:
+    data = bytes(range(256)) * 3 + b"line one\nline two\nend"
+    mapped = whoosh_io.MappedFile(memoryview(data))
+    plain = io.BytesIO(data)
+    for stream in (mapped, plain):
+        stream.seek(5)
+    assert mapped.read(10) == plain.read(10)
+    assert mapped.tell() == plain.tell()
+    mapped.seek(-21, io.SEEK_END), plain.seek(-21, io.SEEK_END)
+    assert mapped.readline() == plain.readline() == b"line one\n"
+    assert mapped.read() == plain.read()
+    mapped.seek(3), plain.seek(3)
+    mapped.seek(4, io.SEEK_CUR), plain.seek(4, io.SEEK_CUR)
+    assert mapped.read(2) == plain.read(2)
+    assert mapped.get(100, 7) == data[100:107] and mapped.get_int(8) == whoosh_io.MappedFile(data).get_int(8)
+    part = mapped.subset(256, 256)
+    assert part.get(0, 256) == data[256:512] and part.read(4) == data[256:260]

@@ -122,14 +122,15 @@ def open_index(index_dir: str | Path) -> whoosh_index.Index:
                                 f"{REBUILD_HINT}") from None
 
 
-def open_generation(index_dir: Path, generation: Path) -> tuple[Any, Any]:
+def open_generation(index_dir: Path, generation: Path, mapped: bool = False) -> tuple[Any, Any]:
     """(Whoosh index, reader) of one generation, for searching; every failure is one of archive.errors.
 
-    Without mmap: Whoosh's compound-segment reader otherwise copies every mmapped segment into a BytesIO
-    (whoosh/filedb/structfile.py BufferFile), i.e. the whole index into RAM on each open (+189 MB and ~0.4 s at
-    30,000 articles). Plain file reads cost a little per block; the searcher's term cache absorbs that."""
+    MAPPED: segments memory-mapped, for a caller that has loaded archive/index/whoosh_io.py, whose MappedFile reads
+    them without copying. Without it, plain file reads: Whoosh's own compound-segment reader copies every mmapped
+    segment into a BytesIO (whoosh/filedb/structfile.py BufferFile), i.e. the whole index into RAM on each open
+    (+189 MB and ~0.4 s at 30,000 articles)."""
     try:
-        storage = FileStorage(str(generation), supports_mmap=False, readonly=True)
+        storage = FileStorage(str(generation), supports_mmap=mapped, readonly=True)
         index = storage.open_index(INDEX_NAME)
         return index, index.reader()
     except (AttributeError, ImportError) as error:

@@ -76,7 +76,8 @@ class Snapshot:
     def __init__(self, index_dir: Path, generation: Path) -> None:
         self.index_dir = index_dir
         self.path = generation
-        self.index, self.reader = open_generation(index_dir, generation)
+        # memory-mapped segments, read without copies (archive/index/whoosh_io.py MappedFile)
+        self.index, self.reader = open_generation(index_dir, generation, mapped=True)
         self.toc_generation = self.index.latest_generation()
         self.lock = threading.RLock()
         # as the index holds them; `arrays` has the spellings of one person merged (archive/search/person_merge.py)
