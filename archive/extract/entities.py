@@ -20,7 +20,8 @@ page furniture or teasers (callers pass the cleaned body, as for people).
 
 Canonical choices (documented in the README): a capital is a city, not its country (القاهرة, واشنطن, موسكو);
 a country and its capital written alike are the country (تونس, الجزائر, الكويت); غزة and قطاع غزة are one entry;
-عمان without "سلطنة" stays "عمان" (Oman and Amman are spelled alike without vowels).
+bare عمان is Oman or Amman as the article says (archive/data/places.tsv: context words, the nearest evidence
+when both have some), neither without evidence.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from archive.extract.ner import TOKEN, Entity, NameTagger, gazetteer, name_tagger
-from archive.extract.people import LETTERS, FormScanner, Mention, _plain, context_scanner, text_words, trie_regex
+from archive.extract.people import LETTERS, FormScanner, Mention, _plain, text_words, trie_regex
 from archive.resources import DATA_DIR
 from archive.text.charsets import DEFINITE_ARTICLE, after_lam_forms
 from archive.text.normalize import normalize
@@ -172,8 +173,7 @@ def entity_registry() -> EntityRegistry:
             by_latin.setdefault(" ".join(latin.casefold().split()), index)
     form_scanner = FormScanner(f"{_EDGE_BEFORE}(?P<pre>{_PROCLITIC})(?P<name>{trie_regex(list(forms))}){_EDGE_AFTER}",
                                forms, ("", *_PROCLITICS))
-    context_scanners = [context_scanner([_clean(c) for c in entry.context]) if entry.context else None
-                        for entry in entries]
+    context_scanners = [_context_scanner(entry.context) if entry.context else None for entry in entries]
     cue_words = {kind: frozenset(_clean(word) for word in words) for kind, words in _CUES.items()}
     ambiguous_keys = frozenset(fold(short) for entry in entries for short in entry.ambiguous_short)
     form_kinds = {surface: (next((index for index, kind in found if kind != "ambiguous"), None),
@@ -182,6 +182,13 @@ def entity_registry() -> EntityRegistry:
                   for surface, found in forms.items()}
     return EntityRegistry(entries, forms, form_kinds, form_scanner, by_key, by_latin, frozenset(not_names),
                           ambiguous_keys, cue_words, context_scanners)
+
+
+def _context_scanner(words: list[str]) -> FormScanner:
+    """Any of an entry's context WORDS as a whole word, with a proclitic too (والأردن, بالأردن, للأردن)."""
+    forms = list(dict.fromkeys(form for word in words for form in after_lam_forms(_clean(word))))
+    return FormScanner(f"{_EDGE_BEFORE}(?:{_PROCLITIC})(?:{trie_regex(forms)}){_EDGE_AFTER}", forms,
+                       ("", *_PROCLITICS))
 
 
 def canonical_entity(name: str, kind: str) -> str:
@@ -238,26 +245,34 @@ def _registry_spans(reg: EntityRegistry, norm: str, words: Collection[str]) -> l
     proclitic)."""
     found: list[tuple[int, int, int]] = []
     ambiguous: list[tuple[int, int, tuple[int, ...], int | None]] = []
-    fulls: set[int] = set()
+    fulls: dict[int, list[int]] = {}  # entry -> where its full names stand
     nothing: tuple[None, tuple[int, ...], tuple[int, ...]] = (None, (), ())
     for match in reg.form_scanner.finditer(norm, words):
         surface = " ".join(match.group("name").split())
         sure, full, candidates = reg.form_kinds.get(surface, nothing)
-        fulls.update(full)
+        for index in full:
+            fulls.setdefault(index, []).append(match.start("name"))
         # the city "ليفربول" unless the club's cue or context words say otherwise
         ambiguous.append((match.start("name"), match.end(), candidates, sure))
-    context: dict[int, bool] = {}
+    context: dict[int, list[int]] = {}
 
-    def in_context(index: int) -> bool:
+    def context_at(index: int) -> list[int]:
+        """Where the entry's context words stand in the article."""
         if index not in context:
             scanner = reg.context_scanners[index]
-            context[index] = scanner is not None and scanner.search(norm, words) is not None
+            context[index] = [m.start() for m in scanner.finditer(norm, words)] if scanner is not None else []
         return context[index]
 
     for start, end, candidates, otherwise in ambiguous:
         previous = _previous_word(norm, start) if candidates else ""
         accepted = [index for index in candidates
-                    if index in fulls or previous in reg.cue_words[reg.entries[index].kind] or in_context(index)]
+                    if index in fulls or previous in reg.cue_words[reg.entries[index].kind] or context_at(index)]
+        if len(accepted) > 1:
+            # both عمان: Oman and Amman have evidence in the article; the nearest decides, a tie neither
+            distance = {index: min(abs(at - start) for at in [*fulls.get(index, ()), *context_at(index)])
+                        if index in fulls or context_at(index) else len(norm) for index in accepted}
+            nearest = min(distance.values())
+            accepted = [index for index in accepted if distance[index] == nearest]
         if len(accepted) == 1:
             found.append((start, end, accepted[0]))
         elif otherwise is not None:
