@@ -179,8 +179,8 @@ def test_stats_list_places_and_organizations_as_browsing_everything_counts_them(
 # shared corpus (../shared/corpora/ant-multisource.jsonl.gz, the record id beside each).
 AMMAN_AND_OMAN = [
     # the Jordanian capital named as such, and Jordan's officials beside it
-    ("ant-BB-middleEast-17-20180214", "وقال تيلرسون في مؤتمر صحفي في العاصمة الأردنية عمان الأربعاء، \"نساند لبنانا حرا "
-     "ديمقراطيا لا يخضع لنفوذ الآخرين\".", ["عمّان"]),
+    ("ant-BB-middleEast-17-20180214", "وقال تيلرسون في مؤتمر صحفي في العاصمة الأردنية عمان الأربعاء، "
+     "\"نساند لبنانا حرا ديمقراطيا لا يخضع لنفوذ الآخرين\".", ["عمّان"]),
     ("ant-SK-middleEast-269-20180313", "أجرى وزير الخارجية الإماراتي، الشيخ عبد الله بن زايد آل نهيان، محادثات في عمان "
      "مع نظيره الأردني أيمن الصفدي. وركزت المباحثات على تعزيز التعاون الثنائي بين عمان وأبوظبي.", ["عمّان"]),
     ("ant-BB-middleEast-559-20180601", "وفي محافظة إربد وعجلون شمالي البلاد، قطع المحتجون الطرق وأحرقوا إطارات "

@@ -35,9 +35,9 @@ NAMES: list[tuple[list[str], list[str], int, int]] = [
     (["قانا"], [], 2, 1),
     (["النيجر"], [], 2, 0),
     (["نيجيريا"], [], 1, 1),
-    # organizations: hamza and ال
+    # organizations: hamza carriers, ة/ه
     ([], ["مؤسسة الأمل الخيرية"], 3, 0),
-    ([], ["موسسة امل الخيرية"], 2, 1),
+    ([], ["موسسة الامل الخيريه"], 2, 1),
 ]
 
 
@@ -87,12 +87,17 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_spelling_rules_join_transliterations_and_keep_different_places_apart() -> None:
     for one, other in [("هامبورغ", "هامبورج"), ("بنسلفانيا", "بنسيلفانيا"), ("غوانتانامو", "جوانتانامو"),
                        ("فرجينيا", "فيرجينيا"), ("الأرجنتين", "الارجنتين"), ("كاليفورنيا", "كليفورنيا"),
-                       ("بنغلاديش", "بنجلاديش"), ("غوغل", "جوجل"), ("مؤسسة الأمل", "موسسة امل"),
+                       ("بنغلاديش", "بنجلاديش"), ("غوغل", "جوجل"),
+                       ("مؤسسة الأمل", "موسسة الامل"), ("الاسكندرية", "إسكندرية"),
                        ("بيونغ يانغ", "بيونج يانج"), ("الاسكندرية", "اسكندريه")]:
         assert same_entity_spellings(one, other), (one, other)
     for one, other in [("غانا", "قانا"), ("النيجر", "نيجيريا"), ("السويد", "السويداء"), ("تونس", "تنس"),
                        ("غزة", "عزة"), ("كوريا", "كوريا الشمالية"), ("سلوفاكيا", "سلوفينيا"), ("مالي", "ملاوي"),
-                       ("عبادان", "عبيدان"), ("جامعة القاهرة", "جامعة الأزهر")]:
+                       ("عبادان", "عبيدان"), ("جامعة القاهرة", "جامعة الأزهر"),
+                       # found merged on the shared corpus by a looser rule: a vowel opening or closing one of them,
+                       # ال before a short word (the Rif and a countryside, Real and the riyal)
+                       ("نابلس", "أنابوليس"), ("فلسطين", "فلسطينيا"), ("المكسيك", "مكسيكو"), ("الريف", "ريف"),
+                       ("الريال", "ريال"), ("حزب الشعب", "حزب الشعوب"), ("حزب العمال", "حزب العمل")]:
         assert not same_entity_spellings(one, other), (one, other)
 
 
@@ -130,7 +135,7 @@ def test_a_filter_with_any_spelling_finds_every_spelling(built: dict[str, Any]) 
     assert archive.search("", places=["Ireland"]).total == 6
     assert archive.search("", places=["ايرلاندا"]).total == 6
     assert archive.search("", places=["قانا"]).total == 2
-    assert archive.search("", organizations=["موسسة امل الخيرية"]).total == 5
+    assert archive.search("", organizations=["موسسة الامل الخيريه"]).total == 5
 
 
 def test_a_sharded_index_merges_places_as_one_index(built: dict[str, Any]) -> None:

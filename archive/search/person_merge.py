@@ -153,15 +153,18 @@ _DOUBLED = re.compile("(و|ي)\\1+")
 _ENTITY_VOWELS = re.compile("[اوي]")
 _LONG = frozenset("اوي")
 # Long vowels written or left out only where the shorter word has this many letters (كاليفورنيا / كليفورنيا, not
-# تونس / تنس); غ/ق/ج only where the name has this many consonants (غوغل / جوجل, not غانا / قانا).
+# تونس / تنس) and both open and end alike (not نابلس / أنابوليس, فلسطين / فلسطينيا); ال only before this many letters
+# (الجزائر / جزائر, not الريف / ريف, الريال / ريال); غ/ق/ج only where the name has this many consonants (غوغل / جوجل,
+# not غانا / قانا).
 MIN_ENTITY_VOWEL_LETTERS = 5
 MIN_ENTITY_SOUND_CONSONANTS = 3
 _ARTICLE = "ال"
 
 
 def _written(word: str) -> str:
-    """A normalized word as an entity's spellings compare: ال dropped, hamza carriers folded, doubled و/ي once."""
-    if word.startswith(_ARTICLE) and len(word) > 4:
+    """A normalized word as an entity's spellings compare: ال dropped (before 5+ letters), hamza carriers folded,
+    doubled و/ي once."""
+    if word.startswith(_ARTICLE) and len(word) - len(_ARTICLE) >= MIN_ENTITY_VOWEL_LETTERS:
         word = word[len(_ARTICLE):]
     return _DOUBLED.sub("\\1", word.translate(_WRITTEN_FOLD))
 
@@ -178,7 +181,9 @@ def _same_entity_word(a: str, b: str, sound: bool) -> bool:
     if wa == wb:
         return True
     short, long = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
-    if len(short) < MIN_ENTITY_VOWEL_LETTERS:
+    # the letters of the word itself count, not an ال kept on a short word (الشعب / الشعوب: two parties)
+    letters_of_word = len(short) - (len(_ARTICLE) if short.startswith(_ARTICLE) else 0)
+    if letters_of_word < MIN_ENTITY_VOWEL_LETTERS or short[0] != long[0] or short[-1] != long[-1]:
         return False
     letters = iter(long)
     if not all(letter in letters for letter in short):
@@ -194,8 +199,9 @@ def _same_entity_word(a: str, b: str, sound: bool) -> bool:
 
 def same_entity_spellings(a: str, b: str) -> bool:
     """Whether A and B can be two spellings of one place or organization: as many words, each pair written alike
-    but for hamza carriers, ى/ي, ة/ه, harakat, a leading ال and a doubled و/ي; in a name of 3+ consonants also غ/ق/ج;
-    in a word of 5+ letters also long vowels written or left out (never one vowel for another)."""
+    but for hamza carriers, ى/ي, ة/ه, harakat, ال before a word of 5+ letters and a doubled و/ي; in a name of 3+
+    consonants also غ/ق/ج; in a word of 5+ letters also long vowels written or left out inside it (the same first
+    and last letter; never one vowel for another)."""
     words_a, words_b = normalize(a).split(), normalize(b).split()
     if len(words_a) != len(words_b) or not words_a:
         return False
