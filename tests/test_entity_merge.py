@@ -10,15 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_person_merge import SHARDS, _article_id
 from test_sharded import comparable
 
-from archive.index.shards import shard_of
 from archive.index.writer import rebuild_index
 from archive.search.archive import Archive
 from archive.search.person_merge import merge_entity_spellings, same_entity_spellings
 from archive.search.sharded import ShardedArchive
 
-SHARDS = 2
 # (places, organizations given by the article's metadata, how many articles, in which shard they land)
 NAMES: list[tuple[list[str], list[str], int, int]] = [
     # the shard holding the most articles spells it بنسيلفانيا; the archive as a whole spells it بنسلفانيا
@@ -39,16 +38,6 @@ NAMES: list[tuple[list[str], list[str], int, int]] = [
     ([], ["مؤسسة الأمل الخيرية"], 3, 0),
     ([], ["موسسة الامل الخيريه"], 2, 1),
 ]
-
-
-def _article_id(shard: int, taken: set[str]) -> str:
-    number = 0
-    while True:
-        candidate = f"entity-{number}"
-        if candidate not in taken and shard_of(candidate, SHARDS) == shard:
-            taken.add(candidate)
-            return candidate
-        number += 1
 
 
 # what each article is about: two of these words, a different pair for each (articles differing only by a number

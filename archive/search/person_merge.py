@@ -35,7 +35,7 @@ from typing import cast
 import numpy as np
 
 from archive.extract.entities import ORGANIZATION, PLACE, entity_registry, fold
-from archive.extract.people import merge_spellings
+from archive.extract.people import differ_by_long_vowels, group_spellings, merge_spellings
 from archive.search.docarrays import DocArrays, NameFacet
 from archive.text.normalize import normalize
 
@@ -151,7 +151,6 @@ _WRITTEN_FOLD = str.maketrans({"ئ": "ي", "ؤ": "و", "ء": None})
 _SOUND_FOLD = str.maketrans({"غ": "ج", "ق": "ج"})  # the g of foreign names: هامبورغ / هامبورج, غوغل / جوجل
 _DOUBLED = re.compile("(و|ي)\\1+")
 _ENTITY_VOWELS = re.compile("[اوي]")
-_LONG = frozenset("اوي")
 # Long vowels written or left out only where the shorter word has this many letters (كاليفورنيا / كليفورنيا, not
 # تونس / تنس) and both open and end alike (not نابلس / أنابوليس, فلسطين / فلسطينيا); ال only before this many letters
 # (الجزائر / جزائر, not الريف / ريف, الريال / ريال); غ/ق/ج only where the name has this many consonants (غوغل / جوجل,
@@ -185,16 +184,7 @@ def _same_entity_word(a: str, b: str, sound: bool) -> bool:
     letters_of_word = len(short) - (len(_ARTICLE) if short.startswith(_ARTICLE) else 0)
     if letters_of_word < MIN_ENTITY_VOWEL_LETTERS or short[0] != long[0] or short[-1] != long[-1]:
         return False
-    letters = iter(long)
-    if not all(letter in letters for letter in short):
-        return False
-    extra, at = [], 0
-    for letter in long:
-        if at < len(short) and short[at] == letter:
-            at += 1
-        else:
-            extra.append(letter)
-    return all(letter in _LONG for letter in extra)
+    return differ_by_long_vowels(short, long)
 
 
 def same_entity_spellings(a: str, b: str) -> bool:
@@ -225,25 +215,7 @@ def merge_entity_spellings(facet: str, counts: Mapping[str, int]) -> dict[str, s
         block = entity_block(name)
         if block.strip() and all(block.split()):
             by_block.setdefault(block, []).append(name)
-    out: dict[str, str] = {}
-    for names in by_block.values():
-        if len(names) < 2:
-            continue
-        groups: list[list[str]] = []
-        for name in sorted(names, key=lambda n: (-counts[n], n)):
-            for group in groups:
-                if all(same_entity_spellings(name, member) for member in group):
-                    group.append(name)
-                    break
-            else:
-                groups.append([name])
-        for group in groups:
-            registered = [n for n in group if n in canonical]
-            if len(group) < 2 or len(registered) > 1:
-                continue
-            shown = registered[0] if registered else group[0]
-            out.update(dict.fromkeys(group, shown))
-    return out
+    return group_spellings(by_block.values(), counts, same_entity_spellings, canonical)
 
 
 def position(names: list[str], name: str) -> int | None:
@@ -281,20 +253,10 @@ def merge_person_arrays(arrays: DocArrays, merge: PersonMerge) -> DocArrays:
             remap[at] = remap[cast(int, position(names, merge.shown[names[at]]))]
     pair_doc = arrays.pair_doc
     pair_person = remap[arrays.pair_person] if len(arrays.pair_person) else arrays.pair_person
-    # an article naming two spellings of one person counts once: drop the repeated (doc, person) pairs, which can
-    # only be pairs of merged people
-    merged_ids = np.zeros(len(new_names), dtype=bool)
+    # an article naming two spellings of one person counts once
     shown_at = [position(new_names, shown) for shown in set(merge.shown.values())]
-    merged_ids[[at for at in shown_at if at is not None]] = True
-    candidates = np.flatnonzero(merged_ids[pair_person])
-    if len(candidates):
-        keys = pair_doc[candidates].astype(np.int64) * len(new_names) + pair_person[candidates]
-        _, first = np.unique(keys, return_index=True)
-        if len(first) < len(candidates):
-            keep = np.ones(len(pair_doc), dtype=bool)
-            keep[candidates] = False
-            keep[candidates[first]] = True
-            pair_doc, pair_person = pair_doc[keep], pair_person[keep]
+    pair_doc, pair_person = _drop_repeated_pairs(pair_doc, pair_person, len(new_names),
+                                                 [at for at in shown_at if at is not None])
     person_start = np.searchsorted(pair_doc, np.arange(arrays.count + 1)).astype(np.int64)
     # live_totals: counts under the merged names, made when first needed (not the unmerged arrays' counts)
     return replace(arrays, person_names=new_names, pair_doc=pair_doc, pair_person=pair_person.astype(np.int32),
@@ -327,18 +289,27 @@ def merge_entity_facet(facet: NameFacet, shown: Mapping[str, str]) -> NameFacet:
     number = {name: i for i, name in enumerate(new_names)}
     remap = np.fromiter((number[shown.get(name, name)] for name in names), dtype=np.int32, count=len(names))
     pair_doc, pair_name = facet.pair_doc, remap[facet.pair_name] if len(facet.pair_name) else facet.pair_name
-    # an article naming two spellings of one place counts once: drop repeated (doc, name) pairs, which can only be
-    # pairs of merged names
-    merged_ids = np.zeros(len(new_names), dtype=bool)
-    merged_ids[[number[to] for name, to in shown.items() if name in number]] = True
-    candidates = np.flatnonzero(merged_ids[pair_name]) if len(pair_name) else pair_name
-    if len(candidates):
-        keys = pair_doc[candidates].astype(np.int64) * len(new_names) + pair_name[candidates]
-        _, first = np.unique(keys, return_index=True)
-        if len(first) < len(candidates):
-            keep = np.ones(len(pair_doc), dtype=bool)
-            keep[candidates] = False
-            keep[candidates[first]] = True
-            pair_doc, pair_name = pair_doc[keep], pair_name[keep]
+    # an article naming two spellings of one place counts once
+    pair_doc, pair_name = _drop_repeated_pairs(pair_doc, pair_name, len(new_names),
+                                               [number[to] for to in set(merged_away.values()) if to in number])
     start = np.searchsorted(pair_doc, np.arange(len(facet.start))).astype(np.int64)
     return NameFacet(new_names, pair_doc, pair_name.astype(np.int32), start, merged_away)
+
+
+def _drop_repeated_pairs(pair_doc: np.ndarray, pair_name: np.ndarray, size: int, merged: list[int]
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """The (document, name) pairs (sorted by document, names numbered below SIZE) with repeated pairs dropped, which
+    after a merge can only be pairs of the MERGED names' numbers (an article naming two spellings of one name)."""
+    merged_ids = np.zeros(size, dtype=bool)
+    merged_ids[merged] = True
+    candidates = np.flatnonzero(merged_ids[pair_name]) if len(pair_name) else np.zeros(0, dtype=np.int64)
+    if not len(candidates):
+        return pair_doc, pair_name
+    keys = pair_doc[candidates].astype(np.int64) * size + pair_name[candidates]
+    _, first = np.unique(keys, return_index=True)
+    if len(first) == len(candidates):
+        return pair_doc, pair_name
+    keep = np.ones(len(pair_doc), dtype=bool)
+    keep[candidates] = False
+    keep[candidates[first]] = True
+    return pair_doc[keep], pair_name[keep]
