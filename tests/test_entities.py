@@ -245,3 +245,34 @@ def test_shared_corpus_articles_on_jordan_name_amman_and_those_on_the_gulf_name_
             checked["oman"] += "سلطنة عمان" in places
     # most such articles name the place (the others write عمان only inside a longer name: خليج عمان, ...)
     assert checked["amman"] >= 100 and checked["oman"] >= 10, checked
+
+
+# Organizations the recognizer cut short: it often stops before the adjectives that end a name. Sentences of the
+# shared corpus (record line in ../shared/corpora/ant-multisource.jsonl.gz beside each).
+CUT_SHORT = [
+    (2507, "اما سياسيا، فإنجه هو مرشح \"حزب الشعب الجمهوري\" العلماني اليساري المعارض.", "حزب الشعب الجمهوري"),
+    (2267, "ومهد الطريق لعودة نواز شريف إلى رئاسة حزب الرابطة الإسلامية الحاكم بعد إقالته من رئاسة الحكومة.",
+     "حزب الرابطة الإسلامية"),
+    (3771, "وقدم كورديرو عرضا للملف بحضور عادل عزت رئيس اتحاد القدم السعودي وأبرز ما يتضمنه.", "اتحاد القدم السعودي"),
+]
+
+
+@pytest.mark.parametrize(("line", "text", "name"), CUT_SHORT, ids=[name for _, _, name in CUT_SHORT])
+def test_an_organization_takes_the_adjectives_that_end_its_name(line: int | None, text: str, name: str) -> None:
+    _, organizations = entities_of(text)
+    assert name in organizations, (line, organizations)
+    assert not [o for o in organizations if name.startswith(o + " ")], organizations
+
+
+def test_the_imf_written_short_is_the_imf() -> None:
+    # ant-multisource line 661: the title writes صندوق النقد, the story صندوق النقد الدولي: one organization
+    _, organizations = entities_of("صندوق النقد يتوقع انضمام 3.5 مليون مصري لسوق العمل\nقال مدير بعثة صندوق النقد "
+                                   "الدولي لمصر، سوبير لال، إن مصر تمتلك إمكانات هائلة.")
+    assert organizations == ["صندوق النقد الدولي"]
+
+
+def test_a_registered_organization_does_not_take_a_description_after_it() -> None:
+    # "الإرهابي", "الشيعي": what the article says about حزب الله, not its name; "الحالي": no adjective of a name
+    _, organizations = entities_of("وصنفت الحكومة حزب الله الإرهابي منظمة محظورة. وقال نادي اتحاد جدة الحالي إنه يرفض.")
+    assert "حزب الله" in organizations and not [o for o in organizations if o.startswith("حزب الله ")]
+    assert not [o for o in organizations if o.endswith("الحالي")]

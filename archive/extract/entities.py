@@ -318,6 +318,38 @@ def _is_nationality(reg: EntityRegistry, word: str) -> bool:
     return len(stem) >= 3 and any(form in reg.by_key for form in (stem, stem + "ا", stem + "يا", stem + "ه"))
 
 
+_NEXT_ADJECTIVE = re.compile(f"[^\\S\\n]+({DEFINITE_ARTICLE}[{LETTERS}]{{2,}}(?:ي|يه))(?![{LETTERS}])")
+
+
+@lru_cache(maxsize=1)
+def _name_adjectives() -> frozenset[str]:
+    """Adjectives that end the names of organizations: those inside the registered ones (الإسلامية, الديمقراطي,
+    الوطني, الكردستاني, الدولي ...), normalized."""
+    return frozenset(word for entry in entity_registry().entries if entry.kind == ORGANIZATION
+                     for name in (entry.name, *entry.variants) for word in _clean(name).split()[1:]
+                     if _ADJECTIVE.match(word) and word.endswith(("ي", "يه")))
+
+
+def _name_adjectives_end(reg: EntityRegistry, norm: str, start: int, end: int) -> int:
+    """Where an organization the recognizer read from START to END really ends: the recognizer often stops before
+    the adjectives that end it ("حزب الشعب" of "حزب الشعب الجمهوري", "حزب الرابطة" of "حزب الرابطة الإسلامية",
+    "الجيش الوطني" of "الجيش الوطني اليمني"). A registered name is complete as it is ("حزب الله" of "حزب الله
+    الإرهابي"); others take the adjectives right after them that end registered organizations' names or name a
+    registered place (اليمني, الروسية), up to _MAX_WORDS words."""
+    count = len(norm[start: end].split())
+    if _lookup(reg, fold(norm[start: end]), ORGANIZATION) is not None:
+        return end
+    while count < _MAX_WORDS:
+        match = _NEXT_ADJECTIVE.match(norm, end)
+        if match is None:
+            break
+        word = match.group(1)
+        if word not in _name_adjectives() and not _is_nationality(reg, word):
+            break
+        end, count = match.end(), count + 1
+    return end
+
+
 def _is_rejected(reg: EntityRegistry, words: list[str]) -> bool:
     """A recognized name that is no place or organization: a generic word, an adjective, a stray letter."""
     key = fold(" ".join(words))
@@ -441,7 +473,12 @@ def _finish(reg: EntityRegistry, plan: _Plan, article: ArticleEntities, head_ent
             continue  # "صحيفة "ماركا", "العربية.نت": punctuation inside
         clitic, restored = _strip_proclitic(tokens[0].group(), reg)
         start = tokens[0].start() + clitic
-        words = norm[start: entity.end].split()
+        end = entity.end
+        if entity.label == "ORG" and norm[start: end].split()[0] in _ORGANIZATION_HEADS:
+            end = _name_adjectives_end(reg, norm, start, end)
+            if any(s < end and entity.end < e for s, e in taken):
+                end = entity.end  # the words after it are a name of their own
+        words = norm[start: end].split()
         if restored:  # للعراق: ل + العراق, the alef of the article dropped
             words[0] = "ا" + words[0]
         if _is_rejected(reg, words):
@@ -449,29 +486,29 @@ def _finish(reg: EntityRegistry, plan: _Plan, article: ArticleEntities, head_ent
         key = fold(" ".join(words))
         if key in reg.ambiguous_keys:
             continue  # "جده": the registry pass took it, with a cue or context, or left it as a word
-        inner = [(s, e) for s, e in taken if s < entity.end and entity.start < e]
+        inner = [(s, e) for s, e in taken if s < end and entity.start < e]
         index = _lookup(reg, key, _LABEL_KIND[entity.label])
         if inner:
             # a registry name or a person here already; an organization opening with a head noun and holding a
             # place ("بنك إنجلترا المركزي") is that organization instead of the place
-            registry_places = [(s, e, k, n) for s, e, k, n in found if s < entity.end and entity.start < e]
+            registry_places = [(s, e, k, n) for s, e, k, n in found if s < end and entity.start < e]
             if not (entity.label == "ORG" and index is None and words[0] in _ORGANIZATION_HEADS
                     and len(words) >= 2 and registry_places
-                    and all(k == PLACE and start <= s and e <= entity.end for s, e, k, _ in registry_places)
-                    and not any(m.start < entity.end and entity.start < m.end for m in people)):
+                    and all(k == PLACE and start <= s and e <= end for s, e, k, _ in registry_places)
+                    and not any(m.start < end and entity.start < m.end for m in people)):
                 continue
             found = [f for f in found if f not in registry_places]
         if index is not None:
             entry = reg.entries[index]
-            found.append((start, entity.end, entry.kind, entry.name))
+            found.append((start, end, entry.kind, entry.name))
         else:
             if plain is None:
                 plain = _plain(text)
-            shown = " ".join(plain[start: entity.end].split()) if len(plain) == len(norm) else " ".join(words)
+            shown = " ".join(plain[start: end].split()) if len(plain) == len(norm) else " ".join(words)
             if restored:
                 shown = "ا" + shown
-            found.append((start, entity.end, _LABEL_KIND[entity.label], shown))
-        taken.append((start, entity.end))
+            found.append((start, end, _LABEL_KIND[entity.label], shown))
+        taken.append((start, end))
     return sorted(found)
 
 
