@@ -130,7 +130,7 @@ class DocArrays:
     person_blocks: list[str]  # spelling_block of each person name, "" for none
     # an index that is the whole archive: its decision on spellings of one person (spelling -> shown), once made
     own_merge: dict[str, str] | None = None
-    own_merge_digest: str = ""  # people.merge_rules_digest() of the rules that made own_merge
+    own_merge_digest: str = ""  # person_merge.decision_digest() of the rules that made own_merge
     # the same decision for places and organizations: {facet: {spelling: shown}}, made with own_merge
     own_entity_merge: dict[str, dict[str, str]] = field(default_factory=dict)
     # per multi-valued facet, its counts over every live document (facet_counts' complement; made when first needed)

@@ -33,13 +33,13 @@ import numpy as np
 
 from archive.errors import ArchiveError
 from archive.extract.entities import canonical_entity
-from archive.extract.people import canonical_person, merge_rules_digest
+from archive.extract.people import canonical_person
 from archive.extract.sources import canonical_source
 from archive.index.store import ARRAYS_CACHE_PREFIX, current_index_path, open_generation
 from archive.index.whoosh_io import Postings, many_positions_decoder, positions_decoder, read_postings
 from archive.search.cache import LRU
 from archive.search.docarrays import DocArrays
-from archive.search.person_merge import NO_MERGE, PersonMerge, merge_arrays, own_decision, position
+from archive.search.person_merge import NO_MERGE, PersonMerge, decision_digest, merge_arrays, own_decision, position
 from archive.search.query import MAX_PREFIX_TERMS, And, FieldMatch, Node, Not, Or, Phrase, Prefix, Word, iter_positive
 from archive.text.normalize import normalize
 
@@ -155,11 +155,11 @@ class Snapshot:
         if arrays is None:
             with self.lock:
                 arrays = DocArrays.load(self.reader)
-        if self.decides_person_merge and (arrays.own_merge is None or arrays.own_merge_digest != merge_rules_digest()):
+        if self.decides_person_merge and (arrays.own_merge is None or arrays.own_merge_digest != decision_digest()):
             # the decision on spellings is made once per index state and rules (it needs the registry: ~0.5 s)
             decision = own_decision(arrays)
             arrays.own_merge, arrays.own_entity_merge = decision.shown, decision.entities
-            arrays.own_merge_digest = merge_rules_digest()
+            arrays.own_merge_digest = decision_digest()
             fresh = True
         if not fresh:
             return arrays

@@ -29,13 +29,13 @@ import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import cast
 
 import numpy as np
 
-from archive.extract.entities import ORGANIZATION, PLACE, entity_registry, fold
-from archive.extract.people import differ_by_long_vowels, group_spellings, merge_spellings
+from archive.extract.entities import ORGANIZATION, ORGANIZATIONS_FILE, PLACE, PLACES_FILE, entity_registry, fold
+from archive.extract.people import differ_by_long_vowels, group_spellings, merge_rules_digest, merge_spellings
 from archive.search.docarrays import DocArrays, NameFacet
 from archive.text.normalize import normalize
 
@@ -145,7 +145,7 @@ def own_decision(arrays: DocArrays) -> PersonMerge:
 # ---------------------------------------------------------------- places and organizations
 
 # Bump when same_entity_spellings or merge_entity_spellings change: kept decisions are then made again
-# (docarrays.CACHE_FORMAT for one index's, the sharded decision file's key for a sharded one's).
+# (decision_digest, which also reads the place and organization registries).
 ENTITY_MERGE_RULES_VERSION = 1
 _WRITTEN_FOLD = str.maketrans({"ئ": "ي", "ؤ": "و", "ء": None})
 _SOUND_FOLD = str.maketrans({"غ": "ج", "ق": "ج"})  # the g of foreign names: هامبورغ / هامبورج, غوغل / جوجل
@@ -158,6 +158,17 @@ _ENTITY_VOWELS = re.compile("[اوي]")
 MIN_ENTITY_VOWEL_LETTERS = 5
 MIN_ENTITY_SOUND_CONSONANTS = 3
 _ARTICLE = "ال"
+
+
+@lru_cache(maxsize=1)
+def decision_digest() -> str:
+    """What a decision on spellings depends on besides the names and counts: the person rules and their tables
+    (people.merge_rules_digest), these rules' version and the place and organization registries. A kept decision
+    with another digest is made again."""
+    digest = hashlib.sha1(f"{merge_rules_digest()}\t{ENTITY_MERGE_RULES_VERSION}".encode())
+    for path in (PLACES_FILE, ORGANIZATIONS_FILE):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _written(word: str) -> str:

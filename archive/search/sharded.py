@@ -50,7 +50,7 @@ import numpy as np
 
 from archive.article import Article
 from archive.extract.entities import canonical_entity
-from archive.extract.people import canonical_person, merge_rules_digest
+from archive.extract.people import canonical_person
 from archive.extract.sources import canonical_source
 from archive.index.schema import ENTITY_FIELDS, date_to_day, day_to_date, versions
 from archive.index.shards import shard_count, shard_dirs, shard_of, toc_generation
@@ -74,10 +74,10 @@ from archive.search.facet_filters import (
 from archive.search.names import person_spellings, widen_person_names
 from archive.search.notices import Notice
 from archive.search.person_merge import (
-    ENTITY_MERGE_RULES_VERSION,
     NO_MERGE,
     PersonMerge,
     decide,
+    decision_digest,
     live_entity_counts,
     live_person_counts,
 )
@@ -655,8 +655,7 @@ def open_collection(backend: ShardBackend, generation: Path | None = None) -> Co
     article would merge them: decided once from the shards' counts added up (or read from the decision kept in
     GENERATION for this very state), then applied by every shard."""
     infos = backend.run_all("describe")
-    key = hashlib.sha1(json.dumps([[info.toc_generation for info in infos], merge_rules_digest(),
-                                   ENTITY_MERGE_RULES_VERSION]).encode())
+    key = hashlib.sha1(json.dumps([[info.toc_generation for info in infos], decision_digest()]).encode())
     cache = generation / f"{MERGE_CACHE_PREFIX}{key.hexdigest()[:16]}.json" if generation is not None else None
     merge = _read_merge(cache)
     if merge is None:
