@@ -239,17 +239,21 @@ def run_search(archive: Any, state: ui.ViewState, *, limit: int = ui.PAGE_SIZE, 
                           **state.search_kwargs())
 
 
-def facet_sources(archive: Any, state: ui.ViewState, main: Any) -> dict[str, Any]:
+def facet_sources(archive: Any, state: ui.ViewState, main: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Each facet's counts come from the search without that facet's own filter, so the list shows what choosing
-    another value would add ("any of the chosen"), while the other filters still apply."""
+    another value would add ("any of the chosen"), while the other filters still apply. Also the other spellings
+    of the people listed (person_spellings of the search the person list comes from, and of the main one)."""
     facets: dict[str, Any] = {}
+    spellings: dict[str, list[str]] = dict(main.person_spellings)
     names = [("person", bool(state.persons), "person"), ("source", bool(state.sources), "source"),
              ("date", state.has_date_range, "month")]
     names += [(name, bool(state.facets.get(name)), name) for name in (*ui.ENTITY_FACETS, *main.metadata_facets)]
     for facet, active, key in names:
         result = run_search(archive, state.without(facet), limit=1) if active else main
         facets[key] = result.facets.get(key, [])
-    return facets
+        if key == "person":
+            spellings.update(result.person_spellings)
+    return facets, spellings
 
 
 # ---------------------------------------------------------------- sidebar
@@ -259,9 +263,12 @@ def _widget_key(prefix: str, value: str) -> str:
     return f"{prefix}_{hashlib.blake2b(value.encode('utf-8'), digest_size=6).hexdigest()}"
 
 
-def facet_list(facet: str, pairs: list[Any], selected: list[str], allow_typed: bool = False) -> None:
+def facet_list(facet: str, pairs: list[Any], selected: list[str], allow_typed: bool = False,
+               spellings: dict[str, list[str]] | None = None) -> None:
     """A facet as a list one click away: its top values with their counts as checkboxes, the chosen ones first,
-    a box to find a value among the rest, and "more"."""
+    a box to find a value among the rest, and "more". SPELLINGS (people): each value's other spellings, shown as
+    the checkbox's tooltip, under a chosen value, and found by the box (Trump finds دونالد ترامب)."""
+    spellings = spellings or {}
     lang = view().lang
     title = ui.facet_title(facet, lang)
     counts = ui.facet_counts(pairs)
@@ -275,7 +282,7 @@ def facet_list(facet: str, pairs: list[Any], selected: list[str], allow_typed: b
     if wanted:
         folded = " ".join(normalize(wanted).casefold().split())
         values = [v for v in values if v in selected or folded in " ".join(normalize(
-            ui.facet_value_name(facet, v, lang) + " " + v).casefold().split())]
+            " ".join([ui.facet_value_name(facet, v, lang), v, *spellings.get(v, [])])).casefold().split())]
     more = st.session_state.get(f"_more_{facet}", False)
     limit = ui.FACET_MORE if (more or wanted) else ui.FACET_TOP
     shown = [v for v in values if v in selected] + [v for v in values if v not in selected][: max(0, limit)]
@@ -285,7 +292,10 @@ def facet_list(facet: str, pairs: list[Any], selected: list[str], allow_typed: b
             st.session_state[key] = value in selected
             name = ui.facet_value_name(facet, value, lang)
             text = f"{name} ({counts[value]:,})" if value in counts else name
-            st.checkbox(text, key=key, on_change=toggle_facet_value, args=(facet, value))
+            note = ui.spellings_note(spellings.get(value), lang)
+            st.checkbox(text, key=key, on_change=toggle_facet_value, args=(facet, value), help=note or None)
+            if note and value in selected:
+                st.caption(note)
     hidden = len(values) - len(shown)
     if hidden > 0 or more:
         st.button(lab("facet_less") if more else lab("facet_more", count=hidden), key=f"more_{facet}",
@@ -299,12 +309,12 @@ def facet_list(facet: str, pairs: list[Any], selected: list[str], allow_typed: b
 
 
 def sidebar(archive: Any, state: ui.ViewState, facets: dict[str, Any], stats: dict[str, Any],
-            metadata_facets: list[str]) -> None:
+            metadata_facets: list[str], spellings: dict[str, list[str]]) -> None:
     with st.sidebar:
         language_switch(state)
         st.subheader(lab("filters"))
         # any name can be typed into the people list's box (the searcher resolves spelling variants)
-        facet_list("person", facets["person"], state.persons, allow_typed=True)
+        facet_list("person", facets["person"], state.persons, allow_typed=True, spellings=spellings)
         facet_list("source", facets["source"], state.sources)
         for name in ui.ENTITY_FACETS:  # places, organizations: any name can be typed, as for people
             facet_list(name, facets.get(name, []), state.facets.get(name, []), allow_typed=True)
@@ -542,22 +552,36 @@ def charts_panel(archive: Any, state: ui.ViewState, result: Any) -> None:
     for facet, title, tooltip in (("person", "chart_people", "chart_person"),
                                   ("place", "chart_places", "chart_place"),
                                   ("organization", "chart_organizations", "chart_organization")):
-        names_chart(result.facets.get(facet, []), lab(title), lab(tooltip))
+        spellings = result.person_spellings if facet == "person" else {}
+        names_chart(result.facets.get(facet, []), lab(title), lab(tooltip), spellings,
+                    state.persons if facet == "person" else [])
 
 
-def names_chart(pairs: list[Any], title: str, tooltip: str) -> None:
-    """The names a facet counts most among the matches (people, places, organizations), as bars."""
+def names_chart(pairs: list[Any], title: str, tooltip: str, spellings: dict[str, list[str]] | None = None,
+                chosen: list[str] | None = None) -> None:
+    """The names a facet counts most among the matches (people, places, organizations), as bars. SPELLINGS: each
+    name's other spellings, in the bar's tooltip, and under the chart for the CHOSEN names (the person filter)."""
     top = list(pairs)[:TOP_PEOPLE]
     if not top:
         return
+    spellings = spellings or {}
+    lang = view().lang
     st.subheader(title)
-    frame = pd.DataFrame([(str(n), int(c)) for n, c in top], columns=["name", "count"])
+    frame = pd.DataFrame([(str(n), int(c), ui.spellings_note(spellings.get(str(n)), lang)) for n, c in top],
+                         columns=["name", "count", "spellings"])
+    tooltips = [alt.Tooltip("name:N", title=tooltip), alt.Tooltip("count:Q", title=lab("chart_articles"))]
+    if spellings:
+        tooltips.append(alt.Tooltip("spellings:N", title=" "))
     chart = alt.Chart(frame).mark_bar().encode(
         y=alt.Y("name:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260, labelFontSize=13)),
         x=alt.X("count:Q", title=lab("chart_articles"), axis=alt.Axis(format="d", tickMinStep=1)),
-        tooltip=[alt.Tooltip("name:N", title=tooltip), alt.Tooltip("count:Q", title=lab("chart_articles"))],
+        tooltip=tooltips,
     ).properties(height=max(120, 26 * len(top)))
     st.altair_chart(chart, width="stretch")
+    for name in chosen or []:
+        note = ui.spellings_note(spellings.get(name), lang)
+        if note:
+            st.caption(f"{name} — {note}")
 
 
 def export_panel(archive: Any, state: ui.ViewState, result: Any) -> None:
@@ -667,13 +691,13 @@ def main() -> None:
         st.caption(lab("app_subtitle"))
         search_box(state)
         result = run_search(archive, state, page=state.page, collapse=True)
-        facets = facet_sources(archive, state, result)
+        facets, spellings = facet_sources(archive, state, result)
     except ArchiveError as error:
         st.error(f"{lab('search_error')}\n\n{error}")
         sync_url(state)
         return
 
-    sidebar(archive, state, facets, stats, result.metadata_facets)
+    sidebar(archive, state, facets, stats, result.metadata_facets, spellings)
     summary_line(result, state)
     panels = {"results": lab("tab_results"), "charts": lab("tab_charts"), "export": lab("tab_export")}
     with st.container(horizontal=True, horizontal_alignment="distribute", vertical_alignment="center"):

@@ -152,6 +152,27 @@ def test_facet_list_finds_values_and_shows_more(app: AppTest, archive) -> None: 
     assert wanted in labels and len(labels) < len(people)
 
 
+def test_a_person_shows_the_spellings_its_entry_stands_for(app: AppTest, archive) -> None:  # type: ignore[no-untyped-def]
+    """بوتين's articles also write بوتين alone or Putin: the people list says so beside the name (tooltip), under
+    the chosen name, and the list's box finds him by a Latin spelling."""
+    putin = "فلاديمير بوتين"
+    assert putin in dict(archive.search("موسكو").facets["person"]), "the seeds' Moscow articles name Putin"
+    run(app, q="موسكو")
+    # typed in Latin letters, the list's box finds the person
+    app.text_input(key="w_find_person").input("Putin").run()
+    assert [b.label.rsplit(" (", 1)[0] for b in facet_boxes(app, "person")] == [putin]
+    app.text_input(key="w_find_person").input("").run()
+    box = next(b for b in facet_boxes(app, "person") if b.label.startswith(putin))
+    assert "Putin" in box.help and "بوتين" in box.help, "the listed person's spellings, as its tooltip"
+    assert not [c for c in app.sidebar.caption if "يُكتب أيضًا" in c.value], "no note before a person is chosen"
+    box.check().run()
+    captions = [c.value for c in app.sidebar.caption]
+    assert any("يُكتب أيضًا" in c and "Putin" in c and "Vladimir Putin" in c for c in captions), captions
+    # the charts name the chosen person's spellings under the people chart
+    app.button_group(key="w_panel").set_value("charts").run()
+    assert any(c.value.startswith(f"{putin} — ") and "Putin" in c.value for c in app.main.caption)
+
+
 def test_source_facet_filters_and_keeps_other_sources_choosable(app: AppTest, archive) -> None:  # type: ignore[no-untyped-def]
     run(app)
     sources = dict(archive.search("").facets["source"])

@@ -251,6 +251,23 @@ def test_place_and_organization_filters_from_the_sidebar(page: Page, base_url: s
     shot(page, "12-place-and-organization")
 
 
+def test_a_chosen_person_shows_the_spellings_it_stands_for(page: Page, base_url: str, archive) -> None:  # type: ignore[no-untyped-def]
+    """Ticking فلاديمير بوتين shows, under the name in the sidebar, the other ways articles write him (بوتين alone,
+    Putin...): what the facet entry merges is visible, not only in the JSON."""
+    putin = "فلاديمير بوتين"
+    page.goto(f"{base_url}/?q=موسكو")
+    wait_for_app_idle(page)
+    count = dict(archive.search("موسكو", collapse=True).facets["person"])[putin]
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    expect(sidebar.get_by_text("يُكتب أيضًا:")).to_have_count(0)
+    pick(page, "person", putin, count)
+    wait_for_app_idle(page)
+    note = sidebar.get_by_text(re.compile("^يُكتب أيضًا: .*Putin"))
+    expect(note).to_be_visible()
+    assert "فلاديمير فلاديميروفيتش بوتين" in note.inner_text()
+    shot(page, "13-person-spellings")
+
+
 def test_pager_runs_right_to_left_in_arabic(page: Page, base_url: str) -> None:
     page.goto(base_url)
     wait_for_app_idle(page)

@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 KEYS = {"id", "origin", "title", "source", "date", "persons", "url", "body_chars", "removed_lines"}
 # extra keys (issue 13), allowed beside DESIGN.md's: where each field came from, and web metadata
-EXTRA_KEYS = {"provenance", "language", "author", "captured", "places", "organizations"}
+EXTRA_KEYS = {"provenance", "language", "author", "captured", "places", "organizations", "person_spellings"}
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -34,6 +34,9 @@ def test_inspect_seeds_json() -> None:
         "سبوتنيك", "الديار", "سانا", None, None]
     assert by_name["003"]["title"] == "الأسد في موسكو..للبحث بتطوير آفاق التعاون الثنائي"
     assert "كيريل سيميونوف" in by_name["003"]["persons"] and "دونالد ترامب" not in by_name["001"]["persons"]
+    # a registered person's other spellings beside the article's people; none for a person without any
+    assert "Putin" in by_name["003"]["person_spellings"]["فلاديمير بوتين"]
+    assert "كيريل سيميونوف" not in by_name["003"]["person_spellings"]
     assert "مواضيع تهمك" in by_name["001"]["removed_lines"]
     # places and organizations, canonical, from the story only: 001's furniture lists لبنان, فرنسا, كندا, الجزائر
     assert {"موسكو", "إدلب", "الولايات المتحدة"} <= set(by_name["001"]["places"])

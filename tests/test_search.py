@@ -360,7 +360,11 @@ def test_facets_count_all_matches_not_the_page(archive: Archive) -> None:
 def test_to_dict_is_the_design_object(archive: Archive) -> None:
     data = archive.search("موسكو", limit=2).to_dict()
     # the design's keys first, with their meaning; `notices` is an extra top-level key (the design allows them)
-    assert list(data) == ["query", "total", "took_ms", "hits", "facets", "notices"]
+    assert list(data)[:6] == ["query", "total", "took_ms", "hits", "facets", "notices"]
+    # and the other spellings of the facet's people (a registered person's: موسكو's articles name بوتين)
+    assert list(data)[6:] == ["person_spellings"]
+    assert data["person_spellings"]["فلاديمير بوتين"] == ["فلاديمير فلاديميروفيتش بوتين", "بوتين", "Vladimir Putin",
+                                                          "Putin"]
     # DESIGN.md's keys, and the place and organization facets it allows to be added
     assert set(data["hits"][0]) == {"id", "title", "source", "date", "persons", "score", "snippet", "places",
                                     "organizations"}

@@ -35,7 +35,8 @@ def test_search_json_is_exactly_the_design_object(index_dir: Path, capsys) -> No
     code, out, err = run(capsys, "search", "لموسكو", "--index", str(index_dir), "--json", "--limit", "3")
     assert code == 0, err
     data = json.loads(out)
-    assert list(data)[:5] == ["query", "total", "took_ms", "hits", "facets"] and set(list(data)[5:]) <= {"notices"}
+    assert list(data)[:5] == ["query", "total", "took_ms", "hits", "facets"]
+    assert set(list(data)[5:]) <= {"notices", "person_variants", "person_spellings", "entity_variants"}
     assert data["query"] == "لموسكو" and data["total"] == 5 and isinstance(data["took_ms"], float)
     assert len(data["hits"]) == 3
     for hit in data["hits"]:

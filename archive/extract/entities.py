@@ -20,7 +20,8 @@ page furniture or teasers (callers pass the cleaned body, as for people).
 
 Canonical choices (documented in the README): a capital is a city, not its country (القاهرة, واشنطن, موسكو);
 a country and its capital written alike are the country (تونس, الجزائر, الكويت); غزة and قطاع غزة are one entry;
-عمان without "سلطنة" stays "عمان" (Oman and Amman are spelled alike without vowels).
+bare عمان is Oman or Amman as the article says (archive/data/places.tsv: context words, the nearest evidence
+when both have some), neither without evidence.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from archive.extract.ner import TOKEN, Entity, NameTagger, gazetteer, name_tagger
-from archive.extract.people import LETTERS, FormScanner, Mention, _plain, context_scanner, text_words, trie_regex
+from archive.extract.people import LETTERS, FormScanner, Mention, _plain, text_words, trie_regex
 from archive.resources import DATA_DIR
 from archive.text.charsets import DEFINITE_ARTICLE, after_lam_forms
 from archive.text.normalize import normalize
@@ -172,8 +173,7 @@ def entity_registry() -> EntityRegistry:
             by_latin.setdefault(" ".join(latin.casefold().split()), index)
     form_scanner = FormScanner(f"{_EDGE_BEFORE}(?P<pre>{_PROCLITIC})(?P<name>{trie_regex(list(forms))}){_EDGE_AFTER}",
                                forms, ("", *_PROCLITICS))
-    context_scanners = [context_scanner([_clean(c) for c in entry.context]) if entry.context else None
-                        for entry in entries]
+    context_scanners = [_context_scanner(entry.context) if entry.context else None for entry in entries]
     cue_words = {kind: frozenset(_clean(word) for word in words) for kind, words in _CUES.items()}
     ambiguous_keys = frozenset(fold(short) for entry in entries for short in entry.ambiguous_short)
     form_kinds = {surface: (next((index for index, kind in found if kind != "ambiguous"), None),
@@ -182,6 +182,13 @@ def entity_registry() -> EntityRegistry:
                   for surface, found in forms.items()}
     return EntityRegistry(entries, forms, form_kinds, form_scanner, by_key, by_latin, frozenset(not_names),
                           ambiguous_keys, cue_words, context_scanners)
+
+
+def _context_scanner(words: list[str]) -> FormScanner:
+    """Any of an entry's context WORDS as a whole word, with a proclitic too (والأردن, بالأردن, للأردن)."""
+    forms = list(dict.fromkeys(form for word in words for form in after_lam_forms(_clean(word))))
+    return FormScanner(f"{_EDGE_BEFORE}(?:{_PROCLITIC})(?:{trie_regex(forms)}){_EDGE_AFTER}", forms,
+                       ("", *_PROCLITICS))
 
 
 def canonical_entity(name: str, kind: str) -> str:
@@ -238,26 +245,34 @@ def _registry_spans(reg: EntityRegistry, norm: str, words: Collection[str]) -> l
     proclitic)."""
     found: list[tuple[int, int, int]] = []
     ambiguous: list[tuple[int, int, tuple[int, ...], int | None]] = []
-    fulls: set[int] = set()
+    fulls: dict[int, list[int]] = {}  # entry -> where its full names stand
     nothing: tuple[None, tuple[int, ...], tuple[int, ...]] = (None, (), ())
     for match in reg.form_scanner.finditer(norm, words):
         surface = " ".join(match.group("name").split())
         sure, full, candidates = reg.form_kinds.get(surface, nothing)
-        fulls.update(full)
+        for index in full:
+            fulls.setdefault(index, []).append(match.start("name"))
         # the city "ليفربول" unless the club's cue or context words say otherwise
         ambiguous.append((match.start("name"), match.end(), candidates, sure))
-    context: dict[int, bool] = {}
+    context: dict[int, list[int]] = {}
 
-    def in_context(index: int) -> bool:
+    def context_at(index: int) -> list[int]:
+        """Where the entry's context words stand in the article."""
         if index not in context:
             scanner = reg.context_scanners[index]
-            context[index] = scanner is not None and scanner.search(norm, words) is not None
+            context[index] = [m.start() for m in scanner.finditer(norm, words)] if scanner is not None else []
         return context[index]
 
     for start, end, candidates, otherwise in ambiguous:
         previous = _previous_word(norm, start) if candidates else ""
         accepted = [index for index in candidates
-                    if index in fulls or previous in reg.cue_words[reg.entries[index].kind] or in_context(index)]
+                    if index in fulls or previous in reg.cue_words[reg.entries[index].kind] or context_at(index)]
+        if len(accepted) > 1:
+            # both عمان: Oman and Amman have evidence in the article; the nearest decides, a tie neither
+            distance = {index: min(abs(at - start) for at in [*fulls.get(index, ()), *context_at(index)])
+                        if index in fulls or context_at(index) else len(norm) for index in accepted}
+            nearest = min(distance.values())
+            accepted = [index for index in accepted if distance[index] == nearest]
         if len(accepted) == 1:
             found.append((start, end, accepted[0]))
         elif otherwise is not None:
@@ -301,6 +316,38 @@ def _is_nationality(reg: EntityRegistry, word: str) -> bool:
         return False
     stem = fold(word[: suffix.start()])
     return len(stem) >= 3 and any(form in reg.by_key for form in (stem, stem + "ا", stem + "يا", stem + "ه"))
+
+
+_NEXT_ADJECTIVE = re.compile(f"[^\\S\\n]+({DEFINITE_ARTICLE}[{LETTERS}]{{2,}}(?:ي|يه))(?![{LETTERS}])")
+
+
+@lru_cache(maxsize=1)
+def _name_adjectives() -> frozenset[str]:
+    """Adjectives that end the names of organizations: those inside the registered ones (الإسلامية, الديمقراطي,
+    الوطني, الكردستاني, الدولي ...), normalized."""
+    return frozenset(word for entry in entity_registry().entries if entry.kind == ORGANIZATION
+                     for name in (entry.name, *entry.variants) for word in _clean(name).split()[1:]
+                     if _ADJECTIVE.match(word) and word.endswith(("ي", "يه")))
+
+
+def _name_adjectives_end(reg: EntityRegistry, norm: str, start: int, end: int) -> int:
+    """Where an organization the recognizer read from START to END really ends: the recognizer often stops before
+    the adjectives that end it ("حزب الشعب" of "حزب الشعب الجمهوري", "حزب الرابطة" of "حزب الرابطة الإسلامية",
+    "الجيش الوطني" of "الجيش الوطني اليمني"). A registered name is complete as it is ("حزب الله" of "حزب الله
+    الإرهابي"); others take the adjectives right after them that end registered organizations' names or name a
+    registered place (اليمني, الروسية), up to _MAX_WORDS words."""
+    count = len(norm[start: end].split())
+    if _lookup(reg, fold(norm[start: end]), ORGANIZATION) is not None:
+        return end
+    while count < _MAX_WORDS:
+        match = _NEXT_ADJECTIVE.match(norm, end)
+        if match is None:
+            break
+        word = match.group(1)
+        if word not in _name_adjectives() and not _is_nationality(reg, word):
+            break
+        end, count = match.end(), count + 1
+    return end
 
 
 def _is_rejected(reg: EntityRegistry, words: list[str]) -> bool:
@@ -426,7 +473,12 @@ def _finish(reg: EntityRegistry, plan: _Plan, article: ArticleEntities, head_ent
             continue  # "صحيفة "ماركا", "العربية.نت": punctuation inside
         clitic, restored = _strip_proclitic(tokens[0].group(), reg)
         start = tokens[0].start() + clitic
-        words = norm[start: entity.end].split()
+        end = entity.end
+        if entity.label == "ORG" and norm[start: end].split()[0] in _ORGANIZATION_HEADS:
+            end = _name_adjectives_end(reg, norm, start, end)
+            if any(s < end and entity.end < e for s, e in taken):
+                end = entity.end  # the words after it are a name of their own
+        words = norm[start: end].split()
         if restored:  # للعراق: ل + العراق, the alef of the article dropped
             words[0] = "ا" + words[0]
         if _is_rejected(reg, words):
@@ -434,29 +486,29 @@ def _finish(reg: EntityRegistry, plan: _Plan, article: ArticleEntities, head_ent
         key = fold(" ".join(words))
         if key in reg.ambiguous_keys:
             continue  # "جده": the registry pass took it, with a cue or context, or left it as a word
-        inner = [(s, e) for s, e in taken if s < entity.end and entity.start < e]
+        inner = [(s, e) for s, e in taken if s < end and entity.start < e]
         index = _lookup(reg, key, _LABEL_KIND[entity.label])
         if inner:
             # a registry name or a person here already; an organization opening with a head noun and holding a
             # place ("بنك إنجلترا المركزي") is that organization instead of the place
-            registry_places = [(s, e, k, n) for s, e, k, n in found if s < entity.end and entity.start < e]
+            registry_places = [(s, e, k, n) for s, e, k, n in found if s < end and entity.start < e]
             if not (entity.label == "ORG" and index is None and words[0] in _ORGANIZATION_HEADS
                     and len(words) >= 2 and registry_places
-                    and all(k == PLACE and start <= s and e <= entity.end for s, e, k, _ in registry_places)
-                    and not any(m.start < entity.end and entity.start < m.end for m in people)):
+                    and all(k == PLACE and start <= s and e <= end for s, e, k, _ in registry_places)
+                    and not any(m.start < end and entity.start < m.end for m in people)):
                 continue
             found = [f for f in found if f not in registry_places]
         if index is not None:
             entry = reg.entries[index]
-            found.append((start, entity.end, entry.kind, entry.name))
+            found.append((start, end, entry.kind, entry.name))
         else:
             if plain is None:
                 plain = _plain(text)
-            shown = " ".join(plain[start: entity.end].split()) if len(plain) == len(norm) else " ".join(words)
+            shown = " ".join(plain[start: end].split()) if len(plain) == len(norm) else " ".join(words)
             if restored:
                 shown = "ا" + shown
-            found.append((start, entity.end, _LABEL_KIND[entity.label], shown))
-        taken.append((start, entity.end))
+            found.append((start, end, _LABEL_KIND[entity.label], shown))
+        taken.append((start, end))
     return sorted(found)
 
 

@@ -1013,8 +1013,12 @@ def _same_word(a: str, b: str, reg: Registry, min_vowel_letters: int = MIN_VOWEL
         return False  # ال in one of them: the rest must be the same word (الأرميني is not أرمين)
     short, long = (fa, fb) if len(fa) <= len(fb) else (fb, fa)
     # in a long word, long vowels written or not (ديمبلي/دمبلي); never one vowel for another (عبادي/عبيدي)
-    return len(short) >= min_vowel_letters and _is_subsequence(short, long) and \
-        all(letter in _LONG_VOWELS for letter in _difference(short, long))
+    return len(short) >= min_vowel_letters and differ_by_long_vowels(short, long)
+
+
+def differ_by_long_vowels(short: str, long: str) -> bool:
+    """Whether LONG is SHORT with long vowels (ا و ي) written in: ديمبلي / دمبلي, كاليفورنيا / كليفورنيا."""
+    return _is_subsequence(short, long) and all(letter in _LONG_VOWELS for letter in _difference(short, long))
 
 
 def _written_form(word: str) -> str:
@@ -1081,15 +1085,25 @@ def merge_spellings(counts: Mapping[str, int], blocks: Mapping[str, str | None] 
         block = blocks[name] if blocks is not None and name in blocks else spelling_block(name)
         if block is not None:
             by_block.setdefault(block, []).append(name)
-    canonical = {person.name for person in registry().people}
+    return group_spellings(by_block.values(), counts, same_person_spellings,
+                           {person.name for person in registry().people})
+
+
+def group_spellings(candidates: Iterable[list[str]], counts: Mapping[str, int], same: Callable[[str, str], bool],
+                    canonical: Collection[str]) -> dict[str, str]:
+    """{spelling: the spelling to show} from lists of CANDIDATES that may be spellings of one name (one block
+    each): taken most frequent first (COUNTS; ties by name), each joins the first group whose every member it is
+    SAME as (every pair, not a chain), else starts a group; a group holding two CANONICAL (registry) names stays
+    apart; the registry's name, else the group's most frequent spelling, stands for all. Shared by people and by
+    places and organizations (archive/search/person_merge.py)."""
     out: dict[str, str] = {}
-    for names in by_block.values():
+    for names in candidates:
         if len(names) < 2:
             continue
         groups: list[list[str]] = []
         for name in sorted(names, key=lambda n: (-counts[n], n)):
             for group in groups:
-                if all(same_person_spellings(name, member) for member in group):
+                if all(same(name, member) for member in group):
                     group.append(name)
                     break
             else:
@@ -1097,7 +1111,7 @@ def merge_spellings(counts: Mapping[str, int], blocks: Mapping[str, str | None] 
         for group in groups:
             registered = [n for n in group if n in canonical]
             if len(group) < 2 or len(registered) > 1:
-                continue  # two registry people: the registry keeps them apart
+                continue  # two registry names: the registry keeps them apart
             shown = registered[0] if registered else group[0]
             out.update(dict.fromkeys(group, shown))
     return out

@@ -25,6 +25,7 @@ from archive.index.writer import add_to_index, rebuild_index
 from archive.interfaces.progress import TerminalProgress
 from archive.resources import APP_FILE, SEEDS_DIR
 from archive.search.archive import MATCHES, SORTS, Archive, SearchResult
+from archive.search.names import person_spellings
 from archive.text.analysis import analyze_terms
 
 DEFAULT_INDEX = "index"
@@ -92,6 +93,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
                 "id": a.id, "origin": a.origin, "title": a.title, "source": a.source, "date": a.date_iso,
                 "persons": a.persons, "url": a.url, "body_chars": len(a.body), "removed_lines": a.removed_lines,
                 "places": a.places, "organizations": a.organizations,
+                # extra key: the registered people's other spellings (no archive here: nothing merged across it)
+                "person_spellings": person_spellings(a.persons),
                 "provenance": a.provenance, "language": a.language, "author": a.author, "captured": a.captured,
             }
             for a in articles

@@ -301,6 +301,19 @@ def facet_value_name(facet: str, value: str | None, lang: str) -> str:
     return value_label(facet, str(value), lang)
 
 
+# How many other spellings a person's note lists before "…" (a registered person may have a dozen).
+SPELLINGS_SHOWN = 6
+
+
+def spellings_note(spellings: Sequence[str] | None, lang: str) -> str:
+    """The note beside a listed or chosen person: the other spellings its facet entry stands for ("Also written:
+    ترمب، Trump"), as search --json's person_spellings gives them; "" for a person with none."""
+    if not spellings:
+        return ""
+    shown = list(spellings[:SPELLINGS_SHOWN]) + (["…"] if len(spellings) > SPELLINGS_SHOWN else [])
+    return label("person_also_written", lang, names=("، " if lang == "ar" else ", ").join(shown))
+
+
 def relax_label(facet: str, lang: str, total: str) -> str:
     if facet in ("person", "source", "date", "query"):
         return label(f"relax_{facet}", lang, total=total)

@@ -43,7 +43,7 @@ from archive.search.facet_filters import (
     unknown_metadata_notices,
     unknown_name_notices,
 )
-from archive.search.names import widen_person_names
+from archive.search.names import person_spellings, widen_person_names
 from archive.search.notices import Notice
 from archive.search.query import (
     Node,
@@ -65,8 +65,9 @@ from archive.search.results import (
     Hit,
     SearchResult,
     build_hit,
-    entity_stats,
+    name_stats,
     persons_of,
+    ranked_counts,
 )
 from archive.search.sharded import ShardedArchive
 from archive.search.snippets import highlight_text
@@ -257,7 +258,9 @@ class Archive:
             normalized_query=q.parsed.describe(), suggestions=suggestions, facets=facet_counts,
             notice="; ".join(notices) if notices else None, sort=sort, notices=notices,
             metadata_facets=list(snap.arrays.metadata),
-            person_variants=snap.person_variants([str(name) for name, _ in facet_counts["person"]]))
+            person_variants=snap.person_variants([str(name) for name, _ in facet_counts["person"]]),
+            person_spellings=person_spellings([str(name) for name, _ in facet_counts["person"]], snap.person_merge),
+            entity_variants=snap.person_merge.facet_variants(facet_counts))
 
     def _collapsed_page(self, snap: Snapshot, q: _Query, sort: str, first: int, limit: int,
                         terms: set[str]) -> list[Hit]:
@@ -419,7 +422,6 @@ class Archive:
         docs = snap.all_docs
         sources = np.bincount(arrays.source_id[docs], minlength=len(arrays.source_names) + 1)
         names = arrays.name_counts(docs)
-        people = names["person"]
         dated = arrays.day[docs][arrays.day[docs] > 0]
         try:
             info: dict[str, Any] = read_build_info(self.index_dir)
@@ -429,16 +431,11 @@ class Archive:
 
         return {
             "articles": len(docs),
-            "sources": {name: int(n) for name, n in sorted(
-                zip(arrays.source_names, sources[: len(arrays.source_names)], strict=True),
-                key=lambda item: (-item[1], item[0])) if n},
+            "sources": dict(ranked_counts(arrays.source_names, sources[: len(arrays.source_names)])),
             "unknown_source": int(sources[-1]),
-            "people": {name: int(n) for name, n in
-                       sorted(((name, n) for name, n in zip(arrays.person_names, people, strict=True) if n),
-                              key=lambda item: (-item[1], item[0]))[:top_people]},
-            "distinct_people": int(np.count_nonzero(people)),
-            **entity_stats({facet: (arrays.entities[facet].names, names[facet]) for facet in ENTITY_FIELDS},
-                           top_people),
+            **name_stats({"person": (arrays.person_names, names["person"]),
+                          **{facet: (arrays.entities[facet].names, names[facet]) for facet in ENTITY_FIELDS}},
+                         top_people),
             # day numbers > 0 are written by date_to_day() from real dates, so they convert back to a date
             "date_range": ([cast(datetime.date, day_to_date(int(dated.min()))).isoformat(),
                             cast(datetime.date, day_to_date(int(dated.max()))).isoformat()]

@@ -55,7 +55,8 @@ from archive.index.whoosh_io import (
 # 6: places and organizations (entity_names_N, entity_doc_N, entity_name_N, entity_start_N)
 # 7: person_blocks, own_merge (spellings of one person merged at open from the whole archive's counts:
 #    person_merge.py)
-CACHE_FORMAT = 7
+# 8: own_entity_merge (spellings of one place or organization merged the same way)
+CACHE_FORMAT = 8
 
 
 @dataclass
@@ -73,6 +74,8 @@ class NameFacet:
     pair_doc: np.ndarray
     pair_name: np.ndarray
     start: np.ndarray
+    # spellings merged into another (archive/search/person_merge.py): spelling -> the name its documents count under
+    shown: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_postings(cls, postings: dict[str, np.ndarray], count: int) -> NameFacet:
@@ -86,8 +89,8 @@ class NameFacet:
         return cls(names, pair_doc, pair_name, np.searchsorted(pair_doc, np.arange(count + 1)).astype(np.int64))
 
     def mask(self, names: list[str], count: int) -> np.ndarray:
-        """Documents holding any of the given names (exact)."""
-        wanted = _wanted(self.names, names)
+        """Documents holding any of the given names (exact; a merged spelling finds every spelling of its name)."""
+        wanted = _wanted(self.names, [self.shown.get(name, name) for name in names])
         mask = np.zeros(count, dtype=bool)
         mask[self.pair_doc[wanted[self.pair_name]]] = True
         return mask
@@ -127,7 +130,9 @@ class DocArrays:
     person_blocks: list[str]  # spelling_block of each person name, "" for none
     # an index that is the whole archive: its decision on spellings of one person (spelling -> shown), once made
     own_merge: dict[str, str] | None = None
-    own_merge_digest: str = ""  # people.merge_rules_digest() of the rules that made own_merge
+    own_merge_digest: str = ""  # person_merge.decision_digest() of the rules that made own_merge
+    # the same decision for places and organizations: {facet: {spelling: shown}}, made with own_merge
+    own_entity_merge: dict[str, dict[str, str]] = field(default_factory=dict)
     # per multi-valued facet, its counts over every live document (facet_counts' complement; made when first needed)
     live_totals: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
@@ -217,6 +222,10 @@ class DocArrays:
             names["own_merge_from"] = np.array(list(self.own_merge), dtype=str)
             names["own_merge_to"] = np.array(list(self.own_merge.values()), dtype=str)
             names["own_merge_digest"] = np.array([self.own_merge_digest], dtype=str)
+            for number, entity_facet in enumerate(ENTITY_FIELDS):
+                merged = self.own_entity_merge.get(entity_facet, {})
+                names[f"own_entity_merge_from_{number}"] = np.array(list(merged), dtype=str)
+                names[f"own_entity_merge_to_{number}"] = np.array(list(merged.values()), dtype=str)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
             with open(temporary, "wb") as out:
@@ -247,6 +256,11 @@ class DocArrays:
                     values["own_merge"] = dict(zip((str(v) for v in data["own_merge_from"].tolist()),
                                                    (str(v) for v in data["own_merge_to"].tolist()), strict=True))
                     values["own_merge_digest"] = str(data["own_merge_digest"][0])
+                    values["own_entity_merge"] = {
+                        facet: merged for number, facet in enumerate(ENTITY_FIELDS)
+                        if (merged := dict(zip((str(v) for v in data[f"own_entity_merge_from_{number}"].tolist()),
+                                               (str(v) for v in data[f"own_entity_merge_to_{number}"].tolist()),
+                                               strict=True)))}
         except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
             return None
         return cls(count=count, live_count=int(values["live"].sum()), **values)
@@ -322,11 +336,19 @@ class DocArrays:
         found = {facet: counter(counted, mask=mask) for facet, counter in counters.items()}
         if not complement:
             return found
+        totals = self.live_name_totals()
+        return {facet: totals[facet] - counts for facet, counts in found.items()}
+
+    def live_name_totals(self) -> dict[str, np.ndarray]:
+        """How many live documents hold each name of the multi-valued facets ("person", place, organization):
+        counted once per arrays and kept (live_totals)."""
         if not self.live_totals:
             every = np.flatnonzero(self.live)
             every_mask = docs_mask(every, self.count)
-            self.live_totals.update({facet: counter(every, mask=every_mask) for facet, counter in counters.items()})
-        return {facet: self.live_totals[facet] - counts for facet, counts in found.items()}
+            self.live_totals.update({"person": self.person_counts(every, mask=every_mask),
+                                     **{name: entity.counts(every, self.count, mask=every_mask)
+                                        for name, entity in self.entities.items()}})
+        return self.live_totals
 
     def metadata_of(self, docnum: int) -> dict[str, str]:
         """The metadata facet values of one document."""

@@ -33,13 +33,13 @@ import numpy as np
 
 from archive.errors import ArchiveError
 from archive.extract.entities import canonical_entity
-from archive.extract.people import canonical_person, merge_rules_digest
+from archive.extract.people import canonical_person
 from archive.extract.sources import canonical_source
 from archive.index.store import ARRAYS_CACHE_PREFIX, current_index_path, open_generation
 from archive.index.whoosh_io import Postings, many_positions_decoder, positions_decoder, read_postings
 from archive.search.cache import LRU
 from archive.search.docarrays import DocArrays
-from archive.search.person_merge import NO_MERGE, PersonMerge, merge_person_arrays, own_decision, position
+from archive.search.person_merge import NO_MERGE, PersonMerge, decision_digest, merge_arrays, own_decision, position
 from archive.search.query import MAX_PREFIX_TERMS, And, FieldMatch, Node, Not, Or, Phrase, Prefix, Word, iter_positive
 from archive.text.normalize import normalize
 
@@ -112,14 +112,15 @@ class Snapshot:
         self._entity_lookup = {facet: {self._fold(name): i for i, name in enumerate(entity.names)}
                                for facet, entity in arrays.entities.items()}
         # one index is the whole archive: it decides its own merge; a shard is told the collection's (sharded.py)
-        self._use_person_merge(PersonMerge.of(arrays.own_merge or {}) if self.decides_person_merge else NO_MERGE)
+        self._use_person_merge(PersonMerge.of(arrays.own_merge or {}, arrays.own_entity_merge)
+                               if self.decides_person_merge else NO_MERGE)
 
     # Whether this index decides which spellings are one person from its own counts (False for a shard).
     decides_person_merge = True
 
     def _use_person_merge(self, merge: PersonMerge) -> None:
         self.person_merge = merge
-        self.arrays = merge_person_arrays(self.raw_arrays, merge)
+        self.arrays = merge_arrays(self.raw_arrays, merge)
         names = self.arrays.person_names
         self._person_lookup = {self._fold(name): i for i, name in enumerate(names)}
         for spelling, shown in merge.shown.items():  # any spelling of a merged person finds it
@@ -155,9 +156,11 @@ class Snapshot:
         if arrays is None:
             with self.lock:
                 arrays = DocArrays.load(self.reader)
-        if self.decides_person_merge and (arrays.own_merge is None or arrays.own_merge_digest != merge_rules_digest()):
+        if self.decides_person_merge and (arrays.own_merge is None or arrays.own_merge_digest != decision_digest()):
             # the decision on spellings is made once per index state and rules (it needs the registry: ~0.5 s)
-            arrays.own_merge, arrays.own_merge_digest = own_decision(arrays).shown, merge_rules_digest()
+            decision = own_decision(arrays)
+            arrays.own_merge, arrays.own_entity_merge = decision.shown, decision.entities
+            arrays.own_merge_digest = decision_digest()
             fresh = True
         if not fresh:
             return arrays

@@ -14,6 +14,7 @@ its spellings (ديمبلي/دمبلي) matches each of them. A word in quotes i
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -218,3 +219,31 @@ def widen_person_names(parsed: ParsedQuery, merge: PersonMerge | None = None) ->
     merged = merged_spellings(merge) if merge is not None and merge.shown else None
     root = _expand(parsed.root, merged)
     return parsed if root == parsed.root else ParsedQuery(parsed.text, root, list(parsed.notices))
+
+
+@lru_cache(maxsize=1)
+def _registered_spellings() -> dict[str, tuple[str, ...]]:
+    """{a registered person's canonical name: its other spellings}: full-name variants, short forms (an
+    ambiguous one too: it is how articles write the person when the context says who) and Latin-script names, each
+    once, in the registry's order."""
+    found: dict[str, tuple[str, ...]] = {}
+    for person in registry().people:
+        others = [s for s in dict.fromkeys((*person.variants, *person.short, *person.ambiguous_short, *person.latin))
+                  if s and s != person.name]
+        if others:
+            found[person.name] = tuple(others)
+    return found
+
+
+def person_spellings(names: Sequence[str], merge: PersonMerge | None = None) -> dict[str, list[str]]:
+    """{name: the other spellings its facet entry stands for} for the NAMES (the facet's shown names) that have
+    any: a registered person's variants, short forms and Latin-script names (ترامب: ترمب, Trump ...), then the
+    spellings the archive merged (MERGE: the open archive's decision). A name with no other spelling is left out."""
+    registered = _registered_spellings()
+    found: dict[str, list[str]] = {}
+    for name in names:
+        merged = merge.variants_of([name]).get(name, []) if merge is not None else []
+        others = list(dict.fromkeys((*registered.get(name, ()), *merged)))
+        if others:
+            found[name] = others
+    return found

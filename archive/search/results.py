@@ -76,6 +76,11 @@ class SearchResult:
     metadata_facets: list[str] = field(default_factory=list)  # names of the metadata facets of the index
     # the person facet's merged people: {shown spelling: its other spellings} (archive/search/person_merge.py)
     person_variants: dict[str, list[str]] = field(default_factory=dict)
+    # every facet person's other spellings, registered (variants, short forms, Latin) and merged alike
+    # (archive/search/names.py: person_spellings): what the app shows beside a listed or chosen person
+    person_spellings: dict[str, list[str]] = field(default_factory=dict)
+    # the place and organization facets' merged names: {facet: {shown spelling: its other spellings}}
+    entity_variants: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     def notices_in(self, lang: str) -> list[str]:
         """Every notice in an interface language ("en", "ar")."""
@@ -94,6 +99,10 @@ class SearchResult:
                         for notice in self.notices],
             # extra top-level key: the other spellings of the facet's people merged across the archive
             **({"person_variants": self.person_variants} if self.person_variants else {}),
+            # extra top-level key: every other spelling the facet's people stand for, registered and merged
+            **({"person_spellings": self.person_spellings} if self.person_spellings else {}),
+            # extra top-level key: the other spellings of the facets' places and organizations merged across it
+            **({"entity_variants": self.entity_variants} if self.entity_variants else {}),
         }
 
     def summary_line(self) -> str:
@@ -136,14 +145,20 @@ def build_hit(stored: dict[str, Any], day: int, docnum: int, score: float, terms
         organizations=persons_of(stored, "organizations"))
 
 
-def entity_stats(counts: dict[str, tuple[list[str], np.ndarray]], top: int) -> dict[str, Any]:
-    """The `stats` entries of the place and organization facets from {facet: (names, article counts)}: the TOP
-    most named (count descending, then name) and how many distinct names there are."""
+def ranked_counts(names: list[str], counts: np.ndarray) -> list[tuple[str, int]]:
+    """(name, count) of every name counted at least once, count descending then name."""
+    return sorted(((name, int(n)) for name, n in zip(names, counts.tolist(), strict=True) if n),
+                  key=lambda item: (-item[1], item[0]))
+
+
+def name_stats(counts: dict[str, tuple[list[str], np.ndarray]], top: int) -> dict[str, Any]:
+    """The `stats` entries of the multi-valued facets (person, place, organization) from {facet: (names, article
+    counts)}: the TOP most named (count descending, then name) and how many distinct names there are. One index and
+    a sharded one (its shards' counts added up under the collection's names) both answer through it."""
     found: dict[str, Any] = {}
     for facet, (names, numbers) in counts.items():
-        plural = ENTITY_FIELDS[facet]
-        ranked = sorted(((name, int(n)) for name, n in zip(names, numbers.tolist(), strict=True) if n),
-                        key=lambda item: (-item[1], item[0]))
+        plural = "people" if facet == "person" else ENTITY_FIELDS[facet]
+        ranked = ranked_counts(names, numbers)
         found[plural] = dict(ranked[:top])
         found[f"distinct_{plural}"] = len(ranked)
     return found

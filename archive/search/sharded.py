@@ -50,7 +50,7 @@ import numpy as np
 
 from archive.article import Article
 from archive.extract.entities import canonical_entity
-from archive.extract.people import canonical_person, merge_rules_digest
+from archive.extract.people import canonical_person
 from archive.extract.sources import canonical_source
 from archive.index.schema import ENTITY_FIELDS, date_to_day, day_to_date, versions
 from archive.index.shards import shard_count, shard_dirs, shard_of, toc_generation
@@ -71,9 +71,16 @@ from archive.search.facet_filters import (
     unknown_metadata_notices,
     unknown_name_notices,
 )
-from archive.search.names import widen_person_names
+from archive.search.names import person_spellings, widen_person_names
 from archive.search.notices import Notice
-from archive.search.person_merge import NO_MERGE, PersonMerge, decide, live_person_counts
+from archive.search.person_merge import (
+    NO_MERGE,
+    PersonMerge,
+    decide,
+    decision_digest,
+    live_entity_counts,
+    live_person_counts,
+)
 from archive.search.query import (
     And,
     FieldMatch,
@@ -106,8 +113,9 @@ from archive.search.results import (
     Hit,
     SearchResult,
     build_hit,
-    entity_stats,
+    name_stats,
     persons_of,
+    ranked_counts,
 )
 from archive.search.snippets import highlight_text
 from archive.search.suggest import suggest_queries
@@ -190,6 +198,8 @@ class ShardInfo:
     person_counts: list[int] = field(default_factory=list)  # live articles naming each person
     person_blocks: list[str] = field(default_factory=list)  # spelling_block of each person name ("" for none)
     person_merge_key: str = ""  # the spellings decision the shard applied (PersonMerge.key)
+    # place / organization -> {name: live articles naming it}, for the collection's decision on their spellings
+    entity_counts: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -256,7 +266,8 @@ class Shard:
             metadata={name: list(facet.values) for name, facet in arrays.metadata.items()},
             entity_names={name: list(entity.names) for name, entity in arrays.entities.items()},
             person_counts=[counts.get(name, 0) for name in arrays.person_names],
-            person_blocks=list(arrays.person_blocks), person_merge_key=self.snap.person_merge.key)
+            person_blocks=list(arrays.person_blocks), person_merge_key=self.snap.person_merge.key,
+            entity_counts=live_entity_counts(arrays))
 
     def set_caching(self, enabled: bool | None) -> None:
         """Empty the caches; with ENABLED True/False also switch them on/off."""
@@ -484,8 +495,7 @@ class Shard:
         return {
             "articles": len(docs),
             "sources": np.bincount(arrays.source_id[docs], minlength=len(arrays.source_names) + 1),
-            "people": names["person"],
-            **{facet: names[facet] for facet in ENTITY_FIELDS},
+            **names,  # "person", place, organization
             "first_day": int(dated.min()) if len(dated) else None,
             "last_day": int(dated.max()) if len(dated) else None,
             "undated": int(len(docs) - len(dated)),
@@ -645,7 +655,7 @@ def open_collection(backend: ShardBackend, generation: Path | None = None) -> Co
     article would merge them: decided once from the shards' counts added up (or read from the decision kept in
     GENERATION for this very state), then applied by every shard."""
     infos = backend.run_all("describe")
-    key = hashlib.sha1(json.dumps([[info.toc_generation for info in infos], merge_rules_digest()]).encode())
+    key = hashlib.sha1(json.dumps([[info.toc_generation for info in infos], decision_digest()]).encode())
     cache = generation / f"{MERGE_CACHE_PREFIX}{key.hexdigest()[:16]}.json" if generation is not None else None
     merge = _read_merge(cache)
     if merge is None:
@@ -655,7 +665,13 @@ def open_collection(backend: ShardBackend, generation: Path | None = None) -> Co
             for name, count, block in zip(info.person_names, info.person_counts, info.person_blocks, strict=True):
                 counts[name] = counts.get(name, 0) + count
                 blocks[name] = block
-        merge = decide({name: count for name, count in counts.items() if count}, blocks)
+        entity_counts: dict[str, dict[str, int]] = {}
+        for info in infos:
+            for facet, found in info.entity_counts.items():
+                totals = entity_counts.setdefault(facet, {})
+                for name, count in found.items():
+                    totals[name] = totals.get(name, 0) + count
+        merge = decide({name: count for name, count in counts.items() if count}, blocks, entity_counts)
         _write_merge(cache, merge)
     return Collection(backend.set_person_merge(merge), merge)
 
@@ -664,10 +680,9 @@ def _read_merge(path: Path | None) -> PersonMerge | None:
     if path is None:
         return None
     try:
-        shown = json.loads(path.read_text(encoding="utf-8"))
+        return PersonMerge.from_json(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError):
         return None
-    return PersonMerge.of(shown) if isinstance(shown, dict) else None
 
 
 def _write_merge(path: Path | None, merge: PersonMerge) -> None:
@@ -677,7 +692,7 @@ def _write_merge(path: Path | None, merge: PersonMerge) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     with contextlib.suppress(OSError):
         try:
-            temporary.write_text(json.dumps(merge.shown, ensure_ascii=False), encoding="utf-8")
+            temporary.write_text(json.dumps(merge.to_json(), ensure_ascii=False), encoding="utf-8")
             os.replace(temporary, path)
             for stale in path.parent.glob(f"{MERGE_CACHE_PREFIX}*.json"):
                 if stale != path:
@@ -1036,7 +1051,10 @@ class ShardedArchive:
             normalized_query=parsed.describe(), suggestions=suggestions, facets=facet_counts,
             notice="; ".join(notices) if notices else None, sort=plan.sort, notices=notices,
             metadata_facets=list(self.collection.metadata),
-            person_variants=self.collection.person_variants([str(name) for name, _ in facet_counts["person"]]))
+            person_variants=self.collection.person_variants([str(name) for name, _ in facet_counts["person"]]),
+            person_spellings=person_spellings([str(name) for name, _ in facet_counts["person"]],
+                                              self.collection.person_merge),
+            entity_variants=self.collection.person_merge.facet_variants(facet_counts))
 
     def _collapsed_page(self, plan: ShardQuery, variant: str, parts: list[ShardPart], total: int, first: int,
                         limit: int, root: Node | None, expansions: dict[Any, list[str]]) -> list[Hit]:
@@ -1240,17 +1258,14 @@ class ShardedArchive:
         parts = self.backend.run_all("stats_part")
         collection = self.collection
         sources = np.zeros(len(collection.names["source"]) + 1, dtype=np.int64)
-        people = np.zeros(len(collection.names["person"]) + 1, dtype=np.int64)
         for shard, part in enumerate(parts):
             np.add.at(sources, collection.local_to_global[shard]["source"], part["sources"])
-            people_map = collection.local_to_global[shard]["person"][:-1]
-            np.add.at(people, people_map, part["people"])
-        entities = {}
-        for facet in ENTITY_FIELDS:
+        names = {}
+        for facet in ("person", *ENTITY_FIELDS):
             totals = np.zeros(len(collection.names[facet]) + 1, dtype=np.int64)
             for shard, part in enumerate(parts):
                 np.add.at(totals, collection.local_to_global[shard][facet][:-1], part[facet])
-            entities[facet] = (collection.names[facet], totals[:-1])
+            names[facet] = (collection.names[facet], totals[:-1])
         first_days = [p["first_day"] for p in parts if p["first_day"] is not None]
         last_days = [p["last_day"] for p in parts if p["last_day"] is not None]
         try:
@@ -1261,18 +1276,12 @@ class ShardedArchive:
         if first_days:
             date_range = [cast(datetime.date, day_to_date(min(first_days))).isoformat(),
                           cast(datetime.date, day_to_date(max(last_days))).isoformat()]
-        source_names, person_names = collection.names["source"], collection.names["person"]
+        source_names = collection.names["source"]
         return {
             "articles": sum(p["articles"] for p in parts),
-            "sources": {name: int(n) for name, n in sorted(
-                zip(source_names, sources[: len(source_names)].tolist(), strict=True),
-                key=lambda item: (-item[1], item[0])) if n},
+            "sources": dict(ranked_counts(source_names, sources[: len(source_names)])),
             "unknown_source": int(sources[-1]),
-            "people": {name: int(n) for name, n in
-                       sorted(((name, n) for name, n in zip(person_names, people[:-1].tolist(), strict=True) if n),
-                              key=lambda item: (-item[1], item[0]))[:top_people]},
-            "distinct_people": int(np.count_nonzero(people[:-1])),
-            **entity_stats(entities, top_people),
+            **name_stats(names, top_people),
             "date_range": date_range,
             "undated": sum(p["undated"] for p in parts),
             "index_dir": str(self.generation),
