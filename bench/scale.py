@@ -454,8 +454,10 @@ def main() -> int:
     print_table(reports)
     previous = json.loads(args.out.read_text()) if args.out.exists() else {}
     runs = {str(r["size"]): r for r in previous.get("runs", [])} if isinstance(previous, dict) else {}
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     for report in reports:
         report["measured_at"] = datetime.datetime.now().isoformat(timespec="minutes")
+        report["commit"] = commit.stdout.strip() or None
         runs[str(report["size"])] = report
     args.out.write_text(json.dumps({"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                                                 "platform": platform.platform()},
