@@ -5,6 +5,7 @@ stopped on exit with every process they started; and the benchmark query file's 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import datetime
 import os
 import signal
@@ -20,6 +21,18 @@ from distributed import Client
 
 DASK = Path(sys.executable).with_name("dask")
 START_SECONDS = 60
+
+
+# Linux prctl option: the signal the kernel sends a process when its parent dies.
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In a started scheduler or worker, before it runs: the kernel stops it when the test process that started it
+    dies, so a test run killed from outside (a timeout, ^C twice) leaves no cluster behind; stop() covers the
+    normal end."""
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: stop() and the workers' death timeout remain
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def free_port() -> int:
@@ -41,7 +54,7 @@ class LocalDaskCluster:
         log = open(self.log_dir / f"{name}.log", "wb")  # noqa: SIM115 (closed with the process)
         env = dict(os.environ, DASK_DISTRIBUTED__WORKER__DAEMON="False", PYTHONUNBUFFERED="1")
         return subprocess.Popen([str(DASK), *args], stdout=log, stderr=subprocess.STDOUT, env=env,
-                                start_new_session=True)
+                                start_new_session=True, preexec_fn=_die_with_parent)
 
     def start(self, workers: int = 2) -> LocalDaskCluster:
         self.scheduler = self._spawn("scheduler", ["scheduler", "--host", "127.0.0.1", "--port", str(self.port),

@@ -267,3 +267,38 @@ def test_a_worker_killed_during_a_rebuild_leaves_the_old_index_or_a_whole_new_on
             with Archive.open(corpus_indexes["single"]) as single:
                 assert_same_answers(single, archive, ["ترامب", "", "الرئيس السوري"], [{}])
     ensure_workers(cluster)
+
+
+def test_a_killed_test_process_leaves_no_cluster_processes_behind(tmp_path: Path) -> None:
+    """A test run killed from outside (a timeout) cannot run its teardown: the scheduler and workers it started
+    must still stop, not live on bound to 127.0.0.1."""
+    starter = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\n"
+         "sys.path.insert(0, sys.argv[1])\n"
+         "from pathlib import Path\n"
+         "from cluster_support import LocalDaskCluster\n"
+         "cluster = LocalDaskCluster(Path(sys.argv[2])).start(workers=1)\n"
+         "print(cluster.scheduler.pid, *(w.pid for w in cluster.workers), flush=True)\n"
+         "time.sleep(120)\n", str(Path(__file__).parent), str(tmp_path / "logs")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        line = starter.stdout.readline() if starter.stdout else ""
+        pids = [int(p) for p in line.split()]
+        assert len(pids) == 2, line
+        assert all(_alive(pid) for pid in pids)
+    finally:
+        starter.kill()
+        starter.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(pid) for pid in pids)
+
+
+def _alive(pid: int) -> bool:
+    """Whether PID is a running process (not a zombie awaiting its reaper)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"
