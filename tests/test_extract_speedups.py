@@ -166,3 +166,17 @@ def test_feature_weights_summed_per_template_equal_the_plain_sums_to_the_last_bi
     assert np.array_equal(tagger.scorer.scores(ordered), _plain_scores(tagger, ordered))
     mixed = ordered[::-7]  # another order, digits and punctuation among the letters
     assert np.array_equal(tagger.scorer.scores(mixed), _plain_scores(tagger, mixed))
+
+
+def test_word_scores_gathered_slot_by_slot_equal_the_whole_rows_sliced(corpus_path: Path) -> None:
+    tagger = ner.NameTagger()
+    sentences = _corpus_sentences(corpus_path, 300)
+    tagger._ids(sentences)
+    longest = max(map(len, sentences))
+    grid = np.zeros((len(sentences), longest + 4), dtype=np.intp)
+    for row, sentence in enumerate(sentences):
+        grid[row, 2: 2 + len(sentence)] = [tagger.word_ids[word] for word in sentence]
+    table = tagger.table[grid]  # the plain way: every slot of every word, then each slot's shifted slice
+    plain = table[:, 2:-2, 0] + table[:, :-4, 1] + table[:, 1:-3, 2] + table[:, 3:-1, 3] + table[:, 4:, 4]
+    assert np.array_equal(tagger._grid_scores(grid), plain)
+    assert np.abs(plain).sum() > 0

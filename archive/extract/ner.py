@@ -496,6 +496,15 @@ class NameTagger:
         if new:
             self._add_words(new)
 
+    def _grid_scores(self, grid: np.ndarray) -> np.ndarray:
+        """(sentences, words, labels): each word's score for each label, its own plus what its two neighbours on
+        each side add. GRID: the word ids of each sentence (a row), with two padding ids (0) at each end. Each
+        slot of the table is gathered only where it is used, not all five slots of every word then sliced: the
+        same additions in the same order, with less memory moved."""
+        table = self.table
+        return (table[grid[:, 2:-2], 0] + table[grid[:, :-4], 1] + table[grid[:, 1:-3], 2]
+                + table[grid[:, 3:-1], 3] + table[grid[:, 4:], 4])
+
     def _decode(self, sentences: Sequence[Sequence[str]]) -> list[list[tuple[int, int]] | None]:
         """_names of non-empty SENTENCES whose words all have their scores."""
         out: list[list[tuple[int, int]] | None] = [None] * len(sentences)
@@ -509,8 +518,7 @@ class NameTagger:
         grid = np.zeros((count, longest + 4), dtype=np.intp)
         valid = np.arange(longest)[None, :] < lengths[:, None]
         grid[:, 2:-2][valid] = ids
-        table = self.table[grid]  # (sentences, longest + 4, 5, labels)
-        scores = table[:, 2:-2, 0] + table[:, :-4, 1] + table[:, 1:-3, 2] + table[:, 3:-1, 3] + table[:, 4:, 4]
+        scores = self._grid_scores(grid)
         scores[:, 0] += self.bos
         scores[np.arange(count), lengths - 1] += self.eos
         outside_score = scores[:, :, self.outside]
