@@ -297,6 +297,9 @@ class WordScorer:
             template, _, value = feature.partition("=")
             self.context.setdefault(template, {})[value] = slots
         self.empty = (0,) * len(_OFFSETS)
+        # the row of the frequency bucket of each count (0 to 4,096), for the word ("f") and its core ("cf")
+        self.bucket_rows = {template: np.array(self._rows(template, _BUCKET_BY_COUNT), dtype=np.intp)
+                            for template in ("f", "cf")}
 
     def _rows(self, template: str, values: Iterable[str | None]) -> list[int]:
         """The row of each value's feature (0: not in the model, or None: the word has no such feature)."""
@@ -305,8 +308,7 @@ class WordScorer:
     def _bucket_rows(self, template: str, words: list[str]) -> list[int]:
         """The rows of the words' _frequency_bucket features."""
         counts = np.array(frequencies(words), dtype=np.int64)
-        rows = np.array(self._rows(template, _BUCKET_BY_COUNT))
-        return rows[np.minimum(counts, len(_BUCKET_BY_COUNT) - 1)].tolist()
+        return self.bucket_rows[template][np.minimum(counts, len(_BUCKET_BY_COUNT) - 1)].tolist()
 
     def _context_rows(self, template: str, values: Iterable[str | None]) -> list[tuple[int, ...]]:
         return list(map(self.context.get(template, {}).get, values, itertools.repeat(self.empty)))
