@@ -1,12 +1,14 @@
 """The shortcuts extraction takes for speed find exactly what the plain way finds: the registry scans that try only
-the positions where a word opening a name stands (FormScanner) against a full regex scan, on real articles and on
-hostile text."""
+the positions where a word opening a name stands (FormScanner) against a full regex scan, the recognizer's feature
+weights summed per template (WordScorer) against a list of feature strings per word, on real articles and on hostile
+text."""
 
 from __future__ import annotations
 
 import itertools
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from archive.extract import cleaning, entities, ner, people
@@ -135,3 +137,46 @@ def test_squeezing_spaces_skips_only_texts_with_nothing_to_squeeze() -> None:
     texts += [f"ا{first}ب" for first in spaces] + [f"ا{first}{second}ب" for first in spaces for second in spaces]
     for text in texts:
         assert cleaning._squeeze_spaces(text) == cleaning._SPACES.sub(" ", text)
+
+
+def _plain_scores(tagger: ner.NameTagger, words: list[str]) -> np.ndarray:
+    """The plain way: each word's feature strings (word_features), their rows summed by one reduceat."""
+    empty = (0,) * 4
+    indexes: list[int] = []
+    starts: list[int] = []
+    for word in words:
+        own, context = ner.word_features(word, tagger.gaz)
+        starts.append(len(indexes))
+        indexes += [0, *(row for row in map(tagger.own_rows.get, own) if row is not None)]
+        for slot_rows in zip(*[tagger.context_rows.get(feature, empty) for feature in context], strict=True):
+            starts.append(len(indexes))
+            indexes += [0, *filter(None, slot_rows)]
+    return np.add.reduceat(tagger.matrix[indexes], starts).reshape(len(words), 5, -1)
+
+
+def test_feature_weights_summed_per_template_equal_the_plain_sums_to_the_last_bit(corpus_path: Path) -> None:
+    """Equal sums, not close ones: the Viterbi then takes the same path, ties included."""
+    tagger = ner.NameTagger()
+    words = {"3", "2024", ".", "،", "«", "%", "-", "x", "trump", "بوتين", "وبالرئيس", "لل", "و", "ال", "وال",
+             "پزشكيان", "ڤ", "للعراق", "فلاديمير", "الاقتصاديه"}
+    for record in itertools.islice(iter_raw_records([corpus_path], IngestReport()), 100):
+        words.update(ner.TOKEN.findall(normalize(record.body)))
+    ordered = sorted(words)
+    assert len(ordered) > 5000
+    assert np.array_equal(tagger.scorer.scores(ordered), _plain_scores(tagger, ordered))
+    mixed = ordered[::-7]  # another order, digits and punctuation among the letters
+    assert np.array_equal(tagger.scorer.scores(mixed), _plain_scores(tagger, mixed))
+
+
+def test_word_scores_gathered_slot_by_slot_equal_the_whole_rows_sliced(corpus_path: Path) -> None:
+    tagger = ner.NameTagger()
+    sentences = _corpus_sentences(corpus_path, 300)
+    tagger._ids(sentences)
+    longest = max(map(len, sentences))
+    grid = np.zeros((len(sentences), longest + 4), dtype=np.intp)
+    for row, sentence in enumerate(sentences):
+        grid[row, 2: 2 + len(sentence)] = [tagger.word_ids[word] for word in sentence]
+    table = tagger.table[grid]  # the plain way: every slot of every word, then each slot's shifted slice
+    plain = table[:, 2:-2, 0] + table[:, :-4, 1] + table[:, 1:-3, 2] + table[:, 3:-1, 3] + table[:, 4:, 4]
+    assert np.array_equal(tagger._grid_scores(grid), plain)
+    assert np.abs(plain).sum() > 0

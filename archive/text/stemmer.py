@@ -25,6 +25,8 @@ Steps:
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -90,6 +92,11 @@ _FREQUENCIES = {**LEXICON, **dict.fromkeys(PROTECTED | VARIANTS.keys(), PROTECTE
 def frequency(word: str) -> int:
     """Corpus frequency; protected words and variants count as the most frequent of all."""
     return _FREQUENCIES.get(word, 0)
+
+
+def frequencies(words: Iterable[str]) -> list[int]:
+    """frequency() of each of WORDS (one C-level pass: for many words at once)."""
+    return list(map(_FREQUENCIES.get, words, itertools.repeat(0)))
 
 
 def _canonical(word: str) -> str | None:
