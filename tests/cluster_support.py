@@ -25,14 +25,19 @@ START_SECONDS = 60
 
 # Linux prctl option: the signal the kernel sends a process when its parent dies.
 PR_SET_PDEATHSIG = 1
+# prctl, looked up here in the parent: the child runs only the call between fork and exec
+try:
+    _PRCTL: Any = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):  # not Linux: stop() and the workers' death timeout remain
+    _PRCTL = None
 
 
 def _die_with_parent() -> None:
     """In a started scheduler or worker, before it runs: the kernel stops it when the test process that started it
     dies, so a test run killed from outside (a timeout, ^C twice) leaves no cluster behind; stop() covers the
     normal end."""
-    with contextlib.suppress(OSError, AttributeError):  # not Linux: stop() and the workers' death timeout remain
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if _PRCTL is not None:
+        _PRCTL(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def free_port() -> int:

@@ -274,3 +274,5 @@ def test_a_mapped_files_stream_reads_as_a_bytes_stream_does() -> None:
     assert mapped.get(100, 7) == data[100:107] and mapped.get_int(8) == whoosh_io.MappedFile(data).get_int(8)
     part = mapped.subset(256, 256)
     assert part.get(0, 256) == data[256:512] and part.read(4) == data[256:260]
+    lines = b"a\nbb\nccc"
+    assert list(whoosh_io.MappedFile(memoryview(lines))) == [b"a\n", b"bb\n", b"ccc"] == list(io.BytesIO(lines))

@@ -190,6 +190,9 @@ class _ViewStream:
     def tell(self) -> int:
         return self._position
 
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.readline, b"")
+
     def close(self) -> None:
         self._view = b""
 
