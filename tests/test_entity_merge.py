@@ -10,11 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_person_merge import SHARDS, _article_id
+from test_person_merge import SHARDS, _article_id, single_and_sharded
 from test_sharded import comparable
 
-from archive.index.writer import rebuild_index
-from archive.search.archive import Archive
 from archive.search.person_merge import merge_entity_spellings, same_entity_spellings
 from archive.search.sharded import ShardedArchive
 
@@ -66,11 +64,7 @@ def write_articles(path: Path) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("entity-merge")
-    records = write_articles(root / "articles.jsonl")
-    rebuild_index([root / "articles.jsonl"], root / "single", workers=1)
-    rebuild_index([root / "articles.jsonl"], root / "sharded", workers=1, shards=SHARDS)
-    return {"root": root, "records": records, "single": Archive.open(root / "single"),
-            "sharded": Archive.open(root / "sharded")}
+    return single_and_sharded(root, write_articles(root / "articles.jsonl"))
 
 
 def test_spelling_rules_join_transliterations_and_keep_different_places_apart() -> None:

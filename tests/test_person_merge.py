@@ -69,14 +69,18 @@ def write_articles(path: Path) -> list[dict[str, Any]]:
     return records
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    root = tmp_path_factory.mktemp("person-merge")
-    records = write_articles(root / "articles.jsonl")
+def single_and_sharded(root: Path, records: list[dict]) -> dict[str, Any]:
+    """ROOT/articles.jsonl built as one index and as SHARDS shards, both opened: the fixture of the merge tests."""
     rebuild_index([root / "articles.jsonl"], root / "single", workers=1)
     rebuild_index([root / "articles.jsonl"], root / "sharded", workers=1, shards=SHARDS)
     return {"root": root, "records": records, "single": Archive.open(root / "single"),
             "sharded": Archive.open(root / "sharded")}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    root = tmp_path_factory.mktemp("person-merge")
+    return single_and_sharded(root, write_articles(root / "articles.jsonl"))
 
 
 def test_merge_rules_keep_different_people_apart_and_join_transliterations() -> None:
