@@ -187,6 +187,8 @@ class _StoredFieldsReader(VarBytesColumn.Reader):
             yield self._inflate(v) if v else v
 
 
+@functools.cache
 def stored_fields_column() -> PickleColumn:
-    """The column of stored fields of the archive's segments (archive/index/whoosh_io.py CompactCodec)."""
+    """The column of stored fields of the archive's segments (archive/index/whoosh_io.py CompactCodec): one
+    stateless description, not one made per document read."""
     return PickleColumn(StoredFieldsColumn(stored_dictionary()))
