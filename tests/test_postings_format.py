@@ -16,7 +16,7 @@ from whoosh.writing import PostingPool
 from archive.extract.ingest import iter_articles
 from archive.extract.report import IngestReport
 from archive.index import whoosh_io
-from archive.index.formats import VarintPositions, encode_positions, unvarints, varints
+from archive.index.formats import VarintPositions, encode_positions, unvarints, unvarints_numpy, varints
 from archive.index.schema import build_schema
 from archive.index.whoosh_io import Values, decode_block, encode_block, leaf_readers
 from archive.index.writer import add_to_index, article_fields, rebuild_index
@@ -40,6 +40,19 @@ def test_random_varint_streams_round_trip() -> None:
         numbers = [rng.choice([rng.randrange(128), rng.randrange(1 << 14), rng.randrange(1 << 35)])
                    for _ in range(rng.randrange(1, 60))]
         assert unvarints(varints(numbers)) == numbers
+
+
+def test_numpy_varint_decoder_reads_what_the_plain_one_reads() -> None:
+    rng = random.Random(11)
+    for size in (1, 2, 7, 1000, 20000):
+        # one-byte gaps dominate, as in postings; numbers up to 2**40 take six bytes
+        numbers = [rng.choice([rng.randrange(128)] * 6 + [rng.randrange(1 << 14), rng.randrange(1 << 21),
+                                                          rng.randrange(1 << 40)]) for _ in range(size)]
+        decoded = unvarints_numpy(varints(numbers))
+        assert decoded.dtype == np.int64
+        assert decoded.tolist() == numbers == unvarints(varints(numbers))
+    assert unvarints_numpy(varints([300])).tolist() == [300]
+    assert unvarints_numpy(varints([5, 2**35 + 1, 0])).tolist() == [5, 2**35 + 1, 0]
 
 
 @pytest.mark.parametrize("positions", [[0], [5], [3, 4, 200], [0, 130, 131, 20000]])

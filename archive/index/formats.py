@@ -88,11 +88,26 @@ def unvarints(data: bytes) -> list[int]:
 
 
 def unvarints_numpy(data: bytes) -> np.ndarray:
+    """The varints of DATA as int64, decoded with numpy a byte rank at a time: every number's first byte, then the
+    second byte of those that have one, and so on (most gaps take one byte, so each rank is a fraction of the
+    one before; twice as fast as shifting every byte by its rank and summing per number)."""
     raw = np.frombuffer(data, dtype=np.uint8)
-    ends = raw < 0x80
-    starts = np.flatnonzero(np.concatenate(([True], ends[:-1])))
-    shifts = (np.arange(len(raw)) - np.repeat(starts, np.diff(np.append(starts, len(raw))))) * 7
-    return np.add.reduceat((raw & 0x7F).astype(np.int64) << shifts, starts)
+    more = raw >= 0x80
+    if not more.any():
+        return raw.astype(np.int64)
+    starts_here = np.empty(len(raw), dtype=bool)
+    starts_here[0] = True
+    starts_here[1:] = ~more[:-1]
+    first = np.flatnonzero(starts_here)
+    numbers = (raw[first] & 0x7F).astype(np.int64)
+    longer = np.flatnonzero(more[first])  # the numbers that go on to a next byte
+    rank = 1
+    while len(longer):
+        byte_at = first[longer] + rank
+        numbers[longer] |= (raw[byte_at] & 0x7F).astype(np.int64) << (7 * rank)
+        longer = longer[more[byte_at]]
+        rank += 1
+    return numbers
 
 
 class VarintPositions(Positions):
