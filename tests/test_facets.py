@@ -118,17 +118,22 @@ def test_filters_equal_brute_force(built) -> None:
         assert sum(n for _, n in result.facets["month"]) == len(expected)
 
 
-def test_person_counts_take_the_sparse_and_dense_paths_alike(built) -> None:
+def test_name_counts_equal_brute_force_for_every_facet_and_share_of_the_archive(built) -> None:
     archive, _ = built
     arrays = archive._snapshot.arrays
     docs = archive._snapshot.all_docs
-    for share in (20, 3):  # 1/20 and 1/3 of the archive: below the half threshold, the CSR gather path
-        few = docs[:: share]
+    facets = {"person": (arrays.pair_doc, arrays.pair_person, len(arrays.person_names)),
+              **{name: (facet.pair_doc, facet.pair_name, len(facet.names)) for name, facet in arrays.entities.items()}}
+    assert sum(len(pair_doc) for pair_doc, _, _ in facets.values()) > len(arrays.pair_doc) > 0
+    # 1/20 and 1/3 of the archive gather the documents' names; 2/3 and all of it count the live rest and subtract
+    for chosen in (docs[::20], docs[::3], np.setdiff1d(docs, docs[::3]), docs, docs[:0]):
         dense = np.zeros(arrays.count, dtype=bool)
-        dense[few] = True
-        brute = np.bincount(arrays.pair_person[dense[arrays.pair_doc]], minlength=len(arrays.person_names))
-        assert arrays.person_counts(few).tolist() == brute.tolist()
-    assert arrays.person_counts(docs).sum() == len(arrays.pair_doc[arrays.live[arrays.pair_doc]])
+        dense[chosen] = True
+        counts = arrays.name_counts(chosen)
+        assert set(counts) == set(facets)
+        for facet, (pair_doc, pair_name, size) in facets.items():
+            brute = np.bincount(pair_name[dense[pair_doc]], minlength=size)
+            assert counts[facet].tolist() == brute.tolist(), (facet, len(chosen))
 
 
 def test_deleted_versions_are_not_searchable(built) -> None:

@@ -28,9 +28,7 @@ from __future__ import annotations
 import os
 import threading
 import zipfile
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import partial
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -95,9 +93,52 @@ class NameFacet:
         mask[self.pair_doc[wanted[self.pair_name]]] = True
         return mask
 
-    def counts(self, docs: np.ndarray, count: int, mask: np.ndarray | None = None) -> np.ndarray:
-        """How many of DOCS hold each name (MASK: DOCS as a boolean array, when the caller has it)."""
-        return _pair_counts(self.pair_doc, self.pair_name, self.start, len(self.names), docs, count, mask)
+
+@dataclass
+class NamePairs:
+    """Every multi-valued facet's (document, name) pairs in one CSR by document, the names numbered across the
+    facets (person names first, then each entity facet's): the names of a set of documents are gathered once for
+    all facets rather than once per facet. Derived from DocArrays' per-facet pairs when first needed."""
+    facets: list[str]
+    bounds: list[int]  # facet i's names are numbers bounds[i] .. bounds[i + 1] - 1
+    name: np.ndarray   # int32, by document
+    start: np.ndarray  # int64 CSR offsets: document d's names are name[start[d]:start[d + 1]]
+
+    @classmethod
+    def of(cls, facets: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, int]], count: int) -> NamePairs:
+        """FACETS: name -> (pair_doc, pair_name, start, number of names), each sorted by document with CSR offsets.
+        Each pair goes to its document's slice after the earlier facets' pairs of that document, in linear time."""
+        bounds = [0]
+        for *_, size in facets.values():
+            bounds.append(bounds[-1] + size)
+        start = np.zeros(count + 1, dtype=np.int64)
+        for _, _, facet_start, _ in facets.values():
+            start += facet_start
+        name = np.zeros(int(start[-1]), dtype=np.int32)
+        before = np.zeros(count, dtype=np.int64)  # per document: its pairs of the facets already placed
+        for (pair_doc, pair_name, facet_start, _), first_name in zip(facets.values(), bounds, strict=False):
+            docs = pair_doc.astype(np.int64)
+            places = start[docs] + before[docs] + (np.arange(len(docs), dtype=np.int64) - facet_start[docs])
+            name[places] = pair_name + first_name
+            before += np.diff(facet_start)
+        return cls(list(facets), bounds, name, start)
+
+    def counts(self, docs: np.ndarray) -> dict[str, np.ndarray]:
+        """Per facet, how many of DOCS (document numbers, no repeats, in any order) hold each of its names: the
+        documents' CSR slices gathered into one index array (each slice continues the one before, so a running sum
+        of ones with a jump at each slice's start walks them all), then one bincount."""
+        every = np.zeros(self.bounds[-1], dtype=np.int64)
+        starts = self.start[docs]
+        ends = self.start[docs + 1]
+        held = ends > starts
+        if held.any():
+            starts, ends = starts[held], ends[held]
+            offsets = np.cumsum(ends - starts)
+            steps = np.ones(int(offsets[-1]), dtype=np.int64)
+            steps[0] = starts[0]
+            steps[offsets[:-1]] = starts[1:] - ends[:-1] + 1
+            every = np.bincount(self.name.take(np.cumsum(steps)), minlength=self.bounds[-1])  # take: ~2x indexing
+        return {facet: every[self.bounds[i]:self.bounds[i + 1]] for i, facet in enumerate(self.facets)}
 
 
 _ARRAY_FIELDS = ("live", "source_id", "day", "month_id", "pair_doc", "pair_person", "person_start", "title_len",
@@ -135,6 +176,8 @@ class DocArrays:
     own_entity_merge: dict[str, dict[str, str]] = field(default_factory=dict)
     # per multi-valued facet, its counts over every live document (facet_counts' complement; made when first needed)
     live_totals: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    # the multi-valued facets' pairs in one CSR (made when first needed: name_pairs)
+    _name_pairs: NamePairs | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, reader: Any) -> DocArrays:
@@ -326,29 +369,33 @@ class DocArrays:
         These are millions of (document, name) pairs in a large archive, so when DOCS are most of the live
         documents the names are counted over the live documents NOT in DOCS and subtracted from the counts over
         every live document (kept in live_totals): a query matching most of the archive costs what a rare one
-        does. The facets share one boolean mask of the documents counted."""
-        complement = len(docs) * 2 > self.live_count
-        counted = np.flatnonzero(self.live & ~docs_mask(docs, self.count)) if complement else docs
-        mask = docs_mask(counted, self.count) if len(counted) and _many(counted, self.count) else None
-        counters: dict[str, Callable[..., np.ndarray]] = {
-            "person": self.person_counts,
-            **{name: partial(entity.counts, count=self.count) for name, entity in self.entities.items()}}
-        found = {facet: counter(counted, mask=mask) for facet, counter in counters.items()}
-        if not complement:
-            return found
+        does, and at most half the live documents' names are ever gathered."""
+        if len(docs) * 2 <= self.live_count:
+            return self.name_pairs().counts(docs)
+        outside = self.name_pairs().counts(np.flatnonzero(self.live & ~docs_mask(docs, self.count)))
         totals = self.live_name_totals()
-        return {facet: totals[facet] - counts for facet, counts in found.items()}
+        return {facet: totals[facet] - counts for facet, counts in outside.items()}
 
     def live_name_totals(self) -> dict[str, np.ndarray]:
         """How many live documents hold each name of the multi-valued facets ("person", place, organization):
         counted once per arrays and kept (live_totals)."""
         if not self.live_totals:
-            every = np.flatnonzero(self.live)
-            every_mask = docs_mask(every, self.count)
-            self.live_totals.update({"person": self.person_counts(every, mask=every_mask),
-                                     **{name: entity.counts(every, self.count, mask=every_mask)
-                                        for name, entity in self.entities.items()}})
+            self.live_totals.update(self.name_pairs().counts(np.flatnonzero(self.live)))
         return self.live_totals
+
+    def changed(self, **changes: Any) -> DocArrays:
+        """A copy with CHANGES (dataclass fields), without the counts and pairs derived from the old values."""
+        return replace(self, **changes, live_totals={}, _name_pairs=None)
+
+    def name_pairs(self) -> NamePairs:
+        """The person and entity facets' pairs in one CSR, made on first use (two threads may both make it: the
+        same arrays either way)."""
+        if self._name_pairs is None:
+            self._name_pairs = NamePairs.of(
+                {"person": (self.pair_doc, self.pair_person, self.person_start, len(self.person_names)),
+                 **{name: (facet.pair_doc, facet.pair_name, facet.start, len(facet.names))
+                    for name, facet in self.entities.items()}}, self.count)
+        return self._name_pairs
 
     def metadata_of(self, docnum: int) -> dict[str, str]:
         """The metadata facet values of one document."""
@@ -359,44 +406,9 @@ class DocArrays:
                 found[name] = facet.values[number]
         return found
 
-    def person_counts(self, docs: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
-        """How many of DOCS name each person (MASK: DOCS as a boolean array, when the caller has it)."""
-        return _pair_counts(self.pair_doc, self.pair_person, self.person_start, len(self.person_names), docs,
-                            self.count, mask)
-
     def month_of(self, docnum: int) -> str | None:
         index = int(self.month_id[docnum])
         return self.month_keys[index] if index < len(self.month_keys) else None
-
-
-def _pair_counts(pair_doc: np.ndarray, pair_name: np.ndarray, start: np.ndarray, size: int, docs: np.ndarray,
-                 count: int, mask: np.ndarray | None = None) -> np.ndarray:
-    """Per name, how many of DOCS hold it, from (document, name) pairs sorted by document with CSR offsets.
-    MASK: DOCS as a boolean array over all COUNT documents, when the caller has built it (see _many)."""
-    if not len(docs) or not len(pair_doc):
-        return np.zeros(size, dtype=np.int64)
-    if not _many(docs, count):
-        # few matches: gather each matching document's name ids from the CSR slices
-        starts = start[docs]
-        lengths = start[docs + 1] - starts
-        total = int(lengths.sum())
-        if not total:
-            return np.zeros(size, dtype=np.int64)
-        shifts = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
-        return np.bincount(pair_name[np.arange(total) + shifts], minlength=size)
-    if mask is None:
-        mask = docs_mask(docs, count)
-    # compress, not boolean indexing: a third faster over the millions of pairs of a large archive
-    return np.bincount(pair_name.compress(mask[pair_doc]), minlength=size)
-
-
-def _many(docs: np.ndarray, count: int) -> bool:
-    """Whether DOCS are so many of COUNT documents that facets are counted over a boolean mask of them rather than
-    by gathering each document's names. Gathering costs what the matched documents' pairs are, the mask what
-    every pair is: on a 300,000-article archive gathering was the faster up to about 40% of the documents
-    (person, place and organization counts over 10% of them: 3.2 ms against 12.4), and name_counts counts the
-    complement of any larger set, so the mask serves only the rare set of exactly half."""
-    return len(docs) * 2 >= count
 
 
 def docs_mask(docs: np.ndarray, count: int) -> np.ndarray:

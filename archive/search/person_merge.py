@@ -269,9 +269,9 @@ def merge_person_arrays(arrays: DocArrays, merge: PersonMerge) -> DocArrays:
     pair_doc, pair_person = _drop_repeated_pairs(pair_doc, pair_person, len(new_names),
                                                  [at for at in shown_at if at is not None])
     person_start = np.searchsorted(pair_doc, np.arange(arrays.count + 1)).astype(np.int64)
-    # live_totals: counts under the merged names, made when first needed (not the unmerged arrays' counts)
-    return replace(arrays, person_names=new_names, pair_doc=pair_doc, pair_person=pair_person.astype(np.int32),
-                   person_start=person_start, person_blocks=blocks, live_totals={})
+    # counts under the merged names are made when first needed (not the unmerged arrays' counts)
+    return arrays.changed(person_names=new_names, pair_doc=pair_doc, pair_person=pair_person.astype(np.int32),
+                          person_start=person_start, person_blocks=blocks)
 
 
 def merge_arrays(arrays: DocArrays, merge: PersonMerge) -> DocArrays:
@@ -282,7 +282,7 @@ def merge_arrays(arrays: DocArrays, merge: PersonMerge) -> DocArrays:
                 for facet, entity in arrays.entities.items()}
     if all(entities[facet] is entity for facet, entity in arrays.entities.items()):
         return merged
-    return replace(merged, entities=entities, live_totals={})
+    return merged.changed(entities=entities)
 
 
 def merge_entity_facet(facet: NameFacet, shown: Mapping[str, str]) -> NameFacet:
