@@ -13,7 +13,8 @@ check, and how a failure to open an index becomes one of archive.errors (with th
 A reader resolves CURRENT once and opens that generation, so it sees the old index or the new one, never a
 half-built one: a rebuild writes everything into `building-*`, renames it `gen-*`, and only then replaces
 CURRENT. A crashed rebuild (exception, SIGKILL) never touched CURRENT, so the old index keeps working.
-Inside a generation the searcher keeps its per-document arrays in `search-arrays-<TOC generation>.npz`.
+Inside a generation the searcher keeps its per-document arrays in `search-arrays-<TOC generation>.npz`, and each
+segment's share of them in `segment-arrays-<segment id>.npz` (archive/search/segment_arrays.py).
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ BUILDING_PREFIX = "building-"
 INDEX_NAME = "MAIN"  # Whoosh's default, so plain `whoosh.index.open_dir(generation)` works too
 # Cache file of the searcher's per-document arrays inside a generation directory: search-arrays-<TOC generation>.npz
 ARRAYS_CACHE_PREFIX = "search-arrays-"
+# Cache files of each segment's share of those arrays, for reopening after an `add`: segment-arrays-<segment id>.npz
+SEGMENT_ARRAYS_PREFIX = "segment-arrays-"
 
 REBUILD_HINT = "run `news-archive rebuild-index`"
 

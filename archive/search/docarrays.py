@@ -34,16 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from archive.extract.people import spelling_block
-from archive.index.schema import ENTITY_FIELDS, METADATA_PREFIX, day_to_month, month_key
-from archive.index.whoosh_io import (
-    day_column,
-    deleted_docs,
-    field_names_with_prefix,
-    field_postings,
-    leaf_readers,
-    lengths_column,
-)
+from archive.index.schema import ENTITY_FIELDS
 
 # Bump when the arrays or their meaning change: older cache files are then ignored and rewritten.
 # 2: metadata facets (metadata_names, metadata_values_N, metadata_id_N)
@@ -77,14 +68,21 @@ class NameFacet:
 
     @classmethod
     def from_postings(cls, postings: dict[str, np.ndarray], count: int) -> NameFacet:
+        """From {name: its documents} (names sorted): the pairs by document, within a document by name."""
         names = [name for name in postings if name.strip()]
         doc_parts = [postings[name] for name in names]
         name_parts = [np.full(len(postings[name]), number, dtype=np.int32) for number, name in enumerate(names)]
         pair_doc = np.concatenate(doc_parts) if doc_parts else np.zeros(0, dtype=np.int32)
         pair_name = np.concatenate(name_parts) if name_parts else np.zeros(0, dtype=np.int32)
         order = np.argsort(pair_doc, kind="stable")
-        pair_doc, pair_name = pair_doc[order].astype(np.int32), pair_name[order].astype(np.int32)
-        return cls(names, pair_doc, pair_name, np.searchsorted(pair_doc, np.arange(count + 1)).astype(np.int64))
+        return cls.of_pairs(names, pair_doc[order], pair_name[order], count)
+
+    @classmethod
+    def of_pairs(cls, names: list[str], pair_doc: np.ndarray, pair_name: np.ndarray, count: int) -> NameFacet:
+        """From pairs already sorted by document, over COUNT documents."""
+        pair_doc = pair_doc.astype(np.int32, copy=False)
+        return cls(names, pair_doc, pair_name.astype(np.int32, copy=False),
+                   np.searchsorted(pair_doc, np.arange(count + 1)).astype(np.int64))
 
     def mask(self, names: list[str], count: int) -> np.ndarray:
         """Documents holding any of the given names (exact; a merged spelling finds every spelling of its name)."""
@@ -178,71 +176,6 @@ class DocArrays:
     live_totals: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     # the multi-valued facets' pairs in one CSR (made when first needed: name_pairs)
     _name_pairs: NamePairs | None = field(default=None, repr=False)
-
-    @classmethod
-    def load(cls, reader: Any) -> DocArrays:
-        count = reader.doc_count_all()
-        live = np.ones(count, dtype=bool)
-        days, title_len, body_len = [], [], []
-        for segment, offset in leaf_readers(reader):
-            for docnum in deleted_docs(segment):
-                live[offset + docnum] = False
-            days.append(day_column(segment))
-            title_len.append(lengths_column(segment, "title"))
-            body_len.append(lengths_column(segment, "body"))
-        day = np.concatenate(days) if days else np.zeros(0, dtype=np.int32)
-
-        # outlets: one term per document in the `source` field ("" and absent mean unknown)
-        sources = {name: ids for name, ids in field_postings(reader, "source").items() if name.strip()}
-        source_names = list(sources)
-        source_id = np.full(count, len(source_names), dtype=np.int32)
-        for number, name in enumerate(source_names):
-            source_id[sources[name]] = number
-
-        persons = {name: ids for name, ids in field_postings(reader, "persons").items() if name.strip()}
-        person_names = list(persons)
-        doc_parts, person_parts = [], []
-        for number, name in enumerate(person_names):
-            ids = persons[name]
-            doc_parts.append(ids)
-            person_parts.append(np.full(len(ids), number, dtype=np.int32))
-        pair_doc = np.concatenate(doc_parts) if doc_parts else np.zeros(0, dtype=np.int32)
-        pair_person = np.concatenate(person_parts) if person_parts else np.zeros(0, dtype=np.int32)
-        order = np.argsort(pair_doc, kind="stable")
-        pair_doc, pair_person = pair_doc[order], pair_person[order]
-        person_start = np.searchsorted(pair_doc, np.arange(count + 1)).astype(np.int64)
-
-        # ids: one term per document, in sorted order; an updated article's deleted copy shares its id's rank
-        id_rank = np.zeros(count, dtype=np.int32)
-        for rank, ids in enumerate(field_postings(reader, "id").values()):
-            id_rank[ids] = rank
-
-        months = day_to_month(day)
-        month_values = np.unique(months[(day > 0) & live])
-        month_keys = [month_key(m) for m in month_values.tolist()]
-        month_id = np.full(count, len(month_keys), dtype=np.int32)
-        dated = day > 0
-        month_id[dated] = np.searchsorted(month_values, months[dated]).astype(np.int32)
-        # a deleted document's month may be absent from month_values: it is never counted (live mask)
-        month_id[dated & (month_id >= len(month_keys))] = len(month_keys)
-
-        metadata: dict[str, MetadataFacet] = {}
-        for fieldname in field_names_with_prefix(reader, METADATA_PREFIX):
-            by_value = {value: ids for value, ids in field_postings(reader, fieldname).items() if value.strip()}
-            if not by_value:
-                continue
-            values = list(by_value)  # sorted by field_postings
-            value_id = np.full(count, len(values), dtype=np.int32)
-            for number, value in enumerate(values):
-                value_id[by_value[value]] = number
-            metadata[fieldname.removeprefix(METADATA_PREFIX)] = MetadataFacet(values, value_id)
-        entities = {name: NameFacet.from_postings(field_postings(reader, fieldname), count)
-                    for name, fieldname in ENTITY_FIELDS.items()}
-        return cls(count, live, int(live.sum()), source_names, source_id, day, month_keys, month_id,
-                   person_names, pair_doc.astype(np.int32), pair_person.astype(np.int32), person_start,
-                   np.concatenate(title_len) if title_len else np.zeros(0, np.float32),
-                   np.concatenate(body_len) if body_len else np.zeros(0, np.float32), id_rank, metadata, entities,
-                   [spelling_block(name) or "" for name in person_names])
 
     # ------------------------------------------------------------ cache file
 

@@ -41,6 +41,7 @@ from archive.search.cache import LRU
 from archive.search.docarrays import DocArrays
 from archive.search.person_merge import NO_MERGE, PersonMerge, decision_digest, merge_arrays, own_decision, position
 from archive.search.query import MAX_PREFIX_TERMS, And, FieldMatch, Node, Not, Or, Phrase, Prefix, Word, iter_positive
+from archive.search.segment_arrays import load_arrays
 from archive.text.normalize import normalize
 
 # BM25F constants: Whoosh's defaults, so scores read like Whoosh's.
@@ -145,8 +146,9 @@ class Snapshot:
 
     def _load_arrays(self) -> DocArrays:
         """The per-document arrays, with this index's own decision on spellings of one person when it decides one,
-        from the cache file of this exact index state when there is one; else read from the index (person
-        postings: ~0.7 s at 30,000 articles) and saved for the next process to open it.
+        from the cache file of this exact index state when there is one; else joined from each segment's arrays
+        (archive/search/segment_arrays.py: cached per segment, so after an `add` only the new segments are read)
+        and saved for the next process to open it.
         The file lives inside the generation directory and is named by Whoosh's table-of-contents generation,
         which every `add` advances, so a stale file is never read."""
         count = self.reader.doc_count_all()
@@ -155,7 +157,7 @@ class Snapshot:
         fresh = arrays is None
         if arrays is None:
             with self.lock:
-                arrays = DocArrays.load(self.reader)
+                arrays = load_arrays(self.reader, self.path)
         if self.decides_person_merge and (arrays.own_merge is None or arrays.own_merge_digest != decision_digest()):
             # the decision on spellings is made once per index state and rules (it needs the registry: ~0.5 s)
             decision = own_decision(arrays)
