@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import os
 import threading
 import zipfile
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,7 +56,7 @@ class SegmentArrays:
     title_len: np.ndarray
     body_len: np.ndarray
     sources: MetadataFacet           # outlet names (sorted) and each document's, len(values) for none
-    ids: list[str]                   # the article ids, sorted
+    ids: np.ndarray                  # the article ids, sorted (a numpy array of str)
     id_rank: np.ndarray              # each document's place in `ids`
     names: dict[str, NameFacet]      # NAME_FIELDS' facets: (document, name) pairs by document
     person_blocks: list[str]         # spelling_block of each person name ("" for none)
@@ -83,7 +83,7 @@ class SegmentArrays:
             metadata[fieldname] = MetadataFacet(list(by_value), value_id)
         sources = metadata.pop("source")
         return cls(count, day_column(segment), lengths_column(segment, "title"), lengths_column(segment, "body"),
-                   sources, list(ids), id_rank, names,
+                   sources, np.array(list(ids), dtype=str), id_rank, names,
                    [_spelling_block(name) or "" for name in names["person"].names],
                    {name.removeprefix(METADATA_PREFIX): facet for name, facet in metadata.items()})
 
@@ -94,7 +94,7 @@ class SegmentArrays:
         arrays: dict[str, Any] = {"day": self.day, "title_len": self.title_len, "body_len": self.body_len,
                                   "source_id": self.sources.value_id, "id_rank": self.id_rank,
                                   "source_names": np.array(self.sources.values, dtype=str),
-                                  "ids": np.array(self.ids, dtype=str),
+                                  "ids": self.ids,
                                   "person_blocks": np.array(self.person_blocks, dtype=str)}
         for facet, names in self.names.items():
             arrays[f"names_{facet}"] = np.array(names.names, dtype=str)
@@ -131,7 +131,7 @@ class SegmentArrays:
                                                      data[f"metadata_id_{number}"])
                             for number, name in enumerate(data["metadata_names"].tolist())}
                 return cls(count, data["day"], data["title_len"], data["body_len"],
-                           MetadataFacet(strings("source_names"), data["source_id"]), strings("ids"),
+                           MetadataFacet(strings("source_names"), data["source_id"]), data["ids"],
                            data["id_rank"], names, strings("person_blocks"), metadata)
         except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
             return None
@@ -218,12 +218,15 @@ def _concatenate(arrays: list[np.ndarray], dtype: Any) -> np.ndarray:
     return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype=dtype)
 
 
-def _united(lists: Iterable[list[str]]) -> tuple[list[str], list[np.ndarray]]:
-    """The sorted union of sorted name lists, and for each list its names' numbers in the union."""
-    lists = list(lists)
-    union = sorted({name for names in lists for name in names})
-    number = {name: i for i, name in enumerate(union)}
-    return union, [np.array([number[name] for name in names], dtype=np.int32) for names in lists]
+def _united(lists: list[list[str]] | list[np.ndarray]) -> tuple[list[str], list[np.ndarray]]:
+    """The sorted union of sorted name lists, and for each list its names' numbers in the union (numpy sorts str
+    by code point, as Python does)."""
+    if not lists:
+        return [], []
+    every = np.concatenate([np.asarray(names, dtype=str) for names in lists])
+    union, inverse = np.unique(every, return_inverse=True)
+    bounds = np.cumsum([0] + [len(names) for names in lists])
+    return union.tolist(), [inverse[start:end].astype(np.int32) for start, end in itertools.pairwise(bounds)]
 
 
 def _join_values(facets: list[MetadataFacet]) -> tuple[list[str], np.ndarray]:
