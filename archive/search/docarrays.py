@@ -71,9 +71,8 @@ class NameFacet:
         """From {name: its documents} (names sorted): the pairs by document, within a document by name."""
         names = [name for name in postings if name.strip()]
         doc_parts = [postings[name] for name in names]
-        name_parts = [np.full(len(postings[name]), number, dtype=np.int32) for number, name in enumerate(names)]
         pair_doc = np.concatenate(doc_parts) if doc_parts else np.zeros(0, dtype=np.int32)
-        pair_name = np.concatenate(name_parts) if name_parts else np.zeros(0, dtype=np.int32)
+        pair_name = np.repeat(np.arange(len(names), dtype=np.int32), [len(part) for part in doc_parts])
         order = np.argsort(pair_doc, kind="stable")
         return cls.of_pairs(names, pair_doc[order], pair_name[order], count)
 
