@@ -455,13 +455,19 @@ def main() -> int:
     previous = json.loads(args.out.read_text()) if args.out.exists() else {}
     runs = {str(r["size"]): r for r in previous.get("runs", [])} if isinstance(previous, dict) else {}
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    superseded = list(previous.get("superseded_runs", [])) if isinstance(previous, dict) else []
     for report in reports:
         report["measured_at"] = datetime.datetime.now().isoformat(timespec="minutes")
         report["commit"] = commit.stdout.strip() or None
+        if str(report["size"]) in runs:  # the run it replaces is kept, not lost
+            superseded.append(runs[str(report["size"])])
         runs[str(report["size"])] = report
-    args.out.write_text(json.dumps({"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                                                "platform": platform.platform()},
-                                    "runs": sorted(runs.values(), key=lambda r: r["size"])},
+    # the file's other entries (earlier runs kept by hand, notes) are kept as they are
+    kept = previous if isinstance(previous, dict) else {}
+    args.out.write_text(json.dumps({**kept, "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                                                        "platform": platform.platform()},
+                                    "runs": sorted(runs.values(), key=lambda r: r["size"]),
+                                    "superseded_runs": superseded},
                                    ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"written to {args.out}")
     return 0
