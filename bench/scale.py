@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import datetime
 import gzip
 import itertools
@@ -54,6 +55,7 @@ import sys
 import tempfile
 import threading
 import time
+import zipfile
 from pathlib import Path
 
 from corpus_sample import CORPUS  # beside this script
@@ -267,6 +269,7 @@ def _child_search() -> None:
 
     sys.path.insert(0, str(ROOT))
     from archive.search.archive import Archive
+    from archive.text.analysis import WORD_PATTERN, term_of
 
     spec = json.loads(sys.stdin.read())
     queries = [tuple(q) for q in spec["queries"]]
@@ -285,6 +288,7 @@ def _child_search() -> None:
         totals[query] = timed(query)[1]
     report: dict = {"open_seconds": round(open_seconds, 2),
                     "rss_mb_open": round(psutil.Process().memory_info().rss / 2**20, 1)}
+    per_query: dict[str, dict[str, float]] = collections.defaultdict(dict)
     for state in ("warm", "cold"):
         times: dict[str, list[float]] = collections.defaultdict(list)
         for kind, query in queries:
@@ -293,9 +297,15 @@ def _child_search() -> None:
             else:
                 for cache in (snap.match_cache, snap.mask_cache, snap.prefix_cache, archive._parse_cache):
                     cache.clear()
-            times[kind].append(timed(query)[0])
+            ms = timed(query)[0]
+            times[kind].append(ms)
+            per_query[query][state] = round(ms, 2)
         every = [t for values in times.values() for t in values]
         report[state] = _latency(every) | {"by_kind": {k: _latency(v) for k, v in sorted(times.items())}}
+    report["per_query"] = per_query
+    # the words of each query the product searches (stop words and punctuation aside), for same_words below
+    report["searched_words"] = {query: sorted({word for word in re.findall(WORD_PATTERN, query) if term_of(word)})
+                                for _, query in queries}
     report["rss_mb"] = round(psutil.Process().memory_info().rss / 2**20, 1)
     report["totals"] = totals
     print(json.dumps(report))
@@ -350,11 +360,45 @@ def lucene_search(index_dir: Path, queries: list[tuple[str, str]], work: Path) -
     data = json.loads(out.read_text())
     times: dict[str, list[float]] = collections.defaultdict(list)
     totals = {}
+    per_query = {}
     for entry in data["queries"]:
         times[entry["kind"]].append(statistics.median(entry["ms"]))
         totals[entry["query"]] = entry["total_hits"]
+        per_query[entry["query"]] = round(statistics.median(entry["ms"]), 2)
     every = [t for values in times.values() for t in values]
-    return _latency(every) | {"by_kind": {k: _latency(v) for k, v in sorted(times.items())}, "totals": totals}
+    return _latency(every) | {"by_kind": {k: _latency(v) for k, v in sorted(times.items())}, "totals": totals,
+                              "per_query": per_query}
+
+
+def lucene_stopwords() -> set[str]:
+    """The stop words of Lucene's ArabicAnalyzer, from the peer's analyzers jar (empty when it cannot be read).
+    Lucene drops them before normalizing, so a query word among them is not searched at all."""
+    work = Path(os.environ.get("LUCENE_PEER_WORK") or Path(tempfile.gettempdir()) / "lucene-peer")
+    for jar in (work / "build" / "classpath.txt").read_text().strip().split(":"):
+        if "analyzers-common" in jar:
+            with zipfile.ZipFile(jar) as archive, contextlib.suppress(KeyError):
+                text = archive.read("org/apache/lucene/analysis/ar/stopwords.txt").decode("utf-8")
+                return {line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")}
+    return set()
+
+
+def same_words(ours: dict, theirs: dict, searched: dict[str, list[str]], stopwords: set[str]) -> dict:
+    """Latency over the queries both engines search word for word: those with no word that the product searches
+    and Lucene drops as a stop word (على, also the common spelling of the name علي, is the one that matters: Lucene
+    answers "اتفاق على" as "اتفاق")."""
+    kept = [query for query, words in searched.items() if not set(words) & stopwords]
+    dropped = sorted(set(searched) - set(kept))
+    if not kept:
+        return {}
+    figures: dict = {"queries": len(kept), "left_out": dropped}
+    for state in ("cold", "warm"):
+        figures[state] = _latency([ours["per_query"][q][state] for q in kept])
+    figures["lucene"] = _latency([theirs["per_query"][q] for q in kept])
+    for state in ("cold", "warm"):
+        for figure in ("median_ms", "p95_ms"):
+            figures[f"{state}_{figure.removesuffix('_ms')}_ratio"] = _ratio(figures[state][figure],
+                                                                           figures["lucene"][figure])
+    return figures
 
 
 # ---------------------------------------------------------------- one size
@@ -396,11 +440,14 @@ def measure_size(size: int, work: Path, workers: int, with_lucene: bool) -> dict
             "warm_median": _ratio(ours["search"]["warm"]["median_ms"], theirs["search"]["median_ms"]),
             "warm_p95": _ratio(ours["search"]["warm"]["p95_ms"], theirs["search"]["p95_ms"]),
         }
+        report["same_words"] = same_words(ours["search"], theirs["search"], ours["search"].pop("searched_words"),
+                                          lucene_stopwords())
         ours_totals, lucene_totals = ours["search"].pop("totals"), theirs["search"].pop("totals")
         same = sum(1 for q, n in ours_totals.items() if lucene_totals.get(q) == n)
         report["totals_equal_to_lucene"] = f"{same} of {len(ours_totals)} queries"
     else:
         report["product"]["search"].pop("totals", None)
+        report["product"]["search"].pop("searched_words", None)
     report["load_after"] = round(os.getloadavg()[0], 2)
     return report
 
@@ -417,6 +464,10 @@ def print_table(reports: list[dict]) -> None:
               f"{ours['search']['cold']['median_ms']:>9} {ours['search']['cold']['p95_ms']:>7} "
               f"{ours['search']['warm']['median_ms']:>9} {ours['search']['warm']['p95_ms']:>7} "
               f"{lu.get('search', {}).get('median_ms', '-'):>11} {lu.get('search', {}).get('p95_ms', '-'):>7}")
+        if same := r.get("same_words"):
+            print(f"{'':>10} the {same['queries']} queries both search word for word: cold "
+                  f"{same['cold_median_ratio']} / {same['cold_p95_ratio']}, warm {same['warm_median_ratio']} / "
+                  f"{same['warm_p95_ratio']} x Lucene (median / p95)")
 
 
 def main() -> int:
