@@ -105,6 +105,34 @@ def test_many_postings_decode_to_the_positions_of_each() -> None:
     assert [grouped[i] for i in range(len(values))] == [p for p in lists if p]
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_many_random_postings_decode_to_their_positions_empty_and_multibyte_ones_included(seed: int) -> None:
+    rng = random.Random(seed)
+    fmt = VarintPositions()
+    lists = [sorted(rng.sample(range(rng.choice([100, 5000, 100000])), rng.randrange(0, 6))) for _ in range(300)]
+    if seed == 0:  # every gap under 128: one byte each
+        lists = [[position % 120 for position in positions][:1] for positions in lists]
+    values = [fmt.encode(p) for p in lists]
+    packed = Values.of(values)
+    owner, positions = fmt.decode_many(packed.data, packed.offsets)
+    grouped: dict[int, list[int]] = {}
+    for index, position in zip(owner.tolist(), positions.tolist(), strict=True):
+        grouped.setdefault(index, []).append(position)
+    assert [grouped.get(i, []) for i in range(len(lists))] == lists
+
+
+@pytest.mark.parametrize(("small", "large"), [(50, 5000), (3000, 4000), (0, 10), (4000, 4000)])
+def test_sorted_intersection_and_rows_equal_numpys_for_few_and_many(small: int, large: int) -> None:
+    rng = np.random.default_rng(small + large)
+    a = np.unique(rng.integers(0, 20000, small)).astype(np.int64)
+    b = np.unique(rng.integers(0, 20000, large)).astype(np.int64)
+    assert engine._sorted_intersection(a, b).tolist() == np.intersect1d(a, b).tolist()
+    assert engine._sorted_intersection(b, a).tolist() == np.intersect1d(a, b).tolist()
+    wanted = b[:: max(1, len(b) // (small + 1))]
+    for count in (20000, 20000 * 64):  # a table over every document, then binary search
+        assert engine._rows_of(b, wanted, count).tolist() == np.searchsorted(b, wanted).tolist()
+
+
 def test_phrase_checks_over_all_candidates_at_once_match_the_one_by_one_check(
         seeds_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rebuild_index([seeds_dir], tmp_path / "index", workers=1)

@@ -138,13 +138,21 @@ class VarintPositions(Positions):
         count = len(offsets) - 1
         if count <= 0 or not len(data):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        lengths = np.diff(offsets)
         ends = data < 0x80
-        gaps = data.astype(np.int64) if ends.all() else unvarints_numpy(data.tobytes())
-        owner = np.repeat(np.arange(count, dtype=np.int64), lengths)[ends]
+        if ends.all():  # every gap under 128: a byte each
+            gaps = data.astype(np.int64)
+            numbers = np.diff(offsets)
+        else:
+            gaps = unvarints_numpy(data.tobytes())
+            ended = np.zeros(len(data) + 1, dtype=np.int64)  # how many numbers end before each byte
+            np.cumsum(ends, out=ended[1:])
+            numbers = ended[offsets[1:]] - ended[offsets[:-1]]
+        owner = np.repeat(np.arange(count, dtype=np.int64), numbers)
         totals = np.cumsum(gaps)
-        first = np.searchsorted(owner, np.arange(count))  # each value's first number
-        before = np.concatenate(([0], totals))[np.minimum(first, len(totals))]  # the running total before it
+        first = np.cumsum(numbers) - numbers  # where each posting's numbers start
+        before = np.zeros(count, dtype=np.int64)  # the running total before each posting's first number
+        held = numbers > 0
+        before[held] = totals[first[held]] - gaps[first[held]]
         return owner, totals - before[owner]
 
 

@@ -336,7 +336,7 @@ class Snapshot:
             candidates = self.intersect(candidates, p.ids)
             if not len(candidates):
                 return candidates
-        rows = [np.searchsorted(p.ids, candidates) for p in postings]
+        rows = [_rows_of(p.ids, candidates, self.count) for p in postings]
         values = [p.values for p in postings if p.values is not None]
         if len(values) < len(postings):
             return candidates
@@ -497,14 +497,30 @@ def _ascending(keys: np.ndarray) -> np.ndarray:
 
 
 def _sorted_intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The values in both of two ascending arrays without repeats (binary search of the smaller in the larger)."""
+    """The values in both of two ascending arrays without repeats: a binary search of the smaller in the larger when
+    it is much smaller, else the two merged by a stable sort (which finds the two sorted runs and merges them in
+    linear time) and the values met twice kept (half the time of the binary search for two common words' keys)."""
     if len(a) > len(b):
         a, b = b, a
     if not len(a):
         return a
-    where = np.searchsorted(b, a)
-    where[where == len(b)] = 0
-    return a[b[where] == a]
+    if len(a) * 16 < len(b):
+        where = np.searchsorted(b, a)
+        where[where == len(b)] = 0
+        return a[b[where] == a]
+    merged = np.concatenate((a, b))
+    merged.sort(kind="stable")
+    return merged[:-1][merged[1:] == merged[:-1]]
+
+
+def _rows_of(ids: np.ndarray, wanted: np.ndarray, count: int) -> np.ndarray:
+    """Where each of WANTED (ascending document numbers, all in IDS) sits in IDS (ascending, under COUNT): a binary
+    search for a few, a table over every document number for many (a third of the time for two common words)."""
+    if len(wanted) * 32 < count:
+        return np.searchsorted(ids, wanted)
+    row_of = np.empty(count, dtype=np.int64)
+    row_of[ids] = np.arange(len(ids), dtype=np.int64)
+    return row_of[wanted]
 
 
 def normalize_metadata_filters(metadata: Mapping[str, Sequence[str]] | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
