@@ -64,6 +64,7 @@ from archive.index.formats import (
     varints,
 )
 from archive.index.store import INDEX_NAME
+from archive.text.analysis import ArabicAnalyzer, term_positions
 
 # Memory each Whoosh segment writer may use for postings before spilling sorted runs to disk.
 WRITER_LIMIT_MB = 512
@@ -587,27 +588,40 @@ def deleted_docs(segment: Any) -> list[int]:
 # ---------------------------------------------------------------- writing segments
 
 def fast_text_postings(fieldobj: TEXT, text: str) -> Iterator[tuple[bytes, int, float, bytes]]:
-    """What `TEXT.index(text)` yields with the VarintPositions format, term for term and byte for byte, from the field's
-    own analyzer (so any change of analysis is followed), but without Whoosh's per-token bookkeeping and without
-    pickling the positions of the many terms that occur once in an article (their encodings are precomputed)."""
+    """What `TEXT.index(text)` yields with the VarintPositions format, term for term and byte for byte, without
+    Whoosh's per-token bookkeeping and without encoding the positions of the many terms that occur once in an
+    article (their encodings are precomputed). The archive's own analyzer is run as `term_positions` (no Token per
+    word); any other analyzer is followed token by token."""
     field_boost = float(fieldobj.format.field_boost)
-    positions: dict[str, list[int]] = {}
-    for token in fieldobj.analyzer(text, positions=True, boosts=True, mode="index"):
-        if token.boost != 1.0:  # a boosting filter: leave the weights to Whoosh
-            _slow("text postings: a token with a boost")
-            yield from TEXT.index(fieldobj, text)
-            return
-        found = positions.get(token.text)
-        if found is None:
-            positions[token.text] = [token.pos]
-        else:
-            found.append(token.pos)
+    if _is_arabic_analyzer(fieldobj.analyzer):
+        positions = term_positions(text)
+    else:
+        positions = {}
+        for token in fieldobj.analyzer(text, positions=True, boosts=True, mode="index"):
+            if token.boost != 1.0:  # a boosting filter: leave the weights to Whoosh
+                _slow("text postings: a token with a boost")
+                yield from TEXT.index(fieldobj, text)
+                return
+            found = positions.get(token.text)
+            if found is None:
+                positions[token.text] = [token.pos]
+            else:
+                found.append(token.pos)
     single = _SINGLE_POSITION
     for term, found in positions.items():
         if len(found) == 1 and 0 <= found[0] < len(single):
             yield term.encode("utf-8"), 1, field_boost, single[found[0]]
         else:
             yield term.encode("utf-8"), len(found), len(found) * field_boost, encode_positions(found)
+
+
+_ARABIC_ANALYZER = ArabicAnalyzer()
+
+
+def _is_arabic_analyzer(analyzer: Any) -> bool:
+    """Whether ANALYZER is the archive's (the same tokenizer pattern and term filter), which `term_positions`
+    reproduces; the schema unpickled from an index holds its own equal copy."""
+    return analyzer is _ARABIC_ANALYZER or analyzer == _ARABIC_ANALYZER
 
 
 # the encodings of every position a word met once can have in an ordinary article, computed once
