@@ -847,108 +847,290 @@ class _LengthsOfNewSegment:
     def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int | None:
         return self.field(fieldname, default)[docnum]
 
+    def close(self) -> None:
+        self._reader.close()
+
 
 class _TermPool:
-    """The postings of the segment being written, grouped by (field, term) as they come: three appends per posting
+    """The postings of the segment being written, grouped by field and term as they come: three appends per posting
     instead of Whoosh's PostingPool (a tuple per posting, its size reckoned, all of them sorted at the end, ~150
     bytes each). A SegmentBuilder's segment is bounded (SEGMENT_ARTICLES), so the pool is never spilled to disk.
-    Written out term by term, block by block, by _write_pool."""
+    Written out term by term, a block at a time, by _write_pool.
+
+    Terms are keyed as they come: bytes from Whoosh's interface (`add`), str from the text fields' fast path
+    (`add_positions`, no encoding per posting); `sorted_terms` merges the two keys of a term met both ways. Each
+    term holds its document numbers (array "i"), weights (array "f") and encoded values (positions)."""
 
     def __init__(self) -> None:
-        self.terms: dict[tuple[str, bytes], tuple[array, array, list[bytes]]] = {}
-        self.fieldnames: set[str] = set()
+        self.fields: dict[str, dict[Any, tuple[array, array, list[bytes]]]] = {}
         self.in_order = True  # document numbers came ascending (always, unless a merge adds another segment's)
         self._last_doc = -1
 
+    def _terms(self, fieldname: str) -> dict[Any, tuple[array, array, list[bytes]]]:
+        terms = self.fields.get(fieldname)
+        if terms is None:
+            terms = self.fields[fieldname] = {}
+        return terms
+
     def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
+        """Whoosh's pool interface: one (field, term bytes, document, weight, value) posting."""
         fieldname, btext, docnum, weight, value = item
         if docnum < self._last_doc:
             self.in_order = False
         self._last_doc = docnum
-        entry = self.terms.get((fieldname, btext))
+        terms = self._terms(fieldname)
+        entry = terms.get(btext)
         if entry is None:
-            self.fieldnames.add(fieldname)
-            self.terms[(fieldname, btext)] = (array("i", (docnum,)), array("f", (weight,)), [value or b""])
+            terms[btext] = (array("i", (docnum,)), array("f", (weight,)), [value or b""])
         else:
             entry[0].append(docnum)
             entry[1].append(weight)
             entry[2].append(value or b"")
 
+    def add_positions(self, fieldname: str, docnum: int, positions: dict[str, list[int]], field_boost: float) -> int:
+        """A text field's postings of one document from its terms' positions (archive.text.analysis.term_positions):
+        what `add` receives from fast_text_postings, without the tuples. Returns the field's length (the number of
+        positions), as Whoosh counts it for a scorable field."""
+        if docnum < self._last_doc:
+            self.in_order = False
+        self._last_doc = docnum
+        terms = self._terms(fieldname)
+        found = terms.get
+        single = _SINGLE_POSITION
+        singles = len(single)
+        length = 0
+        for term, at in positions.items():
+            count = len(at)
+            length += count
+            if count == 1:
+                position = at[0]
+                value = single[position] if position < singles else encode_positions(at)
+            else:
+                value = encode_positions(at)
+            entry = found(term)
+            if entry is None:
+                terms[term] = (array("i", (docnum,)), array("f", (count * field_boost,)), [value])
+            else:
+                entry[0].append(docnum)
+                entry[1].append(count * field_boost)
+                entry[2].append(value)
+        return length
+
+    def sorted_terms(self, fieldname: str) -> list[tuple[bytes, tuple[array, array, list[bytes]]]]:
+        """A field's terms as (bytes, postings) in byte order, the postings in document order."""
+        terms = self.fields[fieldname]
+        keyed = [(key.encode("utf-8") if isinstance(key, str) else key, postings) for key, postings in terms.items()]
+        in_order = self.in_order
+        if len({type(key) for key in terms}) > 1:  # documents of the field came both ways: merge a term's two keys
+            merged: dict[bytes, tuple[array, array, list[bytes]]] = {}
+            for btext, (ids, weights, values) in keyed:
+                if btext in merged:
+                    ids = merged[btext][0] + ids
+                    weights = merged[btext][1] + weights
+                    values = merged[btext][2] + values
+                    in_order = False
+                merged[btext] = (ids, weights, values)
+            keyed = list(merged.items())
+        items = sorted(keyed, key=lambda item: item[0])
+        if not in_order:
+            items = [(btext, _in_document_order(postings)) for btext, postings in items]
+        return items
+
     def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
         """Whoosh's pool interface: every posting, sorted by field, term and document."""
-        for key in sorted(self.terms):
-            ids, weights, values = self.terms[key]
-            for docnum, weight, value in sorted(zip(ids, weights, values, strict=True), key=lambda p: p[0]):
-                yield key[0], key[1], docnum, weight, value
+        for fieldname in sorted(self.fields):
+            for btext, (ids, weights, values) in self.sorted_terms(fieldname):
+                for docnum, weight, value in zip(ids, weights, values, strict=True):
+                    yield fieldname, btext, docnum, weight, value
 
     def cleanup(self) -> None:
-        self.terms.clear()
+        self.fields.clear()
 
 
-def _write_pool(fieldwriter: Any, schema: Schema, lengths: _LengthsOfNewSegment | None, pool: _TermPool) -> None:
-    """What Whoosh's FieldWriter.add_postings writes for the pool's postings, byte for byte, but a block at a time:
-    each block's ids, weights, values and length bounds are handed to the postings writer whole, instead of
-    add_posting called for every posting (with its asserts and per-posting bookkeeping)."""
+def _in_document_order(postings: tuple[array, array, list[bytes]]) -> tuple[array, array, list[bytes]]:
+    ids, weights, values = postings
+    if list(ids) == sorted(ids):
+        return postings
+    order = sorted(range(len(ids)), key=ids.__getitem__)  # stable: a document's postings keep their order
+    return array("i", [ids[i] for i in order]), array("f", [weights[i] for i in order]), [values[i] for i in order]
+
+
+# W3TermInfo's fixed part: flags, total weight, document frequency, minimum and maximum length bytes, maximum
+# weight, first and last document (whoosh/codec/whoosh3.py), then the postings' offset and length.
+_TERM_INFO = struct.Struct("!BfIBBfII")
+_TERM_EXTENT = struct.Struct("!qi")
+_FIELD_ID = struct.Struct("!H")
+_BLOCK_INFO_LENGTH = struct.Struct("!i")
+
+
+def _write_pool(fieldwriter: Any, schema: Schema, lengths: dict[str, bytearray] | _LengthsOfNewSegment | None,
+                pool: _TermPool) -> None:
+    """What Whoosh's FieldWriter.add_postings writes for the pool's postings, byte for byte (a test compares the
+    segment files with Whoosh's own writer's), but a term at a time: each term's blocks, with their info tuples, and
+    its term-info record are made here in one pass and written with one call, instead of add_posting called for
+    every posting and Whoosh's postings writer and term-info objects made and asked for every term.
+
+    LENGTHS: each document's length byte (length_to_byte) per scorable field, as the fast add_document records
+    them; or the lengths read back from the per-document columns (Whoosh's add_document, as a merge adds)."""
     block = POSTINGS_BLOCK
-    by_field: dict[str, list[bytes]] = {}
-    for fieldname, btext in pool.terms:
-        by_field.setdefault(fieldname, []).append(btext)
-    for fieldname in sorted(by_field):
-        fieldwriter.start_field(fieldname, schema[fieldname])
-        writer = fieldwriter._postwriter
-        field_lengths = lengths.field(fieldname) if lengths is not None else None
-        for btext in sorted(by_field[fieldname]):
-            ids, weights, values = pool.terms[(fieldname, btext)]
-            if not pool.in_order and list(ids) != sorted(ids):
-                order = sorted(range(len(ids)), key=ids.__getitem__)
-                ids = array("i", [ids[i] for i in order])
-                weights = array("f", [weights[i] for i in order])
-                values = [values[i] for i in order]
+    compression = getattr(fieldwriter._codec, "_compression", POSTINGS_COMPRESSION)
+    for fieldname in sorted(pool.fields):
+        fieldobj = schema[fieldname]
+        fieldwriter.start_field(fieldname, fieldobj)
+        postfile = fieldwriter._postfile
+        add_term = fieldwriter._tindex.add
+        field_id = _FIELD_ID.pack(fieldwriter._fieldid)
+        fixedsize = fieldobj.format.fixed_value_size()
+        if isinstance(lengths, _LengthsOfNewSegment):
+            field_bytes: Any = [length_to_byte(n) if n else 0 for n in lengths.field(fieldname)]
+        else:
+            field_bytes = None if lengths is None else lengths.get(fieldname)
+        for btext, (ids, weights, values) in pool.sorted_terms(fieldname):
             if ids[0] < 0:  # Whoosh's spelling-only items (docnum -1): not postings
                 continue
-            fieldwriter.start_term(btext)
+            start = postfile.tell()
             count = len(ids)
-            for start in range(0, count, block):
-                end = min(start + block, count)
-                chunk_ids = ids[start:end]
-                chunk_weights = weights[start:end]
-                writer._ids = array("I", chunk_ids)
-                writer._weights = chunk_weights
-                writer._values = [v for v in values[start:end] if v]
-                writer._maxweight = max(0, max(chunk_weights))
-                if field_lengths is None:
-                    writer._minlength, writer._maxlength = None, 0
+            parts = [WHOOSH3_HEADER_MAGIC]
+            total_weight: float = 0
+            max_weight: float = 0
+            min_byte = max_byte = 0
+            for first in range(0, count, block):
+                end = min(first + block, count)
+                chunk_ids = ids[first:end]
+                chunk_weights = weights[first:end]
+                block_max = max(0, max(chunk_weights))
+                if field_bytes is None:
+                    block_min_byte = block_max_byte = 0
                 else:
-                    found = [n for n in (field_lengths[d] for d in chunk_ids) if n]
-                    writer._minlength = min(found) if found else None
-                    writer._maxlength = max(found) if found else 0
-                if end < count:  # the last block is written by finish_term, as Whoosh's add_postings leaves it
-                    writer._write_block()
-            fieldwriter.finish_term()
+                    found = [b for b in map(field_bytes.__getitem__, chunk_ids) if b]
+                    block_min_byte = min(found) if found else 0
+                    block_max_byte = max(found) if found else 0
+                    if block_min_byte and (not min_byte or block_min_byte < min_byte):
+                        min_byte = block_min_byte
+                    max_byte = max(max_byte, block_max_byte)
+                chunk_values = values[first:end]
+                data = encode_block(chunk_ids, chunk_weights, [v for v in chunk_values if v] if b"" in chunk_values
+                                    else chunk_values, fixedsize)
+                comp = compression
+                if comp:  # as CompactPostingsWriter._write_block
+                    compressed = zlib.compress(data, comp) if len(data) >= MIN_COMPRESSED_BLOCK else data
+                    if len(compressed) < len(data):
+                        data = compressed
+                    else:
+                        comp = 0
+                info = pickle.dumps((end - first, chunk_ids[-1], block_max, comp, block_min_byte, block_max_byte), 2)
+                size = len(info) + len(data)
+                parts += (_BLOCK_INFO_LENGTH.pack(-size if end == count else size), info, data)
+                total_weight += sum(chunk_weights)  # as W3TermInfo.add_block sums a block's weights
+                max_weight = max(max_weight, block_max)
+            postfile.write(b"".join(parts))
+            add_term(field_id + btext,
+                     _TERM_INFO.pack(0, total_weight, count, min_byte, max_byte, max_weight, ids[0], ids[-1])
+                     + _TERM_EXTENT.pack(start, postfile.tell() - start))
         fieldwriter.finish_field()
 
 
 class _FastSegmentWriter(SegmentWriter):
-    """Whoosh's SegmentWriter with the postings pooled by term and written a block at a time (_TermPool,
-    _write_pool), and field lengths cached while they are written: the same segment files."""
+    """Whoosh's SegmentWriter with the postings pooled by term and written a term at a time (_TermPool,
+    _write_pool), the text fields analysed straight into the pool (term_positions), and each document's field
+    lengths kept as they are written instead of read back from the lengths columns: the same segment files."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.pool = _TermPool()
+        # per field name: (field, its kind: "arabic" text / "index" / "", stored, column type, scorable)
+        self._plans: dict[str, tuple[Any, str, bool, Any, bool]] = {}
+        self._length_bytes: dict[str, bytearray] = {}
+        self._fast_documents = 0  # documents added by the fast add_document (the others' lengths are read back)
+
+    def _plan(self, fieldname: str) -> tuple[Any, str, bool, Any, bool] | None:
+        plan = self._plans.get(fieldname)
+        if plan is None:
+            if fieldname.startswith("_") or fieldname not in self.schema:
+                return None  # Whoosh's per-document boosts and custom stored values, or an unknown field's error
+            field = self.schema[fieldname]
+            if field.separate_spelling() or field.vector:
+                return None
+            kind = ""
+            if field.indexed:
+                kind = "arabic" if (type(field) is FastText and _is_arabic_analyzer(field.analyzer)) else "index"
+            plan = self._plans[fieldname] = (field, kind, bool(field.stored), field.column_type,
+                                             bool(field.scorable))
+        return plan
+
+    def add_document(self, **fields: Any) -> None:
+        """Whoosh's add_document for the archive's documents, step for step (fields in name order, the stored
+        values, lengths and columns given to the per-document writer alike), with the text fields' postings added
+        to the pool from their terms' positions. Documents with anything else (boosts, spelling or vector fields,
+        another pool) take Whoosh's own way."""
+        pool = self.pool
+        names = sorted(fields)
+        plans = [plan for plan in map(self._plan, names) if plan is not None]
+        if len(plans) != len(names) or not isinstance(pool, _TermPool):
+            super().add_document(**fields)
+            return
+        self._check_state()
+        perdocwriter = self.perdocwriter
+        docnum = self.docnum
+        perdocwriter.start_doc(docnum)
+        try:
+            for fieldname, (field, kind, stored, column, scorable) in zip(names, plans, strict=True):
+                value = fields[fieldname]
+                if value is None:
+                    continue
+                length = 0
+                if kind == "arabic" and isinstance(value, str):
+                    length = pool.add_positions(fieldname, docnum, term_positions(value),
+                                                float(field.format.field_boost))
+                    if not scorable:
+                        length = 0
+                elif kind:
+                    for tbytes, freq, weight, vbytes in field.index(value):
+                        if scorable:
+                            length += freq
+                        pool.add((fieldname, tbytes, docnum, weight * 1.0, vbytes))
+                if length and scorable:
+                    lengths = self._length_bytes.get(fieldname)
+                    if lengths is None:
+                        lengths = self._length_bytes[fieldname] = bytearray()
+                    if len(lengths) <= docnum:
+                        lengths.extend(bytes(docnum + 1 - len(lengths)))
+                    lengths[docnum] = length_to_byte(length)
+                perdocwriter.add_field(fieldname, field, value if stored else None, length)
+                if column:
+                    perdocwriter.add_column_value(fieldname, column, field.to_column_value(value))
+        except Exception:
+            perdocwriter.cancel_doc()
+            raise
+        perdocwriter.finish_doc()
+        self._added = True
+        self.docnum += 1
+        self._fast_documents += 1
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
-        reader = self.per_document_reader() if self.codec.length_stats else None
-        lengths = _LengthsOfNewSegment(reader, self.docnum) if reader is not None else None
         if isinstance(self.pool, _TermPool) and isinstance(self.codec, CompactCodec):
+            lengths: Any = None
+            if self.codec.length_stats:
+                # lengths recorded by add_document, unless some document came another way (then read them back)
+                if self._fast_documents != self.docnum:
+                    lengths = _LengthsOfNewSegment(self.per_document_reader(), self.docnum)
+                else:
+                    lengths = {name: self._padded(found) for name, found in self._length_bytes.items()}
             _write_pool(self.fieldwriter, self.schema, lengths, self.pool)
+            if isinstance(lengths, _LengthsOfNewSegment):
+                lengths.close()
         else:
             _slow("postings: a segment writer without the term pool or the compact codec")
+            reader = self.per_document_reader() if self.codec.length_stats else None
+            lengths = _LengthsOfNewSegment(reader, self.docnum) if reader is not None else None
             self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+            if reader is not None:
+                reader.close()
         self.fieldwriter.close()
-        if reader is not None:
-            reader.close()
 
+    def _padded(self, found: bytearray) -> bytearray:
+        return found + bytes(max(0, self.docnum - len(found)))
 
 class SegmentBuilder:
     """Writes Whoosh segments into a generation directory; the caller lists the finished segments in the TOC.
