@@ -4,6 +4,7 @@ Python objects (archive/index/whoosh_io.py), each read back exactly, by the arch
 from __future__ import annotations
 
 import io
+import itertools
 import pickle
 import random
 from collections import Counter
@@ -79,6 +80,27 @@ def test_posting_blocks_round_trip(weights: list[float], fixedsize: int | None, 
         assert decoded_values == b"".join(values)
     else:
         assert list(decoded_values) == values
+
+
+@pytest.mark.parametrize("fixedsize", [None, -1, 0, 2])
+def test_a_one_posting_block_is_encoded_as_encode_block_encodes_it(fixedsize: int | None) -> None:
+    for docnum in (0, 1, 127, 128, 40_000, 2**31 - 1):
+        for weight in (1.0, 2.0, 0.5, 3.0, 1e9):
+            for value in (b"", b"\x05", b"ab", bytes(range(127)), bytes(200)):
+                expected = encode_block([docnum], [weight], [value] if value else [], fixedsize)
+                assert whoosh_io.encode_one_posting(docnum, weight, value, fixedsize) == expected
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_positions_are_encoded_as_the_varints_of_their_gaps(seed: int) -> None:
+    generator = random.Random(seed)
+    cases = [[0], [127], [128], [127, 254], [127, 255], [128, 129], [3, 7], [1, 300, 301, 5000]]
+    for _ in range(3000):
+        start, spread = generator.randint(0, 3000), generator.choice([50, 500, 50_000])
+        cases.append(sorted(generator.sample(range(start, start + spread), generator.randint(1, 40))))
+    for positions in cases:
+        gaps = [positions[0]] + [b - a for a, b in itertools.pairwise(positions)]
+        assert encode_positions(positions) == varints(gaps)
 
 
 def test_many_postings_decode_to_the_positions_of_each() -> None:

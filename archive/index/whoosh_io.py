@@ -697,6 +697,24 @@ def encode_block(ids: Any, weights: Any, values: list[bytes], fixedsize: int | N
     return (bytes(header) if max(header) < 0x80 else varints(header)) + id_bytes + weight_bytes + lengths + value_bytes
 
 
+def encode_one_posting(docnum: int, weight: float, value: bytes, fixedsize: int | None) -> bytes:
+    """encode_block([docnum], [weight], [value] if value else [], fixedsize), for the one-posting block (most
+    blocks of a segment) without the lists."""
+    id_bytes = bytes((docnum,)) if 0 <= docnum < 0x80 else varints([docnum])
+    if weight == 1.0:
+        weight_kind, weight_bytes = _WEIGHTS_ONE, b""
+    else:
+        weight_kind, weight_bytes = _WEIGHTS_SAME, _FLOAT.pack(weight)
+    if fixedsize == 0 or not value:
+        return bytes((weight_kind, _VALUES_NONE, len(id_bytes), len(weight_bytes), 0)) + id_bytes + weight_bytes
+    if fixedsize is not None and fixedsize > 0:
+        return bytes((weight_kind, _VALUES_FIXED, len(id_bytes), len(weight_bytes), 0)) + id_bytes + weight_bytes \
+            + value
+    lengths = bytes((len(value),)) if len(value) < 0x80 else varints([len(value)])
+    return bytes((weight_kind, _VALUES_VARIABLE, len(id_bytes), len(weight_bytes), len(lengths))) + id_bytes \
+        + weight_bytes + lengths + value
+
+
 def decode_block(data: bytes, count: int, fixedsize: int | None) -> tuple[list[int], Any, Any]:
     """(document-number gaps, weights: None for all 1.0 / a float for all the same / a list, values) of a block
     written by encode_block: the shape of Whoosh's own block data, so its matchers and ours read either."""
@@ -990,6 +1008,24 @@ def _write_pool(fieldwriter: Any, schema: Schema, lengths: dict[str, bytearray] 
                 continue
             start = postfile.tell()
             count = len(ids)
+            if count == 1:  # most terms of a segment (a rare word's one article): what the loop below writes for it
+                docnum, weight, value = ids[0], weights[0], values[0]
+                block_max = max(0, weight)
+                length_byte = 0 if field_bytes is None else field_bytes[docnum]
+                data = encode_one_posting(docnum, weight, value, fixedsize)
+                comp = compression
+                if comp:
+                    compressed = zlib.compress(data, comp) if len(data) >= MIN_COMPRESSED_BLOCK else data
+                    if len(compressed) < len(data):
+                        data = compressed
+                    else:
+                        comp = 0
+                info = pickle.dumps((1, docnum, block_max, comp, length_byte, length_byte), 2)
+                postfile.write(WHOOSH3_HEADER_MAGIC + _BLOCK_INFO_LENGTH.pack(-len(info) - len(data)) + info + data)
+                add_term(field_id + btext,
+                         _TERM_INFO.pack(0, 0 + weight, 1, length_byte, length_byte, max(0, block_max), docnum, docnum)
+                         + _TERM_EXTENT.pack(start, postfile.tell() - start))
+                continue
             parts = [WHOOSH3_HEADER_MAGIC]
             total_weight: float = 0
             max_weight: float = 0
