@@ -869,26 +869,76 @@ class _LengthsOfNewSegment:
         self._reader.close()
 
 
-class _TermPool:
-    """The postings of the segment being written, grouped by field and term as they come: three appends per posting
-    instead of Whoosh's PostingPool (a tuple per posting, its size reckoned, all of them sorted at the end, ~150
-    bytes each). A SegmentBuilder's segment is bounded (SEGMENT_ARTICLES), so the pool is never spilled to disk.
-    Written out term by term, a block at a time, by _write_pool.
+# A term's postings in the pool: document numbers, weights and encoded values (positions), in document order.
+_TermPostings = tuple[Any, Any, list[bytes]]
 
-    Terms are keyed as they come: bytes from Whoosh's interface (`add`), str from the text fields' fast path
-    (`add_positions`, no encoding per posting); `sorted_terms` merges the two keys of a term met both ways. Each
-    term holds its document numbers (array "i"), weights (array "f") and encoded values (positions)."""
+
+class _PositionsColumn:
+    """A text field's postings in the order their documents came, one entry per (document, term): the term, the
+    document, how often it occurs and its encoded positions. A document's terms are added with four C-level
+    extends, not a Python step per term; `by_term` groups them by term once, when the segment is written."""
+
+    def __init__(self, field_boost: float) -> None:
+        self.field_boost = field_boost
+        self.terms: list[str] = []
+        self.docs = array("i")
+        self.counts = array("i")
+        self.values: list[bytes] = []
+
+    def add(self, docnum: int, positions: dict[str, list[int]]) -> int:
+        found = positions.values()
+        self.terms += positions
+        self.docs.extend(itertools.repeat(docnum, len(positions)))
+        start = len(self.counts)
+        self.counts.extend(map(len, found))
+        self.values += map(_encode_positions, found)
+        return sum(self.counts[start:])
+
+    def by_term(self) -> dict[str, _TermPostings]:
+        """term -> (documents, weights, values), each term's postings in the order they came. The weights are the
+        counts times the field's boost rounded to float32, as Whoosh's array("f") of weights holds them."""
+        if not self.terms:
+            return {}
+        labels: dict[str, int] = {}
+        # each posting labelled by the index of its term's first posting
+        label_of = np.fromiter(map(labels.setdefault, self.terms, itertools.count()), dtype=np.int64,
+                               count=len(self.terms))
+        order = np.argsort(label_of, kind="stable")
+        grouped = label_of[order]
+        first = np.flatnonzero(np.concatenate(([True], grouped[1:] != grouped[:-1])))
+        starts = first.tolist()
+        ends = [*starts[1:], len(order)]
+        group_terms = list(map(self.terms.__getitem__, grouped[first].tolist()))
+        docs = np.frombuffer(self.docs, dtype=np.int32)[order].tolist()
+        weights = (np.frombuffer(self.counts, dtype=np.int32)[order].astype(np.float64)
+                   * self.field_boost).astype(np.float32).tolist()
+        values = list(map(self.values.__getitem__, order.tolist()))
+        return {term: (docs[start:end], weights[start:end], values[start:end])
+                for term, start, end in zip(group_terms, starts, ends, strict=True)}
+
+
+def _encode_positions(positions: list[int]) -> bytes:
+    if len(positions) == 1 and positions[0] < len(_SINGLE_POSITION):
+        return _SINGLE_POSITION[positions[0]]
+    return encode_positions(positions)
+
+
+class _TermPool:
+    """The postings of the segment being written, grouped by field and term: instead of Whoosh's PostingPool (a
+    tuple per posting, its size reckoned, all of them sorted at the end, ~150 bytes each), three appends per
+    posting for the fields Whoosh's interface gives (`add`: ids, keywords, numbers), and for the text fields a
+    column of (term, document) entries (`add_positions`: four extends per document), grouped by term with numpy
+    when the segment is written. A SegmentBuilder's segment is bounded (SEGMENT_ARTICLES), so the pool is never
+    spilled to disk. Written out term by term by _write_pool."""
 
     def __init__(self) -> None:
-        self.fields: dict[str, dict[Any, tuple[array, array, list[bytes]]]] = {}
+        self.fields: dict[str, dict[bytes, tuple[array, array, list[bytes]]]] = {}
+        self.columns: dict[str, _PositionsColumn] = {}
         self.in_order = True  # document numbers came ascending (always, unless a merge adds another segment's)
         self._last_doc = -1
 
-    def _terms(self, fieldname: str) -> dict[Any, tuple[array, array, list[bytes]]]:
-        terms = self.fields.get(fieldname)
-        if terms is None:
-            terms = self.fields[fieldname] = {}
-        return terms
+    def fieldnames(self) -> list[str]:
+        return sorted(set(self.fields) | set(self.columns))
 
     def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
         """Whoosh's pool interface: one (field, term bytes, document, weight, value) posting."""
@@ -896,7 +946,9 @@ class _TermPool:
         if docnum < self._last_doc:
             self.in_order = False
         self._last_doc = docnum
-        terms = self._terms(fieldname)
+        terms = self.fields.get(fieldname)
+        if terms is None:
+            terms = self.fields[fieldname] = {}
         entry = terms.get(btext)
         if entry is None:
             terms[btext] = (array("i", (docnum,)), array("f", (weight,)), [value or b""])
@@ -907,48 +959,36 @@ class _TermPool:
 
     def add_positions(self, fieldname: str, docnum: int, positions: dict[str, list[int]], field_boost: float) -> int:
         """A text field's postings of one document from its terms' positions (archive.text.analysis.term_positions):
-        what `add` receives from fast_text_postings, without the tuples. Returns the field's length (the number of
-        positions), as Whoosh counts it for a scorable field."""
+        what `add` receives from fast_text_postings, without a step per term. Returns the field's length (the number
+        of positions), as Whoosh counts it for a scorable field."""
         if docnum < self._last_doc:
             self.in_order = False
         self._last_doc = docnum
-        terms = self._terms(fieldname)
-        found = terms.get
-        single = _SINGLE_POSITION
-        singles = len(single)
-        length = 0
-        for term, at in positions.items():
-            count = len(at)
-            length += count
-            if count == 1:
-                position = at[0]
-                value = single[position] if position < singles else encode_positions(at)
-            else:
-                value = encode_positions(at)
-            entry = found(term)
-            if entry is None:
-                terms[term] = (array("i", (docnum,)), array("f", (count * field_boost,)), [value])
-            else:
-                entry[0].append(docnum)
-                entry[1].append(count * field_boost)
-                entry[2].append(value)
-        return length
+        column = self.columns.get(fieldname)
+        if column is None:
+            column = self.columns[fieldname] = _PositionsColumn(field_boost)
+        elif column.field_boost != field_boost:
+            raise ValueError(f"field {fieldname!r} given two boosts")
+        return column.add(docnum, positions)
 
-    def sorted_terms(self, fieldname: str) -> list[tuple[bytes, tuple[array, array, list[bytes]]]]:
+    def sorted_terms(self, fieldname: str) -> list[tuple[bytes, _TermPostings]]:
         """A field's terms as (bytes, postings) in byte order, the postings in document order."""
-        terms = self.fields[fieldname]
-        keyed = [(key.encode("utf-8") if isinstance(key, str) else key, postings) for key, postings in terms.items()]
+        keyed: list[tuple[bytes, _TermPostings]] = list(self.fields.get(fieldname, {}).items())
+        column = self.columns.get(fieldname)
         in_order = self.in_order
-        if len({type(key) for key in terms}) > 1:  # documents of the field came both ways: merge a term's two keys
-            merged: dict[bytes, tuple[array, array, list[bytes]]] = {}
-            for btext, (ids, weights, values) in keyed:
-                if btext in merged:
-                    ids = merged[btext][0] + ids
-                    weights = merged[btext][1] + weights
-                    values = merged[btext][2] + values
-                    in_order = False
-                merged[btext] = (ids, weights, values)
-            keyed = list(merged.items())
+        if column is not None:
+            grouped = [(term.encode("utf-8"), postings) for term, postings in column.by_term().items()]
+            if keyed:  # documents of the field came both ways: merge a term's two parts
+                merged: dict[bytes, _TermPostings] = dict(keyed)
+                for btext, (ids, weights, values) in grouped:
+                    if btext in merged:
+                        before = merged[btext]
+                        ids, weights, values = [*before[0], *ids], [*before[1], *weights], before[2] + values
+                        in_order = False
+                    merged[btext] = (ids, weights, values)
+                keyed = list(merged.items())
+            else:
+                keyed = grouped
         items = sorted(keyed, key=lambda item: item[0])
         if not in_order:
             items = [(btext, _in_document_order(postings)) for btext, postings in items]
@@ -956,21 +996,22 @@ class _TermPool:
 
     def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
         """Whoosh's pool interface: every posting, sorted by field, term and document."""
-        for fieldname in sorted(self.fields):
+        for fieldname in self.fieldnames():
             for btext, (ids, weights, values) in self.sorted_terms(fieldname):
                 for docnum, weight, value in zip(ids, weights, values, strict=True):
                     yield fieldname, btext, docnum, weight, value
 
     def cleanup(self) -> None:
         self.fields.clear()
+        self.columns.clear()
 
 
-def _in_document_order(postings: tuple[array, array, list[bytes]]) -> tuple[array, array, list[bytes]]:
+def _in_document_order(postings: _TermPostings) -> _TermPostings:
     ids, weights, values = postings
     if list(ids) == sorted(ids):
         return postings
     order = sorted(range(len(ids)), key=ids.__getitem__)  # stable: a document's postings keep their order
-    return array("i", [ids[i] for i in order]), array("f", [weights[i] for i in order]), [values[i] for i in order]
+    return [ids[i] for i in order], [weights[i] for i in order], [values[i] for i in order]
 
 
 # W3TermInfo's fixed part: flags, total weight, document frequency, minimum and maximum length bytes, maximum
@@ -992,7 +1033,7 @@ def _write_pool(fieldwriter: Any, schema: Schema, lengths: dict[str, bytearray] 
     them; or the lengths read back from the per-document columns (Whoosh's add_document, as a merge adds)."""
     block = POSTINGS_BLOCK
     compression = getattr(fieldwriter._codec, "_compression", POSTINGS_COMPRESSION)
-    for fieldname in sorted(pool.fields):
+    for fieldname in pool.fieldnames():
         fieldobj = schema[fieldname]
         fieldwriter.start_field(fieldname, fieldobj)
         postfile = fieldwriter._postfile
