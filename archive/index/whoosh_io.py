@@ -899,31 +899,39 @@ class _PositionsColumn:
 
     def by_term(self) -> Iterator[tuple[bytes, _TermPostings]]:
         """(term bytes, (documents, weights, values)) in byte order of the terms, each term's postings in the order
-        they came. The weights are the counts times the field's boost rounded to float32, as Whoosh's array("f")
-        of weights holds them. Made a term at a time from numpy arrays, not a Python int and float object per
-        posting for a whole field at once (a 40,000-article segment's body has about 6 million postings)."""
-        if not self.terms:
+        they came; consumes the column. The weights are the counts times the field's boost rounded to float32, as
+        Whoosh's array("f") of weights holds them. Made a term at a time from numpy arrays, and each part of the
+        column freed once reordered: no Python object per posting is made for a whole field at once (a
+        40,000-article segment's body has about 6 million postings)."""
+        terms, self.terms = self.terms, []
+        if not terms:
             return
         labels: dict[str, int] = {}
         # each posting labelled by the index of its term's first posting
-        label_of = np.fromiter(map(labels.setdefault, self.terms, itertools.count()), dtype=np.int64,
-                               count=len(self.terms))
+        label_of = np.fromiter(map(labels.setdefault, terms, itertools.count()), dtype=np.int32, count=len(terms))
+        del labels
         order = np.argsort(label_of, kind="stable")
         grouped = label_of[order]
         del label_of
         first = np.flatnonzero(np.concatenate(([True], grouped[1:] != grouped[:-1])))
         starts = first.tolist()
         ends = [*starts[1:], len(order)]
-        group_terms = [term.encode("utf-8") for term in map(self.terms.__getitem__, grouped[first].tolist())]
-        del grouped, first
+        group_terms = [term.encode("utf-8") for term in map(terms.__getitem__, grouped[first].tolist())]
+        del grouped, first, terms
         docs = np.frombuffer(self.docs, dtype=np.int32)[order]
+        self.docs = array("i")
         weights = (np.frombuffer(self.counts, dtype=np.int32)[order].astype(np.float64)
                    * self.field_boost).astype(np.float32)
-        values = list(map(self.values.__getitem__, order.tolist()))
+        self.counts = array("i")
+        values = np.empty(len(self.values), dtype=object)
+        values[:] = self.values
+        self.values = []
+        values = values[order]
         del order
         for group in sorted(range(len(group_terms)), key=group_terms.__getitem__):
             start, end = starts[group], ends[group]
-            yield group_terms[group], (docs[start:end].tolist(), weights[start:end].tolist(), values[start:end])
+            yield group_terms[group], (docs[start:end].tolist(), weights[start:end].tolist(),
+                                       values[start:end].tolist())
 
 
 def _encode_positions(positions: list[int]) -> bytes:
