@@ -3,6 +3,9 @@ and a real in-memory Whoosh index (query forms meet, phrases match, highlights m
 
 from __future__ import annotations
 
+import gzip
+import itertools
+import json
 import pickle
 import re
 
@@ -110,6 +113,58 @@ def test_memo_and_cached_function_agree():
     first = [t.text for t in ArabicAnalyzer()(" ".join(words))]
     second = [t.text for t in ArabicAnalyzer()(" ".join(words))]
     assert first == second == [term for term in map(analysis.term_of, words) if term]
+
+
+# ------------------------------------------------------------------- the index processes' analysis
+
+POSITION_TEXTS = [
+    "في موسكو من لموسكو إلى بموسكو",                   # stop words first: the first term keeps its word's index
+    "مُحَمَّد والرئيس لموسكو فلسطين ـــالأسد موسكو موسكو",
+    "و في من على " * 20 + "النهاية",
+    "ب" * 500 + " كلمة " + "x" * 241 + " كلمة",           # over-long words count as words but are not terms
+    "a_b __ _x_ 123 ١٢٣ ۴۵ Hello WORLD hello ﻻ ﷲ",
+    "\u200c\u200dكلمة\u200cمع\u200dفواصل",
+    "في من على",                                          # only stop words
+    "_ __ ___",
+    "",
+    " ".join(["موسكو", "في"] * 3000),                    # positions past the precomputed single-position codes
+]
+
+
+def _whoosh_positions(text: str) -> dict[str, list[int]]:
+    found: dict[str, list[int]] = {}
+    for token in ArabicAnalyzer()(text, positions=True, mode="index"):
+        found.setdefault(token.text, []).append(token.pos)
+    return found
+
+
+@pytest.mark.parametrize("text", POSITION_TEXTS)
+def test_term_positions_equal_the_whoosh_analyzers_terms_and_positions(text):
+    for cold in (True, False):  # words met for the first time, then from the memo
+        if cold:
+            analysis.clear_caches()
+        found = analysis.term_positions(text)
+        expected = _whoosh_positions(text)
+        assert found == expected and list(found) == list(expected)  # the same terms, in first-met order
+
+
+def test_a_word_met_twice_in_its_first_text_is_analysed_once(monkeypatch):
+    analysis.clear_caches()
+    calls = []
+    original = analysis.term_of_uncached
+    monkeypatch.setattr(analysis, "term_of_uncached", lambda word: calls.append(word) or original(word))
+    assert analysis.term_positions("لموسكو وصل لموسكو") == {"موسكو": [0, 2], "وصل": [1]}
+    assert sorted(calls) == sorted(["لموسكو", "وصل"])
+
+
+@pytest.mark.corpus
+def test_term_positions_equal_the_whoosh_analyzer_on_corpus_articles(corpus_path):
+    with gzip.open(corpus_path, "rt", encoding="utf-8") as corpus:
+        records = [json.loads(line) for line in itertools.islice(corpus, 1500)]
+    analysis.clear_caches()
+    for record in records:
+        for text in (record.get("title") or "", record.get("body") or record.get("text") or ""):
+            assert analysis.term_positions(text) == _whoosh_positions(text), text[:60]
 
 
 # ------------------------------------------------------------------- a real Whoosh index

@@ -10,6 +10,9 @@ reading (the searcher's per-document arrays and postings)
     `lengths_column`, `day_column`, `deleted_docs`    whole columns as arrays
 writing (the index processes)
     `SegmentBuilder`    one segment per process into a shared generation directory (as MpWriter(multisegment=True))
+    `_FastSegmentWriter`    Whoosh's add_document with the text fields analysed by `term_positions` straight into
+                        the term pool (`_TermPool`), and each term's blocks and term-info record made at once
+                        (`_write_pool`): the segment files byte for byte as Whoosh's own SegmentWriter writes them
     `fast_text_postings`    TEXT postings without Whoosh's per-token bookkeeping, byte for byte the same
     `commit_segments`   the table of contents listing the built segments
 
@@ -64,6 +67,7 @@ from archive.index.formats import (
     varints,
 )
 from archive.index.store import INDEX_NAME
+from archive.text.analysis import ArabicAnalyzer, term_positions
 
 # Memory each Whoosh segment writer may use for postings before spilling sorted runs to disk.
 WRITER_LIMIT_MB = 512
@@ -587,27 +591,40 @@ def deleted_docs(segment: Any) -> list[int]:
 # ---------------------------------------------------------------- writing segments
 
 def fast_text_postings(fieldobj: TEXT, text: str) -> Iterator[tuple[bytes, int, float, bytes]]:
-    """What `TEXT.index(text)` yields with the VarintPositions format, term for term and byte for byte, from the field's
-    own analyzer (so any change of analysis is followed), but without Whoosh's per-token bookkeeping and without
-    pickling the positions of the many terms that occur once in an article (their encodings are precomputed)."""
+    """What `TEXT.index(text)` yields with the VarintPositions format, term for term and byte for byte, without
+    Whoosh's per-token bookkeeping and without encoding the positions of the many terms that occur once in an
+    article (their encodings are precomputed). The archive's own analyzer is run as `term_positions` (no Token per
+    word); any other analyzer is followed token by token."""
     field_boost = float(fieldobj.format.field_boost)
-    positions: dict[str, list[int]] = {}
-    for token in fieldobj.analyzer(text, positions=True, boosts=True, mode="index"):
-        if token.boost != 1.0:  # a boosting filter: leave the weights to Whoosh
-            _slow("text postings: a token with a boost")
-            yield from TEXT.index(fieldobj, text)
-            return
-        found = positions.get(token.text)
-        if found is None:
-            positions[token.text] = [token.pos]
-        else:
-            found.append(token.pos)
+    if _is_arabic_analyzer(fieldobj.analyzer):
+        positions = term_positions(text)
+    else:
+        positions = {}
+        for token in fieldobj.analyzer(text, positions=True, boosts=True, mode="index"):
+            if token.boost != 1.0:  # a boosting filter: leave the weights to Whoosh
+                _slow("text postings: a token with a boost")
+                yield from TEXT.index(fieldobj, text)
+                return
+            found = positions.get(token.text)
+            if found is None:
+                positions[token.text] = [token.pos]
+            else:
+                found.append(token.pos)
     single = _SINGLE_POSITION
     for term, found in positions.items():
         if len(found) == 1 and 0 <= found[0] < len(single):
             yield term.encode("utf-8"), 1, field_boost, single[found[0]]
         else:
             yield term.encode("utf-8"), len(found), len(found) * field_boost, encode_positions(found)
+
+
+_ARABIC_ANALYZER = ArabicAnalyzer()
+
+
+def _is_arabic_analyzer(analyzer: Any) -> bool:
+    """Whether ANALYZER is the archive's (the same tokenizer pattern and term filter), which `term_positions`
+    reproduces; the schema unpickled from an index holds its own equal copy."""
+    return analyzer is _ARABIC_ANALYZER or analyzer == _ARABIC_ANALYZER
 
 
 # the encodings of every position a word met once can have in an ordinary article, computed once
@@ -681,6 +698,24 @@ def encode_block(ids: Any, weights: Any, values: list[bytes], fixedsize: int | N
         value_kind, value_bytes, lengths = _VALUES_VARIABLE, b"".join(values), varints([len(v) for v in values])
     header = [weight_kind, value_kind, len(id_bytes), len(weight_bytes), len(lengths)]
     return (bytes(header) if max(header) < 0x80 else varints(header)) + id_bytes + weight_bytes + lengths + value_bytes
+
+
+def encode_one_posting(docnum: int, weight: float, value: bytes, fixedsize: int | None) -> bytes:
+    """encode_block([docnum], [weight], [value] if value else [], fixedsize), for the one-posting block (most
+    blocks of a segment) without the lists."""
+    id_bytes = bytes((docnum,)) if 0 <= docnum < 0x80 else varints([docnum])
+    if weight == 1.0:
+        weight_kind, weight_bytes = _WEIGHTS_ONE, b""
+    else:
+        weight_kind, weight_bytes = _WEIGHTS_SAME, _FLOAT.pack(weight)
+    if fixedsize == 0 or not value:
+        return bytes((weight_kind, _VALUES_NONE, len(id_bytes), len(weight_bytes), 0)) + id_bytes + weight_bytes
+    if fixedsize is not None and fixedsize > 0:
+        return bytes((weight_kind, _VALUES_FIXED, len(id_bytes), len(weight_bytes), 0)) + id_bytes + weight_bytes \
+            + value
+    lengths = bytes((len(value),)) if len(value) < 0x80 else varints([len(value)])
+    return bytes((weight_kind, _VALUES_VARIABLE, len(id_bytes), len(weight_bytes), len(lengths))) + id_bytes \
+        + weight_bytes + lengths + value
 
 
 def decode_block(data: bytes, count: int, fixedsize: int | None) -> tuple[list[int], Any, Any]:
@@ -833,108 +868,363 @@ class _LengthsOfNewSegment:
     def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int | None:
         return self.field(fieldname, default)[docnum]
 
+    def close(self) -> None:
+        self._reader.close()
+
+
+# A term's postings in the pool: document numbers, weights and encoded values (positions), in document order.
+_TermPostings = tuple[Any, Any, list[bytes]]
+
+
+class _PositionsColumn:
+    """A text field's postings in the order their documents came, one entry per (document, term): the term, the
+    document, how often it occurs and its encoded positions. A document's terms are added with four C-level
+    extends, not a Python step per term; `by_term` groups them by term once, when the segment is written."""
+
+    def __init__(self, field_boost: float) -> None:
+        self.field_boost = field_boost
+        self.terms: list[str] = []
+        self.docs = array("i")
+        self.counts = array("i")
+        self.values: list[bytes] = []
+
+    def add(self, docnum: int, positions: dict[str, list[int]]) -> int:
+        found = positions.values()
+        self.terms += positions
+        self.docs.extend(itertools.repeat(docnum, len(positions)))
+        start = len(self.counts)
+        self.counts.extend(map(len, found))
+        self.values += map(_encode_positions, found)
+        return sum(self.counts[start:])
+
+    def by_term(self) -> Iterator[tuple[bytes, _TermPostings]]:
+        """(term bytes, (documents, weights, values)) in byte order of the terms, each term's postings in the order
+        they came; consumes the column. The weights are the counts times the field's boost rounded to float32, as
+        Whoosh's array("f") of weights holds them. Made a term at a time from numpy arrays, and each part of the
+        column freed once reordered: no Python object per posting is made for a whole field at once (a
+        40,000-article segment's body has about 6 million postings)."""
+        terms, self.terms = self.terms, []
+        if not terms:
+            return
+        labels: dict[str, int] = {}
+        # each posting labelled by the index of its term's first posting
+        label_of = np.fromiter(map(labels.setdefault, terms, itertools.count()), dtype=np.int32, count=len(terms))
+        del labels
+        order = np.argsort(label_of, kind="stable")
+        grouped = label_of[order]
+        del label_of
+        first = np.flatnonzero(np.concatenate(([True], grouped[1:] != grouped[:-1])))
+        starts = first.tolist()
+        ends = [*starts[1:], len(order)]
+        group_terms = [term.encode("utf-8") for term in map(terms.__getitem__, grouped[first].tolist())]
+        del grouped, first, terms
+        docs = np.frombuffer(self.docs, dtype=np.int32)[order]
+        self.docs = array("i")
+        weights = (np.frombuffer(self.counts, dtype=np.int32)[order].astype(np.float64)
+                   * self.field_boost).astype(np.float32)
+        self.counts = array("i")
+        values = np.empty(len(self.values), dtype=object)
+        values[:] = self.values
+        self.values = []
+        values = values[order]
+        del order
+        for group in sorted(range(len(group_terms)), key=group_terms.__getitem__):
+            start, end = starts[group], ends[group]
+            yield group_terms[group], (docs[start:end].tolist(), weights[start:end].tolist(),
+                                       values[start:end].tolist())
+
+
+def _encode_positions(positions: list[int]) -> bytes:
+    if len(positions) == 1 and positions[0] < len(_SINGLE_POSITION):
+        return _SINGLE_POSITION[positions[0]]
+    return encode_positions(positions)
+
 
 class _TermPool:
-    """The postings of the segment being written, grouped by (field, term) as they come: three appends per posting
-    instead of Whoosh's PostingPool (a tuple per posting, its size reckoned, all of them sorted at the end, ~150
-    bytes each). A SegmentBuilder's segment is bounded (SEGMENT_ARTICLES), so the pool is never spilled to disk.
-    Written out term by term, block by block, by _write_pool."""
+    """The postings of the segment being written, grouped by field and term: instead of Whoosh's PostingPool (a
+    tuple per posting, its size reckoned, all of them sorted at the end, ~150 bytes each), three appends per
+    posting for the fields Whoosh's interface gives (`add`: ids, keywords, numbers), and for the text fields a
+    column of (term, document) entries (`add_positions`: four extends per document), grouped by term with numpy
+    when the segment is written. A SegmentBuilder's segment is bounded (SEGMENT_ARTICLES), so the pool is never
+    spilled to disk. Written out term by term by _write_pool."""
 
     def __init__(self) -> None:
-        self.terms: dict[tuple[str, bytes], tuple[array, array, list[bytes]]] = {}
-        self.fieldnames: set[str] = set()
+        self.fields: dict[str, dict[bytes, tuple[array, array, list[bytes]]]] = {}
+        self.columns: dict[str, _PositionsColumn] = {}
         self.in_order = True  # document numbers came ascending (always, unless a merge adds another segment's)
         self._last_doc = -1
 
+    def fieldnames(self) -> list[str]:
+        return sorted(set(self.fields) | set(self.columns))
+
     def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
+        """Whoosh's pool interface: one (field, term bytes, document, weight, value) posting."""
         fieldname, btext, docnum, weight, value = item
         if docnum < self._last_doc:
             self.in_order = False
         self._last_doc = docnum
-        entry = self.terms.get((fieldname, btext))
+        terms = self.fields.get(fieldname)
+        if terms is None:
+            terms = self.fields[fieldname] = {}
+        entry = terms.get(btext)
         if entry is None:
-            self.fieldnames.add(fieldname)
-            self.terms[(fieldname, btext)] = (array("i", (docnum,)), array("f", (weight,)), [value or b""])
+            terms[btext] = (array("i", (docnum,)), array("f", (weight,)), [value or b""])
         else:
             entry[0].append(docnum)
             entry[1].append(weight)
             entry[2].append(value or b"")
 
+    def add_positions(self, fieldname: str, docnum: int, positions: dict[str, list[int]], field_boost: float) -> int:
+        """A text field's postings of one document from its terms' positions (archive.text.analysis.term_positions):
+        what `add` receives from fast_text_postings, without a step per term. Returns the field's length (the number
+        of positions), as Whoosh counts it for a scorable field."""
+        if docnum < self._last_doc:
+            self.in_order = False
+        self._last_doc = docnum
+        column = self.columns.get(fieldname)
+        if column is None:
+            column = self.columns[fieldname] = _PositionsColumn(field_boost)
+        elif column.field_boost != field_boost:
+            raise ValueError(f"field {fieldname!r} given two boosts")
+        return column.add(docnum, positions)
+
+    def sorted_terms(self, fieldname: str) -> Iterator[tuple[bytes, _TermPostings]]:
+        """A field's terms as (bytes, postings) in byte order, the postings in document order."""
+        keyed: list[tuple[bytes, _TermPostings]] = list(self.fields.get(fieldname, {}).items())
+        column = self.columns.get(fieldname)
+        in_order = self.in_order
+        if column is not None:
+            if not keyed and in_order:
+                yield from column.by_term()
+                return
+            # documents of the field came both ways (rare): merge a term's two parts
+            merged: dict[bytes, _TermPostings] = dict(keyed)
+            for btext, (ids, weights, values) in column.by_term():
+                if btext in merged:
+                    before = merged[btext]
+                    ids, weights, values = [*before[0], *ids], [*before[1], *weights], before[2] + values
+                    in_order = False
+                merged[btext] = (ids, weights, values)
+            keyed = list(merged.items())
+        items = sorted(keyed, key=lambda item: item[0])
+        if not in_order:
+            items = [(btext, _in_document_order(postings)) for btext, postings in items]
+        yield from items
+
     def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
         """Whoosh's pool interface: every posting, sorted by field, term and document."""
-        for key in sorted(self.terms):
-            ids, weights, values = self.terms[key]
-            for docnum, weight, value in sorted(zip(ids, weights, values, strict=True), key=lambda p: p[0]):
-                yield key[0], key[1], docnum, weight, value
+        for fieldname in self.fieldnames():
+            for btext, (ids, weights, values) in self.sorted_terms(fieldname):
+                for docnum, weight, value in zip(ids, weights, values, strict=True):
+                    yield fieldname, btext, docnum, weight, value
 
     def cleanup(self) -> None:
-        self.terms.clear()
+        self.fields.clear()
+        self.columns.clear()
 
 
-def _write_pool(fieldwriter: Any, schema: Schema, lengths: _LengthsOfNewSegment | None, pool: _TermPool) -> None:
-    """What Whoosh's FieldWriter.add_postings writes for the pool's postings, byte for byte, but a block at a time:
-    each block's ids, weights, values and length bounds are handed to the postings writer whole, instead of
-    add_posting called for every posting (with its asserts and per-posting bookkeeping)."""
+def _in_document_order(postings: _TermPostings) -> _TermPostings:
+    ids, weights, values = postings
+    if list(ids) == sorted(ids):
+        return postings
+    order = sorted(range(len(ids)), key=ids.__getitem__)  # stable: a document's postings keep their order
+    return [ids[i] for i in order], [weights[i] for i in order], [values[i] for i in order]
+
+
+# W3TermInfo's fixed part: flags, total weight, document frequency, minimum and maximum length bytes, maximum
+# weight, first and last document (whoosh/codec/whoosh3.py), then the postings' offset and length.
+_TERM_INFO = struct.Struct("!BfIBBfII")
+_TERM_EXTENT = struct.Struct("!qi")
+_FIELD_ID = struct.Struct("!H")
+_BLOCK_INFO_LENGTH = struct.Struct("!i")
+
+
+def _write_pool(fieldwriter: Any, schema: Schema, lengths: dict[str, bytearray] | _LengthsOfNewSegment | None,
+                pool: _TermPool) -> None:
+    """What Whoosh's FieldWriter.add_postings writes for the pool's postings, byte for byte (a test compares the
+    segment files with Whoosh's own writer's), but a term at a time: each term's blocks, with their info tuples, and
+    its term-info record are made here in one pass and written with one call, instead of add_posting called for
+    every posting and Whoosh's postings writer and term-info objects made and asked for every term.
+
+    LENGTHS: each document's length byte (length_to_byte) per scorable field, as the fast add_document records
+    them; or the lengths read back from the per-document columns (Whoosh's add_document, as a merge adds)."""
     block = POSTINGS_BLOCK
-    by_field: dict[str, list[bytes]] = {}
-    for fieldname, btext in pool.terms:
-        by_field.setdefault(fieldname, []).append(btext)
-    for fieldname in sorted(by_field):
-        fieldwriter.start_field(fieldname, schema[fieldname])
-        writer = fieldwriter._postwriter
-        field_lengths = lengths.field(fieldname) if lengths is not None else None
-        for btext in sorted(by_field[fieldname]):
-            ids, weights, values = pool.terms[(fieldname, btext)]
-            if not pool.in_order and list(ids) != sorted(ids):
-                order = sorted(range(len(ids)), key=ids.__getitem__)
-                ids = array("i", [ids[i] for i in order])
-                weights = array("f", [weights[i] for i in order])
-                values = [values[i] for i in order]
+    compression = getattr(fieldwriter._codec, "_compression", POSTINGS_COMPRESSION)
+    for fieldname in pool.fieldnames():
+        fieldobj = schema[fieldname]
+        fieldwriter.start_field(fieldname, fieldobj)
+        postfile = fieldwriter._postfile
+        add_term = fieldwriter._tindex.add
+        field_id = _FIELD_ID.pack(fieldwriter._fieldid)
+        fixedsize = fieldobj.format.fixed_value_size()
+        if isinstance(lengths, _LengthsOfNewSegment):
+            field_bytes: Any = [length_to_byte(n) if n else 0 for n in lengths.field(fieldname)]
+        else:
+            field_bytes = None if lengths is None else lengths.get(fieldname)
+        for btext, (ids, weights, values) in pool.sorted_terms(fieldname):
             if ids[0] < 0:  # Whoosh's spelling-only items (docnum -1): not postings
                 continue
-            fieldwriter.start_term(btext)
+            start = postfile.tell()
             count = len(ids)
-            for start in range(0, count, block):
-                end = min(start + block, count)
-                chunk_ids = ids[start:end]
-                chunk_weights = weights[start:end]
-                writer._ids = array("I", chunk_ids)
-                writer._weights = chunk_weights
-                writer._values = [v for v in values[start:end] if v]
-                writer._maxweight = max(0, max(chunk_weights))
-                if field_lengths is None:
-                    writer._minlength, writer._maxlength = None, 0
+            if count == 1:  # most terms of a segment (a rare word's one article): what the loop below writes for it
+                docnum, weight, value = ids[0], weights[0], values[0]
+                block_max = max(0, weight)
+                length_byte = 0 if field_bytes is None else field_bytes[docnum]
+                data = encode_one_posting(docnum, weight, value, fixedsize)
+                comp = compression
+                if comp:
+                    compressed = zlib.compress(data, comp) if len(data) >= MIN_COMPRESSED_BLOCK else data
+                    if len(compressed) < len(data):
+                        data = compressed
+                    else:
+                        comp = 0
+                info = pickle.dumps((1, docnum, block_max, comp, length_byte, length_byte), 2)
+                postfile.write(WHOOSH3_HEADER_MAGIC + _BLOCK_INFO_LENGTH.pack(-len(info) - len(data)) + info + data)
+                add_term(field_id + btext,
+                         _TERM_INFO.pack(0, 0 + weight, 1, length_byte, length_byte, max(0, block_max), docnum, docnum)
+                         + _TERM_EXTENT.pack(start, postfile.tell() - start))
+                continue
+            parts = [WHOOSH3_HEADER_MAGIC]
+            total_weight: float = 0
+            max_weight: float = 0
+            min_byte = max_byte = 0
+            for first in range(0, count, block):
+                end = min(first + block, count)
+                chunk_ids = ids[first:end]
+                chunk_weights = weights[first:end]
+                block_max = max(0, max(chunk_weights))
+                if field_bytes is None:
+                    block_min_byte = block_max_byte = 0
                 else:
-                    found = [n for n in (field_lengths[d] for d in chunk_ids) if n]
-                    writer._minlength = min(found) if found else None
-                    writer._maxlength = max(found) if found else 0
-                if end < count:  # the last block is written by finish_term, as Whoosh's add_postings leaves it
-                    writer._write_block()
-            fieldwriter.finish_term()
+                    found = [b for b in map(field_bytes.__getitem__, chunk_ids) if b]
+                    block_min_byte = min(found) if found else 0
+                    block_max_byte = max(found) if found else 0
+                    if block_min_byte and (not min_byte or block_min_byte < min_byte):
+                        min_byte = block_min_byte
+                    max_byte = max(max_byte, block_max_byte)
+                chunk_values = values[first:end]
+                data = encode_block(chunk_ids, chunk_weights, [v for v in chunk_values if v] if b"" in chunk_values
+                                    else chunk_values, fixedsize)
+                comp = compression
+                if comp:  # as CompactPostingsWriter._write_block
+                    compressed = zlib.compress(data, comp) if len(data) >= MIN_COMPRESSED_BLOCK else data
+                    if len(compressed) < len(data):
+                        data = compressed
+                    else:
+                        comp = 0
+                info = pickle.dumps((end - first, chunk_ids[-1], block_max, comp, block_min_byte, block_max_byte), 2)
+                size = len(info) + len(data)
+                parts += (_BLOCK_INFO_LENGTH.pack(-size if end == count else size), info, data)
+                total_weight += sum(chunk_weights)  # as W3TermInfo.add_block sums a block's weights
+                max_weight = max(max_weight, block_max)
+            postfile.write(b"".join(parts))
+            add_term(field_id + btext,
+                     _TERM_INFO.pack(0, total_weight, count, min_byte, max_byte, max_weight, ids[0], ids[-1])
+                     + _TERM_EXTENT.pack(start, postfile.tell() - start))
         fieldwriter.finish_field()
 
 
 class _FastSegmentWriter(SegmentWriter):
-    """Whoosh's SegmentWriter with the postings pooled by term and written a block at a time (_TermPool,
-    _write_pool), and field lengths cached while they are written: the same segment files."""
+    """Whoosh's SegmentWriter with the postings pooled by term and written a term at a time (_TermPool,
+    _write_pool), the text fields analysed straight into the pool (term_positions), and each document's field
+    lengths kept as they are written instead of read back from the lengths columns: the same segment files."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.pool = _TermPool()
+        # per field name: (field, its kind: "arabic" text / "index" / "", stored, column type, scorable)
+        self._plans: dict[str, tuple[Any, str, bool, Any, bool]] = {}
+        self._length_bytes: dict[str, bytearray] = {}
+        self._fast_documents = 0  # documents added by the fast add_document (the others' lengths are read back)
+
+    def _plan(self, fieldname: str) -> tuple[Any, str, bool, Any, bool] | None:
+        plan = self._plans.get(fieldname)
+        if plan is None:
+            if fieldname.startswith("_") or fieldname not in self.schema:
+                return None  # Whoosh's per-document boosts and custom stored values, or an unknown field's error
+            field = self.schema[fieldname]
+            if field.separate_spelling() or field.vector:
+                return None
+            kind = ""
+            if field.indexed:
+                kind = "arabic" if (type(field) is FastText and _is_arabic_analyzer(field.analyzer)) else "index"
+            plan = self._plans[fieldname] = (field, kind, bool(field.stored), field.column_type,
+                                             bool(field.scorable))
+        return plan
+
+    def add_document(self, **fields: Any) -> None:
+        """Whoosh's add_document for the archive's documents, step for step (fields in name order, the stored
+        values, lengths and columns given to the per-document writer alike), with the text fields' postings added
+        to the pool from their terms' positions. Documents with anything else (boosts, spelling or vector fields,
+        another pool) take Whoosh's own way."""
+        pool = self.pool
+        names = sorted(fields)
+        plans = [plan for plan in map(self._plan, names) if plan is not None]
+        if len(plans) != len(names) or not isinstance(pool, _TermPool):
+            super().add_document(**fields)
+            return
+        self._check_state()
+        perdocwriter = self.perdocwriter
+        docnum = self.docnum
+        perdocwriter.start_doc(docnum)
+        try:
+            for fieldname, (field, kind, stored, column, scorable) in zip(names, plans, strict=True):
+                value = fields[fieldname]
+                if value is None:
+                    continue
+                length = 0
+                if kind == "arabic" and isinstance(value, str):
+                    length = pool.add_positions(fieldname, docnum, term_positions(value),
+                                                float(field.format.field_boost))
+                    if not scorable:
+                        length = 0
+                elif kind:
+                    for tbytes, freq, weight, vbytes in field.index(value):
+                        if scorable:
+                            length += freq
+                        pool.add((fieldname, tbytes, docnum, weight * 1.0, vbytes))
+                if length and scorable:
+                    lengths = self._length_bytes.get(fieldname)
+                    if lengths is None:
+                        lengths = self._length_bytes[fieldname] = bytearray()
+                    if len(lengths) <= docnum:
+                        lengths.extend(bytes(docnum + 1 - len(lengths)))
+                    lengths[docnum] = length_to_byte(length)
+                perdocwriter.add_field(fieldname, field, value if stored else None, length)
+                if column:
+                    perdocwriter.add_column_value(fieldname, column, field.to_column_value(value))
+        except Exception:
+            perdocwriter.cancel_doc()
+            raise
+        perdocwriter.finish_doc()
+        self._added = True
+        self.docnum += 1
+        self._fast_documents += 1
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
-        reader = self.per_document_reader() if self.codec.length_stats else None
-        lengths = _LengthsOfNewSegment(reader, self.docnum) if reader is not None else None
         if isinstance(self.pool, _TermPool) and isinstance(self.codec, CompactCodec):
+            lengths: Any = None
+            if self.codec.length_stats:
+                # lengths recorded by add_document, unless some document came another way (then read them back)
+                if self._fast_documents != self.docnum:
+                    lengths = _LengthsOfNewSegment(self.per_document_reader(), self.docnum)
+                else:
+                    lengths = {name: self._padded(found) for name, found in self._length_bytes.items()}
             _write_pool(self.fieldwriter, self.schema, lengths, self.pool)
+            if isinstance(lengths, _LengthsOfNewSegment):
+                lengths.close()
         else:
             _slow("postings: a segment writer without the term pool or the compact codec")
+            reader = self.per_document_reader() if self.codec.length_stats else None
+            lengths = _LengthsOfNewSegment(reader, self.docnum) if reader is not None else None
             self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+            if reader is not None:
+                reader.close()
         self.fieldwriter.close()
-        if reader is not None:
-            reader.close()
 
+    def _padded(self, found: bytearray) -> bytearray:
+        return found + bytes(max(0, self.docnum - len(found)))
 
 class SegmentBuilder:
     """Writes Whoosh segments into a generation directory; the caller lists the finished segments in the TOC.

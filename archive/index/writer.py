@@ -3,8 +3,8 @@
 
 Speed: extraction runs in ingest's process pool; indexing runs in `workers` index processes
 (archive/index/workers.py), each writing its own Whoosh segment through the fast paths of
-archive/index/whoosh_io.py (TEXT postings byte for byte as Whoosh's, field lengths cached while postings are
-written; tests check both).
+archive/index/whoosh_io.py (the text fields analysed once each into the term pool, each term written at once:
+the segment files byte for byte as Whoosh's own writer's; tests compare them).
 
 Progress is reported to a callable `progress(done, total)` (total None when unknown); one that also has a
 `stage(name)` method is told when the build moves to a new stage ("finishing": the index processes sort and write

@@ -17,9 +17,12 @@ produced change (the index records it and asks for a rebuild on mismatch).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
+from typing import cast
 
 from whoosh.analysis import CompositeAnalyzer, Filter, RegexTokenizer
 from whoosh.analysis.acore import Token
@@ -83,6 +86,55 @@ _MISSING = object()
 def clear_caches() -> None:
     TERM_CACHE.clear()
     term_of.cache_clear()
+
+
+def _remember(raw: str) -> str | None:
+    """The term of a raw word not yet in TERM_CACHE, which then holds it (raw words over MAX_RAW_LENGTH are
+    neither analysed nor kept)."""
+    if len(raw) > MAX_RAW_LENGTH:
+        return None
+    term = TERM_CACHE.get(raw, _MISSING)  # a word met twice in the text it was first met in
+    if term is not _MISSING:
+        return term  # type: ignore[return-value]
+    term = term_of_uncached(raw)
+    if len(TERM_CACHE) >= TERM_CACHE_SIZE:
+        TERM_CACHE.clear()
+    TERM_CACHE[raw] = term
+    return term
+
+
+_WORDS = re.compile(WORD_PATTERN)
+
+
+def term_positions(text: str) -> dict[str, list[int]]:
+    """Each index term of TEXT with its positions, ascending: what `ArabicAnalyzer()(text, positions=True)` yields,
+    term by term and position by position (tests/test_analysis.py checks it), without a Token per word. The
+    index processes' analysis (archive/index/whoosh_io.py): the words are found by one `findall` and looked up in
+    TERM_CACHE together; only the words met for the first time go through `term_of_uncached`.
+
+    Positions as ArabicTermFilter numbers them: the first kept term at its word's index in the text (the words
+    dropped before it counted), every later kept term one more than the previous kept one."""
+    words = _WORDS.findall(text)
+    looked_up: list[object] = list(map(TERM_CACHE.get, words, repeat(_MISSING)))
+    if _MISSING in looked_up:
+        looked_up = [_remember(words[index]) if term is _MISSING else term for index, term in enumerate(looked_up)]
+    terms = cast("list[str | None]", looked_up)
+    first = 0
+    for term in terms:
+        if term is not None:
+            break
+        first += 1
+    else:
+        return {}
+    positions: dict[str, list[int]] = {}
+    found = positions.get
+    for position, term in enumerate([term for term in terms if term is not None], first):
+        at = found(term)
+        if at is None:
+            positions[term] = [position]
+        else:
+            at.append(position)
+    return positions
 
 
 def _is_stop(word: str) -> bool:
