@@ -370,6 +370,68 @@ def _strip_proclitic(word: str) -> str:
     return word[1:] if len(word) > 3 and word[0] in "وف" else word
 
 
+# Arabic name structure: بن/ابن/بنت join a person to the father's name ("علي بن أبي طالب"), أبو/أبي/أبا/عبد open a
+# name that needs the next word ("أبو مازن", "عبد الله"), آل (normalized ال, standing alone) a family ("آل مكتوم")
+_PATRONYMIC = frozenset({"بن", "ابن", "بنت"})
+_JOINERS = _PATRONYMIC | frozenset({"ابو", "ابي", "ابا", "عبد", "ال"})
+_KUNYA = frozenset({"ابو", "ابي", "ابا"})
+_WORD_AFTER = re.compile(f"[ \\t]+([{LETTERS}]+)(?![{LETTERS}0-9])")
+_WORD_BEFORE = re.compile(f"(?<![{LETTERS}0-9])([{LETTERS}]+)[ \\t]+$")
+
+
+def _word_before(norm: str, start: int) -> str:
+    """The word right before START, with only spaces between (no punctuation, no line break), else ""."""
+    before = _WORD_BEFORE.search(norm, max(0, start - 40), start)
+    return before.group(1) if before else ""
+
+
+def _grow_name(reg: Registry, norm: str, start: int, end: int, low: int = 0, high: int | None = None
+               ) -> tuple[int, int]:
+    """START..END of a name grown over the words that Arabic name structure says belong to it, within LOW..HIGH:
+    the word a trailing بن/أبي/عبد/آل needs ("علي بن أبي" + "طالب"), a father's name after بن ("حمد بن خليفه" +
+    "آل ثاني"), and the person a بن before the name points to ("علي بن" + "موسى الرضا")."""
+    high = len(norm) if high is None else high
+    gaz = gazetteer()
+    for _ in range(8):
+        last = _ALPHA_WORD.findall(norm, start, end)[-1:]
+        after = _WORD_AFTER.match(norm, end)
+        if not last or after is None or after.end() > high:
+            break
+        word = after.group(1)
+        if last[0] in _JOINERS and word not in _PATRONYMIC and not (word in reg.not_name and len(word) <= 3) and (
+                word not in reg.breakers or last[0] in _KUNYA):  # "علي بن أبي" + "طالب" (طالب: also "demanded")
+            end = after.end()
+            continue
+        if word in _PATRONYMIC or word == DEFINITE_ARTICLE:
+            father = _WORD_AFTER.match(norm, after.end())
+            if father is not None and father.end() <= high and (
+                    father.group(1) in _KUNYA or father.group(1) == "عبد" or father.group(1) in reg.given
+                    or father.group(1) in reg.ambiguous_given or father.group(1) in gaz.name_first
+                    or (word == DEFINITE_ARTICLE and len(father.group(1)) >= 3
+                        and father.group(1) not in reg.not_name)):
+                end = father.end()
+                continue
+        break
+    for _ in range(4):
+        before = _WORD_BEFORE.search(norm, max(low, start - 40), start)
+        if before is None:
+            break
+        word = before.group(1)
+        if word in _KUNYA:
+            start = before.start(1)
+            continue
+        if word in _PATRONYMIC:
+            son = _WORD_BEFORE.search(norm, max(low, before.start(1) - 40), before.start(1))
+            son_word = son.group(1) if son is not None else ""
+            if son is not None and son_word not in reg.particles and son_word not in reg.breakers and (
+                    son_word in reg.given or son_word in reg.ambiguous_given or son_word in gaz.name_first
+                    or (_is_name_word(reg, son_word) and not _is_common_word(son_word))):
+                start = son.start(1)
+                continue
+        break
+    return start, end
+
+
 def _registry_matches(reg: Registry, norm: str, words: Collection[str]
                       ) -> tuple[dict[int, int], list[tuple[int, int, int]]]:
     """Registry people in NORM (whose words are WORDS): {person index: first position}, and the spans matched with
@@ -378,6 +440,8 @@ def _registry_matches(reg: Registry, norm: str, words: Collection[str]
     short_hits: list[tuple[int, int, list[tuple[int, str]]]] = []
     spans: list[tuple[int, int, int]] = []
     for match in reg.form_scanner.finditer(norm, words):
+        if not match.group("pre") and _word_before(norm, match.start()) in _PATRONYMIC:
+            continue  # "حمدان بن محمد بن راشد آل مكتوم" names the son, not محمد بن راشد
         surface = " ".join(match.group("name").split())
         entries = reg.forms.get(surface, [])
         fulls = [index for index, kind in entries if kind == "full"]
@@ -732,8 +796,9 @@ def _model_names(reg: Registry, entities: list[Entity], norm: str, plain: Callab
             original = plain() if first == "علي" else None
             if original is None or original[words[0].start() + clitic: words[0].end()] != "علي":
                 continue
-        while len(words) > 1 and words[-1].group()[0] in "لب" and _is_common_word(words[-1].group()):
-            words = words[:-1]
+        while len(words) > 1 and words[-1].group()[0] in "لب" and _is_common_word(words[-1].group()) \
+                and frequency(core(words[-1].group())) > _SINGLE_NAME_MAX_FREQUENCY:
+            words = words[:-1]  # "... بالقاهرة"; "رومانو برودي" keeps برودي (رودي is no common word)
         gaz = gazetteer()
         known_first = first in reg.given or first in reg.ambiguous_given or first in gaz.name_first \
             or first in gaz.name_clusters_words
@@ -752,17 +817,27 @@ def _model_names(reg: Registry, entities: list[Entity], norm: str, plain: Callab
 
 def _family_names_alone(reg: Registry, norm: str, article_words: set[str], results: dict[str, _Found],
                         mentions: list[Mention]) -> None:
-    """Later mentions by family name alone of a person found in full ("برند غوتشولك" ... "وقال غوتشولك"); NORM's
-    words: ARTICLE_WORDS."""
+    """Later mentions of a person found in the article: the full name again where no rule or window read it, and
+    the family name alone ("برند غوتشولك" ... "وقال غوتشولك"); NORM's words: ARTICLE_WORDS. A family name is the
+    last word of a name of two or more words, unless it is the second half of a compound (بن/أبي/عبد/آل + word:
+    "معاوية بن أبي سفيان" is not "سفيان", "عبد الله" not "الله"); a single-word name the recognizer found counts
+    again alone ("أينشتاين"). An occurrence right after بن/أبو/عبد/آل or after another given name ("تيسير فهمي"
+    is not "أحمد فهمي") belongs to someone else."""
     families: dict[str, str | None] = {}
+    fulls: dict[str, str] = {}  # a found name of two or more words, normalized -> the person
+    singles_found: dict[str, str] = {}  # a one-word name the recognizer found -> itself
     for found in results.values():
         if found.registry_index is not None:
             continue
         words = normalize(found.name).split()
         if len(words) < 2:
+            if len(words) == 1 and len(words[0]) >= 3:
+                singles_found[words[0]] = found.name
             continue
+        fulls.setdefault(" ".join(words), found.name)
         family = words[-1]
-        if len(family) < 3 or family in reg.given or family in reg.not_name or family in reg.particles:
+        if len(family) < 3 or family in reg.given or family in reg.not_name or family in reg.particles \
+                or words[-2] in _JOINERS:
             continue
         families[family] = None if family in families and families[family] != found.name else found.name
     by_skeleton = {skeleton(family): name for family, name in families.items() if name}
@@ -772,23 +847,59 @@ def _family_names_alone(reg: Registry, norm: str, article_words: set[str], resul
         owner = families.get(normalize(single)) or by_skeleton.get(skeleton(single))  # سيمينوف / سيميونوف
         if owner:
             del results[single]
+            singles_found.pop(normalize(single), None)
             for i, mention in enumerate(mentions):
                 if mention.name == single:
                     mentions[i] = Mention(mention.start, mention.end, owner)
     wanted: dict[str, str] = {}  # a surface of a family name, with the proclitics it may carry -> the person
-    for family, name in families.items():
+    for family, name in [*families.items(), *singles_found.items()]:
         if name:
             for surface in _surfaces(family):
-                for proclitic in ("", "و", "ف", "ب", "ل", "ك", "وب", "ول", "فب", "فل"):
+                for proclitic in _FAMILY_PROCLITICS:
                     wanted.setdefault(proclitic + surface, name)
-    if not wanted:
+    if not wanted and not fulls:
         return
     taken = sorted((m.start, m.end) for m in mentions)
+
+    def free(start: int, end: int) -> bool:
+        at = bisect.bisect_left(taken, (end, end))
+        return not any(s < end and start < e for s, e in taken[max(0, at - 8): at])
+
+    def take(start: int, end: int, name: str) -> None:
+        mentions.append(Mention(start, end, name))
+        bisect.insort(taken, (start, end))
+
+    for full, name in fulls.items():
+        first, rest = full.split(" ", 1)
+        if first not in article_words:
+            continue
+        for start, end, _ in _occurrences(norm, [first]):
+            match = re.compile(r"\s+".join(re.escape(w) for w in rest.split()) + f"(?![{LETTERS}])").match(
+                norm, end + 1) if norm[end: end + 1] == " " else None
+            if match is not None and free(start, match.end()) and _word_before(norm, start) not in _JOINERS:
+                take(start, match.end(), name)
+    if not wanted:
+        return
+    gaz = gazetteer()
     for start, end, word in _occurrences(norm, article_words & wanted.keys()):
         name = wanted[word]
-        if any(s < end and start < e for s, e in taken):
+        if not free(start, end):
             continue
-        mentions.append(Mention(start, end, name))
+        before = _word_before(norm, start)
+        if before in _JOINERS:
+            continue  # "بن مكتوم", "عبد الله"
+        own = normalize(name).split()
+        if before and len(own) >= 2 and before == own[-2]:
+            previous = _WORD_BEFORE.search(norm, max(0, start - 40), start)
+            if previous is not None and free(previous.start(1), end):
+                take(previous.start(1), end, name)  # the name's last two words: "فايزة أبو النجا"
+                continue
+        if before and before not in own and (before in reg.given or before in gaz.name_first):
+            continue  # "تيسير فهمي" is not "أحمد فهمي"
+        take(start, end, name)
+
+
+_FAMILY_PROCLITICS = ("", "و", "ف", "ب", "ل", "ك", "وب", "ول", "فب", "فل")
 
 
 _NOT_NAME_CHARS = re.compile("[#@_]+")
@@ -912,8 +1023,7 @@ def _finish(reg: Registry, plan: _Plan, entities: list[Entity]) -> PeopleFound:
     not_people = [(e.start, e.end) for e in entities if e.label != "PER"]
     discovered = [(start, end) for start, end in _discover(reg, norm, words, spans)
                   if not any(s <= start and end <= e for s, e in not_people)]
-    for start, end in discovered:
-        add(start, end, " ".join(norm[start:end].split()))
+    model_found: list[tuple[int, int, int]] = []
     if any(entity.label == "PER" for entity in entities):
         def aligned_plain() -> str | None:
             nonlocal plain
@@ -921,8 +1031,24 @@ def _finish(reg: Registry, plan: _Plan, entities: list[Entity]) -> PeopleFound:
                 plain = _plain(text)
             return plain if len(plain) == len(norm) else None
 
-        for start, name_start, end in _model_names(reg, entities, norm, aligned_plain, spans + discovered):
-            add(start, end, " ".join(norm[name_start:end].split()), name_start)
+        model_found = _model_names(reg, entities, norm, aligned_plain, spans)
+    # a title's rule stops after two to four words: a longer name the recognizer read around it is the name
+    # ("الزبير بشير طه", "محمد عبدالله القرقاوي", "أبو القاسم عبدي صلاد حسن")
+    discovered = [(ds, de) for ds, de in discovered
+                  if not any(s <= ds and de <= e and e - s > de - ds for s, _, e in model_found)]
+    model_found = [(s, ns, e) for s, ns, e in model_found if not any(ds < e and s < de for ds, de in discovered)]
+    taken = sorted(spans)
+    grown: list[tuple[int, int, int]] = []
+    for start, name_start, end in [(s, s, e) for s, e in discovered] + model_found:
+        low = max((e for s, e in taken if e <= start), default=0)
+        high = min((s for s, e in taken if s >= end), default=len(norm))
+        new_start, new_end = _grow_name(reg, norm, start, end, low, high)
+        grown.append((new_start, name_start if new_start == start else new_start, new_end))
+    grown.sort()
+    for i, (start, name_start, end) in enumerate(grown):
+        if i and start < grown[i - 1][2]:
+            continue  # grown into the name before
+        add(start, end, " ".join(norm[name_start:end].split()), name_start)
     _family_names_alone(reg, norm, words, results, mentions)
     ordered = sorted(results.values(), key=lambda f: f.order)
     return PeopleFound([found.name for found in ordered], sorted(mentions, key=lambda m: m.start), entities, words)
