@@ -375,6 +375,7 @@ def _strip_proclitic(word: str) -> str:
 _PATRONYMIC = frozenset({"بن", "ابن", "بنت"})
 _JOINERS = _PATRONYMIC | frozenset({"ابو", "ابي", "ابا", "عبد", "ال"})
 _KUNYA = frozenset({"ابو", "ابي", "ابا"})
+_ORDINALS = frozenset({"الاول", "الثاني", "الثالث", "الرابع", "الخامس", "السادس", "السابع", "الثامن"})
 _WORD_AFTER = re.compile(f"[ \\t]+([{LETTERS}]+)(?![{LETTERS}0-9])")
 _WORD_BEFORE = re.compile(f"(?<![{LETTERS}0-9])([{LETTERS}]+)[ \\t]+$")
 
@@ -705,9 +706,19 @@ def _trim_name(reg: Registry, norm: str, tokens: list[re.Match[str]]) -> list[re
                       or tokens[0].group() in reg.titles or tokens[0].group() in reg.honorifics
                       or tokens[0].group() in reg.breakers):
         tokens = tokens[1:]
+    # a nationality before a name of two or more words ("اللاعب الكونغولي شاباني نوندا"): Arab names open with a
+    # given name, not with an ال-adjective the corpus knows as a word
+    if len(tokens) >= 3 and _is_nisba(reg, tokens[0].group()) and tokens[1].group() not in _PATRONYMIC \
+            and tokens[0].group() not in reg.given and tokens[0].group() not in gazetteer().name_first \
+            and frequency(tokens[0].group()) >= 20:
+        tokens = tokens[1:]
     while tokens and (not tokens[-1].group()[0].isalpha() or tokens[-1].group() in reg.particles
                       or tokens[-1].group() in reg.breakers or tokens[-1].group() in reg.not_name
                       or _preposition_before_word(tokens[-1].group())):
+        if len(tokens) >= 2 and tokens[-1].group()[0].isalpha() and tokens[-1].group() not in reg.particles and (
+                tokens[-2].group() in _JOINERS or (tokens[-1].group() in _ORDINALS and (
+                    tokens[-2].group() in reg.given or tokens[-2].group() in reg.ambiguous_given))):
+            break  # "الحسن بن علي", "علي بن أبي طالب", "عباس الأول"
         tokens = tokens[:-1]
     # two names joined by و ("عبدالرحمن وعباس"): the first one only
     for i in range(1, len(tokens)):
@@ -729,10 +740,14 @@ def _preposition_before_word(word: str) -> bool:
     return frequency(stem) > _SINGLE_NAME_MAX_FREQUENCY and frequency(stem) > 3 * frequency(word)
 
 
-def _is_common_word(word: str) -> bool:
+def _is_common_word(word: str, in_name: bool = False) -> bool:
+    """A word the corpus uses often, or ل/ب before a word used much more often than WORD itself. IN_NAME: the word
+    follows another word of a name, where the stem must be common itself ("رومانو برودي", "خيري بشارة": رودي and
+    شارة are rarer than a common word; "بالقاهرة" is not)."""
     stem = core(word)
     return max(frequency(word), frequency(stem)) > _SINGLE_NAME_MAX_FREQUENCY or (
-        word != stem and word.startswith(("ل", "ب")) and frequency(stem) > 3 * frequency(word))
+        word != stem and word.startswith(("ل", "ب")) and frequency(stem) > 3 * frequency(word)
+        and (not in_name or frequency(stem) > _SINGLE_NAME_MAX_FREQUENCY))
 
 
 def _proclitic_length(word: str) -> int:
@@ -763,15 +778,17 @@ def _short_words(reg: Registry, words: list[re.Match[str]]) -> int:
 def _only_given_names(reg: Registry, words: list[str]) -> bool:
     """"عبد الله", "فارس": a given name alone names nobody in particular (Arab full names made of given names,
     "محمد علي", "صالح أحمد", stay names)."""
-    if len(words) == 2 and words[0] in _COMPOUND_GIVEN:
-        words = words[1:]
+    if len(words) == 2 and words[0] == "عبد":
+        words = words[1:]  # "عبد الله" (أبو أيوب, أبو بكر: a kunya names someone)
     return len(words) == 1 and (words[0] in reg.given or words[0] in reg.ambiguous_given
                                 or words[0] in gazetteer().name_first or words[0] == "الله")
 
 
 def _model_names(reg: Registry, entities: list[Entity], norm: str, plain: Callable[[], str | None],
-                 taken: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
-    """(start, name start after any proclitic, end) of the people the recognizer finds."""
+                 taken: list[tuple[int, int]], given_alone: list[tuple[int, int, str]] | None = None
+                 ) -> list[tuple[int, int, int]]:
+    """(start, name start after any proclitic, end) of the people the recognizer finds. GIVEN_ALONE, when given,
+    receives (start, end, given name) of the given names alone it tagged ("وقال مايكل"): no person by themselves."""
     ordered = sorted(taken)
     starts = [s for s, _ in ordered]
     reach = list(itertools.accumulate((e for _, e in ordered), max))
@@ -796,20 +813,21 @@ def _model_names(reg: Registry, entities: list[Entity], norm: str, plain: Callab
             original = plain() if first == "علي" else None
             if original is None or original[words[0].start() + clitic: words[0].end()] != "علي":
                 continue
-        while len(words) > 1 and words[-1].group()[0] in "لب" and _is_common_word(words[-1].group()) \
-                and frequency(core(words[-1].group())) > _SINGLE_NAME_MAX_FREQUENCY:
-            words = words[:-1]  # "... بالقاهرة"; "رومانو برودي" keeps برودي (رودي is no common word)
+        while len(words) > 1 and words[-1].group()[0] in "لب" and _is_common_word(words[-1].group(), in_name=True):
+            words = words[:-1]  # "... بالقاهرة"
         gaz = gazetteer()
         known_first = first in reg.given or first in reg.ambiguous_given or first in gaz.name_first \
             or first in gaz.name_clusters_words
         last = words[-1].group()
-        if len(words) > 1 and not known_first and _is_common_word(last) and (
+        if len(words) > 1 and not known_first and _is_common_word(last, in_name=True) and (
                 frequency(first) == 0 or (last not in gaz.name_last and last not in gaz.name_clusters_words)):
             continue  # "مستشايرن روس": a word the corpus uses often, after a word that opens no name
         if len(words) == 1 and (_is_common_word(first) or len(first) < 3 or _preposition_before_word(first)
                                 or first in reg.title_words):
             continue
         if _only_given_names(reg, [first] + [w.group() for w in words[1:]]):
+            if given_alone is not None and len(words) == 1:
+                given_alone.append((words[0].start(), words[0].end(), first))
             continue
         found.append((words[0].start(), words[0].start() + clitic, words[-1].end()))
     return found
@@ -897,6 +915,22 @@ def _family_names_alone(reg: Registry, norm: str, article_words: set[str], resul
         if before and before not in own and (before in reg.given or before in gaz.name_first):
             continue  # "تيسير فهمي" is not "أحمد فهمي"
         take(start, end, name)
+
+
+def _given_names_alone(results: dict[str, _Found], mentions: list[Mention], given_alone: list[tuple[int, int, str]]
+                       ) -> None:
+    """A given name alone that the recognizer tagged ("ويعتقد مايكل") is a mention of the one person of the article
+    whose name opens with it, and of nobody when none or several do."""
+    openers: dict[str, set[str]] = {}
+    for name in results:
+        words = normalize(name).split()
+        if len(words) >= 2:
+            openers.setdefault(words[0], set()).add(name)
+    taken = [(m.start, m.end) for m in mentions]
+    for start, end, given in given_alone:
+        owners = openers.get(given, set())
+        if len(owners) == 1 and not any(s < end and start < e for s, e in taken):
+            mentions.append(Mention(start, end, next(iter(owners))))
 
 
 _FAMILY_PROCLITICS = ("", "و", "ف", "ب", "ل", "ك", "وب", "ول", "فب", "فل")
@@ -1024,6 +1058,7 @@ def _finish(reg: Registry, plan: _Plan, entities: list[Entity]) -> PeopleFound:
     discovered = [(start, end) for start, end in _discover(reg, norm, words, spans)
                   if not any(s <= start and end <= e for s, e in not_people)]
     model_found: list[tuple[int, int, int]] = []
+    given_alone: list[tuple[int, int, str]] = []
     if any(entity.label == "PER" for entity in entities):
         def aligned_plain() -> str | None:
             nonlocal plain
@@ -1031,7 +1066,7 @@ def _finish(reg: Registry, plan: _Plan, entities: list[Entity]) -> PeopleFound:
                 plain = _plain(text)
             return plain if len(plain) == len(norm) else None
 
-        model_found = _model_names(reg, entities, norm, aligned_plain, spans)
+        model_found = _model_names(reg, entities, norm, aligned_plain, spans, given_alone)
     # a title's rule stops after two to four words: a longer name the recognizer read around it is the name
     # ("الزبير بشير طه", "محمد عبدالله القرقاوي", "أبو القاسم عبدي صلاد حسن")
     discovered = [(ds, de) for ds, de in discovered
@@ -1050,6 +1085,8 @@ def _finish(reg: Registry, plan: _Plan, entities: list[Entity]) -> PeopleFound:
             continue  # grown into the name before
         add(start, end, " ".join(norm[name_start:end].split()), name_start)
     _family_names_alone(reg, norm, words, results, mentions)
+    if given_alone:
+        _given_names_alone(results, mentions, given_alone)
     ordered = sorted(results.values(), key=lambda f: f.order)
     return PeopleFound([found.name for found in ordered], sorted(mentions, key=lambda m: m.start), entities, words)
 
