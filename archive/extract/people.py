@@ -31,7 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from archive.extract.ner import TOKEN, Entity, NameTagger, core, gazetteer, name_tagger
-from archive.resources import DATA_DIR
+from archive.resources import DATA_DIR, data_lines
 from archive.text.charsets import ARABIC_LETTER_RANGE, DEFINITE_ARTICLE, after_lam_forms
 from archive.text.normalize import normalize
 from archive.text.stemmer import frequency
@@ -481,7 +481,8 @@ def _is_name_word(reg: Registry, word: str) -> bool:
     return (
         len(word) >= 2 and word.isalpha() and word not in reg.not_name and word not in reg.breakers
         and word not in reg.titles and word not in reg.title_words and word not in reg.honorifics
-        and not (word[0] in "وف" and word[1:] in reg.breakers)  # "أبو طه فقال"
+        and not (word[0] in "وف" and (word[1:] in reg.breakers or word[1:] in reg.title_words
+                                      or word[1:] in reg.not_name))  # "أبو طه فقال", "عبد القوي وإخراج"
     )
 
 
@@ -740,6 +741,21 @@ def _preposition_before_word(word: str) -> bool:
     return frequency(stem) > _SINGLE_NAME_MAX_FREQUENCY and frequency(stem) > 3 * frequency(word)
 
 
+@lru_cache(maxsize=1)
+def _place_words() -> frozenset[str]:
+    """The one-word names of the places registry (archive/data/places.tsv: names, variants, short forms),
+    normalized: "بكربلاء" after a name is "in Karbala", not the name's last word."""
+    words: set[str] = set()
+    for line in data_lines(DATA_DIR / "places.tsv"):
+        cells = [*line.split("\t"), "", "", ""][:3]
+        for cell in cells:
+            for form in cell.split("|"):
+                form = _clean(form.lstrip("?"))
+                if form and " " not in form:
+                    words.add(form)
+    return frozenset(words)
+
+
 def _is_common_word(word: str, in_name: bool = False) -> bool:
     """A word the corpus uses often, or ل/ب before a word used much more often than WORD itself. IN_NAME: the word
     follows another word of a name, where the stem must be common itself ("رومانو برودي", "خيري بشارة": رودي and
@@ -813,8 +829,9 @@ def _model_names(reg: Registry, entities: list[Entity], norm: str, plain: Callab
             original = plain() if first == "علي" else None
             if original is None or original[words[0].start() + clitic: words[0].end()] != "علي":
                 continue
-        while len(words) > 1 and words[-1].group()[0] in "لب" and _is_common_word(words[-1].group(), in_name=True):
-            words = words[:-1]  # "... بالقاهرة"
+        while len(words) > 1 and words[-1].group()[0] in "لب" and (
+                _is_common_word(words[-1].group(), in_name=True) or core(words[-1].group()) in _place_words()):
+            words = words[:-1]  # "... بالقاهرة", "الحسني بكربلاء"
         gaz = gazetteer()
         known_first = first in reg.given or first in reg.ambiguous_given or first in gaz.name_first \
             or first in gaz.name_clusters_words
@@ -1012,17 +1029,59 @@ def _plan(reg: Registry, title: str, body: str, normalized: str | None, use_mode
     return _Plan(text, norm, words, registry_found, registry_spans, ranges)
 
 
+def _first_names_of_others(reg: Registry, plan: _Plan, entities: list[Entity]
+                           ) -> tuple[dict[int, int], list[tuple[int, int, int]]]:
+    """The plan's registry people and spans without the one-word forms that open a longer name the recognizer
+    read ("بالسفير الأميركي جيفري فيلتمان" is not جيم جيفري: جيفري is a first name here)."""
+    people = [e for e in entities if e.label == "PER"]
+    dropped = [(start, end, index) for start, end, index in plan.registry_spans
+               if " " not in plan.norm[start:end].strip()
+               and any(e.start <= start < e.end and e.end > end and not _registered_words(reg, index, plan.norm, end,
+                                                                                             e.end)
+                       for e in people)]
+    if not dropped:
+        return plan.registry_found, plan.registry_spans
+    spans = [span for span in plan.registry_spans if span not in dropped]
+    kept = {index for _, _, index in spans}
+    found = {index: position for index, position in plan.registry_found.items() if index in kept}
+    return found, spans
+
+
+def _registered_words(reg: Registry, index: int, norm: str, start: int, end: int) -> bool:
+    """Whether the words of NORM[START:END] all belong to registry person INDEX's names."""
+    person = reg.people[index]
+    own = {word for form in (person.name, *person.variants, *person.short, *person.ambiguous_short)
+           for word in _clean(form).split()}
+    return all(word in own for word in _ALPHA_WORD.findall(norm, start, end))
+
+
+def _registry_mention(reg: Registry, norm: str, start: int, end: int, taken_end: int) -> tuple[int, int]:
+    """A registry match as a mention of the name: a title it opens with is not the name ("الملك عبدالله الثاني"),
+    and the father's and family names after it are ("الشيخ تميم" + "بن حمد آل ثاني")."""
+    words = list(_ALPHA_WORD.finditer(norm, start, end))
+    while len(words) > 1 and (words[0].group() in reg.title_words or words[0].group() in reg.honorifics):
+        words = words[1:]
+    if len(words) < len(_ALPHA_WORD.findall(norm, start, end)):
+        start = words[0].start()
+    return start, _grow_name(reg, norm, start, end, start, taken_end)[1]
+
+
 def _finish(reg: Registry, plan: _Plan, entities: list[Entity]) -> PeopleFound:
     text, norm, words = plan.text, plan.norm, plan.words
     plain: str | None = None
-    spans = [(start, end) for start, end, _ in plan.registry_spans]
+    registry_found, registry_spans = _first_names_of_others(reg, plan, entities)
     results: dict[str, _Found] = {}
     mentions: list[Mention] = []
-    for found_index, position in plan.registry_found.items():
+    for found_index, position in registry_found.items():
         name = reg.people[found_index].name
         results.setdefault(name, _Found(position, name, found_index))
-    for start, end, index in plan.registry_spans:
-        mentions.append(Mention(start, end, reg.people[index].name))
+    registry_spans = sorted(registry_spans)
+    for i, (start, end, index) in enumerate(registry_spans):
+        following = registry_spans[i + 1][0] if i + 1 < len(registry_spans) else len(norm)
+        mention_start, mention_end = _registry_mention(reg, norm, start, end, following)
+        mentions.append(Mention(mention_start, mention_end, reg.people[index].name))
+    spans = [(min(start, mention.start), max(end, mention.end))
+             for (start, end, _), mention in zip(registry_spans, mentions, strict=True)]
     by_skeleton: dict[str, str] = {}
     def add(start: int, end: int, normalized_name: str, name_start: int | None = None) -> None:
         """A name found at START..END of NORM (NAME_START: where the name proper begins, after a proclitic)."""
