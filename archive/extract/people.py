@@ -463,6 +463,8 @@ def _registry_matches(reg: Registry, norm: str, words: Collection[str]
     # a short form not accepted ("سعيد" in "الوزير سعيد بنموسى") leaves its words to discovery
     for position, end, entries in short_hits:
         previous = _strip_proclitic(_previous_word(norm, position))
+        if core(previous) in reg.named_after:
+            continue  # "مدينة الصدر", "جائزة زايد": named after the person, not the person
         if previous in reg.given or previous in reg.ambiguous_given or previous in reg.particles:
             continue  # another person of that family ("خالد بن سلمان", "علي الأسد")
         titled = previous in reg.titles or previous in reg.honorifics or previous in reg.title_words
@@ -489,6 +491,18 @@ def _is_name_word(reg: Registry, word: str) -> bool:
 _COMPOUND_GIVEN = frozenset({"عبد", "ابو"})
 
 
+def _conjoined(reg: Registry, word: str) -> bool:
+    """"ورجاله", "وغيرها", "فرجع": و or ف joining the next clause or person to a name, not a word of the name
+    (وليد, وانغ, وديعة: names the gazetteers know, or words more frequent with the و than without it)."""
+    if len(word) < 4 or word[0] not in "وف":
+        return False
+    gaz = gazetteer()
+    if word in reg.given or word in reg.ambiguous_given or word in gaz.name_first or word in gaz.name_last \
+            or word in gaz.name_clusters_words:
+        return False
+    return _is_common_word(word) or frequency(word[1:]) > frequency(word)
+
+
 def _is_adjective(word: str) -> bool:
     """"الرياضية", "الاقتصادية": a definite feminine adjective (a newspaper, a section), not a family name."""
     return word.startswith(DEFINITE_ARTICLE) and word.endswith("يه") and len(word) > 5
@@ -509,7 +523,8 @@ def _name_from(reg: Registry, tokens: list[re.Match[str]], start: int) -> int:
             break
         if words and "\n" in tokens[i - 1].string[tokens[i - 1].end(): tokens[i].start()]:
             break  # a name does not run over a line break
-        if words and (not _is_name_word(reg, token) or _is_adjective(token)) and token not in reg.particles:
+        if words and (not _is_name_word(reg, token) or _is_adjective(token) or _conjoined(reg, token)) \
+                and token not in reg.particles:
             break
         words.append(token)
         i += 1
@@ -721,10 +736,10 @@ def _trim_name(reg: Registry, norm: str, tokens: list[re.Match[str]]) -> list[re
                     tokens[-2].group() in reg.given or tokens[-2].group() in reg.ambiguous_given))):
             break  # "الحسن بن علي", "علي بن أبي طالب", "عباس الأول"
         tokens = tokens[:-1]
-    # two names joined by و ("عبدالرحمن وعباس"): the first one only
+    # two names joined by و ("عبدالرحمن وعباس"), a name and the next clause ("علي ورجاله"): the first one only
     for i in range(1, len(tokens)):
         word = tokens[i].group()
-        if word.startswith("و") and len(word) > 3 and word[1:] in reg.given:
+        if (word.startswith("و") and len(word) > 3 and word[1:] in reg.given) or _conjoined(reg, word):
             return tokens[:i]
     return tokens
 
