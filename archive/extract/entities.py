@@ -283,7 +283,7 @@ def _registry_spans(reg: EntityRegistry, norm: str, words: Collection[str], text
     proclitic). TEXT, the text NORM was made from, when known: a name written with its marks decides an ambiguous
     form ("عمّان" is Amman)."""
     found: list[tuple[int, int, int]] = []
-    marked = _marked_positions(reg, text) if text is not None and reg.marked and _HARAKA.search(text) else {}
+    marked: dict[int, int] = {}
     ambiguous: list[tuple[int, int, tuple[int, ...], int | None, str]] = []
     fulls: dict[int, list[int]] = {}  # entry -> where its full names stand
     surfaces: dict[int, set[str]] = {}  # entry -> the full names it is named by
@@ -297,6 +297,7 @@ def _registry_spans(reg: EntityRegistry, norm: str, words: Collection[str], text
         # the city "ليفربول" unless the club's cue or context words say otherwise
         ambiguous.append((match.start("name"), match.end(), candidates, sure, surface))
     context: dict[int, list[int]] = {}
+    marked_entries = {index for _, index in reg.marked}
 
     def context_at(index: int) -> list[int]:
         """Where the entry's context words stand in the article."""
@@ -305,6 +306,9 @@ def _registry_spans(reg: EntityRegistry, norm: str, words: Collection[str], text
             context[index] = [m.start() for m in scanner.finditer(norm, words)] if scanner is not None else []
         return context[index]
 
+    if text is not None and reg.marked and any(index in marked_entries for _, _, candidates, _, _ in ambiguous
+                                                for index in candidates):
+        marked = _marked_positions(reg, text)  # only where a form a marked name decides stands: "عمان"
     for start, end, candidates, otherwise, surface in ambiguous:
         if marked.get(start) in candidates:
             found.append((start, end, marked[start]))  # "عمّان": the text's shadda says Amman

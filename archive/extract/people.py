@@ -879,7 +879,7 @@ def _family_names_alone(reg: Registry, norm: str, article_words: set[str], resul
     for found in results.values():
         if found.registry_index is not None:
             continue
-        words = normalize(found.name).split()
+        words = _clean(found.name).split()
         if len(words) < 2:
             if len(words) == 1 and len(words[0]) >= 3:
                 singles_found[words[0]] = found.name
@@ -894,10 +894,10 @@ def _family_names_alone(reg: Registry, norm: str, article_words: set[str], resul
     singles = [name for name, found in results.items()
                if found.registry_index is None and len(name.split()) == 1]
     for single in singles:
-        owner = families.get(normalize(single)) or by_skeleton.get(skeleton(single))  # سيمينوف / سيميونوف
+        owner = families.get(_clean(single)) or by_skeleton.get(skeleton(single))  # سيمينوف / سيميونوف
         if owner:
             del results[single]
-            singles_found.pop(normalize(single), None)
+            singles_found.pop(_clean(single), None)
             for i, mention in enumerate(mentions):
                 if mention.name == single:
                     mentions[i] = Mention(mention.start, mention.end, owner)
@@ -919,15 +919,19 @@ def _family_names_alone(reg: Registry, norm: str, article_words: set[str], resul
         mentions.append(Mention(start, end, name))
         bisect.insort(taken, (start, end))
 
+    by_first: dict[str, list[tuple[str, str]]] = {}  # a full name's first word -> (" " + the rest, the person)
     for full, name in fulls.items():
         first, rest = full.split(" ", 1)
-        if first not in article_words:
-            continue
-        for start, end, _ in _occurrences(norm, [first]):
-            match = re.compile(r"\s+".join(re.escape(w) for w in rest.split()) + f"(?![{LETTERS}])").match(
-                norm, end + 1) if norm[end: end + 1] == " " else None
-            if match is not None and free(start, match.end()) and _word_before(norm, start) not in _JOINERS:
-                take(start, match.end(), name)
+        if first in article_words:
+            by_first.setdefault(first, []).append((" " + rest, name))
+    size = len(norm)
+    for start, end, first in _occurrences(norm, by_first) if by_first else ():
+        for rest, name in by_first[first]:
+            stop = end + len(rest)
+            if norm.startswith(rest, end) and (stop == size or norm[stop] not in _LETTER_CHARS) \
+                    and free(start, stop) and _word_before(norm, start) not in _JOINERS:
+                take(start, stop, name)
+                break
     if not wanted:
         return
     gaz = gazetteer()
@@ -938,7 +942,7 @@ def _family_names_alone(reg: Registry, norm: str, article_words: set[str], resul
         before = _word_before(norm, start)
         if before in _JOINERS:
             continue  # "بن مكتوم", "عبد الله"
-        own = normalize(name).split()
+        own = _clean(name).split()
         if before and len(own) >= 2 and before == own[-2]:
             previous = _WORD_BEFORE.search(norm, max(0, start - 40), start)
             if previous is not None and free(previous.start(1), end):
@@ -1073,12 +1077,21 @@ def _registered_words(reg: Registry, index: int, norm: str, start: int, end: int
 def _registry_mention(reg: Registry, norm: str, start: int, end: int, taken_end: int) -> tuple[int, int]:
     """A registry match as a mention of the name: a title it opens with is not the name ("الملك عبدالله الثاني"),
     and the father's and family names after it are ("الشيخ تميم" + "بن حمد آل ثاني")."""
-    words = list(_ALPHA_WORD.finditer(norm, start, end))
-    while len(words) > 1 and (words[0].group() in reg.title_words or words[0].group() in reg.honorifics):
-        words = words[1:]
-    if len(words) < len(_ALPHA_WORD.findall(norm, start, end)):
+    opening = _ALPHA_WORD.match(norm, start)
+    if opening is not None and opening.end() < end and (
+            opening.group() in reg.title_words or opening.group() in reg.honorifics):
+        words = list(_ALPHA_WORD.finditer(norm, start, end))
+        while len(words) > 1 and (words[0].group() in reg.title_words or words[0].group() in reg.honorifics):
+            words = words[1:]
         start = words[0].start()
+    after = _WORD_AFTER.match(norm, end)
+    if after is None or (after.group(1) not in _PATRONYMIC and after.group(1) != DEFINITE_ARTICLE
+                         and not norm[start:end].endswith(_JOINER_ENDINGS)):
+        return start, end  # most registry names: nothing after them belongs to the name
     return start, _grow_name(reg, norm, start, end, start, taken_end)[1]
+
+
+_JOINER_ENDINGS = tuple(" " + joiner for joiner in _JOINERS)
 
 
 def _finish(reg: Registry, plan: _Plan, entities: list[Entity]) -> PeopleFound:
@@ -1146,11 +1159,15 @@ def _finish(reg: Registry, plan: _Plan, entities: list[Entity]) -> PeopleFound:
     discovered = [(ds, de) for ds, de in discovered
                   if not any(s <= ds and de <= e and e - s > de - ds for s, _, e in model_found)]
     model_found = [(s, ns, e) for s, ns, e in model_found if not any(ds < e and s < de for ds, de in discovered)]
-    taken = sorted(spans)
+    taken_starts = sorted(start for start, _ in spans)
+    taken_ends = sorted(end for _, end in spans)
     grown: list[tuple[int, int, int]] = []
     for start, name_start, end in [(s, s, e) for s, e in discovered] + model_found:
-        low = max((e for s, e in taken if e <= start), default=0)
-        high = min((s for s, e in taken if s >= end), default=len(norm))
+        # within the registry names around it: the last one ending before it, the first one starting after it
+        before = bisect.bisect_right(taken_ends, start)
+        after = bisect.bisect_left(taken_starts, end)
+        low = taken_ends[before - 1] if before else 0
+        high = taken_starts[after] if after < len(taken_starts) else len(norm)
         new_start, new_end = _grow_name(reg, norm, start, end, low, high)
         grown.append((new_start, name_start if new_start == start else new_start, new_end))
     grown.sort()
