@@ -771,6 +771,24 @@ def _place_words() -> frozenset[str]:
     return frozenset(words)
 
 
+def _preposition_and_word(word: str) -> bool:
+    """ل/ب before a place or a word the corpus uses often ("بالرياض", "بكربلاء", "للغناء", "بكونها"), not a family
+    name opening with those letters (برودي, برام, بشارة: رودي, رام and شارة are rare words)."""
+    if word.startswith("لل") and len(word) > 4:
+        return True
+    stem, rest = core(word), word[1:]
+    places = _place_words()
+    if stem in places or rest in places or DEFINITE_ARTICLE + stem in places:
+        return True
+    common = max(frequency(stem), frequency(rest))
+    return common >= _COMMON_AFTER_PREPOSITION and common > 3 * frequency(word)
+
+
+# a word after ب/ل this frequent in the corpus is a common word (رئيسي 269, كونها 267), rarer ones may be the rest of a
+# name (رام 142, شارة 86, رودي 60)
+_COMMON_AFTER_PREPOSITION = 200
+
+
 def _is_common_word(word: str, in_name: bool = False) -> bool:
     """A word the corpus uses often, or ل/ب before a word used much more often than WORD itself. IN_NAME: the word
     follows another word of a name, where the stem must be common itself ("رومانو برودي", "خيري بشارة": رودي and
@@ -845,8 +863,8 @@ def _model_names(reg: Registry, entities: list[Entity], norm: str, plain: Callab
             if original is None or original[words[0].start() + clitic: words[0].end()] != "علي":
                 continue
         while len(words) > 1 and words[-1].group()[0] in "لب" and (
-                _is_common_word(words[-1].group(), in_name=True) or core(words[-1].group()) in _place_words()):
-            words = words[:-1]  # "... بالقاهرة", "الحسني بكربلاء"
+                _is_common_word(words[-1].group(), in_name=True) or _preposition_and_word(words[-1].group())):
+            words = words[:-1]  # "... بالقاهرة", "الحسني بكربلاء", "فيصل بن فهد بالرياض"
         gaz = gazetteer()
         known_first = first in reg.given or first in reg.ambiguous_given or first in gaz.name_first \
             or first in gaz.name_clusters_words
@@ -1054,16 +1072,29 @@ def _first_names_of_others(reg: Registry, plan: _Plan, entities: list[Entity]
     read ("بالسفير الأميركي جيفري فيلتمان" is not جيم جيفري: جيفري is a first name here)."""
     people = [e for e in entities if e.label == "PER"]
     dropped = [(start, end, index) for start, end, index in plan.registry_spans
-               if " " not in plan.norm[start:end].strip()
-               and any(e.start <= start < e.end and e.end > end and not _registered_words(reg, index, plan.norm, end,
-                                                                                             e.end)
-                       for e in people)]
+               if " " not in plan.norm[start:end].strip() and _ambiguous_form(reg, plan.norm, start, end, index)
+               and any(e.start <= start < e.end and e.end > end
+                       and not _registered_words(reg, index, plan.norm, end, e.end)
+                       and not _registry_form_at(reg, plan.norm, end) for e in people)]
     if not dropped:
         return plan.registry_found, plan.registry_spans
     spans = [span for span in plan.registry_spans if span not in dropped]
     kept = {index for _, _, index in spans}
     found = {index: position for index, position in plan.registry_found.items() if index in kept}
     return found, spans
+
+
+def _ambiguous_form(reg: Registry, norm: str, start: int, end: int, index: int) -> bool:
+    """Whether NORM[START:END] is one of person INDEX's ambiguous short forms ("?صلاح"; not "ترمب")."""
+    word = _ALPHA_WORD.findall(norm, start, end)[-1:]
+    return bool(word) and any(kind == "ambiguous" and i == index
+                              for i, kind in reg.forms.get(word[0], reg.forms.get(_strip_proclitic(word[0]), [])))
+
+
+def _registry_form_at(reg: Registry, norm: str, end: int) -> bool:
+    """Whether the word after END is a registry form of its own ("قمة ترمب كيم": two people side by side)."""
+    after = _WORD_AFTER.match(norm, end)
+    return after is not None and (after.group(1) in reg.forms or _strip_proclitic(after.group(1)) in reg.forms)
 
 
 def _registered_words(reg: Registry, index: int, norm: str, start: int, end: int) -> bool:
