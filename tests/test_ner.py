@@ -99,7 +99,7 @@ def test_a_rare_family_name_opening_with_ba_is_kept() -> None:
 
 def test_a_family_name_after_another_given_name_is_another_person() -> None:
     # NewsFANE (dev fifth): two people named فهمي in one article
-    text = "تشارك في مسلسل من إخراج أحمد فهمي. ويعرض مسلسل قلب الدنيا بطولة تيسير فهمي وتأليف محمد رفعت."
+    text = "تشارك في مسلسل من إخراج أحمد فهمي. ويعرض مسلسل قلب الدنيا من بطولة الفنانة تيسير فهمي وتأليف محمد رفعت."
     found = mentioned(text)
     assert ("فهمي", "أحمد فهمي") not in found and "تيسير فهمي" in people(text)
 
