@@ -206,6 +206,50 @@ def test_bare_oman_or_amman_is_decided_by_the_article(record: str, text: str, ex
     assert [p for p in places if p in ("عمّان", "سلطنة عمان", "خليج عمان", "عمان")] == expected, (record, places)
 
 
+# عمّان written with its shadda is Amman whatever the article's other evidence: the mark is the text's own word.
+AMMAN_WITH_SHADDA = [
+    # a book credit in an article on an Algerian author: no Jordanian context word at all
+    ("ant-AL-culture-591-20180716", "الفلاسفة والأنغام: مقاربات فلسفية في فن الموسيقى تأليف: كمال بومنير الناشر: "
+     "دار الأيام للنشر والتوزيع، عمّان، 2018م"),
+    # a list of capitals with the Omani capital nearer than any Jordanian word (the README's known limit)
+    ("ant-AL-economy-709-20180602", "تواصلت الاحتجاجات في عمّان، فيما عقد وزراء المالية اجتماعهم في مسقط."),
+    ("ant-AL-economy-709-20180602", "تواصلت الاحتجاجات في عمَّان، فيما عقد وزراء المالية اجتماعهم في مسقط."),
+]
+
+
+@pytest.mark.parametrize(("record", "text"), AMMAN_WITH_SHADDA, ids=[f"{r}-{i}" for i, (r, _) in
+                                                                      enumerate(AMMAN_WITH_SHADDA)])
+def test_amman_written_with_its_shadda_is_amman(record: str, text: str) -> None:
+    places, _ = entities_of(text)
+    assert "عمّان" in places and "سلطنة عمان" not in places, (record, places)
+
+
+# "حزب العمال" alone after "حزب العمال الكردستاني" in the same article is the PKK, not the UK Labour party (BBC Arabic
+# and Al Arabiya write the short form once the full name is given).
+PKK_SHORT_FORM = [
+    ("ant-BB-middleEast-127-20180303", "وتقول تركيا إن الوحدات مرتبطة بحزب العمال الكردستاني المحظور الذي يقاتل من "
+     "أجل إقامة إقليم كردي مستقل منذ 1984، وتصنفه تنظيما \"إرهابيا\".\nلكن وحدات حماية الشعب تنفي بشكل قاطع أي "
+     "روابط سياسية أو عسكرية بحزب العمال."),
+    ("ant-AL-internationalNews-285-20180301", "وأضافت الوكالة أن المدعي طالب عقوبة السجن خمس سنوات للنائبة المتهمة "
+     "بأنها \"شرعت\" في 2016 أعمال حزب العمال الكردستاني.\nويقضي عبدالله أوجلان الزعيم التاريخي لحزب العمال منذ "
+     "1999 عقوبة بالسجن المؤبد على جزيرة ايمرالي. وأطلق حزب العمال منذ 1984 تمردا ضد أنقرة."),
+]
+
+
+@pytest.mark.parametrize(("record", "text"), PKK_SHORT_FORM, ids=[r for r, _ in PKK_SHORT_FORM])
+def test_labour_party_short_form_after_the_pkk_in_full_is_the_pkk(record: str, text: str) -> None:
+    _, organizations = entities_of(text)
+    assert "حزب العمال الكردستاني" in organizations and "حزب العمال" not in organizations, (record, organizations)
+
+
+def test_labour_party_alone_or_named_in_full_stays_labour() -> None:
+    _, organizations = entities_of("فاز حزب العمال في الانتخابات البريطانية وقال زعيم حزب العمال إن الحكومة ستتغير.")
+    assert organizations == ["حزب العمال"]
+    _, organizations = entities_of("انتقد حزب العمال البريطاني الحكومة، فيما هاجمت أنقرة حزب العمال الكردستاني. "
+                                   "وقال حزب العمال إنه سيصوت ضد القانون.")
+    assert "حزب العمال" in organizations and "حزب العمال الكردستاني" in organizations
+
+
 def test_when_both_have_evidence_the_nearest_decides() -> None:
     # ant-BB-middleEast-1013-20180928: the article names Jordan early, the Gulf states (سلطنة عمان among them), then
     # speaks of عمان beside the Gulf Cooperation Council: Oman

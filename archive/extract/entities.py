@@ -35,7 +35,7 @@ from pathlib import Path
 from archive.extract.ner import TOKEN, Entity, NameTagger, gazetteer, name_tagger
 from archive.extract.people import LETTERS, FormScanner, Mention, _plain, text_words, trie_regex
 from archive.resources import DATA_DIR
-from archive.text.charsets import DEFINITE_ARTICLE, after_lam_forms
+from archive.text.charsets import DEFINITE_ARTICLE, HARAKAT_RANGE, after_lam_forms
 from archive.text.normalize import normalize
 from archive.text.stemmer import frequency
 
@@ -133,6 +133,11 @@ class EntityRegistry:
     ambiguous_keys: frozenset[str]  # folded ambiguous short forms: the registry pass alone decides about them
     cue_words: dict[str, frozenset[str]]  # kind -> normalized cue words
     context_scanners: list[FormScanner | None]  # per entry, its context words
+    # entries whose name is written with a mark that tells it from another entry's ambiguous form ("عمّان": its
+    # shadda makes it Amman, not عمان Oman): the mark-tolerant pattern of that written name -> entry index
+    marked: list[tuple[re.Pattern[str], int]] = field(default_factory=list)
+    # entry -> the other entries whose full names open with its full name ("حزب العمال" -> "حزب العمال الكردستاني")
+    extended_by: dict[int, tuple[int, ...]] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -180,8 +185,40 @@ def entity_registry() -> EntityRegistry:
                             tuple(index for index, kind in found if kind == "full"),
                             tuple(index for index, kind in found if kind == "ambiguous"))
                   for surface, found in forms.items()}
+    marked = [(_marked_pattern(entry.name), index) for index, entry in enumerate(entries)
+              if entry.type != "-" and _HARAKA.search(entry.name) and _clean(entry.name) in ambiguous_keys]
+    full_keys = {index: {_clean(full) for full in (entry.name, *entry.variants)} for index, entry in enumerate(entries)
+                 if entry.type != "-"}
+    extended_by = {}
+    for index, keys in full_keys.items():
+        longer = tuple(other for other, other_keys in full_keys.items() if other != index and any(
+            longer_key.startswith(key + " ") for key in keys for longer_key in other_keys))
+        if longer:
+            extended_by[index] = longer
     return EntityRegistry(entries, forms, form_kinds, form_scanner, by_key, by_latin, frozenset(not_names),
-                          ambiguous_keys, cue_words, context_scanners)
+                          ambiguous_keys, cue_words, context_scanners, marked, extended_by)
+
+
+_HARAKA = re.compile(f"[{HARAKAT_RANGE}]")
+
+
+def _marked_pattern(name: str) -> re.Pattern[str]:
+    """NAME as written, its marks required (in any order within a letter's marks) and other marks allowed:
+    "عمّان" matches عمّان, عمَّان and عَمّان, not عمان."""
+    pieces = []
+    for letter, marks in re.findall(f"([^{HARAKAT_RANGE}])([{HARAKAT_RANGE}]*)", name):
+        required = "".join(f"(?=[{HARAKAT_RANGE}]*{re.escape(mark)})" for mark in marks)
+        pieces.append(re.escape(letter) + required + f"[{HARAKAT_RANGE}]*")
+    return re.compile(f"(?<![{LETTERS}])" + "".join(pieces) + f"(?![{LETTERS}])")
+
+
+def _marked_positions(reg: EntityRegistry, text: str) -> dict[int, int]:
+    """{start in normalize(TEXT): entry} where TEXT writes an entry's marked name ("عمّان")."""
+    found: dict[int, int] = {}
+    for pattern, index in reg.marked:
+        for match in pattern.finditer(text):
+            found[len(normalize(text[: match.start()]))] = index
+    return found
 
 
 def _context_scanner(words: list[str]) -> FormScanner:
@@ -240,21 +277,27 @@ def _previous_word(norm: str, start: int) -> str:
     return word[1:] if len(word) > 3 and word[0] in "وف" else word
 
 
-def _registry_spans(reg: EntityRegistry, norm: str, words: Collection[str]) -> list[tuple[int, int, int]]:
+def _registry_spans(reg: EntityRegistry, norm: str, words: Collection[str], text: str | None = None
+                    ) -> list[tuple[int, int, int]]:
     """(start, end, entry index) of the registry's names in NORM, whose words are WORDS (start after any
-    proclitic)."""
+    proclitic). TEXT, the text NORM was made from, when known: a name written with its marks decides an ambiguous
+    form ("عمّان" is Amman)."""
     found: list[tuple[int, int, int]] = []
-    ambiguous: list[tuple[int, int, tuple[int, ...], int | None]] = []
+    marked: dict[int, int] = {}
+    ambiguous: list[tuple[int, int, tuple[int, ...], int | None, str]] = []
     fulls: dict[int, list[int]] = {}  # entry -> where its full names stand
+    surfaces: dict[int, set[str]] = {}  # entry -> the full names it is named by
     nothing: tuple[None, tuple[int, ...], tuple[int, ...]] = (None, (), ())
     for match in reg.form_scanner.finditer(norm, words):
         surface = " ".join(match.group("name").split())
         sure, full, candidates = reg.form_kinds.get(surface, nothing)
         for index in full:
             fulls.setdefault(index, []).append(match.start("name"))
+            surfaces.setdefault(index, set()).add(surface)
         # the city "ليفربول" unless the club's cue or context words say otherwise
-        ambiguous.append((match.start("name"), match.end(), candidates, sure))
+        ambiguous.append((match.start("name"), match.end(), candidates, sure, surface))
     context: dict[int, list[int]] = {}
+    marked_entries = {index for _, index in reg.marked}
 
     def context_at(index: int) -> list[int]:
         """Where the entry's context words stand in the article."""
@@ -263,7 +306,19 @@ def _registry_spans(reg: EntityRegistry, norm: str, words: Collection[str]) -> l
             context[index] = [m.start() for m in scanner.finditer(norm, words)] if scanner is not None else []
         return context[index]
 
-    for start, end, candidates, otherwise in ambiguous:
+    if text is not None and reg.marked and any(index in marked_entries for _, _, candidates, _, _ in ambiguous
+                                                for index in candidates):
+        marked = _marked_positions(reg, text)  # only where a form a marked name decides stands: "عمان"
+    for start, end, candidates, otherwise, surface in ambiguous:
+        if marked.get(start) in candidates:
+            found.append((start, end, marked[start]))  # "عمّان": the text's shadda says Amman
+            continue
+        if otherwise is not None and otherwise in reg.extended_by:
+            # "حزب العمال" after "حزب العمال الكردستاني" in the same article is the PKK, not Labour
+            longer = [index for index in reg.extended_by[otherwise] if index in fulls]
+            if len(longer) == 1 and surfaces.get(otherwise, set()) <= {surface}:
+                found.append((start, end, longer[0]))
+                continue
         previous = _previous_word(norm, start) if candidates else ""
         accepted = [index for index in candidates
                     if index in fulls or previous in reg.cue_words[reg.entries[index].kind] or context_at(index)]
@@ -446,7 +501,7 @@ def _plan(reg: EntityRegistry, article: ArticleEntities, tagger: NameTagger | No
     norm = article.normalized if article.normalized is not None else normalize(text)
     words = article.words if article.words is not None else text_words(norm)
     found: list[tuple[int, int, str, str]] = []
-    for start, end, number in _registry_spans(reg, norm, words):
+    for start, end, number in _registry_spans(reg, norm, words, text):
         entry = reg.entries[number]
         found.append((start, end, entry.kind, entry.name))
     ranges: list[tuple[int, int]] = []

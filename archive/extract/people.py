@@ -31,7 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from archive.extract.ner import TOKEN, Entity, NameTagger, core, gazetteer, name_tagger
-from archive.resources import DATA_DIR
+from archive.resources import DATA_DIR, data_lines
 from archive.text.charsets import ARABIC_LETTER_RANGE, DEFINITE_ARTICLE, after_lam_forms
 from archive.text.normalize import normalize
 from archive.text.stemmer import frequency
@@ -370,6 +370,69 @@ def _strip_proclitic(word: str) -> str:
     return word[1:] if len(word) > 3 and word[0] in "وف" else word
 
 
+# Arabic name structure: بن/ابن/بنت join a person to the father's name ("علي بن أبي طالب"), أبو/أبي/أبا/عبد open a
+# name that needs the next word ("أبو مازن", "عبد الله"), آل (normalized ال, standing alone) a family ("آل مكتوم")
+_PATRONYMIC = frozenset({"بن", "ابن", "بنت"})
+_JOINERS = _PATRONYMIC | frozenset({"ابو", "ابي", "ابا", "عبد", "ال"})
+_KUNYA = frozenset({"ابو", "ابي", "ابا"})
+_ORDINALS = frozenset({"الاول", "الثاني", "الثالث", "الرابع", "الخامس", "السادس", "السابع", "الثامن"})
+_WORD_AFTER = re.compile(f"[ \\t]+([{LETTERS}]+)(?![{LETTERS}0-9])")
+_WORD_BEFORE = re.compile(f"(?<![{LETTERS}0-9])([{LETTERS}]+)[ \\t]+$")
+
+
+def _word_before(norm: str, start: int) -> str:
+    """The word right before START, with only spaces between (no punctuation, no line break), else ""."""
+    before = _WORD_BEFORE.search(norm, max(0, start - 40), start)
+    return before.group(1) if before else ""
+
+
+def _grow_name(reg: Registry, norm: str, start: int, end: int, low: int = 0, high: int | None = None
+               ) -> tuple[int, int]:
+    """START..END of a name grown over the words that Arabic name structure says belong to it, within LOW..HIGH:
+    the word a trailing بن/أبي/عبد/آل needs ("علي بن أبي" + "طالب"), a father's name after بن ("حمد بن خليفه" +
+    "آل ثاني"), and the person a بن before the name points to ("علي بن" + "موسى الرضا")."""
+    high = len(norm) if high is None else high
+    gaz = gazetteer()
+    for _ in range(8):
+        last = _ALPHA_WORD.findall(norm, start, end)[-1:]
+        after = _WORD_AFTER.match(norm, end)
+        if not last or after is None or after.end() > high:
+            break
+        word = after.group(1)
+        if last[0] in _JOINERS and word not in _PATRONYMIC and not (word in reg.not_name and len(word) <= 3) and (
+                word not in reg.breakers or last[0] in _KUNYA):  # "علي بن أبي" + "طالب" (طالب: also "demanded")
+            end = after.end()
+            continue
+        if word in _PATRONYMIC or word == DEFINITE_ARTICLE:
+            father = _WORD_AFTER.match(norm, after.end())
+            if father is not None and father.end() <= high and (
+                    father.group(1) in _KUNYA or father.group(1) == "عبد" or father.group(1) in reg.given
+                    or father.group(1) in reg.ambiguous_given or father.group(1) in gaz.name_first
+                    or (word == DEFINITE_ARTICLE and len(father.group(1)) >= 3
+                        and father.group(1) not in reg.not_name)):
+                end = father.end()
+                continue
+        break
+    for _ in range(4):
+        before = _WORD_BEFORE.search(norm, max(low, start - 40), start)
+        if before is None:
+            break
+        word = before.group(1)
+        if word in _KUNYA:
+            start = before.start(1)
+            continue
+        if word in _PATRONYMIC:
+            son = _WORD_BEFORE.search(norm, max(low, before.start(1) - 40), before.start(1))
+            son_word = son.group(1) if son is not None else ""
+            if son is not None and son_word not in reg.particles and son_word not in reg.breakers and (
+                    son_word in reg.given or son_word in reg.ambiguous_given or son_word in gaz.name_first
+                    or (_is_name_word(reg, son_word) and not _is_common_word(son_word))):
+                start = son.start(1)
+                continue
+        break
+    return start, end
+
+
 def _registry_matches(reg: Registry, norm: str, words: Collection[str]
                       ) -> tuple[dict[int, int], list[tuple[int, int, int]]]:
     """Registry people in NORM (whose words are WORDS): {person index: first position}, and the spans matched with
@@ -378,6 +441,8 @@ def _registry_matches(reg: Registry, norm: str, words: Collection[str]
     short_hits: list[tuple[int, int, list[tuple[int, str]]]] = []
     spans: list[tuple[int, int, int]] = []
     for match in reg.form_scanner.finditer(norm, words):
+        if not match.group("pre") and _word_before(norm, match.start()) in _PATRONYMIC:
+            continue  # "حمدان بن محمد بن راشد آل مكتوم" names the son, not محمد بن راشد
         surface = " ".join(match.group("name").split())
         entries = reg.forms.get(surface, [])
         fulls = [index for index, kind in entries if kind == "full"]
@@ -398,6 +463,8 @@ def _registry_matches(reg: Registry, norm: str, words: Collection[str]
     # a short form not accepted ("سعيد" in "الوزير سعيد بنموسى") leaves its words to discovery
     for position, end, entries in short_hits:
         previous = _strip_proclitic(_previous_word(norm, position))
+        if core(previous) in reg.named_after:
+            continue  # "مدينة الصدر", "جائزة زايد": named after the person, not the person
         if previous in reg.given or previous in reg.ambiguous_given or previous in reg.particles:
             continue  # another person of that family ("خالد بن سلمان", "علي الأسد")
         titled = previous in reg.titles or previous in reg.honorifics or previous in reg.title_words
@@ -416,11 +483,24 @@ def _is_name_word(reg: Registry, word: str) -> bool:
     return (
         len(word) >= 2 and word.isalpha() and word not in reg.not_name and word not in reg.breakers
         and word not in reg.titles and word not in reg.title_words and word not in reg.honorifics
-        and not (word[0] in "وف" and word[1:] in reg.breakers)  # "أبو طه فقال"
+        and not (word[0] in "وف" and (word[1:] in reg.breakers or word[1:] in reg.title_words
+                                      or word[1:] in reg.not_name))  # "أبو طه فقال", "عبد القوي وإخراج"
     )
 
 
 _COMPOUND_GIVEN = frozenset({"عبد", "ابو"})
+
+
+def _conjoined(reg: Registry, word: str) -> bool:
+    """"ورجاله", "وغيرها", "فرجع": و or ف joining the next clause or person to a name, not a word of the name
+    (وليد, وانغ, وديعة: names the gazetteers know, or words more frequent with the و than without it)."""
+    if len(word) < 4 or word[0] not in "وف":
+        return False
+    gaz = gazetteer()
+    if word in reg.given or word in reg.ambiguous_given or word in gaz.name_first or word in gaz.name_last \
+            or word in gaz.name_clusters_words:
+        return False
+    return _is_common_word(word) or frequency(word[1:]) > frequency(word)
 
 
 def _is_adjective(word: str) -> bool:
@@ -443,7 +523,8 @@ def _name_from(reg: Registry, tokens: list[re.Match[str]], start: int) -> int:
             break
         if words and "\n" in tokens[i - 1].string[tokens[i - 1].end(): tokens[i].start()]:
             break  # a name does not run over a line break
-        if words and (not _is_name_word(reg, token) or _is_adjective(token)) and token not in reg.particles:
+        if words and (not _is_name_word(reg, token) or _is_adjective(token) or _conjoined(reg, token)) \
+                and token not in reg.particles:
             break
         words.append(token)
         i += 1
@@ -641,14 +722,24 @@ def _trim_name(reg: Registry, norm: str, tokens: list[re.Match[str]]) -> list[re
                       or tokens[0].group() in reg.titles or tokens[0].group() in reg.honorifics
                       or tokens[0].group() in reg.breakers):
         tokens = tokens[1:]
+    # a nationality before a name of two or more words ("اللاعب الكونغولي شاباني نوندا"): Arab names open with a
+    # given name, not with an ال-adjective the corpus knows as a word
+    if len(tokens) >= 3 and _is_nisba(reg, tokens[0].group()) and tokens[1].group() not in _PATRONYMIC \
+            and tokens[0].group() not in reg.given and tokens[0].group() not in gazetteer().name_first \
+            and frequency(tokens[0].group()) >= 20:
+        tokens = tokens[1:]
     while tokens and (not tokens[-1].group()[0].isalpha() or tokens[-1].group() in reg.particles
                       or tokens[-1].group() in reg.breakers or tokens[-1].group() in reg.not_name
                       or _preposition_before_word(tokens[-1].group())):
+        if len(tokens) >= 2 and tokens[-1].group()[0].isalpha() and tokens[-1].group() not in reg.particles and (
+                tokens[-2].group() in _JOINERS or (tokens[-1].group() in _ORDINALS and (
+                    tokens[-2].group() in reg.given or tokens[-2].group() in reg.ambiguous_given))):
+            break  # "الحسن بن علي", "علي بن أبي طالب", "عباس الأول"
         tokens = tokens[:-1]
-    # two names joined by و ("عبدالرحمن وعباس"): the first one only
+    # two names joined by و ("عبدالرحمن وعباس"), a name and the next clause ("علي ورجاله"): the first one only
     for i in range(1, len(tokens)):
         word = tokens[i].group()
-        if word.startswith("و") and len(word) > 3 and word[1:] in reg.given:
+        if (word.startswith("و") and len(word) > 3 and word[1:] in reg.given) or _conjoined(reg, word):
             return tokens[:i]
     return tokens
 
@@ -665,10 +756,47 @@ def _preposition_before_word(word: str) -> bool:
     return frequency(stem) > _SINGLE_NAME_MAX_FREQUENCY and frequency(stem) > 3 * frequency(word)
 
 
-def _is_common_word(word: str) -> bool:
+@lru_cache(maxsize=1)
+def _place_words() -> frozenset[str]:
+    """The one-word names of the places registry (archive/data/places.tsv: names, variants, short forms),
+    normalized: "بكربلاء" after a name is "in Karbala", not the name's last word."""
+    words: set[str] = set()
+    for line in data_lines(DATA_DIR / "places.tsv"):
+        cells = [*line.split("\t"), "", "", ""][:3]
+        for cell in cells:
+            for form in cell.split("|"):
+                form = _clean(form.lstrip("?"))
+                if form and " " not in form:
+                    words.add(form)
+    return frozenset(words)
+
+
+def _preposition_and_word(word: str) -> bool:
+    """ل/ب before a place or a word the corpus uses often ("بالرياض", "بكربلاء", "للغناء", "بكونها"), not a family
+    name opening with those letters (برودي, برام, بشارة: رودي, رام and شارة are rare words)."""
+    if word.startswith("لل") and len(word) > 4:
+        return True
+    stem, rest = core(word), word[1:]
+    places = _place_words()
+    if stem in places or rest in places or DEFINITE_ARTICLE + stem in places:
+        return True
+    common = max(frequency(stem), frequency(rest))
+    return common >= _COMMON_AFTER_PREPOSITION and common > 3 * frequency(word)
+
+
+# a word after ب/ل this frequent in the corpus is a common word (رئيسي 269, كونها 267), rarer ones may be the rest of a
+# name (رام 142, شارة 86, رودي 60)
+_COMMON_AFTER_PREPOSITION = 200
+
+
+def _is_common_word(word: str, in_name: bool = False) -> bool:
+    """A word the corpus uses often, or ل/ب before a word used much more often than WORD itself. IN_NAME: the word
+    follows another word of a name, where the stem must be common itself ("رومانو برودي", "خيري بشارة": رودي and
+    شارة are rarer than a common word; "بالقاهرة" is not)."""
     stem = core(word)
     return max(frequency(word), frequency(stem)) > _SINGLE_NAME_MAX_FREQUENCY or (
-        word != stem and word.startswith(("ل", "ب")) and frequency(stem) > 3 * frequency(word))
+        word != stem and word.startswith(("ل", "ب")) and frequency(stem) > 3 * frequency(word)
+        and (not in_name or frequency(stem) > _SINGLE_NAME_MAX_FREQUENCY))
 
 
 def _proclitic_length(word: str) -> int:
@@ -699,15 +827,17 @@ def _short_words(reg: Registry, words: list[re.Match[str]]) -> int:
 def _only_given_names(reg: Registry, words: list[str]) -> bool:
     """"عبد الله", "فارس": a given name alone names nobody in particular (Arab full names made of given names,
     "محمد علي", "صالح أحمد", stay names)."""
-    if len(words) == 2 and words[0] in _COMPOUND_GIVEN:
-        words = words[1:]
+    if len(words) == 2 and words[0] == "عبد":
+        words = words[1:]  # "عبد الله" (أبو أيوب, أبو بكر: a kunya names someone)
     return len(words) == 1 and (words[0] in reg.given or words[0] in reg.ambiguous_given
                                 or words[0] in gazetteer().name_first or words[0] == "الله")
 
 
 def _model_names(reg: Registry, entities: list[Entity], norm: str, plain: Callable[[], str | None],
-                 taken: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
-    """(start, name start after any proclitic, end) of the people the recognizer finds."""
+                 taken: list[tuple[int, int]], given_alone: list[tuple[int, int, str]] | None = None
+                 ) -> list[tuple[int, int, int]]:
+    """(start, name start after any proclitic, end) of the people the recognizer finds. GIVEN_ALONE, when given,
+    receives (start, end, given name) of the given names alone it tagged ("وقال مايكل"): no person by themselves."""
     ordered = sorted(taken)
     starts = [s for s, _ in ordered]
     reach = list(itertools.accumulate((e for _, e in ordered), max))
@@ -732,19 +862,22 @@ def _model_names(reg: Registry, entities: list[Entity], norm: str, plain: Callab
             original = plain() if first == "علي" else None
             if original is None or original[words[0].start() + clitic: words[0].end()] != "علي":
                 continue
-        while len(words) > 1 and words[-1].group()[0] in "لب" and _is_common_word(words[-1].group()):
-            words = words[:-1]
+        while len(words) > 1 and words[-1].group()[0] in "لب" and (
+                _is_common_word(words[-1].group(), in_name=True) or _preposition_and_word(words[-1].group())):
+            words = words[:-1]  # "... بالقاهرة", "الحسني بكربلاء", "فيصل بن فهد بالرياض"
         gaz = gazetteer()
         known_first = first in reg.given or first in reg.ambiguous_given or first in gaz.name_first \
             or first in gaz.name_clusters_words
         last = words[-1].group()
-        if len(words) > 1 and not known_first and _is_common_word(last) and (
+        if len(words) > 1 and not known_first and _is_common_word(last, in_name=True) and (
                 frequency(first) == 0 or (last not in gaz.name_last and last not in gaz.name_clusters_words)):
             continue  # "مستشايرن روس": a word the corpus uses often, after a word that opens no name
         if len(words) == 1 and (_is_common_word(first) or len(first) < 3 or _preposition_before_word(first)
                                 or first in reg.title_words):
             continue
         if _only_given_names(reg, [first] + [w.group() for w in words[1:]]):
+            if given_alone is not None and len(words) == 1:
+                given_alone.append((words[0].start(), words[0].end(), first))
             continue
         found.append((words[0].start(), words[0].start() + clitic, words[-1].end()))
     return found
@@ -752,43 +885,109 @@ def _model_names(reg: Registry, entities: list[Entity], norm: str, plain: Callab
 
 def _family_names_alone(reg: Registry, norm: str, article_words: set[str], results: dict[str, _Found],
                         mentions: list[Mention]) -> None:
-    """Later mentions by family name alone of a person found in full ("برند غوتشولك" ... "وقال غوتشولك"); NORM's
-    words: ARTICLE_WORDS."""
+    """Later mentions of a person found in the article: the full name again where no rule or window read it, and
+    the family name alone ("برند غوتشولك" ... "وقال غوتشولك"); NORM's words: ARTICLE_WORDS. A family name is the
+    last word of a name of two or more words, unless it is the second half of a compound (بن/أبي/عبد/آل + word:
+    "معاوية بن أبي سفيان" is not "سفيان", "عبد الله" not "الله"); a single-word name the recognizer found counts
+    again alone ("أينشتاين"). An occurrence right after بن/أبو/عبد/آل or after another given name ("تيسير فهمي"
+    is not "أحمد فهمي") belongs to someone else."""
     families: dict[str, str | None] = {}
+    fulls: dict[str, str] = {}  # a found name of two or more words, normalized -> the person
+    singles_found: dict[str, str] = {}  # a one-word name the recognizer found -> itself
     for found in results.values():
         if found.registry_index is not None:
             continue
-        words = normalize(found.name).split()
+        words = _clean(found.name).split()
         if len(words) < 2:
+            if len(words) == 1 and len(words[0]) >= 3:
+                singles_found[words[0]] = found.name
             continue
+        fulls.setdefault(" ".join(words), found.name)
         family = words[-1]
-        if len(family) < 3 or family in reg.given or family in reg.not_name or family in reg.particles:
+        if len(family) < 3 or family in reg.given or family in reg.not_name or family in reg.particles \
+                or words[-2] in _JOINERS:
             continue
         families[family] = None if family in families and families[family] != found.name else found.name
     by_skeleton = {skeleton(family): name for family, name in families.items() if name}
     singles = [name for name, found in results.items()
                if found.registry_index is None and len(name.split()) == 1]
     for single in singles:
-        owner = families.get(normalize(single)) or by_skeleton.get(skeleton(single))  # سيمينوف / سيميونوف
+        owner = families.get(_clean(single)) or by_skeleton.get(skeleton(single))  # سيمينوف / سيميونوف
         if owner:
             del results[single]
+            singles_found.pop(_clean(single), None)
             for i, mention in enumerate(mentions):
                 if mention.name == single:
                     mentions[i] = Mention(mention.start, mention.end, owner)
     wanted: dict[str, str] = {}  # a surface of a family name, with the proclitics it may carry -> the person
-    for family, name in families.items():
+    for family, name in [*families.items(), *singles_found.items()]:
         if name:
             for surface in _surfaces(family):
-                for proclitic in ("", "و", "ف", "ب", "ل", "ك", "وب", "ول", "فب", "فل"):
+                for proclitic in _FAMILY_PROCLITICS:
                     wanted.setdefault(proclitic + surface, name)
-    if not wanted:
+    if not wanted and not fulls:
         return
     taken = sorted((m.start, m.end) for m in mentions)
+
+    def free(start: int, end: int) -> bool:
+        at = bisect.bisect_left(taken, (end, end))
+        return not any(s < end and start < e for s, e in taken[max(0, at - 8): at])
+
+    def take(start: int, end: int, name: str) -> None:
+        mentions.append(Mention(start, end, name))
+        bisect.insort(taken, (start, end))
+
+    by_first: dict[str, list[tuple[str, str]]] = {}  # a full name's first word -> (" " + the rest, the person)
+    for full, name in fulls.items():
+        first, rest = full.split(" ", 1)
+        if first in article_words:
+            by_first.setdefault(first, []).append((" " + rest, name))
+    size = len(norm)
+    for start, end, first in _occurrences(norm, by_first) if by_first else ():
+        for rest, name in by_first[first]:
+            stop = end + len(rest)
+            if norm.startswith(rest, end) and (stop == size or norm[stop] not in _LETTER_CHARS) \
+                    and free(start, stop) and _word_before(norm, start) not in _JOINERS:
+                take(start, stop, name)
+                break
+    if not wanted:
+        return
+    gaz = gazetteer()
     for start, end, word in _occurrences(norm, article_words & wanted.keys()):
         name = wanted[word]
-        if any(s < end and start < e for s, e in taken):
+        if not free(start, end):
             continue
-        mentions.append(Mention(start, end, name))
+        before = _word_before(norm, start)
+        if before in _JOINERS:
+            continue  # "بن مكتوم", "عبد الله"
+        own = _clean(name).split()
+        if before and len(own) >= 2 and before == own[-2]:
+            previous = _WORD_BEFORE.search(norm, max(0, start - 40), start)
+            if previous is not None and free(previous.start(1), end):
+                take(previous.start(1), end, name)  # the name's last two words: "فايزة أبو النجا"
+                continue
+        if before and before not in own and (before in reg.given or before in gaz.name_first):
+            continue  # "تيسير فهمي" is not "أحمد فهمي"
+        take(start, end, name)
+
+
+def _given_names_alone(results: dict[str, _Found], mentions: list[Mention], given_alone: list[tuple[int, int, str]]
+                       ) -> None:
+    """A given name alone that the recognizer tagged ("ويعتقد مايكل") is a mention of the one person of the article
+    whose name opens with it, and of nobody when none or several do."""
+    openers: dict[str, set[str]] = {}
+    for name in results:
+        words = normalize(name).split()
+        if len(words) >= 2:
+            openers.setdefault(words[0], set()).add(name)
+    taken = [(m.start, m.end) for m in mentions]
+    for start, end, given in given_alone:
+        owners = openers.get(given, set())
+        if len(owners) == 1 and not any(s < end and start < e for s, e in taken):
+            mentions.append(Mention(start, end, next(iter(owners))))
+
+
+_FAMILY_PROCLITICS = ("", "و", "ف", "ب", "ل", "ك", "وب", "ول", "فب", "فل")
 
 
 _NOT_NAME_CHARS = re.compile("[#@_]+")
@@ -867,17 +1066,81 @@ def _plan(reg: Registry, title: str, body: str, normalized: str | None, use_mode
     return _Plan(text, norm, words, registry_found, registry_spans, ranges)
 
 
+def _first_names_of_others(reg: Registry, plan: _Plan, entities: list[Entity]
+                           ) -> tuple[dict[int, int], list[tuple[int, int, int]]]:
+    """The plan's registry people and spans without the one-word forms that open a longer name the recognizer
+    read ("بالسفير الأميركي جيفري فيلتمان" is not جيم جيفري: جيفري is a first name here)."""
+    people = [e for e in entities if e.label == "PER"]
+    dropped = [(start, end, index) for start, end, index in plan.registry_spans
+               if " " not in plan.norm[start:end].strip() and _ambiguous_form(reg, plan.norm, start, end, index)
+               and any(e.start <= start < e.end and e.end > end
+                       and not _registered_words(reg, index, plan.norm, end, e.end)
+                       and not _registry_form_at(reg, plan.norm, end) for e in people)]
+    if not dropped:
+        return plan.registry_found, plan.registry_spans
+    spans = [span for span in plan.registry_spans if span not in dropped]
+    kept = {index for _, _, index in spans}
+    found = {index: position for index, position in plan.registry_found.items() if index in kept}
+    return found, spans
+
+
+def _ambiguous_form(reg: Registry, norm: str, start: int, end: int, index: int) -> bool:
+    """Whether NORM[START:END] is one of person INDEX's ambiguous short forms ("?صلاح"; not "ترمب")."""
+    word = _ALPHA_WORD.findall(norm, start, end)[-1:]
+    return bool(word) and any(kind == "ambiguous" and i == index
+                              for i, kind in reg.forms.get(word[0], reg.forms.get(_strip_proclitic(word[0]), [])))
+
+
+def _registry_form_at(reg: Registry, norm: str, end: int) -> bool:
+    """Whether the word after END is a registry form of its own ("قمة ترمب كيم": two people side by side)."""
+    after = _WORD_AFTER.match(norm, end)
+    return after is not None and (after.group(1) in reg.forms or _strip_proclitic(after.group(1)) in reg.forms)
+
+
+def _registered_words(reg: Registry, index: int, norm: str, start: int, end: int) -> bool:
+    """Whether the words of NORM[START:END] all belong to registry person INDEX's names."""
+    person = reg.people[index]
+    own = {word for form in (person.name, *person.variants, *person.short, *person.ambiguous_short)
+           for word in _clean(form).split()}
+    return all(word in own for word in _ALPHA_WORD.findall(norm, start, end))
+
+
+def _registry_mention(reg: Registry, norm: str, start: int, end: int, taken_end: int) -> tuple[int, int]:
+    """A registry match as a mention of the name: a title it opens with is not the name ("الملك عبدالله الثاني"),
+    and the father's and family names after it are ("الشيخ تميم" + "بن حمد آل ثاني")."""
+    opening = _ALPHA_WORD.match(norm, start)
+    if opening is not None and opening.end() < end and (
+            opening.group() in reg.title_words or opening.group() in reg.honorifics):
+        words = list(_ALPHA_WORD.finditer(norm, start, end))
+        while len(words) > 1 and (words[0].group() in reg.title_words or words[0].group() in reg.honorifics):
+            words = words[1:]
+        start = words[0].start()
+    after = _WORD_AFTER.match(norm, end)
+    if after is None or (after.group(1) not in _PATRONYMIC and after.group(1) != DEFINITE_ARTICLE
+                         and not norm[start:end].endswith(_JOINER_ENDINGS)):
+        return start, end  # most registry names: nothing after them belongs to the name
+    return start, _grow_name(reg, norm, start, end, start, taken_end)[1]
+
+
+_JOINER_ENDINGS = tuple(" " + joiner for joiner in _JOINERS)
+
+
 def _finish(reg: Registry, plan: _Plan, entities: list[Entity]) -> PeopleFound:
     text, norm, words = plan.text, plan.norm, plan.words
     plain: str | None = None
-    spans = [(start, end) for start, end, _ in plan.registry_spans]
+    registry_found, registry_spans = _first_names_of_others(reg, plan, entities)
     results: dict[str, _Found] = {}
     mentions: list[Mention] = []
-    for found_index, position in plan.registry_found.items():
+    for found_index, position in registry_found.items():
         name = reg.people[found_index].name
         results.setdefault(name, _Found(position, name, found_index))
-    for start, end, index in plan.registry_spans:
-        mentions.append(Mention(start, end, reg.people[index].name))
+    registry_spans = sorted(registry_spans)
+    for i, (start, end, index) in enumerate(registry_spans):
+        following = registry_spans[i + 1][0] if i + 1 < len(registry_spans) else len(norm)
+        mention_start, mention_end = _registry_mention(reg, norm, start, end, following)
+        mentions.append(Mention(mention_start, mention_end, reg.people[index].name))
+    spans = [(min(start, mention.start), max(end, mention.end))
+             for (start, end, _), mention in zip(registry_spans, mentions, strict=True)]
     by_skeleton: dict[str, str] = {}
     def add(start: int, end: int, normalized_name: str, name_start: int | None = None) -> None:
         """A name found at START..END of NORM (NAME_START: where the name proper begins, after a proclitic)."""
@@ -912,8 +1175,8 @@ def _finish(reg: Registry, plan: _Plan, entities: list[Entity]) -> PeopleFound:
     not_people = [(e.start, e.end) for e in entities if e.label != "PER"]
     discovered = [(start, end) for start, end in _discover(reg, norm, words, spans)
                   if not any(s <= start and end <= e for s, e in not_people)]
-    for start, end in discovered:
-        add(start, end, " ".join(norm[start:end].split()))
+    model_found: list[tuple[int, int, int]] = []
+    given_alone: list[tuple[int, int, str]] = []
     if any(entity.label == "PER" for entity in entities):
         def aligned_plain() -> str | None:
             nonlocal plain
@@ -921,9 +1184,31 @@ def _finish(reg: Registry, plan: _Plan, entities: list[Entity]) -> PeopleFound:
                 plain = _plain(text)
             return plain if len(plain) == len(norm) else None
 
-        for start, name_start, end in _model_names(reg, entities, norm, aligned_plain, spans + discovered):
-            add(start, end, " ".join(norm[name_start:end].split()), name_start)
+        model_found = _model_names(reg, entities, norm, aligned_plain, spans, given_alone)
+    # a title's rule stops after two to four words: a longer name the recognizer read around it is the name
+    # ("الزبير بشير طه", "محمد عبدالله القرقاوي", "أبو القاسم عبدي صلاد حسن")
+    discovered = [(ds, de) for ds, de in discovered
+                  if not any(s <= ds and de <= e and e - s > de - ds for s, _, e in model_found)]
+    model_found = [(s, ns, e) for s, ns, e in model_found if not any(ds < e and s < de for ds, de in discovered)]
+    taken_starts = sorted(start for start, _ in spans)
+    taken_ends = sorted(end for _, end in spans)
+    grown: list[tuple[int, int, int]] = []
+    for start, name_start, end in [(s, s, e) for s, e in discovered] + model_found:
+        # within the registry names around it: the last one ending before it, the first one starting after it
+        before = bisect.bisect_right(taken_ends, start)
+        after = bisect.bisect_left(taken_starts, end)
+        low = taken_ends[before - 1] if before else 0
+        high = taken_starts[after] if after < len(taken_starts) else len(norm)
+        new_start, new_end = _grow_name(reg, norm, start, end, low, high)
+        grown.append((new_start, name_start if new_start == start else new_start, new_end))
+    grown.sort()
+    for i, (start, name_start, end) in enumerate(grown):
+        if i and start < grown[i - 1][2]:
+            continue  # grown into the name before
+        add(start, end, " ".join(norm[name_start:end].split()), name_start)
     _family_names_alone(reg, norm, words, results, mentions)
+    if given_alone:
+        _given_names_alone(results, mentions, given_alone)
     ordered = sorted(results.values(), key=lambda f: f.order)
     return PeopleFound([found.name for found in ordered], sorted(mentions, key=lambda m: m.start), entities, words)
 
