@@ -2,7 +2,7 @@
 
 Counting facets with Whoosh's `groupedby` scores every hit and walks Python objects per document (the pitfalls
 in ../shared/DESIGN.md). Here the facet values of every document live in numpy arrays, loaded once per
-opened index (through archive/index/whoosh_io.py):
+opened index (read segment by segment by archive/search/segment_arrays.py, through archive/index/whoosh_io.py):
 
     source_id[doc]   index into source_names; len(source_names) for "unknown outlet"
     day[doc]         yyyymmdd, 0 = undated
