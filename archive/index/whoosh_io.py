@@ -79,10 +79,23 @@ SEGMENT_ARTICLES = 40_000
 # block is only a unit of framing and compression: 1,024 makes a common word's 200,000 postings 200 blocks instead
 # of 1,600 (a fixed Python cost each), and compresses better. Any block size reads back the same.
 POSTINGS_BLOCK = 1024
-# Blocks of fewer data bytes than this are not compressed (see CompactPostingsWriter._write_block).
+# Blocks of fewer data bytes than this are not compressed (compress_block).
 MIN_COMPRESSED_BLOCK = 64
+
 # zlib level for posting blocks (Whoosh's default is 3): see bench/indexing.py for the size/speed trade.
 POSTINGS_COMPRESSION = 3
+
+
+def compress_block(data: bytes, compression: int) -> tuple[bytes, int]:
+    """A block's bytes as written and the compression level its info records (0: stored as it is). Each block
+    records its own compression: a small block (a rare word's few postings, most blocks of an index) is kept as it
+    is, as zlib's header and checksum would make it larger, and cost a call each; so is any block zlib does not
+    shrink."""
+    if not compression or len(data) < MIN_COMPRESSED_BLOCK:
+        return data, 0
+    compressed = zlib.compress(data, compression)
+    return (compressed, compression) if len(compressed) < len(data) else (data, 0)
+
 
 # Slow (public API) paths taken, by reason: empty while Whoosh behaves as the fast paths expect.
 SLOW_PATHS: Counter[str] = Counter()
@@ -650,15 +663,7 @@ class CompactPostingsWriter(W3PostingsWriter):
             self._postfile.write(WHOOSH3_HEADER_MAGIC)
         self._terminfo.add_block(self)
         databytes = encode_block(self._ids, self._weights, self._values, self._format.fixed_value_size())
-        comp = self._compression
-        if comp:
-            # each block records its own compression: a small block (a rare word's few postings, most blocks of
-            # an index) is kept as it is, as zlib's header and checksum would make it larger, and cost a call each
-            compressed = zlib.compress(databytes, comp) if len(databytes) >= MIN_COMPRESSED_BLOCK else databytes
-            if len(compressed) < len(databytes):
-                databytes = compressed
-            else:
-                comp = 0
+        databytes, comp = compress_block(databytes, self._compression)
         ids = self._ids
         infobytes = pickle.dumps((len(ids), ids[-1], self._maxweight, comp, length_to_byte(self._minlength),
                                   length_to_byte(self._maxlength)), 2)
@@ -1070,14 +1075,7 @@ def _write_pool(fieldwriter: Any, schema: Schema, lengths: dict[str, bytearray] 
                 docnum, weight, value = ids[0], weights[0], values[0]
                 block_max = max(0, weight)
                 length_byte = 0 if field_bytes is None else field_bytes[docnum]
-                data = encode_one_posting(docnum, weight, value, fixedsize)
-                comp = compression
-                if comp:
-                    compressed = zlib.compress(data, comp) if len(data) >= MIN_COMPRESSED_BLOCK else data
-                    if len(compressed) < len(data):
-                        data = compressed
-                    else:
-                        comp = 0
+                data, comp = compress_block(encode_one_posting(docnum, weight, value, fixedsize), compression)
                 info = pickle.dumps((1, docnum, block_max, comp, length_byte, length_byte), 2)
                 postfile.write(WHOOSH3_HEADER_MAGIC + _BLOCK_INFO_LENGTH.pack(-len(info) - len(data)) + info + data)
                 add_term(field_id + btext,
@@ -1105,13 +1103,7 @@ def _write_pool(fieldwriter: Any, schema: Schema, lengths: dict[str, bytearray] 
                 chunk_values = values[first:end]
                 data = encode_block(chunk_ids, chunk_weights, [v for v in chunk_values if v] if b"" in chunk_values
                                     else chunk_values, fixedsize)
-                comp = compression
-                if comp:  # as CompactPostingsWriter._write_block
-                    compressed = zlib.compress(data, comp) if len(data) >= MIN_COMPRESSED_BLOCK else data
-                    if len(compressed) < len(data):
-                        data = compressed
-                    else:
-                        comp = 0
+                data, comp = compress_block(data, compression)
                 info = pickle.dumps((end - first, chunk_ids[-1], block_max, comp, block_min_byte, block_max_byte), 2)
                 size = len(info) + len(data)
                 parts += (_BLOCK_INFO_LENGTH.pack(-size if end == count else size), info, data)
