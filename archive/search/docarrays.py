@@ -201,13 +201,7 @@ class DocArrays:
                 merged = self.own_entity_merge.get(entity_facet, {})
                 names[f"own_entity_merge_from_{number}"] = np.array(list(merged), dtype=str)
                 names[f"own_entity_merge_to_{number}"] = np.array(list(merged.values()), dtype=str)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        try:
-            with open(temporary, "wb") as out:
-                np.savez(out, format_version=np.array([CACHE_FORMAT]), count=np.array([self.count]), **arrays, **names)
-            os.replace(temporary, path)
-        finally:
-            temporary.unlink(missing_ok=True)
+        save_arrays(path, CACHE_FORMAT, self.count, {**arrays, **names})
 
     @classmethod
     def from_file(cls, path: Path, count: int) -> DocArrays | None:
@@ -341,6 +335,18 @@ class DocArrays:
     def month_of(self, docnum: int) -> str | None:
         index = int(self.month_id[docnum])
         return self.month_keys[index] if index < len(self.month_keys) else None
+
+
+def save_arrays(path: Path, format_version: int, count: int, arrays: dict[str, Any]) -> None:
+    """ARRAYS to the .npz file PATH, stamped with FORMAT_VERSION and COUNT (what a reader checks before trusting
+    it), atomically: a temporary file beside it, then a rename (another process may be writing the same file)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        with open(temporary, "wb") as out:
+            np.savez(out, format_version=np.array([format_version]), count=np.array([count]), **arrays)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def docs_mask(docs: np.ndarray, count: int) -> np.ndarray:

@@ -16,8 +16,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
-import os
-import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +34,7 @@ from archive.index.whoosh_io import (
     leaf_readers,
     lengths_column,
 )
-from archive.search.docarrays import DocArrays, MetadataFacet, NameFacet
+from archive.search.docarrays import DocArrays, MetadataFacet, NameFacet, save_arrays
 
 # Bump when what a segment's file holds changes: older files are then ignored and rewritten.
 SEGMENT_FORMAT = 1
@@ -105,13 +103,7 @@ class SegmentArrays:
         for number, values in enumerate(self.metadata.values()):
             arrays[f"metadata_values_{number}"] = np.array(values.values, dtype=str)
             arrays[f"metadata_id_{number}"] = values.value_id
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        try:
-            with open(temporary, "wb") as out:
-                np.savez(out, format_version=np.array([SEGMENT_FORMAT]), count=np.array([self.count]), **arrays)
-            os.replace(temporary, path)
-        finally:
-            temporary.unlink(missing_ok=True)
+        save_arrays(path, SEGMENT_FORMAT, self.count, arrays)
 
     @classmethod
     def from_file(cls, path: Path, count: int) -> SegmentArrays | None:
