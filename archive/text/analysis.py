@@ -165,18 +165,13 @@ class ArabicTermFilter(Filter):
         return hash(self.__class__.__name__)
 
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        cache = TERM_CACHE
-        lookup = cache.get
+        lookup = TERM_CACHE.get
         pos = None
         for t in tokens:
             raw = t.text
             term = lookup(raw, _MISSING)
             if term is _MISSING:
-                term = term_of_uncached(raw) if len(raw) <= MAX_RAW_LENGTH else None
-                if len(cache) >= TERM_CACHE_SIZE:
-                    cache.clear()
-                if len(raw) <= MAX_RAW_LENGTH:
-                    cache[raw] = term
+                term = _remember(raw)
             if term is not None:
                 t.text = term  # the tokenizer has set t.stopped = False
                 if t.positions:
