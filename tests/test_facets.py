@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from archive.index.writer import add_to_index, rebuild_index
+from archive.search import docarrays
 from archive.search.archive import Archive
 
 PEOPLE = ["فلاديمير بوتين", "دونالد ترامب", "بشار الأسد", "رجب طيب أردوغان", "إيمانويل ماكرون", "محمد بن سلمان"]
@@ -118,9 +119,18 @@ def test_filters_equal_brute_force(built) -> None:
         assert sum(n for _, n in result.facets["month"]) == len(expected)
 
 
-def test_name_counts_equal_brute_force_for_every_facet_and_share_of_the_archive(built) -> None:
+@pytest.mark.parametrize("widths", ["narrow", "wide"])
+def test_name_counts_equal_brute_force_for_every_facet_and_share_of_the_archive(
+        built, widths: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Narrow: name numbers in 16 bits, pairs walked with 32-bit positions (any archive of fewer than 65,536
+    names); wide: the 32- and 64-bit ways a larger archive takes."""
     archive, _ = built
     arrays = archive._snapshot.arrays
+    if widths == "wide":
+        monkeypatch.setattr(docarrays, "_UINT16_NAMES", 0)
+        monkeypatch.setattr(docarrays, "_INT32_PAIRS", 0)
+        arrays = arrays.changed()
+    assert arrays.name_pairs().name.dtype == (np.uint16 if widths == "narrow" else np.int32)
     docs = archive._snapshot.all_docs
     facets = {"person": (arrays.pair_doc, arrays.pair_person, len(arrays.person_names)),
               **{name: (facet.pair_doc, facet.pair_name, len(facet.names)) for name, facet in arrays.entities.items()}}

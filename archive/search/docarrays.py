@@ -91,6 +91,12 @@ class NameFacet:
         return mask
 
 
+# NamePairs holds its name numbers in 16 bits up to this many names, and walks its pairs with 32-bit positions below
+# this many pairs.
+_UINT16_NAMES = 1 << 16
+_INT32_PAIRS = (1 << 31) - 1
+
+
 @dataclass
 class NamePairs:
     """Every multi-valued facet's (document, name) pairs in one CSR by document, the names numbered across the
@@ -98,7 +104,7 @@ class NamePairs:
     all facets rather than once per facet. Derived from DocArrays' per-facet pairs when first needed."""
     facets: list[str]
     bounds: list[int]  # facet i's names are numbers bounds[i] .. bounds[i + 1] - 1
-    name: np.ndarray   # int32, by document
+    name: np.ndarray   # by document: uint16 when every name number fits, else int32
     start: np.ndarray  # int64 CSR offsets: document d's names are name[start[d]:start[d + 1]]
 
     @classmethod
@@ -118,7 +124,9 @@ class NamePairs:
             places = start[docs] + before[docs] + (np.arange(len(docs), dtype=np.int64) - facet_start[docs])
             name[places] = pair_name + first_name
             before += np.diff(facet_start)
-        return cls(list(facets), bounds, name, start)
+        # half the bytes to gather when the names fit in 16 bits (the gather is most of a large set's facet cost)
+        compact = name.astype(np.uint16) if bounds[-1] <= _UINT16_NAMES else name
+        return cls(list(facets), bounds, compact, start)
 
     def counts(self, docs: np.ndarray) -> dict[str, np.ndarray]:
         """Per facet, how many of DOCS (document numbers, no repeats, in any order) hold each of its names: the
@@ -131,10 +139,13 @@ class NamePairs:
         if held.any():
             starts, ends = starts[held], ends[held]
             offsets = np.cumsum(ends - starts)
-            steps = np.ones(int(offsets[-1]), dtype=np.int64)
+            # 32-bit steps and positions while the pairs allow (half the memory traffic of the two passes)
+            wide: type[np.signedinteger[Any]] = np.int32 if len(self.name) < _INT32_PAIRS else np.int64
+            steps = np.ones(int(offsets[-1]), dtype=wide)
             steps[0] = starts[0]
             steps[offsets[:-1]] = starts[1:] - ends[:-1] + 1
-            every = np.bincount(self.name.take(np.cumsum(steps)), minlength=self.bounds[-1])  # take: ~2x indexing
+            places = np.cumsum(steps, dtype=wide)
+            every = np.bincount(self.name.take(places), minlength=self.bounds[-1])  # take: ~2x indexing
         return {facet: every[self.bounds[i]:self.bounds[i + 1]] for i, facet in enumerate(self.facets)}
 
 
