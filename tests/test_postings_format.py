@@ -172,7 +172,8 @@ def test_phrase_checks_over_all_candidates_at_once_match_the_one_by_one_check(
 def test_a_term_read_whole_equals_whoosh_walking_its_blocks(seeds_dir: Path, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """The whole-term decoder (one byte range, every block's sections decoded together) gives exactly what Whoosh's
-    block matcher gives, term by term, with blocks small enough that common words span many of them."""
+    block matcher gives, term by term, with blocks small enough that common words span many of them (blocks with
+    compressed positions: tests/test_search_corpus.py)."""
     monkeypatch.setattr(whoosh_io, "POSTINGS_BLOCK", 2)
     rebuild_index([seeds_dir], tmp_path / "index", workers=1)
     archive = Archive.open(tmp_path / "index")
@@ -196,6 +197,21 @@ def test_a_term_read_whole_equals_whoosh_walking_its_blocks(seeds_dir: Path, tmp
                 checked += 1
                 multi_block += len(fast) > 2
     assert checked > 1000 and multi_block > 50
+
+
+def test_only_a_blocks_positions_are_compressed() -> None:
+    """compress_block leaves a block's head (section sizes, gaps, weights) as encode_block wrote it and compresses
+    the rest; expand_block gives back encode_block's bytes."""
+    ids, weights = list(range(0, 3000, 7)), [float(1 + i % 3) for i in range(0, 3000, 7)]
+    values = [encode_positions(list(range(i % 5, 400, 37))) for i in range(len(ids))]
+    plain = encode_block(ids, weights, values, None)
+    written, level = whoosh_io.compress_block(plain, 3)
+    head = whoosh_io._head_length(plain)
+    assert level == 3 and written[:head] == plain[:head] and len(written) < len(plain)
+    assert whoosh_io.expand_block(written, level) == plain
+    assert whoosh_io.compress_block(plain, 0) == (plain, 0)
+    small = encode_block([1, 2], [1.0, 1.0], [b"\x01", b"\x02"], None)
+    assert whoosh_io.compress_block(small, 3) == (small, 0)  # too small to gain from zlib
 
 
 def test_a_term_read_across_segments_at_once_equals_reading_segment_by_segment(

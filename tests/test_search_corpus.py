@@ -4,6 +4,7 @@ shared with the other corpus tests."""
 
 from __future__ import annotations
 
+import zlib
 from collections import Counter
 
 import pytest
@@ -11,6 +12,7 @@ from corpus_support import SampleIndex
 
 from archive.article import Article
 from archive.extract.people import merge_spellings
+from archive.index import whoosh_io
 from archive.search.archive import Archive
 from archive.text.analysis import analyze_terms
 
@@ -93,3 +95,47 @@ def test_section_facet_counts_equal_the_records_categories(sample: tuple[Archive
         wanted = {a.id for a in records if set(analyze_terms(query)) <= _terms(a)}
         got = archive.search(query, facet_limit=100).facets["section"]
         assert dict(got) == dict(Counter(a.metadata["section"] for a in records if a.id in wanted))
+
+
+def test_a_common_words_documents_are_read_without_inflating_its_positions(
+        corpus_sample_index: SampleIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Posting blocks compress only their positions (whoosh_io.compress_block): the 300 most common body words of
+    the corpus sample are read, documents and frequencies, without one zlib call, and equal what Whoosh's own
+    block matcher reads; reading their positions inflates the compressed blocks and equals Whoosh's too."""
+    reader = Archive.open(corpus_sample_index.path)._snapshot.reader
+    leaves = whoosh_io.leaf_readers(reader)
+    frequency: Counter[str] = Counter()
+    for segment, _ in leaves:
+        for btext in segment.lexicon("body"):
+            frequency[btext.decode("utf-8")] += segment.doc_frequency("body", btext)
+    words = [word for word, _ in frequency.most_common(300)]
+    whooshs = {}
+    for word in words:
+        parts = []
+        for segment, offset in leaves:
+            if segment.doc_frequency("body", word):
+                matcher = segment._terms.matcher("body", word.encode("utf-8"), segment.schema["body"].format)
+                parts.append((whoosh_io._decode(matcher, segment.schema["body"], True), offset))
+        whooshs[word] = parts
+    calls = Counter[str]()
+
+    class CountingZlib:
+        compress = staticmethod(zlib.compress)
+
+        @staticmethod
+        def decompress(data: bytes) -> bytes:
+            calls["inflate"] += 1
+            return zlib.decompress(data)
+
+    monkeypatch.setattr(whoosh_io, "zlib", CountingZlib)
+    for word in words:
+        postings = whoosh_io.read_postings(reader, "body", word)
+        assert postings.ids.tolist() == [i + offset for p, offset in whooshs[word] for i in p.ids.tolist()]
+        assert postings.weights.tolist() == [w for p, _ in whooshs[word] for w in p.weights.tolist()]
+    assert calls["inflate"] == 0
+    for word in words:
+        postings = whoosh_io.read_postings(reader, "body", word, with_values=True)
+        assert postings.values is not None
+        assert [postings.values.item(i) for i in range(len(postings))] == \
+            [p.values.item(i) for p, _ in whooshs[word] if p.values is not None for i in range(len(p))]
+    assert calls["inflate"] > 300  # common words' blocks have compressed positions, in every segment

@@ -79,22 +79,43 @@ SEGMENT_ARTICLES = 40_000
 # block is only a unit of framing and compression: 1,024 makes a common word's 200,000 postings 200 blocks instead
 # of 1,600 (a fixed Python cost each), and compresses better. Any block size reads back the same.
 POSTINGS_BLOCK = 1024
-# Blocks of fewer data bytes than this are not compressed (compress_block).
+# Positions parts of fewer bytes than this are not compressed (compress_block).
 MIN_COMPRESSED_BLOCK = 64
 
-# zlib level for posting blocks (Whoosh's default is 3): see bench/indexing.py for the size/speed trade.
+# zlib level for posting blocks' positions (Whoosh's default is 3): see bench/indexing.py for the size/speed trade.
 POSTINGS_COMPRESSION = 3
 
 
 def compress_block(data: bytes, compression: int) -> tuple[bytes, int]:
-    """A block's bytes as written and the compression level its info records (0: stored as it is). Each block
-    records its own compression: a small block (a rare word's few postings, most blocks of an index) is kept as it
-    is, as zlib's header and checksum would make it larger, and cost a call each; so is any block zlib does not
-    shrink."""
-    if not compression or len(data) < MIN_COMPRESSED_BLOCK:
+    """A block (encode_block's bytes) as written, and the compression level its info records (0: stored as it is).
+
+    Only the block's positions part (the value lengths and the values) is compressed; its head (the section sizes,
+    document-number gaps and weights) is kept as it is, so a word's documents and frequencies, which most queries
+    need, are read without inflating the positions only phrases need (or inflating anything: zlib makes the head
+    of a common word's block about 2.7x smaller, but inflating it cost as much as decoding it). Each block records
+    its own compression: a small positions part (a rare word's few postings, most blocks of an index) is kept as it
+    is, as zlib's header and checksum would make it larger, and cost a call each; so is one zlib does not shrink."""
+    if not compression:
         return data, 0
-    compressed = zlib.compress(data, compression)
-    return (compressed, compression) if len(compressed) < len(data) else (data, 0)
+    head = _head_length(data)
+    if len(data) - head < MIN_COMPRESSED_BLOCK:
+        return data, 0
+    compressed = zlib.compress(data[head:], compression)
+    return (data[:head] + compressed, compression) if len(compressed) < len(data) - head else (data, 0)
+
+
+def expand_block(data: bytes, compression: int) -> bytes:
+    """A block as encode_block made it, from its bytes as compress_block wrote them."""
+    if not compression:
+        return data
+    head = _head_length(data)
+    return data[:head] + zlib.decompress(data[head:])
+
+
+def _head_length(data: bytes) -> int:
+    """Where a block's positions part (value lengths, then values) starts: after its header, gaps and weights."""
+    _, _, sizes, start = _block_header(data)
+    return start + sizes[0] + sizes[1]
 
 
 # Slow (public API) paths taken, by reason: empty while Whoosh behaves as the fast paths expect.
@@ -318,11 +339,11 @@ def _decode_compact(ranges: Sequence[tuple[bytes, int]], with_values: bool,
                 info = (*pickle.load(stream)[:4], stream.tell())
             count, last_id, _, compression, start = info
             block = data[start:end]
-            if compression:
-                block = zlib.decompress(block)
             weight_kind, value_kind, sizes, start = _block_header(block)
             id_end = start + sizes[0]
             weight_end = id_end + sizes[1]
+            if with_values and compression:  # only the positions part is compressed (compress_block)
+                block = block[:weight_end] + zlib.decompress(block[weight_end:])
             length_end = weight_end + sizes[2]
             counts.append(count)
             last_ids.append(last_id + offset)
@@ -758,9 +779,7 @@ class CompactLeafMatcher(W3LeafMatcher):
 
     def _read_data(self) -> None:
         data = self._postfile.get(self._dataoffset, self._nextoffset - self._dataoffset)
-        if self._compression:
-            data = zlib.decompress(data)
-        self._data = decode_block(data, self._blocklength, self._fixedsize)
+        self._data = decode_block(expand_block(data, self._compression), self._blocklength, self._fixedsize)
 
     def _read_ids(self) -> None:
         """Whoosh's matchers get plain ints (document numbers end up in sets and pickled deletion lists)."""
