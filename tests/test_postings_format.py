@@ -199,15 +199,20 @@ def test_a_term_read_whole_equals_whoosh_walking_its_blocks(seeds_dir: Path, tmp
     assert checked > 1000 and multi_block > 50
 
 
-def test_only_a_blocks_positions_are_compressed() -> None:
-    """compress_block leaves a block's head (section sizes, gaps, weights) as encode_block wrote it and compresses
-    the rest; expand_block gives back encode_block's bytes."""
+def test_only_a_blocks_value_lengths_are_compressed() -> None:
+    """compress_block leaves a block's head (section sizes, gaps, weights) and its values (positions) as
+    encode_block wrote them and compresses the value lengths between them; expand_block gives back encode_block's
+    bytes."""
     ids, weights = list(range(0, 3000, 7)), [float(1 + i % 3) for i in range(0, 3000, 7)]
     values = [encode_positions(list(range(i % 5, 400, 37))) for i in range(len(ids))]
     plain = encode_block(ids, weights, values, None)
     written, level = whoosh_io.compress_block(plain, 3)
-    head = whoosh_io._head_length(plain)
+    _, _, sizes, start = whoosh_io._block_header(plain)
+    head = start + sizes[0] + sizes[1]
+    positions = b"".join(values)
     assert level == 3 and written[:head] == plain[:head] and len(written) < len(plain)
+    assert written.endswith(positions) and plain.endswith(positions)
+    assert len(written) - len(positions) - head < sizes[2] / 4  # the lengths: 11 of 12 bytes are the same
     assert whoosh_io.expand_block(written, level) == plain
     assert whoosh_io.compress_block(plain, 0) == (plain, 0)
     small = encode_block([1, 2], [1.0, 1.0], [b"\x01", b"\x02"], None)

@@ -20,7 +20,7 @@ from archive.text.analysis import ANALYSIS_VERSION, ArabicAnalyzer
 # 4: metadata facets (meta_* fields: the record's extra scalar fields, such as the corpus's category -> section)
 # 5: places and organizations (places, organizations: canonical names, as persons)
 # 6: stored fields compressed with a preset dictionary (archive/index/formats.py StoredFieldsColumn)
-# 7: posting blocks compress only their positions part (archive/index/whoosh_io.py compress_block)
+# 7: posting blocks compress only their value lengths (archive/index/whoosh_io.py compress_block)
 SCHEMA_VERSION = 7
 # The facets of names an article can hold several of, by facet name: the index field holding them (comma-separated
 # canonical names, as `persons`). Places and organizations are read, filtered and counted alike.
