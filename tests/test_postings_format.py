@@ -3,12 +3,14 @@ Python objects (archive/index/whoosh_io.py), each read back exactly, by the arch
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import pickle
 import random
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -154,6 +156,23 @@ def test_sorted_intersection_and_rows_equal_numpys_for_few_and_many(small: int, 
     wanted = b[:: max(1, len(b) // (small + 1))]
     for count in (20000, 20000 * 64):  # a table over every document, then binary search
         assert engine._rows_of(b, wanted, count).tolist() == np.searchsorted(b, wanted).tolist()
+
+
+@pytest.mark.parametrize("sizes", [(3000, 200), (20, 5000), (5000, 4000), (40000, 30000), (900, 800, 700), (1, 1)])
+def test_unions_and_intersections_of_document_sets_equal_numpys_by_every_path(sizes: tuple[int, ...]) -> None:
+    """Snapshot.union merges two small sets and masks larger ones or more of them; Snapshot.intersect searches a
+    much smaller set in the larger or masks: each way gives numpy's answer (int32, ascending, no repeats)."""
+    rng = np.random.default_rng(sum(sizes))
+    count = 50_000
+    parts = [np.unique(rng.integers(0, count, size)).astype(np.int32) for size in sizes]
+    snapshot = SimpleNamespace(count=count, all_docs=np.arange(count, dtype=np.int32),
+                               mask_of=lambda docs: engine.Snapshot.mask_of(snapshot, docs))
+    union = engine.Snapshot.union(snapshot, parts)
+    assert union.dtype == np.int32 and union.tolist() == functools.reduce(np.union1d, parts).tolist()
+    assert engine.Snapshot.union(snapshot, [parts[0], parts[0][:0]]).tolist() == parts[0].tolist()
+    for a, b in itertools.combinations(parts, 2):
+        both = engine.Snapshot.intersect(snapshot, a, b)
+        assert both.tolist() == np.intersect1d(a, b).tolist() == engine.Snapshot.intersect(snapshot, b, a).tolist()
 
 
 def test_phrase_checks_over_all_candidates_at_once_match_the_one_by_one_check(
