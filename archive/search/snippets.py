@@ -19,11 +19,6 @@ WORD = re.compile(WORD_PATTERN)
 SNIPPET_CHARS = 240
 # Characters of context kept before the first marked word of the window.
 LEAD_CHARS = 60
-_SPACES = re.compile(r"\s+")
-
-
-def _term(word: str) -> str | None:
-    return term_of(word) if len(word) <= MAX_RAW_LENGTH else None
 
 
 def find_matches(text: str, terms: Collection[str], stop_when_all: bool = False,
@@ -36,7 +31,9 @@ def find_matches(text: str, terms: Collection[str], stop_when_all: bool = False,
     wanted = set(terms)
     need = len(wanted)
     for match in WORD.finditer(text):
-        term = _term(match.group())
+        word = match.group()
+        # the word's index term (words too long to be one are not looked up): every word before the matches
+        term = term_of(word) if len(word) <= MAX_RAW_LENGTH else None
         if term is not None and term in wanted:
             found.append((match.start(), match.end(), term))
             if stop_when_all:
@@ -135,8 +132,8 @@ def make_snippet(text: str, terms: Collection[str], max_chars: int = SNIPPET_CHA
     snippet_html, plain = _render(text, start, end, marks)
     prefix = "… " if start > 0 else ""
     suffix = " …" if end < len(text) else ""
-    return (prefix + _SPACES.sub(" ", snippet_html).strip() + suffix,
-            prefix + _SPACES.sub(" ", plain).strip() + suffix)
+    # runs of white space made one space (str.split's white space is re's \s: both are str.isspace)
+    return (prefix + " ".join(snippet_html.split()) + suffix, prefix + " ".join(plain.split()) + suffix)
 
 
 def highlight_text(text: str, terms: Collection[str]) -> str:
