@@ -5,6 +5,7 @@ text."""
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from pathlib import Path
 
@@ -180,3 +181,82 @@ def test_word_scores_gathered_slot_by_slot_equal_the_whole_rows_sliced(corpus_pa
     plain = table[:, 2:-2, 0] + table[:, :-4, 1] + table[:, 1:-3, 2] + table[:, 3:-1, 3] + table[:, 4:, 4]
     assert np.array_equal(tagger._grid_scores(grid), plain)
     assert np.abs(plain).sum() > 0
+
+
+def _plain_model_ranges(norm: str, words: set[str], taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The plain way: every cue's window (its words before and after counted), then overlapping windows merged."""
+    cues = people._cues()
+    windows = []
+    ordered = sorted(taken)
+    for start, end, word in people._occurrences(norm, (words & cues.name_words) | (words & cues.openers)):
+        at = bisect.bisect_right([s for s, _ in ordered], start) - 1
+        if at >= 0 and ordered[at][1] >= end:
+            continue  # inside a name already found
+        if word in cues.name_words:
+            windows.append((people._window_start(norm, start, people._CUE_BEFORE),
+                            people._window_end(norm, end, people._CUE_AFTER)))
+        elif (window_end := people._window_end(norm, end, people._CUE_AFTER + 1)) > end:
+            windows.append((start, window_end))
+    ranges: list[tuple[int, int]] = []
+    for start, end in windows:
+        if ranges and start <= ranges[-1][1] + 1 and "\n" not in norm[ranges[-1][1]:start]:
+            ranges[-1] = (ranges[-1][0], max(end, ranges[-1][1]))
+        else:
+            ranges.append((start, end))
+    return ranges
+
+
+MODEL_RANGE_TEXTS = [
+    "", "محمد", "قال محمد علي محمد علي", "محمد\nعلي\n\nمحمد علي", "قال.\nقال الرئيس محمد. علي: أحمد",
+    "الرئيس الروسي فلاديمير بوتين وأحمد ومحمد وعلي في موسكو",  # a registry name taken, cues right after it
+    "أحمد " * 40, "قال " * 30 + "محمد",
+]
+
+
+def test_recognizer_ranges_skip_counting_words_only_where_the_range_before_already_reaches(
+        corpus_path: Path, seeds_dir: Path) -> None:
+    """A cue inside the range before only lengthens it: the ranges are those of every window counted in full."""
+    texts = [normalize(text) for text in MODEL_RANGE_TEXTS]
+    records = list(itertools.islice(iter_raw_records([corpus_path], IngestReport()), 300))
+    records += list(iter_raw_records([seeds_dir], IngestReport()))
+    texts += [normalize((record.title or "") + "\n") + clean_story(record.body).normalized for record in records]
+    reg = people.registry()
+    merged = 0
+    for text in texts:
+        words = text_words(text)
+        taken = [(start, end) for start, end, _ in people._registry_matches(reg, text, words)[1]]
+        for spans in (taken, []):
+            expected = _plain_model_ranges(text, words, spans)
+            assert people._model_ranges(text, words, spans) == expected
+            merged += len(expected)
+    assert merged > 3000  # real windows were compared, not only empty lists
+
+
+def _entity_first_words(corpus_path: Path, count: int) -> list[str]:
+    words = ["للعراق", "للبنان", "ولل", "وللأمم", "فللمغرب", "والعراق", "بمصر", "لمصر", "وبغداد", "كما", "و", "ل"]
+    for record in itertools.islice(iter_raw_records([corpus_path], IngestReport()), count):
+        words += ner.TOKEN.findall(clean_story(record.body).normalized)
+    return [normalize(word) for word in words]
+
+
+def test_proclitics_remembered_per_registry_are_those_worked_out_each_time(monkeypatch: pytest.MonkeyPatch,
+                                                                          corpus_path: Path) -> None:
+    """_strip_proclitic remembers its answers; a small memory is emptied when full and answers the same."""
+    reg = entities.entity_registry()
+    words = _entity_first_words(corpus_path, 60)
+    expected = [entities._proclitic_of(word, reg) for word in words]
+    assert any(clitic for clitic, _ in expected) and any(restored for _, restored in expected)
+    assert [entities._strip_proclitic(word, reg) for word in words] == expected
+    assert [entities._strip_proclitic(word, reg) for word in words] == expected  # now from the memory
+    monkeypatch.setattr(entities, "_PROCLITIC_MEMO", 7)
+    reg.proclitics_of.clear()
+    assert [entities._strip_proclitic(word, reg) for word in words + words[::-1]] == expected + expected[::-1]
+    assert len(reg.proclitics_of) <= 7
+
+
+def test_plain_text_remembered_for_a_batch_is_the_text_worked_out_again(corpus_path: Path) -> None:
+    texts = ["", "مُحَمَّد", "ﻻ إله", "كلمة\u200bكلمة", "ـــمصرـــ"]
+    texts += [record.body for record in itertools.islice(iter_raw_records([corpus_path], IngestReport()), 50)]
+    for text in texts + texts:
+        assert people._plain(text) == people._plain.__wrapped__(text)
+    assert people._plain("مُحَمَّد") == "محمد" and people._plain("ﻻ") == "لا"
