@@ -12,11 +12,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from archive.article import Article
 from archive.extract import cleaning, entities, ner, people
+from archive.extract.builder import build_article
 from archive.extract.cleaning import clean_story
+from archive.extract.dates import parse_date, publication_date
 from archive.extract.people import FormScanner, context_scanner, text_words
-from archive.extract.readers import iter_raw_records
+from archive.extract.readers import RawRecord, iter_raw_records
 from archive.extract.report import IngestReport
+from archive.extract.sources import canonical_source, detect_source
+from archive.extract.sources import registry as source_registry
 from archive.text import normalize as rules
 from archive.text.normalize import normalize
 
@@ -260,3 +265,27 @@ def test_plain_text_remembered_for_a_batch_is_the_text_worked_out_again(corpus_p
     for text in texts + texts:
         assert people._plain(text) == people._plain.__wrapped__(text)
     assert people._plain("مُحَمَّد") == "محمد" and people._plain("ﻻ") == "لا"
+
+
+def test_story_lines_and_url_read_only_for_what_the_record_does_not_give(corpus_path: Path) -> None:
+    """_extract skips splitting the story into lines when the record gives its date and outlet, and the outlet's
+    domain look-up when it gives the outlet: every combination gives the plain way's date, outlet and provenance."""
+    record = next(iter_raw_records([corpus_path], IngestReport()))
+    story = clean_story(record.body)
+    pairs = [(line, norm) for line, norm in zip(story.body.split("\n"), story.normalized.split("\n"), strict=True)
+             if line]
+    lines, norm_lines = [line for line, _ in pairs], [norm for _, norm in pairs]
+    seen = set()
+    for date, source, url in itertools.product((None, "2023-05-01"), (None, "bbc"),
+                                               (None, "https://www.alarabiya.net/x", "https://example.org/y")):
+        raw = RawRecord(origin="test", body=record.body, title=record.title, date=date, source=source, url=url)
+        article = build_article(raw)
+        assert isinstance(article, Article)
+        published = parse_date(date) if date else publication_date(lines, norm_lines)
+        outlet = canonical_source(source) if source else detect_source(url, lines, norm_lines)
+        assert (article.published, article.source) == (published, outlet)
+        if outlet is not None:
+            expected = "given" if source else "url" if url and source_registry().from_url(url) == outlet else "text"
+            assert article.provenance["source"] == expected
+            seen.add(expected)
+    assert {"given", "url"} <= seen
