@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from archive.article import Article
-from archive.extract import cleaning, entities, ner, people
+from archive.extract import cleaning, entities, metadata, ner, people
 from archive.extract.builder import build_article
 from archive.extract.cleaning import clean_story
 from archive.extract.dates import parse_date, publication_date
@@ -289,3 +289,25 @@ def test_story_lines_and_url_read_only_for_what_the_record_does_not_give(corpus_
             assert article.provenance["source"] == expected
             seen.add(expected)
     assert {"given", "url"} <= seen
+
+
+def _plain_sanitize(text: str) -> str:
+    return cleaning._CONTROL.sub("", cleaning._LINE_BREAKS.sub("\n", text))
+
+
+def test_sanitizing_skips_only_texts_with_nothing_to_remove() -> None:
+    """sanitize_text returns a printable text as it is: no character that the plain way changes is printable."""
+    changed = [chr(code) for code in range(0x110000) if _plain_sanitize(chr(code)) != chr(code)]
+    assert "\x00" in changed and "\r" in changed and "\u200b" in changed and "\u2028" in changed
+    assert not any(char.isprintable() for char in changed)
+    texts = ["", "عنوان الخبر", "a\tb", "سطر\r\nسطر", "x\x00y", "\ufeffبداية", "كلمة\u200bكلمة", "\x85", "۱۲ %"]
+    texts += [prefix + char + "نص" for prefix in ("", "نص ") for char in changed[:200]]
+    for text in texts:
+        assert cleaning.sanitize_text(text) == _plain_sanitize(text)
+
+
+def test_facet_names_remembered_are_those_worked_out_each_time() -> None:
+    keys = ["category", "Category", " Section ", "قسم", "id", "body", "my key!", "123", "", "___", "x" * 60]
+    for key in keys + keys:
+        assert metadata.facet_name(key) == metadata.facet_name.__wrapped__(key)
+    assert metadata.facet_name("category") == "section" and metadata.facet_name("body") is None
