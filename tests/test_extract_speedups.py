@@ -311,3 +311,39 @@ def test_facet_names_remembered_are_those_worked_out_each_time() -> None:
     for key in keys + keys:
         assert metadata.facet_name(key) == metadata.facet_name.__wrapped__(key)
     assert metadata.facet_name("category") == "section" and metadata.facet_name("body") is None
+
+
+def _plain_entities(tagger: ner.NameTagger, text: str, start: int, end: int,
+                    found: list[tuple[int, int]]) -> list[ner.Entity]:
+    """The plain way: every word of the range tagged (O where FOUND has nothing), then spans_from_tags."""
+    tokens = list(ner.TOKEN.finditer(text, start, end))
+    tags = ["O"] * len(tokens)
+    for position, label in found:
+        tags[position] = tagger.labels[label]
+    return ner.spans_from_tags(tokens, tags, text)
+
+
+def test_entities_read_from_the_named_words_alone_equal_those_of_every_word_tagged(corpus_path: Path) -> None:
+    tagger = ner.NameTagger()
+    text = normalize("قال الرئيس فلاديمير بوتين في موسكو ووزارة الدفاع الروسية اليوم إن دونالد ترامب وصل")
+    count = len(ner.TOKEN.findall(text))
+    label_of = {label: index for index, label in enumerate(tagger.labels)}
+    names = [label for label in tagger.labels if label != "O"]
+    patterns = [[(2, "B-PER"), (3, "I-PER")], [(2, "I-PER"), (3, "I-PER")], [(2, "B-PER"), (3, "B-PER")],
+                [(2, "B-PER"), (3, "I-LOC")], [(2, "B-PER"), (4, "I-PER")], [(0, "I-ORG")], [(count - 1, "B-LOC")],
+                [(4, "B-LOC"), (5, "I-LOC"), (7, "B-ORG"), (8, "I-ORG"), (9, "I-ORG"), (12, "B-PER")]]
+    patterns += [[(i, names[(i * 7 + j) % len(names)]) for i in range(j % 3, count, 1 + j % 2)] for j in range(30)]
+    for pattern in patterns:
+        found = [(position, label_of[label]) for position, label in pattern if label in label_of]
+        assert tagger._entities(text, 0, len(text), found) == _plain_entities(tagger, text, 0, len(text), found)
+    tagged = 0
+    for record in itertools.islice(iter_raw_records([corpus_path], IngestReport()), 60):
+        norm = normalize((record.title or "") + "\n") + clean_story(record.body).normalized
+        ranges = people._model_ranges(norm, text_words(norm))
+        words = [ner.TOKEN.findall(norm, start, end) for start, end in ranges]
+        expected: list[ner.Entity] = []
+        for (start, end), found in zip(ranges, tagger._names(words), strict=True):
+            expected += _plain_entities(tagger, norm, start, end, found or [])
+        assert tagger.tag_many([(norm, ranges)])[0] == expected
+        tagged += len(expected)
+    assert tagged > 100
