@@ -1,7 +1,8 @@
 """The shortcuts extraction takes for speed find exactly what the plain way finds: the registry scans that try only
 the positions where a word opening a name stands (FormScanner) against a full regex scan, the recognizer's feature
-weights summed per template (WordScorer) against a list of feature strings per word, on real articles and on hostile
-text."""
+weights summed per template (WordScorer) against a list of feature strings per word, the recognizer's ranges and
+entities against every window and every word's tag, memos and skipped work (plain text, proclitics, facet names,
+story lines, printable fields) against the work done each time, on real articles and on hostile text."""
 
 from __future__ import annotations
 
