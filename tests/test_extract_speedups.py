@@ -1,21 +1,28 @@
 """The shortcuts extraction takes for speed find exactly what the plain way finds: the registry scans that try only
 the positions where a word opening a name stands (FormScanner) against a full regex scan, the recognizer's feature
-weights summed per template (WordScorer) against a list of feature strings per word, on real articles and on hostile
-text."""
+weights summed per template (WordScorer) against a list of feature strings per word, the recognizer's ranges and
+entities against every window and every word's tag, memos and skipped work (plain text, proclitics, facet names,
+story lines, printable fields) against the work done each time, on real articles and on hostile text."""
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from archive.extract import cleaning, entities, ner, people
+from archive.article import Article
+from archive.extract import cleaning, entities, metadata, ner, people
+from archive.extract.builder import build_article
 from archive.extract.cleaning import clean_story
+from archive.extract.dates import parse_date, publication_date
 from archive.extract.people import FormScanner, context_scanner, text_words
-from archive.extract.readers import iter_raw_records
+from archive.extract.readers import RawRecord, iter_raw_records
 from archive.extract.report import IngestReport
+from archive.extract.sources import canonical_source, detect_source
+from archive.extract.sources import registry as source_registry
 from archive.text import normalize as rules
 from archive.text.normalize import normalize
 
@@ -180,3 +187,164 @@ def test_word_scores_gathered_slot_by_slot_equal_the_whole_rows_sliced(corpus_pa
     plain = table[:, 2:-2, 0] + table[:, :-4, 1] + table[:, 1:-3, 2] + table[:, 3:-1, 3] + table[:, 4:, 4]
     assert np.array_equal(tagger._grid_scores(grid), plain)
     assert np.abs(plain).sum() > 0
+
+
+def _plain_model_ranges(norm: str, words: set[str], taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The plain way: every cue's window (its words before and after counted), then overlapping windows merged."""
+    cues = people._cues()
+    windows = []
+    ordered = sorted(taken)
+    for start, end, word in people._occurrences(norm, (words & cues.name_words) | (words & cues.openers)):
+        at = bisect.bisect_right([s for s, _ in ordered], start) - 1
+        if at >= 0 and ordered[at][1] >= end:
+            continue  # inside a name already found
+        if word in cues.name_words:
+            windows.append((people._window_start(norm, start, people._CUE_BEFORE),
+                            people._window_end(norm, end, people._CUE_AFTER)))
+        elif (window_end := people._window_end(norm, end, people._CUE_AFTER + 1)) > end:
+            windows.append((start, window_end))
+    ranges: list[tuple[int, int]] = []
+    for start, end in windows:
+        if ranges and start <= ranges[-1][1] + 1 and "\n" not in norm[ranges[-1][1]:start]:
+            ranges[-1] = (ranges[-1][0], max(end, ranges[-1][1]))
+        else:
+            ranges.append((start, end))
+    return ranges
+
+
+MODEL_RANGE_TEXTS = [
+    "", "محمد", "قال محمد علي محمد علي", "محمد\nعلي\n\nمحمد علي", "قال.\nقال الرئيس محمد. علي: أحمد",
+    "الرئيس الروسي فلاديمير بوتين وأحمد ومحمد وعلي في موسكو",  # a registry name taken, cues right after it
+    "أحمد " * 40, "قال " * 30 + "محمد",
+]
+
+
+def test_recognizer_ranges_skip_counting_words_only_where_the_range_before_already_reaches(
+        corpus_path: Path, seeds_dir: Path) -> None:
+    """A cue inside the range before only lengthens it: the ranges are those of every window counted in full."""
+    texts = [normalize(text) for text in MODEL_RANGE_TEXTS]
+    records = list(itertools.islice(iter_raw_records([corpus_path], IngestReport()), 300))
+    records += list(iter_raw_records([seeds_dir], IngestReport()))
+    texts += [normalize((record.title or "") + "\n") + clean_story(record.body).normalized for record in records]
+    reg = people.registry()
+    merged = 0
+    for text in texts:
+        words = text_words(text)
+        taken = [(start, end) for start, end, _ in people._registry_matches(reg, text, words)[1]]
+        for spans in (taken, []):
+            expected = _plain_model_ranges(text, words, spans)
+            assert people._model_ranges(text, words, spans) == expected
+            merged += len(expected)
+    assert merged > 3000  # real windows were compared, not only empty lists
+
+
+def _entity_first_words(corpus_path: Path, count: int) -> list[str]:
+    words = ["للعراق", "للبنان", "ولل", "وللأمم", "فللمغرب", "والعراق", "بمصر", "لمصر", "وبغداد", "كما", "و", "ل"]
+    for record in itertools.islice(iter_raw_records([corpus_path], IngestReport()), count):
+        words += ner.TOKEN.findall(clean_story(record.body).normalized)
+    return [normalize(word) for word in words]
+
+
+def test_proclitics_remembered_per_registry_are_those_worked_out_each_time(monkeypatch: pytest.MonkeyPatch,
+                                                                          corpus_path: Path) -> None:
+    """_strip_proclitic remembers its answers; a small memory is emptied when full and answers the same."""
+    reg = entities.entity_registry()
+    words = _entity_first_words(corpus_path, 60)
+    expected = [entities._proclitic_of(word, reg) for word in words]
+    assert any(clitic for clitic, _ in expected) and any(restored for _, restored in expected)
+    assert [entities._strip_proclitic(word, reg) for word in words] == expected
+    assert [entities._strip_proclitic(word, reg) for word in words] == expected  # now from the memory
+    monkeypatch.setattr(entities, "_PROCLITIC_MEMO", 7)
+    reg.proclitics_of.clear()
+    assert [entities._strip_proclitic(word, reg) for word in words + words[::-1]] == expected + expected[::-1]
+    assert len(reg.proclitics_of) <= 7
+
+
+def test_plain_text_remembered_for_a_batch_is_the_text_worked_out_again(corpus_path: Path) -> None:
+    texts = ["", "مُحَمَّد", "ﻻ إله", "كلمة\u200bكلمة", "ـــمصرـــ"]
+    texts += [record.body for record in itertools.islice(iter_raw_records([corpus_path], IngestReport()), 50)]
+    for text in texts + texts:
+        assert people._plain(text) == people._plain.__wrapped__(text)
+    assert people._plain("مُحَمَّد") == "محمد" and people._plain("ﻻ") == "لا"
+
+
+def test_story_lines_and_url_read_only_for_what_the_record_does_not_give(corpus_path: Path) -> None:
+    """_extract skips splitting the story into lines when the record gives its date and outlet, and the outlet's
+    domain look-up when it gives the outlet: every combination gives the plain way's date, outlet and provenance."""
+    record = next(iter_raw_records([corpus_path], IngestReport()))
+    story = clean_story(record.body)
+    pairs = [(line, norm) for line, norm in zip(story.body.split("\n"), story.normalized.split("\n"), strict=True)
+             if line]
+    lines, norm_lines = [line for line, _ in pairs], [norm for _, norm in pairs]
+    seen = set()
+    for date, source, url in itertools.product((None, "2023-05-01"), (None, "bbc"),
+                                               (None, "https://www.alarabiya.net/x", "https://example.org/y")):
+        raw = RawRecord(origin="test", body=record.body, title=record.title, date=date, source=source, url=url)
+        article = build_article(raw)
+        assert isinstance(article, Article)
+        published = parse_date(date) if date else publication_date(lines, norm_lines)
+        outlet = canonical_source(source) if source else detect_source(url, lines, norm_lines)
+        assert (article.published, article.source) == (published, outlet)
+        if outlet is not None:
+            expected = "given" if source else "url" if url and source_registry().from_url(url) == outlet else "text"
+            assert article.provenance["source"] == expected
+            seen.add(expected)
+    assert {"given", "url"} <= seen
+
+
+def _plain_sanitize(text: str) -> str:
+    return cleaning._CONTROL.sub("", cleaning._LINE_BREAKS.sub("\n", text))
+
+
+def test_sanitizing_skips_only_texts_with_nothing_to_remove() -> None:
+    """sanitize_text returns a printable text as it is: no character that the plain way changes is printable."""
+    changed = [chr(code) for code in range(0x110000) if _plain_sanitize(chr(code)) != chr(code)]
+    assert "\x00" in changed and "\r" in changed and "\u200b" in changed and "\u2028" in changed
+    assert not any(char.isprintable() for char in changed)
+    texts = ["", "عنوان الخبر", "a\tb", "سطر\r\nسطر", "x\x00y", "\ufeffبداية", "كلمة\u200bكلمة", "\x85", "۱۲ %"]
+    texts += [prefix + char + "نص" for prefix in ("", "نص ") for char in changed[:200]]
+    for text in texts:
+        assert cleaning.sanitize_text(text) == _plain_sanitize(text)
+
+
+def test_facet_names_remembered_are_those_worked_out_each_time() -> None:
+    keys = ["category", "Category", " Section ", "قسم", "id", "body", "my key!", "123", "", "___", "x" * 60]
+    for key in keys + keys:
+        assert metadata.facet_name(key) == metadata.facet_name.__wrapped__(key)
+    assert metadata.facet_name("category") == "section" and metadata.facet_name("body") is None
+
+
+def _plain_entities(tagger: ner.NameTagger, text: str, start: int, end: int,
+                    found: list[tuple[int, int]]) -> list[ner.Entity]:
+    """The plain way: every word of the range tagged (O where FOUND has nothing), then spans_from_tags."""
+    tokens = list(ner.TOKEN.finditer(text, start, end))
+    tags = ["O"] * len(tokens)
+    for position, label in found:
+        tags[position] = tagger.labels[label]
+    return ner.spans_from_tags(tokens, tags, text)
+
+
+def test_entities_read_from_the_named_words_alone_equal_those_of_every_word_tagged(corpus_path: Path) -> None:
+    tagger = ner.NameTagger()
+    text = normalize("قال الرئيس فلاديمير بوتين في موسكو ووزارة الدفاع الروسية اليوم إن دونالد ترامب وصل")
+    count = len(ner.TOKEN.findall(text))
+    label_of = {label: index for index, label in enumerate(tagger.labels)}
+    names = [label for label in tagger.labels if label != "O"]
+    patterns = [[(2, "B-PER"), (3, "I-PER")], [(2, "I-PER"), (3, "I-PER")], [(2, "B-PER"), (3, "B-PER")],
+                [(2, "B-PER"), (3, "I-LOC")], [(2, "B-PER"), (4, "I-PER")], [(0, "I-ORG")], [(count - 1, "B-LOC")],
+                [(4, "B-LOC"), (5, "I-LOC"), (7, "B-ORG"), (8, "I-ORG"), (9, "I-ORG"), (12, "B-PER")]]
+    patterns += [[(i, names[(i * 7 + j) % len(names)]) for i in range(j % 3, count, 1 + j % 2)] for j in range(30)]
+    for pattern in patterns:
+        found = [(position, label_of[label]) for position, label in pattern if label in label_of]
+        assert tagger._entities(text, 0, len(text), found) == _plain_entities(tagger, text, 0, len(text), found)
+    tagged = 0
+    for record in itertools.islice(iter_raw_records([corpus_path], IngestReport()), 60):
+        norm = normalize((record.title or "") + "\n") + clean_story(record.body).normalized
+        ranges = people._model_ranges(norm, text_words(norm))
+        words = [ner.TOKEN.findall(norm, start, end) for start, end in ranges]
+        expected: list[ner.Entity] = []
+        for (start, end), found in zip(ranges, tagger._names(words), strict=True):
+            expected += _plain_entities(tagger, norm, start, end, found or [])
+        assert tagger.tag_many([(norm, ranges)])[0] == expected
+        tagged += len(expected)
+    assert tagged > 100

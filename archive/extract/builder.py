@@ -184,7 +184,7 @@ def _extract(raw: RawRecord, boilerplate: Boilerplate | None) -> _Front | Skippe
         title = raw.title
     else:
         title, body, normalized = split_title(body, normalized)
-    if len(body.split("\n")) != len((normalized or "").split("\n")):
+    if body.count("\n") != (normalized or "").count("\n"):
         normalized = normalize(body)  # cannot happen with clean_story; cheap insurance for the alignment below
     letters = _story_letters(normalized)
     if letters < MIN_STORY_LETTERS:
@@ -196,9 +196,12 @@ def _extract(raw: RawRecord, boilerplate: Boilerplate | None) -> _Front | Skippe
             declared = f"declared {raw.language}, " if raw.language else ""
             return Skipped(raw.origin, f"not Arabic: {declared}{share:.0%} of its letters are Arabic "
                                        f"(index it anyway with --any-language)")
-    pairs = [(line, norm) for line, norm in zip(body.split("\n"), normalized.split("\n"), strict=True) if line]
-    lines = [line for line, _ in pairs]
-    norm_lines = [norm for _, norm in pairs]
+    lines: list[str] = []
+    norm_lines: list[str] = []
+    if not raw.date or not raw.source:  # the story's lines are read only for what the record does not give
+        pairs = [(line, norm) for line, norm in zip(body.split("\n"), normalized.split("\n"), strict=True) if line]
+        lines = [line for line, _ in pairs]
+        norm_lines = [norm for _, norm in pairs]
 
     # a given date that is not a real, plausible date (2023-02-30, 3000-01-01) leaves the article undated:
     # the story is still good, and a date guessed from the text would contradict what the source said
@@ -210,8 +213,11 @@ def _extract(raw: RawRecord, boilerplate: Boilerplate | None) -> _Front | Skippe
     if raw.date or published is not None:
         provenance["date"] = given.get("date", "given") if raw.date else "text"
     if source is not None:
-        from_url = raw.url is not None and registry().from_url(raw.url) == source
-        provenance["source"] = given.get("source", "given") if raw.source else "url" if from_url else "text"
+        if raw.source:
+            provenance["source"] = given.get("source", "given")
+        else:
+            from_url = raw.url is not None and registry().from_url(raw.url) == source
+            provenance["source"] = "url" if from_url else "text"
     if raw.url:
         provenance["url"] = given.get("url", "given")
     normalized_text = normalize(title) + "\n" + normalized

@@ -42,6 +42,8 @@ _HAS_LETTER = re.compile(r"[^\W\d_]")
 
 def sanitize_text(text: str) -> str:
     """Windows and old-Mac line endings to LF; NUL and other control characters removed (TAB and LF kept)."""
+    if text.isprintable():  # no control, format or line-separator character at all: nothing to do (most short fields)
+        return text
     if "\r" in text or "\u2028" in text or "\u2029" in text or "\x85" in text:  # cheaper than a regex scan
         text = _LINE_BREAKS.sub("\n", text)
     return _CONTROL.sub("", text)

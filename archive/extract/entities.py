@@ -138,6 +138,7 @@ class EntityRegistry:
     marked: list[tuple[re.Pattern[str], int]] = field(default_factory=list)
     # entry -> the other entries whose full names open with its full name ("حزب العمال" -> "حزب العمال الكردستاني")
     extended_by: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    proclitics_of: dict[str, tuple[int, bool]] = field(default_factory=dict)  # _strip_proclitic's answers so far
 
 
 @lru_cache(maxsize=1 << 16)
@@ -337,8 +338,22 @@ def _registry_spans(reg: EntityRegistry, norm: str, words: Collection[str], text
 
 def _strip_proclitic(word: str, reg: EntityRegistry) -> tuple[int, bool]:
     """How many letters at the start of WORD are a proclitic, and whether the article's alef was dropped after
-    it (للعراق: ل + العراق; but للبنان: ل + لبنان). و/ف/ب/ل/ك and their pairs come off when what stays opens with
-    the article, is a registry name, or is a more frequent word than WORD."""
+    it (للعراق: ل + العراق; but للبنان: ل + لبنان). Remembered per registry: the same words open names in
+    article after article."""
+    known = reg.proclitics_of.get(word)
+    if known is None:
+        if len(reg.proclitics_of) >= _PROCLITIC_MEMO:
+            reg.proclitics_of.clear()
+        known = reg.proclitics_of[word] = _proclitic_of(word, reg)
+    return known
+
+
+_PROCLITIC_MEMO = 1 << 16
+
+
+def _proclitic_of(word: str, reg: EntityRegistry) -> tuple[int, bool]:
+    """_strip_proclitic worked out: و/ف/ب/ل/ك and their pairs come off when what stays opens with the article, is a
+    registry name, or is a more frequent word than WORD."""
     for lam in ("ولل", "فلل", "لل"):
         if word.startswith(lam) and len(word) > len(lam) + 1:
             with_article = DEFINITE_ARTICLE + word[len(lam):]

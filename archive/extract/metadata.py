@@ -35,8 +35,10 @@ def max_value_chars() -> int:
     return int(_table().get("max_value_chars", 80))
 
 
+@lru_cache(maxsize=4096)
 def facet_name(key: str) -> str | None:
-    """The facet name of an input field (None for a field the archive reads itself or a name with no letters)."""
+    """The facet name of an input field (None for a field the archive reads itself or a name with no letters).
+    Cached: every record of a file asks about the same few keys."""
     folded = " ".join(str(key).split()).lower()
     if not folded or folded in RESERVED_NAMES:
         return None
