@@ -38,6 +38,11 @@ from archive.text.stemmer import frequencies, frequency
 
 MODEL_FILE = DATA_DIR / "ner.crfsuite"
 CLUSTERS_FILE = DATA_DIR / "word_clusters.tsv"
+# The words the shipped recognizer tags as person names in the shared news corpus (bench/train_ner.py builds it)
+PERSON_LEXICON_FILE = DATA_DIR / "person_lexicon.tsv"
+# A lexicon word: met at least this often in the corpus, tagged a person at least this share of the times
+LEXICON_MIN_COUNT = 5
+LEXICON_MIN_SHARE = 0.5
 LABELS = ("PER", "LOC", "ORG")
 
 # the Arabic letters proper, and the extended ones foreign names are written with (ڤ پ چ گ ...)
@@ -62,6 +67,10 @@ class Gazetteer:
     name_last: frozenset[str]  # last words of registry names and their short forms
     clusters: dict[str, tuple[str, str]]  # word -> (coarse, fine) distributional cluster (bench/build_clusters.py)
     name_clusters_words: frozenset[str]  # the words of the clusters that are mostly names (learned given names)
+    # words the recognizer tags as person names in the shared corpus (PERSON_LEXICON_FILE): cues for where people
+    # extraction looks, not a feature of the model (trained on the lexicon of its own training names, the model
+    # leaned on it)
+    corpus_names: frozenset[str] = frozenset()
     # (feature "g=flag", the words that have it, whether a word lends it to its neighbours), in _OWN_FLAGS order
     flag_sets: tuple[tuple[str, frozenset[str], bool], ...] = ()
 
@@ -74,6 +83,18 @@ class Gazetteer:
 
 def _clean(text: str) -> str:
     return " ".join(normalize(text).split())
+
+
+def person_lexicon(path: Path) -> frozenset[str]:
+    """The words (core forms) of the person lexicon (word<TAB>times met<TAB>times tagged a person) met at least
+    LEXICON_MIN_COUNT times and tagged a person at least LEXICON_MIN_SHARE of them: "غورباتشوف", "يلتسين",
+    "شوارزنيجر", which no given-name list or title holds."""
+    words = set()
+    for line in data_lines(path):
+        word, count, person = [*line.split("\t"), "0", "0"][:3]
+        if int(count) >= LEXICON_MIN_COUNT and int(person) >= LEXICON_MIN_SHARE * int(count):
+            words.add(word)
+    return frozenset(words)
 
 
 @lru_cache(maxsize=1)
@@ -105,7 +126,8 @@ def gazetteer() -> Gazetteer:
         clusters[word] = (coarse_id, fine_id)
     return Gazetteer(frozenset(given), frozenset(title_words), frozenset(honorifics), frozenset(function_words),
                      frozenset(first), frozenset(last), clusters,
-                     _name_cluster_words(clusters, given | first | last, function_words | title_words))
+                     _name_cluster_words(clusters, given | first | last, function_words | title_words),
+                     person_lexicon(PERSON_LEXICON_FILE))
 
 
 # A fine cluster is a cluster of names when at least this share of its words are known names (given names,

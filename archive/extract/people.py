@@ -218,6 +218,7 @@ class Registry:
     ambiguous_given: set[str]
     titles: set[str]  # normalized single words and phrases that introduce a name
     named_after: set[str]  # "مطار", "جائزة": what follows is named after a person, not a person here
+    described: set[str]  # "هجوم": an ambiguous short form after it is a common word describing it ("هجوم بري")
     honorifics: set[str]
     not_name: set[str]
     breakers: set[str]
@@ -297,6 +298,7 @@ def registry() -> Registry:
         by_opening={opening: next(iter(indexes)) for opening, indexes in openings.items() if len(indexes) == 1},
         by_latin={_clean(latin): index for index, person in enumerate(people) for latin in person.latin},
         given=given, named_after={_clean(w) for w in data.get("named_after_words", [])},
+        described={_clean(w) for w in data.get("described_nouns", [])},
         ambiguous_given=ambiguous_given, titles=titles, honorifics=honorifics,
         not_name={_clean(w) for w in data["not_name_words"]}, breakers={_clean(w) for w in data["clause_breakers"]},
         particles={_clean(w) for w in data["name_particles"]}, trigger_scanner=trigger_scanner,
@@ -468,8 +470,9 @@ def _registry_matches(reg: Registry, norm: str, words: Collection[str]
         if previous in reg.given or previous in reg.ambiguous_given or previous in reg.particles:
             continue  # another person of that family ("خالد بن سلمان", "علي الأسد")
         titled = previous in reg.titles or previous in reg.honorifics or previous in reg.title_words
-        accepted = [index for index, kind in entries if index in full_found or kind == "short" or titled
-                    or in_context(index)]
+        described = core(previous) in reg.described  # "هجوم بري": a ground attack, not نبيه بري
+        accepted = [index for index, kind in entries if kind == "short" or (not described and (
+            index in full_found or titled or in_context(index)))]
         accepted = list(dict.fromkeys(accepted))
         if len(accepted) > 1:  # shared short form: only the person whose full name is here
             accepted = [index for index in accepted if index in full_found]
@@ -645,7 +648,7 @@ def _cues() -> _Cues:
     reg = registry()
     gaz = gazetteer()
     words = (reg.given | reg.ambiguous_given | reg.honorifics | gaz.name_first | gaz.name_last
-             | gaz.name_clusters_words) - reg.not_name - reg.breakers
+             | gaz.name_clusters_words | gaz.corpus_names) - reg.not_name - reg.breakers
     openers = reg.title_words | {"قال", "قالت", "اكد", "اكدت", "اضاف", "اضافت", "اوضح", "اوضحت", "صرح", "اعلن",
                                  "اعلنت"}
     proclitics = ("", "و", "ف", "ب", "ل", "ك", "وب", "ول", "وك", "فب", "فل")
@@ -720,7 +723,7 @@ def _trim_name(reg: Registry, norm: str, tokens: list[re.Match[str]]) -> list[re
     """The name's own words: titles, function words and punctuation at its edges are not the name."""
     while tokens and (not tokens[0].group()[0].isalpha() or tokens[0].group() in reg.title_words
                       or tokens[0].group() in reg.titles or tokens[0].group() in reg.honorifics
-                      or tokens[0].group() in reg.breakers):
+                      or tokens[0].group() in reg.breakers or _joined_function_word(reg, tokens[0].group())):
         tokens = tokens[1:]
     # a nationality before a name of two or more words ("اللاعب الكونغولي شاباني نوندا"): Arab names open with a
     # given name, not with an ال-adjective the corpus knows as a word
@@ -730,6 +733,7 @@ def _trim_name(reg: Registry, norm: str, tokens: list[re.Match[str]]) -> list[re
         tokens = tokens[1:]
     while tokens and (not tokens[-1].group()[0].isalpha() or tokens[-1].group() in reg.particles
                       or tokens[-1].group() in reg.breakers or tokens[-1].group() in reg.not_name
+                      or _joined_function_word(reg, tokens[-1].group())
                       or _preposition_before_word(tokens[-1].group())):
         if len(tokens) >= 2 and tokens[-1].group()[0].isalpha() and tokens[-1].group() not in reg.particles and (
                 tokens[-2].group() in _JOINERS or (tokens[-1].group() in _ORDINALS and (
@@ -742,6 +746,11 @@ def _trim_name(reg: Registry, norm: str, tokens: list[re.Match[str]]) -> list[re
         if (word.startswith("و") and len(word) > 3 and word[1:] in reg.given) or _conjoined(reg, word):
             return tokens[:i]
     return tokens
+
+
+def _joined_function_word(reg: Registry, word: str) -> bool:
+    """و or ف before a word that is never a name's ("وليس اسماعيل", "فإنه"): the edge of a clause, not of a name."""
+    return len(word) > 2 and word[0] in "وف" and (word[1:] in reg.not_name or word[1:] in reg.breakers)
 
 
 # a preposition or conjunction with the article attached ("بالاسلام", "للصحفيين"): not a name's word when what
