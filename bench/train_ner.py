@@ -44,7 +44,7 @@ _SENTENCE_END = re.compile(r"[\n.!?؟؛:()\[\]{}«»\"“”|]+")
 # a stricter cut: ner.LEXICON_MIN_COUNT, ner.LEXICON_MIN_SHARE)
 _KEEP_COUNT, _KEEP_SHARE = 3, 0.25
 
-PARAMS = {"c1": 0.1, "c2": 0.05, "max_iterations": 300, "feature.possible_transitions": True}
+PARAMS = {"c1": 0.1, "c2": 0.2, "max_iterations": 300, "feature.possible_transitions": True}
 
 
 def train(blocks: list, model_path: Path) -> float:
