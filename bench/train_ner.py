@@ -41,7 +41,7 @@ CORPUS = ROOT.parent / "shared" / "corpora" / "ant-multisource.jsonl.gz"
 # the corpus cut into sentences at stops and line ends, as the recognizer's windows are
 _SENTENCE_END = re.compile(r"[\n.!?؟؛:()\[\]{}«»\"“”|]+")
 # words kept in the file: met this often, tagged a person at least this share of the times (people extraction takes
-# a stricter cut: ner.LEXICON_MIN_COUNT, ner.LEXICON_MIN_SHARE)
+# a stricter cut: ner.person_lexicon)
 _KEEP_COUNT, _KEEP_SHARE = 3, 0.25
 
 PARAMS = {"c1": 0.1, "c2": 0.2, "max_iterations": 300, "feature.possible_transitions": True}
@@ -64,15 +64,21 @@ def build_lexicon(model_path: Path, out: Path) -> int:
     tagger = NameTagger(model_path)
     met: Counter[str] = Counter()
     person: Counter[str] = Counter()
+    in_longer: Counter[str] = Counter()  # tagged a person as one word of a name of two or more
+    other: Counter[str] = Counter()  # tagged a place or an organization
     batch: list[list[str]] = []
 
     def tag() -> None:
         for words, tags in zip(batch, tagger.tag_sentences(batch), strict=True):
-            for word, tag in zip(words, tags, strict=True):
+            for i, (word, tag) in enumerate(zip(words, tags, strict=True)):
                 if word[0].isalpha():
                     met[word] += 1
                     if tag.endswith("PER"):
                         person[word] += 1
+                        if tag.startswith("I-") or (i + 1 < len(tags) and tags[i + 1] == "I-PER"):
+                            in_longer[word] += 1
+                    elif tag != "O":
+                        other[word] += 1
         batch.clear()
 
     with gzip.open(CORPUS, "rt", encoding="utf-8") as corpus:
@@ -85,9 +91,10 @@ def build_lexicon(model_path: Path, out: Path) -> int:
     tag()
     kept = sorted((word for word, count in met.items()
                    if count >= _KEEP_COUNT and person[word] >= _KEEP_SHARE * count), key=lambda w: (-met[w], w))
-    lines = [f"# word<TAB>times met<TAB>times tagged a person, in {CORPUS.name}, by the recognizer trained "
-             "on NewsFANE. Built by bench/train_ner.py."]
-    lines += [f"{word}\t{met[word]}\t{person[word]}" for word in kept]
+    lines = [f"# word<TAB>times met<TAB>times tagged a person<TAB>of those, in a name of two or more words<TAB>times "
+             f"tagged a place or an organization; in {CORPUS.name}, by the recognizer trained on NewsFANE. Built by "
+             "bench/train_ner.py."]
+    lines += [f"{word}\t{met[word]}\t{person[word]}\t{in_longer[word]}\t{other[word]}" for word in kept]
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return len(kept)
 

@@ -40,9 +40,14 @@ MODEL_FILE = DATA_DIR / "ner.crfsuite"
 CLUSTERS_FILE = DATA_DIR / "word_clusters.tsv"
 # The words the shipped recognizer tags as person names in the shared news corpus (bench/train_ner.py builds it)
 PERSON_LEXICON_FILE = DATA_DIR / "person_lexicon.tsv"
-# A lexicon word: met at least this often in the corpus, tagged a person at least this share of the times
+# A lexicon word: met at least LEXICON_MIN_COUNT times in the corpus, tagged a person at least LEXICON_MIN_SHARE of the
+# times; of those, at least LEXICON_MIN_IN_LONGER in a name of two or more words (a name has a given name or a family
+# name beside it somewhere: "بوندسليغا" or "كفرناحوم", tagged alone, are no names); and a person at least
+# LEXICON_PERSON_OVER_OTHER times as often as a place or an organization ("هونغ كونغ")
 LEXICON_MIN_COUNT = 5
 LEXICON_MIN_SHARE = 0.5
+LEXICON_MIN_IN_LONGER = 0.25
+LEXICON_PERSON_OVER_OTHER = 2
 LABELS = ("PER", "LOC", "ORG")
 
 # the Arabic letters proper, and the extended ones foreign names are written with (ڤ پ چ گ ...)
@@ -86,13 +91,15 @@ def _clean(text: str) -> str:
 
 
 def person_lexicon(path: Path) -> frozenset[str]:
-    """The words (core forms) of the person lexicon (word<TAB>times met<TAB>times tagged a person) met at least
-    LEXICON_MIN_COUNT times and tagged a person at least LEXICON_MIN_SHARE of them: "غورباتشوف", "يلتسين",
-    "شوارزنيجر", which no given-name list or title holds."""
+    """The words of the person lexicon (word, times met, times tagged a person, of those in a name of two or more
+    words, times tagged a place or an organization) that pass the LEXICON_ cuts above: "غورباتشوف", "يلتسين",
+    "مالمستروم", which no given-name list or title holds."""
     words = set()
     for line in data_lines(path):
-        word, count, person = [*line.split("\t"), "0", "0"][:3]
-        if int(count) >= LEXICON_MIN_COUNT and int(person) >= LEXICON_MIN_SHARE * int(count):
+        word, *numbers = line.split("\t")
+        met, person, in_longer, other = ([int(n) for n in numbers] + [0, 0, 0, 0])[:4]
+        if met >= LEXICON_MIN_COUNT and person >= LEXICON_MIN_SHARE * met \
+                and in_longer >= LEXICON_MIN_IN_LONGER * person and person >= LEXICON_PERSON_OVER_OTHER * other:
             words.add(word)
     return frozenset(words)
 
