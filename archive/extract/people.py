@@ -956,9 +956,16 @@ def _family_names_alone(reg: Registry, norm: str, article_words: set[str], resul
         for rest, name in by_first[first]:
             stop = end + len(rest)
             if norm.startswith(rest, end) and (stop == size or norm[stop] not in _LETTER_CHARS) \
-                    and free(start, stop) and _word_before(norm, start) not in _JOINERS:
-                take(start, stop, name)
-                break
+                    and _word_before(norm, start) not in _JOINERS:
+                # free, or holding only a part of it read as the same person ("لوبيتيغي" of "خولين لوبيتيغي")
+                inside = [m for m in mentions if m.start < stop and start < m.end]
+                if inside and all(m.name == name and start <= m.start and m.end <= stop for m in inside):
+                    for mention in inside:
+                        mentions.remove(mention)
+                        taken.remove((mention.start, mention.end))
+                if free(start, stop):
+                    take(start, stop, name)
+                    break
     if not wanted:
         return
     gaz = gazetteer()
