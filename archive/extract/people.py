@@ -626,7 +626,8 @@ def _discover(reg: Registry, norm: str, words: Collection[str], taken: list[tupl
 # ---------------------------------------------------------------- the learned recognizer
 
 # Where the recognizer looks: around words that open or make a name (given names, the words of registry names,
-# the corpus's clusters of names, honorifics) and, after a title or a verb of saying, the next few words.
+# the corpus's clusters of names, the words the recognizer tags as names in the corpus, honorifics) and, after a
+# title or a verb of saying, the next few words.
 # Tagging every word of every article would cost several times the rest of extraction; NewsFANE's dev fifth
 # loses little recall this way (bench/ner.py).
 _CUE_BEFORE, _CUE_AFTER = 2, 4
