@@ -111,7 +111,8 @@ def train_with_lexicon(blocks: list, model_path: Path, lexicon: Path) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dev", action="store_true", help="train on the train blocks only and score on dev")
-    parser.add_argument("--out", type=Path, default=None, help="where to write the model (default: see above)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="where to write the model (default: see above); its lexicon goes beside it")
     args = parser.parse_args()
     if not NEWSFANE.exists():
         print(f"NewsFANE not found at {NEWSFANE}: nothing to train on")
@@ -124,13 +125,14 @@ def main() -> int:
     parts = split(read_sentences())
     if args.dev:
         model = args.out or Path(tempfile.gettempdir()) / "ner-dev.crfsuite"
-        lexicon = model.with_name("person_lexicon-dev.tsv")
+        lexicon = model.with_name("person_lexicon-dev.tsv" if args.out is None else f"{model.stem}-person_lexicon.tsv")
         seconds = train_with_lexicon(parts["train"], model, lexicon)
         print(f"trained on {sum(len(b) for b in parts['train'])} sentences in {seconds:.0f} s: {model}")
         print(f"score it: .venv/bin/python bench/ner.py --dev --model {model} --lexicon {lexicon}")
         return 0
     model = args.out or MODEL_FILE
-    seconds = train_with_lexicon(parts["train"] + parts["dev"], model, PERSON_LEXICON_FILE)
+    lexicon = PERSON_LEXICON_FILE if args.out is None else model.with_name(f"{model.stem}-person_lexicon.tsv")
+    seconds = train_with_lexicon(parts["train"] + parts["dev"], model, lexicon)
     sentences = sum(len(b) for b in parts["train"] + parts["dev"])
     print(f"wrote {model} ({model.stat().st_size // 1024} KB) from {sentences} sentences in {seconds:.0f} s")
     return 0
