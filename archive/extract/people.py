@@ -631,6 +631,9 @@ def _discover(reg: Registry, norm: str, words: Collection[str], taken: list[tupl
 # Tagging every word of every article would cost several times the rest of extraction; NewsFANE's dev fifth
 # loses little recall this way (bench/ner.py).
 _CUE_BEFORE, _CUE_AFTER = 2, 4
+# around a word that is a cue only because the recognizer tags it as a name in the corpus (the person lexicon), a
+# narrower window: the name is that word and a word or two beside it, and most such words are no name here
+_LEXICON_BEFORE, _LEXICON_AFTER = 2, 2
 _OPENERS = True
 _STOP_TOKENS = frozenset(".!?؟؛:()[]{}«»\"“”|")
 # A single word the recognizer calls a person counts only when the corpus rarely uses it (names like
@@ -642,6 +645,7 @@ _SINGLE_NAME_MAX_FREQUENCY = 400
 class _Cues:
     name_words: frozenset[str]  # name words with the proclitics they may carry
     openers: frozenset[str]  # titles and verbs of saying, likewise
+    lexicon_only: frozenset[str]  # the name words that are cues only as words of the person lexicon
 
 
 @lru_cache(maxsize=1)
@@ -649,7 +653,8 @@ def _cues() -> _Cues:
     reg = registry()
     gaz = gazetteer()
     words = (reg.given | reg.ambiguous_given | reg.honorifics | gaz.name_first | gaz.name_last
-             | gaz.name_clusters_words | gaz.corpus_names) - reg.not_name - reg.breakers
+             | gaz.name_clusters_words) - reg.not_name - reg.breakers
+    lexicon = gaz.corpus_names - reg.not_name - reg.breakers
     openers = reg.title_words | {"قال", "قالت", "اكد", "اكدت", "اضاف", "اضافت", "اوضح", "اوضحت", "صرح", "اعلن",
                                  "اعلنت"}
     proclitics = ("", "و", "ف", "ب", "ل", "ك", "وب", "ول", "وك", "فب", "فل")
@@ -658,7 +663,10 @@ def _cues() -> _Cues:
         return frozenset(p + surface for form in base if form.isalpha() for surface in _surfaces(form)
                          for p in proclitics)
 
-    return _Cues(forms(set(words)), forms(set(openers)) - forms(set(words)))
+    name_words = forms(set(words))
+    openers_forms = forms(set(openers)) - name_words
+    return _Cues(name_words | forms(set(lexicon)) - openers_forms, openers_forms,
+                 forms(set(lexicon)) - name_words - openers_forms)
 
 
 # up to the last stop or line break of a text: matched from its start, where it ends is where the last one ends
@@ -682,7 +690,8 @@ def _window_start(norm: str, start: int, words: int) -> int:
 
 
 _STOP_CLASS = "".join(re.escape(ch) for ch in sorted(_STOP_TOKENS))
-_WORDS_AFTER = {n: re.compile(f"(?:[^\\S\\n]*[^\\s{_STOP_CLASS}]+){{0,{n}}}") for n in (_CUE_AFTER, _CUE_AFTER + 1)}
+_WORDS_AFTER = {n: re.compile(f"(?:[^\\S\\n]*[^\\s{_STOP_CLASS}]+){{0,{n}}}")
+                for n in (_LEXICON_AFTER, _CUE_AFTER, _CUE_AFTER + 1)}
 
 
 def _window_end(norm: str, end: int, words: int) -> int:
@@ -697,14 +706,17 @@ def _model_ranges(norm: str, words: set[str], taken: Sequence[tuple[int, int]] =
     whose words are no cue: "ترامب" found by the registry needs no tagging.)"""
     cues = _cues()
     windows = []
-    name_words, openers = cues.name_words, cues.openers
+    name_words, openers, lexicon_only = cues.name_words, cues.openers, cues.lexicon_only
     taken_starts = sorted(taken)
     starts = [start for start, _ in taken_starts]
     for match_start, match_end, word in _occurrences(norm, (words & name_words) | (words & openers)):
         at = bisect.bisect_right(starts, match_start) - 1
         if at >= 0 and taken_starts[at][1] >= match_end:
             continue
-        if word in name_words:
+        if word in lexicon_only:
+            windows.append((_window_start(norm, match_start, _LEXICON_BEFORE),
+                            _window_end(norm, match_end, _LEXICON_AFTER)))
+        elif word in name_words:
             windows.append((_window_start(norm, match_start, _CUE_BEFORE),
                             _window_end(norm, match_end, _CUE_AFTER)))
         else:
