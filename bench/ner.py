@@ -32,6 +32,8 @@ from ner_data import NEWSFANE, ROOT, Sentence, read_sentences, split  # beside t
 
 sys.path.insert(0, str(ROOT))
 
+import archive.extract.ner as ner
+import archive.extract.people as people
 from archive.extract.entities import ORGANIZATION, PLACE, entity_mentions
 from archive.extract.ner import LABELS, TOKEN, NameTagger, spans_from_tags
 from archive.extract.people import person_mentions
@@ -223,7 +225,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dev", action="store_true", help="score the dev fifth instead of the held-out test")
     parser.add_argument("--model", type=Path, default=None, help="a model file other than the shipped one")
+    parser.add_argument("--lexicon", type=Path, default=None,
+                        help="the person lexicon built with that model (bench/train_ner.py --dev writes one)")
     args = parser.parse_args()
+    if args.lexicon is not None:
+        ner.PERSON_LEXICON_FILE = args.lexicon
+        ner.gazetteer.cache_clear()
+        people._cues.cache_clear()
     if not NEWSFANE.exists():
         print(f"NewsFANE not found at {NEWSFANE}: nothing to measure")
         return 1
@@ -240,7 +248,7 @@ def main() -> int:
         "entities": score_entities(blocks, True, f"{part} product", NameTagger(model)),
         "entities_registry_only": score_entities(blocks, False, f"{part} registries only (no model)"),
     }
-    if not args.dev and args.model is None:
+    if not args.dev and args.model is None and args.lexicon is None:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return 0

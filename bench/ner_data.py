@@ -61,7 +61,35 @@ class Sentence:
     proclitics: list[int]  # how many letters of each word are re-joined proclitics (و ب ل ...)
 
 
+def _split_letters(tokens: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Letters the segmentation cut off a word, put back as raw news writes them: a name's first letter taken for a
+    proclitic ("ف يصل": فيصل, tagged B- then I-), its last letter taken for a pronoun ("مصطفي فهم ي": فهمي, tagged
+    I- after the name), and a hamza's alef cut off a word ("ا سرائيليه"). Letters of abbreviations ("ا ف ب",
+    "د ب ا": one letter after another) stay apart."""
+    out: list[tuple[str, str]] = []
+    i = 0
+    while i < len(tokens):
+        word, tag = tokens[i]
+        following = tokens[i + 1] if i + 1 < len(tokens) else None
+        if len(word) == 1 and word.isalpha() and following is not None and len(following[0]) >= 3 \
+                and following[0][0].isalpha() and (
+                    (tag.startswith("B-") and following[1] == "I-" + tag[2:])
+                    or (word == "ا" and tag == "O")):
+            out.append((word + following[0], tag if tag != "O" else following[1]))
+            i += 2
+            continue
+        if len(word) == 1 and word in "يهك" and tag.startswith("I-") and out and len(out[-1][0]) >= 2 \
+                and out[-1][1][2:] == tag[2:] and out[-1][1] != "O" and out[-1][0][-1].isalpha():
+            out[-1] = (out[-1][0] + word, out[-1][1])
+            i += 1
+            continue
+        out.append((word, tag))
+        i += 1
+    return out
+
+
 def _rejoin(tokens: list[tuple[str, str]]) -> list[tuple[str, str, int]]:
+    tokens = _split_letters(tokens)
     joined: list[tuple[str, str, int]] = []
     pending = ""  # proclitics waiting for their word
     for word, tag in tokens:

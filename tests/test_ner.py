@@ -134,6 +134,42 @@ def test_own_decoder_gives_crfsuite_tags_and_the_split_is_disjoint() -> None:
     assert any(tag != "O" for tags in ours for tag in tags)
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    # no given name, title or verb of saying near them: the words the recognizer tags as names in the shared corpus
+    # open its window (archive/data/person_lexicon.tsv)
+    ("وكان يلتسين إصلاحيا حاول بناء رأسمالية فعالة.", ["يلتسين"]),
+    ("ورفض ايكاردي العرض المقدم من النادي.", ["ايكاردي"]),
+])
+def test_a_name_the_recognizer_knows_from_the_corpus_is_found_without_a_cue(text: str, expected: list[str]) -> None:
+    assert people(text) == expected
+
+
+def test_the_corpus_person_lexicon_keeps_names_and_leaves_out_what_is_tagged_alone_or_as_a_place() -> None:
+    names = gazetteer().corpus_names
+    assert {"يلتسين", "ايكاردي", "لافروف", "مالمستروم"} <= names
+    # tagged a person in the corpus, but never inside a longer name (a league, a film, a bank) or as often a place
+    assert not {"بوندسليغا", "كفرناحوم", "باركليز", "هونغ", "كونغ"} & names
+
+
+def test_letters_the_segmentation_cut_off_a_name_are_put_back() -> None:
+    sys.path.insert(0, str(ROOT / "bench"))
+    from ner_data import _rejoin
+
+    def words(tokens: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        return [(word, tag) for word, tag, _ in _rejoin(tokens)]
+
+    # a first letter taken for a proclitic, a last letter taken for a pronoun, an alef cut off a word
+    assert words([("ف", "B-Politician"), ("يصل", "I-Politician"), ("بن", "I-Politician")]) == [
+        ("فيصل", "B-Politician"), ("بن", "I-Politician")]
+    assert words([("مصطفي", "B-Artist"), ("فهم", "I-Artist"), ("ي", "I-Artist"), ("و", "O"), ("قال", "O")]) == [
+        ("مصطفي", "B-Artist"), ("فهمي", "I-Artist"), ("وقال", "O")]
+    assert words([("طائرات", "O"), ("ا", "O"), ("سرائيليه", "O")]) == [("طائرات", "O"), ("اسرائيليه", "O")]
+    # an abbreviation's letters stay apart; a lone و before a name still joins it; a pronoun still joins its word
+    assert words([("(", "O"), ("ا", "B-Media"), ("ف", "I-Media"), ("ب", "I-Media"), (")", "O")]) == [
+        ("(", "O"), ("ا", "B-Media"), ("ف", "I-Media"), ("ب", "I-Media"), (")", "O")]
+    assert words([("و", "O"), ("شيراك", "B-Politician"), ("ان", "O"), ("ه", "O")]) == [
+        ("وشيراك", "B-Politician"), ("انه", "O")]
+
 
 @pytest.mark.skipif(not CORPUS.exists(), reason=f"shared corpus not found at {CORPUS}")
 def test_articles_built_together_get_the_people_they_get_one_at_a_time() -> None:

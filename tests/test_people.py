@@ -42,6 +42,14 @@ def test_ambiguous_short_form_needs_evidence() -> None:
     assert people("استقبل بشار الأسد ضيوفه. ثم قال الأسد كلمة.") == ["بشار الأسد"]  # the full name is here
 
 
+def test_an_ambiguous_short_form_describing_the_noun_before_it_is_no_person() -> None:
+    # "هجوم بري": a ground attack, in an article about Lebanon (a context word of نبيه بري)
+    attack = "وأكد الأمين العام أن أي هجوم بري إسرائيلي على لبنان سيمثل تصعيدا خطيرا للغاية."
+    assert people(attack) == []
+    assert people("وقال رئيس مجلس النواب نبيه بري إن لبنان لن يقبل. وأضاف بري أن الحوار مستمر.") == ["نبيه بري"]
+    assert people("واستقبل بري في عين التينة السفير. وقال بري إن لبنان يرفض الهجوم.") == ["نبيه بري"]
+
+
 def test_shared_short_form_goes_to_the_person_named_in_full() -> None:
     text = "قال رئيس الوزراء العراقي نوري المالكي إن الحكومة مستمرة. وأضاف المالكي أن الانتخابات قريبة."
     assert people(text) == ["نوري المالكي"]

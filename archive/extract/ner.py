@@ -38,6 +38,16 @@ from archive.text.stemmer import frequencies, frequency
 
 MODEL_FILE = DATA_DIR / "ner.crfsuite"
 CLUSTERS_FILE = DATA_DIR / "word_clusters.tsv"
+# The words the shipped recognizer tags as person names in the shared news corpus (bench/train_ner.py builds it)
+PERSON_LEXICON_FILE = DATA_DIR / "person_lexicon.tsv"
+# A lexicon word: met at least LEXICON_MIN_COUNT times in the corpus, tagged a person at least LEXICON_MIN_SHARE of the
+# times; of those, at least LEXICON_MIN_IN_LONGER in a name of two or more words (a name has a given name or a family
+# name beside it somewhere: "بوندسليغا" or "كفرناحوم", tagged alone, are no names); and a person at least
+# LEXICON_PERSON_OVER_OTHER times as often as a place or an organization ("هونغ كونغ")
+LEXICON_MIN_COUNT = 5
+LEXICON_MIN_SHARE = 0.5
+LEXICON_MIN_IN_LONGER = 0.25
+LEXICON_PERSON_OVER_OTHER = 2
 LABELS = ("PER", "LOC", "ORG")
 
 # the Arabic letters proper, and the extended ones foreign names are written with (ڤ پ چ گ ...)
@@ -62,6 +72,10 @@ class Gazetteer:
     name_last: frozenset[str]  # last words of registry names and their short forms
     clusters: dict[str, tuple[str, str]]  # word -> (coarse, fine) distributional cluster (bench/build_clusters.py)
     name_clusters_words: frozenset[str]  # the words of the clusters that are mostly names (learned given names)
+    # words the recognizer tags as person names in the shared corpus (PERSON_LEXICON_FILE): cues for where people
+    # extraction looks, not a feature of the model (trained on the lexicon of its own training names, the model
+    # leaned on it)
+    corpus_names: frozenset[str] = frozenset()
     # (feature "g=flag", the words that have it, whether a word lends it to its neighbours), in _OWN_FLAGS order
     flag_sets: tuple[tuple[str, frozenset[str], bool], ...] = ()
 
@@ -74,6 +88,20 @@ class Gazetteer:
 
 def _clean(text: str) -> str:
     return " ".join(normalize(text).split())
+
+
+def person_lexicon(path: Path) -> frozenset[str]:
+    """The words of the person lexicon (word, times met, times tagged a person, of those in a name of two or more
+    words, times tagged a place or an organization) that pass the LEXICON_ cuts above: "غورباتشوف", "يلتسين",
+    "مالمستروم", which no given-name list or title holds."""
+    words = set()
+    for line in data_lines(path):
+        word, *numbers = line.split("\t")
+        met, person, in_longer, other = ([int(n) for n in numbers] + [0, 0, 0, 0])[:4]
+        if met >= LEXICON_MIN_COUNT and person >= LEXICON_MIN_SHARE * met \
+                and in_longer >= LEXICON_MIN_IN_LONGER * person and person >= LEXICON_PERSON_OVER_OTHER * other:
+            words.add(word)
+    return frozenset(words)
 
 
 @lru_cache(maxsize=1)
@@ -105,7 +133,8 @@ def gazetteer() -> Gazetteer:
         clusters[word] = (coarse_id, fine_id)
     return Gazetteer(frozenset(given), frozenset(title_words), frozenset(honorifics), frozenset(function_words),
                      frozenset(first), frozenset(last), clusters,
-                     _name_cluster_words(clusters, given | first | last, function_words | title_words))
+                     _name_cluster_words(clusters, given | first | last, function_words | title_words),
+                     person_lexicon(PERSON_LEXICON_FILE))
 
 
 # A fine cluster is a cluster of names when at least this share of its words are known names (given names,

@@ -218,6 +218,7 @@ class Registry:
     ambiguous_given: set[str]
     titles: set[str]  # normalized single words and phrases that introduce a name
     named_after: set[str]  # "مطار", "جائزة": what follows is named after a person, not a person here
+    described: set[str]  # "هجوم": an ambiguous short form after it is a common word describing it ("هجوم بري")
     honorifics: set[str]
     not_name: set[str]
     breakers: set[str]
@@ -297,6 +298,7 @@ def registry() -> Registry:
         by_opening={opening: next(iter(indexes)) for opening, indexes in openings.items() if len(indexes) == 1},
         by_latin={_clean(latin): index for index, person in enumerate(people) for latin in person.latin},
         given=given, named_after={_clean(w) for w in data.get("named_after_words", [])},
+        described={_clean(w) for w in data.get("described_nouns", [])},
         ambiguous_given=ambiguous_given, titles=titles, honorifics=honorifics,
         not_name={_clean(w) for w in data["not_name_words"]}, breakers={_clean(w) for w in data["clause_breakers"]},
         particles={_clean(w) for w in data["name_particles"]}, trigger_scanner=trigger_scanner,
@@ -471,8 +473,9 @@ def _registry_matches(reg: Registry, norm: str, words: Collection[str]
         if previous in reg.given or previous in reg.ambiguous_given or previous in reg.particles:
             continue  # another person of that family ("خالد بن سلمان", "علي الأسد")
         titled = previous in reg.titles or previous in reg.honorifics or previous in reg.title_words
-        accepted = [index for index, kind in entries if index in full_found or kind == "short" or titled
-                    or in_context(index)]
+        described = core(previous) in reg.described  # "هجوم بري": a ground attack, not نبيه بري
+        accepted = [index for index, kind in entries if kind == "short" or (not described and (
+            index in full_found or titled or in_context(index)))]
         accepted = list(dict.fromkeys(accepted))
         if len(accepted) > 1:  # shared short form: only the person whose full name is here
             accepted = [index for index in accepted if index in full_found]
@@ -626,10 +629,14 @@ def _discover(reg: Registry, norm: str, words: Collection[str], taken: list[tupl
 # ---------------------------------------------------------------- the learned recognizer
 
 # Where the recognizer looks: around words that open or make a name (given names, the words of registry names,
-# the corpus's clusters of names, honorifics) and, after a title or a verb of saying, the next few words.
+# the corpus's clusters of names, the words the recognizer tags as names in the corpus, honorifics) and, after a
+# title or a verb of saying, the next few words.
 # Tagging every word of every article would cost several times the rest of extraction; NewsFANE's dev fifth
 # loses little recall this way (bench/ner.py).
 _CUE_BEFORE, _CUE_AFTER = 2, 4
+# around a word that is a cue only because the recognizer tags it as a name in the corpus (the person lexicon), a
+# narrower window: the name is that word and a word or two beside it, and most such words are no name here
+_LEXICON_BEFORE, _LEXICON_AFTER = 2, 2
 _OPENERS = True
 _STOP_TOKENS = frozenset(".!?؟؛:()[]{}«»\"“”|")
 # A single word the recognizer calls a person counts only when the corpus rarely uses it (names like
@@ -641,6 +648,7 @@ _SINGLE_NAME_MAX_FREQUENCY = 400
 class _Cues:
     name_words: frozenset[str]  # name words with the proclitics they may carry
     openers: frozenset[str]  # titles and verbs of saying, likewise
+    lexicon_only: frozenset[str]  # the name words that are cues only as words of the person lexicon
 
 
 @lru_cache(maxsize=1)
@@ -649,6 +657,7 @@ def _cues() -> _Cues:
     gaz = gazetteer()
     words = (reg.given | reg.ambiguous_given | reg.honorifics | gaz.name_first | gaz.name_last
              | gaz.name_clusters_words) - reg.not_name - reg.breakers
+    lexicon = gaz.corpus_names - reg.not_name - reg.breakers
     openers = reg.title_words | {"قال", "قالت", "اكد", "اكدت", "اضاف", "اضافت", "اوضح", "اوضحت", "صرح", "اعلن",
                                  "اعلنت"}
     proclitics = ("", "و", "ف", "ب", "ل", "ك", "وب", "ول", "وك", "فب", "فل")
@@ -657,7 +666,10 @@ def _cues() -> _Cues:
         return frozenset(p + surface for form in base if form.isalpha() for surface in _surfaces(form)
                          for p in proclitics)
 
-    return _Cues(forms(set(words)), forms(set(openers)) - forms(set(words)))
+    name_words = forms(set(words))
+    openers_forms = forms(set(openers)) - name_words
+    return _Cues(name_words | forms(set(lexicon)) - openers_forms, openers_forms,
+                 forms(set(lexicon)) - name_words - openers_forms)
 
 
 # up to the last stop or line break of a text: matched from its start, where it ends is where the last one ends
@@ -681,7 +693,8 @@ def _window_start(norm: str, start: int, words: int) -> int:
 
 
 _STOP_CLASS = "".join(re.escape(ch) for ch in sorted(_STOP_TOKENS))
-_WORDS_AFTER = {n: re.compile(f"(?:[^\\S\\n]*[^\\s{_STOP_CLASS}]+){{0,{n}}}") for n in (_CUE_AFTER, _CUE_AFTER + 1)}
+_WORDS_AFTER = {n: re.compile(f"(?:[^\\S\\n]*[^\\s{_STOP_CLASS}]+){{0,{n}}}")
+                for n in (_LEXICON_AFTER, _CUE_AFTER, _CUE_AFTER + 1)}
 
 
 def _window_end(norm: str, end: int, words: int) -> int:
@@ -695,7 +708,7 @@ def _model_ranges(norm: str, words: set[str], taken: Sequence[tuple[int, int]] =
     (WORDS: text_words(NORM); TAKEN: spans of names already found,
     whose words are no cue: "ترامب" found by the registry needs no tagging.)"""
     cues = _cues()
-    name_words, openers = cues.name_words, cues.openers
+    name_words, openers, lexicon_only = cues.name_words, cues.openers, cues.lexicon_only
     taken_starts = sorted(taken)
     starts = [start for start, _ in taken_starts]
     ranges: list[tuple[int, int]] = []
@@ -707,8 +720,9 @@ def _model_ranges(norm: str, words: set[str], taken: Sequence[tuple[int, int]] =
             # a window opens at most at its cue: a cue inside the range before only lengthens that range, wherever
             # its window would open, so the words before it need not be counted
             inside = bool(ranges) and match_start <= ranges[-1][1]
-            start = match_start if inside else _window_start(norm, match_start, _CUE_BEFORE)
-            end = _window_end(norm, match_end, _CUE_AFTER)
+            before, after = (_LEXICON_BEFORE, _LEXICON_AFTER) if word in lexicon_only else (_CUE_BEFORE, _CUE_AFTER)
+            start = match_start if inside else _window_start(norm, match_start, before)
+            end = _window_end(norm, match_end, after)
         else:
             start, end = match_start, _window_end(norm, match_end, _CUE_AFTER + 1)
             if end <= match_end:
@@ -725,7 +739,7 @@ def _trim_name(reg: Registry, norm: str, tokens: list[re.Match[str]]) -> list[re
     """The name's own words: titles, function words and punctuation at its edges are not the name."""
     while tokens and (not tokens[0].group()[0].isalpha() or tokens[0].group() in reg.title_words
                       or tokens[0].group() in reg.titles or tokens[0].group() in reg.honorifics
-                      or tokens[0].group() in reg.breakers):
+                      or tokens[0].group() in reg.breakers or _joined_function_word(reg, tokens[0].group())):
         tokens = tokens[1:]
     # a nationality before a name of two or more words ("اللاعب الكونغولي شاباني نوندا"): Arab names open with a
     # given name, not with an ال-adjective the corpus knows as a word
@@ -735,6 +749,7 @@ def _trim_name(reg: Registry, norm: str, tokens: list[re.Match[str]]) -> list[re
         tokens = tokens[1:]
     while tokens and (not tokens[-1].group()[0].isalpha() or tokens[-1].group() in reg.particles
                       or tokens[-1].group() in reg.breakers or tokens[-1].group() in reg.not_name
+                      or _joined_function_word(reg, tokens[-1].group())
                       or _preposition_before_word(tokens[-1].group())):
         if len(tokens) >= 2 and tokens[-1].group()[0].isalpha() and tokens[-1].group() not in reg.particles and (
                 tokens[-2].group() in _JOINERS or (tokens[-1].group() in _ORDINALS and (
@@ -747,6 +762,11 @@ def _trim_name(reg: Registry, norm: str, tokens: list[re.Match[str]]) -> list[re
         if (word.startswith("و") and len(word) > 3 and word[1:] in reg.given) or _conjoined(reg, word):
             return tokens[:i]
     return tokens
+
+
+def _joined_function_word(reg: Registry, word: str) -> bool:
+    """و or ف before a word that is never a name's ("وليس اسماعيل", "فإنه"): the edge of a clause, not of a name."""
+    return len(word) > 2 and word[0] in "وف" and (word[1:] in reg.not_name or word[1:] in reg.breakers)
 
 
 # a preposition or conjunction with the article attached ("بالاسلام", "للصحفيين"): not a name's word when what
@@ -952,9 +972,16 @@ def _family_names_alone(reg: Registry, norm: str, article_words: set[str], resul
         for rest, name in by_first[first]:
             stop = end + len(rest)
             if norm.startswith(rest, end) and (stop == size or norm[stop] not in _LETTER_CHARS) \
-                    and free(start, stop) and _word_before(norm, start) not in _JOINERS:
-                take(start, stop, name)
-                break
+                    and _word_before(norm, start) not in _JOINERS:
+                # free, or holding only a part of it read as the same person ("لوبيتيغي" of "خولين لوبيتيغي")
+                inside = [m for m in mentions if m.start < stop and start < m.end]
+                if inside and all(m.name == name and start <= m.start and m.end <= stop for m in inside):
+                    for mention in inside:
+                        mentions.remove(mention)
+                        taken.remove((mention.start, mention.end))
+                if free(start, stop):
+                    take(start, stop, name)
+                    break
     if not wanted:
         return
     gaz = gazetteer()
