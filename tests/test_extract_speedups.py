@@ -198,7 +198,10 @@ def _plain_model_ranges(norm: str, words: set[str], taken: list[tuple[int, int]]
         at = bisect.bisect_right([s for s, _ in ordered], start) - 1
         if at >= 0 and ordered[at][1] >= end:
             continue  # inside a name already found
-        if word in cues.name_words:
+        if word in cues.lexicon_only:
+            windows.append((people._window_start(norm, start, people._LEXICON_BEFORE),
+                            people._window_end(norm, end, people._LEXICON_AFTER)))
+        elif word in cues.name_words:
             windows.append((people._window_start(norm, start, people._CUE_BEFORE),
                             people._window_end(norm, end, people._CUE_AFTER)))
         elif (window_end := people._window_end(norm, end, people._CUE_AFTER + 1)) > end:
