@@ -32,7 +32,7 @@ from test_sharded import (
 
 from archive.cluster.build import add_on_cluster, plan_parts, rebuild_on_cluster
 from archive.cluster.connect import ClusterError, connect
-from archive.cluster.search import open_on_cluster
+from archive.cluster.search import DaskShards, open_on_cluster
 from archive.extract.records import ReadOptions
 from archive.index.writer import add_to_index, rebuild_index
 from archive.search.archive import Archive
@@ -233,6 +233,18 @@ def test_a_worker_killed_during_searches_never_gives_a_partial_answer(
 
 
 @pytest.mark.corpus
+def test_a_shard_task_cancelled_mid_search_is_one_clear_error_not_a_dask_exception(client: Client) -> None:
+    """When the scheduler cancels a shard's task (its worker killed), Dask's wait() raises FuturesCancelledError;
+    the search reports it as the one-line ClusterError, no partial answer."""
+    future = client.submit(time.sleep, 30, pure=False)
+    client.cancel([future])
+    shards = object.__new__(DaskShards)  # only what _gather reads
+    shards.client, shards.timeout, shards.homes_checked = client, 20.0, 0.0
+    with pytest.raises(ClusterError, match="no partial answer") as raised:
+        shards._gather({0: future})
+    assert "\n" not in str(raised.value)
+
+
 def test_a_worker_killed_during_a_rebuild_leaves_the_old_index_or_a_whole_new_one(
         corpus_slice: Path, corpus_indexes: dict[str, Path], cluster: LocalDaskCluster, client: Client,
         tmp_path: Path) -> None:

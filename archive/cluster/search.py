@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import Any, cast
 
@@ -171,8 +172,9 @@ class DaskShards:
                                   allow_other_workers=True, pure=False)
 
     def _gather(self, futures: dict[int, Future]) -> dict[int, Any]:
-        # the unfinished ones are reported below; wait() finds the client as the current one
-        with self.client.as_current(), contextlib.suppress(TimeoutError):
+        # the unfinished and cancelled ones are reported below (wait() raises FuturesCancelledError, a CancelledError,
+        # when the scheduler cancels a task of a worker killed mid-search); wait() finds the client as the current one
+        with self.client.as_current(), contextlib.suppress(TimeoutError, CancelledError):
             wait(list(futures.values()), timeout=self.timeout, return_when="ALL_COMPLETED")
         pending = [f for f in futures.values() if f.status == "pending"]
         failed = [f for f in futures.values() if f.status in ("error", "cancelled", "lost")]
