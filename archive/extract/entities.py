@@ -30,18 +30,14 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
+from archive.extract.entity_tables import ORGANIZATION, ORGANIZATIONS_FILE, PLACE, PLACES_FILE, Entry, load_entries
 from archive.extract.ner import TOKEN, Entity, NameTagger, gazetteer, name_tagger
 from archive.extract.people import LETTERS, FormScanner, Mention, _plain, text_words, trie_regex
-from archive.resources import DATA_DIR
 from archive.text.charsets import DEFINITE_ARTICLE, HARAKAT_RANGE, after_lam_forms
 from archive.text.normalize import normalize
 from archive.text.stemmer import frequency
 
-PLACES_FILE = DATA_DIR / "places.tsv"
-ORGANIZATIONS_FILE = DATA_DIR / "organizations.tsv"
-PLACE, ORGANIZATION = "place", "organization"
 KINDS = (PLACE, ORGANIZATION)
 # the recognizer's label for each kind
 _LABEL_KIND = {"LOC": PLACE, "ORG": ORGANIZATION}
@@ -87,37 +83,6 @@ _DESCRIPTIVE_HEADS = frozenset(normalize(word) for word in (
 
 def _clean(text: str) -> str:
     return " ".join(normalize(text).split())
-
-
-def _split(cell: str) -> list[str]:
-    return [part.strip() for part in cell.split("|") if part.strip()]
-
-
-@dataclass(slots=True)
-class Entry:
-    name: str
-    kind: str  # PLACE or ORGANIZATION
-    variants: list[str] = field(default_factory=list)
-    short: list[str] = field(default_factory=list)
-    ambiguous_short: list[str] = field(default_factory=list)
-    context: list[str] = field(default_factory=list)
-    type: str = ""  # country, city, region, club, party ... ("-": a generic word that is no name)
-    latin: list[str] = field(default_factory=list)
-
-
-def load_entries(path: Path, kind: str) -> list[Entry]:
-    """The rows of a registry file: name | variants | short forms ("?": ambiguous) | context words | type | Latin."""
-    entries = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip() or line.startswith("#") or line.startswith("name\t"):
-            continue
-        name, variants, short, context, kind_of, latin = ([cell.strip() for cell in line.split("\t")] + [""] * 6)[:6]
-        shorts = _split(short)
-        entries.append(Entry(name=name, kind=kind, variants=_split(variants),
-                             short=[s for s in shorts if not s.startswith("?")],
-                             ambiguous_short=[s[1:] for s in shorts if s.startswith("?")], context=_split(context),
-                             type=kind_of, latin=_split(latin)))
-    return entries
 
 
 @dataclass

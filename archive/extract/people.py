@@ -30,8 +30,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from archive.extract.entity_tables import PLACE, PLACES_FILE, load_entries
 from archive.extract.ner import TOKEN, Entity, NameTagger, core, gazetteer, name_tagger
-from archive.resources import DATA_DIR, data_lines
+from archive.resources import DATA_DIR
 from archive.text.charsets import ARABIC_LETTER_RANGE, DEFINITE_ARTICLE, after_lam_forms
 from archive.text.normalize import normalize
 from archive.text.stemmer import frequency
@@ -785,15 +786,9 @@ def _preposition_before_word(word: str) -> bool:
 def _place_words() -> frozenset[str]:
     """The one-word names of the places registry (archive/data/places.tsv: names, variants, short forms),
     normalized: "بكربلاء" after a name is "in Karbala", not the name's last word."""
-    words: set[str] = set()
-    for line in data_lines(DATA_DIR / "places.tsv"):
-        cells = [*line.split("\t"), "", "", ""][:3]
-        for cell in cells:
-            for form in cell.split("|"):
-                form = _clean(form.lstrip("?"))
-                if form and " " not in form:
-                    words.add(form)
-    return frozenset(words)
+    forms = (_clean(form) for entry in load_entries(PLACES_FILE, PLACE)
+             for form in (entry.name, *entry.variants, *entry.short, *entry.ambiguous_short))
+    return frozenset(form for form in forms if form and " " not in form)
 
 
 def _preposition_and_word(word: str) -> bool:
