@@ -35,7 +35,7 @@ from archive.extract.entity_tables import ORGANIZATION, ORGANIZATIONS_FILE, PLAC
 from archive.extract.ner import TOKEN, Entity, NameTagger, gazetteer, name_tagger
 from archive.extract.people import LETTERS, FormScanner, Mention, _plain, text_words, trie_regex
 from archive.text.charsets import DEFINITE_ARTICLE, HARAKAT_RANGE, after_lam_forms
-from archive.text.normalize import normalize
+from archive.text.normalize import HARAKAT, normalize
 from archive.text.stemmer import frequency
 
 KINDS = (PLACE, ORGANIZATION)
@@ -152,7 +152,7 @@ def entity_registry() -> EntityRegistry:
                             tuple(index for index, kind in found if kind == "ambiguous"))
                   for surface, found in forms.items()}
     marked = [(_marked_pattern(entry.name), index) for index, entry in enumerate(entries)
-              if entry.type != "-" and _HARAKA.search(entry.name) and _clean(entry.name) in ambiguous_keys]
+              if entry.type != "-" and HARAKAT.search(entry.name) and _clean(entry.name) in ambiguous_keys]
     full_keys = {index: {_clean(full) for full in (entry.name, *entry.variants)} for index, entry in enumerate(entries)
                  if entry.type != "-"}
     extended_by = {}
@@ -163,9 +163,6 @@ def entity_registry() -> EntityRegistry:
             extended_by[index] = longer
     return EntityRegistry(entries, forms, form_kinds, form_scanner, by_key, by_latin, frozenset(not_names),
                           ambiguous_keys, cue_words, context_scanners, marked, extended_by)
-
-
-_HARAKA = re.compile(f"[{HARAKAT_RANGE}]")
 
 
 def _marked_pattern(name: str) -> re.Pattern[str]:
