@@ -9,13 +9,11 @@ analyzer uses) is one of the query's terms, so لموسكو in the article is ma
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Collection
 
-from archive.text.analysis import MAX_RAW_LENGTH, WORD_PATTERN, term_of
+from archive.text.analysis import MAX_RAW_LENGTH, WORDS, term_of
 from archive.text.normalize import normalize
 
-WORD = re.compile(WORD_PATTERN)
 SNIPPET_CHARS = 240
 # Characters of context kept before the first marked word of the window.
 LEAD_CHARS = 60
@@ -30,7 +28,7 @@ def find_matches(text: str, terms: Collection[str], stop_when_all: bool = False,
         return found
     wanted = set(terms)
     need = len(wanted)
-    for match in WORD.finditer(text):
+    for match in WORDS.finditer(text):
         word = match.group()
         # the word's index term (words too long to be one are not looked up): every word before the matches
         term = term_of(word) if len(word) <= MAX_RAW_LENGTH else None

@@ -41,6 +41,7 @@ STOPWORDS_FILE = DATA_DIR / "stopwords.txt"
 # group consumes at least one mark, so matching stays linear.
 _IN_WORD = f"{HARAKAT_RANGE}{TATWEEL}{ZERO_WIDTH_RANGE}"
 WORD_PATTERN = rf"[^\W_]+(?:[{_IN_WORD}]+[^\W_]*)*"
+WORDS = re.compile(WORD_PATTERN)
 # Terms longer than this are junk (base64, glued URLs, repeated letters) and are not indexed: the longest real
 # Arabic or Latin words are far shorter, and a 10,000-character token must not bloat the index.
 MAX_TERM_LENGTH = 60
@@ -103,9 +104,6 @@ def _remember(raw: str) -> str | None:
     return term
 
 
-_WORDS = re.compile(WORD_PATTERN)
-
-
 def term_positions(text: str) -> dict[str, list[int]]:
     """Each index term of TEXT with its positions, ascending: what `ArabicAnalyzer()(text, positions=True)` yields,
     term by term and position by position (tests/test_analysis.py checks it), without a Token per word. The
@@ -114,7 +112,7 @@ def term_positions(text: str) -> dict[str, list[int]]:
 
     Positions as ArabicTermFilter numbers them: the first kept term at its word's index in the text (the words
     dropped before it counted), every later kept term one more than the previous kept one."""
-    words = _WORDS.findall(text)
+    words = WORDS.findall(text)
     looked_up: list[object] = list(map(TERM_CACHE.get, words, repeat(_MISSING)))
     if _MISSING in looked_up:
         looked_up = [_remember(words[index]) if term is _MISSING else term for index, term in enumerate(looked_up)]
