@@ -35,11 +35,12 @@ sys.path.insert(0, str(ROOT))
 import pycrfsuite
 
 from archive.extract.ner import MODEL_FILE, PERSON_LEXICON_FILE, TOKEN, FeatureCache, NameTagger, gazetteer
+from archive.extract.people import STOP_CLASS
 from archive.text.normalize import normalize
 
 CORPUS = ROOT.parent / "shared" / "corpora" / "ant-multisource.jsonl.gz"
 # the corpus cut into sentences at stops and line ends, as the recognizer's windows are
-_SENTENCE_END = re.compile(r"[\n.!?؟؛:()\[\]{}«»\"“”|]+")
+_SENTENCE_END = re.compile(f"[\n{STOP_CLASS}]+")
 # words kept in the file: met this often, tagged a person at least this share of the times (people extraction takes
 # a stricter cut: ner.person_lexicon)
 _KEEP_COUNT, _KEEP_SHARE = 3, 0.25

@@ -640,6 +640,8 @@ _CUE_BEFORE, _CUE_AFTER = 2, 4
 _LEXICON_BEFORE, _LEXICON_AFTER = 2, 2
 _OPENERS = True
 _STOP_TOKENS = frozenset(".!?؟؛:()[]{}«»\"“”|")
+# the same, as a regex character class (bench/train_ner.py cuts the corpus into sentences with it)
+STOP_CLASS = "".join(re.escape(ch) for ch in sorted(_STOP_TOKENS))
 # A single word the recognizer calls a person counts only when the corpus rarely uses it (names like
 # "غوتشولك" are rare; "ضرورة" or "مدار" are common words), or it is the family name of a name found in full.
 _SINGLE_NAME_MAX_FREQUENCY = 400
@@ -674,7 +676,7 @@ def _cues() -> _Cues:
 
 
 # up to the last stop or line break of a text: matched from its start, where it ends is where the last one ends
-_UP_TO_LAST_STOP = re.compile("(?s).*[" + "".join(re.escape(ch) for ch in sorted(_STOP_TOKENS)) + "\n]")
+_UP_TO_LAST_STOP = re.compile(f"(?s).*[{STOP_CLASS}\n]")
 
 
 def _window_start(norm: str, start: int, words: int) -> int:
@@ -693,8 +695,7 @@ def _window_start(norm: str, start: int, words: int) -> int:
     return low + position
 
 
-_STOP_CLASS = "".join(re.escape(ch) for ch in sorted(_STOP_TOKENS))
-_WORDS_AFTER = {n: re.compile(f"(?:[^\\S\\n]*[^\\s{_STOP_CLASS}]+){{0,{n}}}")
+_WORDS_AFTER = {n: re.compile(f"(?:[^\\S\\n]*[^\\s{STOP_CLASS}]+){{0,{n}}}")
                 for n in (_LEXICON_AFTER, _CUE_AFTER, _CUE_AFTER + 1)}
 
 
