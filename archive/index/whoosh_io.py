@@ -117,8 +117,9 @@ def expand_block(data: bytes, compression: int) -> bytes:
     if not compression:
         return data
     _, _, sizes, start = _block_header(data)
-    lengths, values = _expand_lengths(data, start + sizes[0] + sizes[1])
-    return data[:start + sizes[0] + sizes[1]] + lengths + data[values:]
+    head = start + sizes[0] + sizes[1]
+    lengths, values = _expand_lengths(data, head)
+    return data[:head] + lengths + data[values:]
 
 
 def _expand_lengths(block: bytes, position: int) -> tuple[bytes, int]:
