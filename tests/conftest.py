@@ -43,7 +43,7 @@ CORPUS_SAMPLE = 3000
 # Test files run in one xdist worker together because they share session fixtures (the corpus sample's index, the
 # Dask cluster); every other file is a group of its own, so that a module's fixtures are built once too.
 XDIST_GROUPS = dict.fromkeys(["test_cluster.py", "test_person_merge.py", "test_sharded.py", "test_name_search.py",
-                              "test_search_corpus.py"], "corpus-and-cluster")
+                              "test_search_corpus.py", "test_kernels.py"], "corpus-and-cluster")
 # The slowest groups, slowest first: they start first, so that the other worker takes the many short files meanwhile
 # and the run does not end waiting on one long file.
 SLOW_FIRST = ["corpus-and-cluster", "test_ingest_corpus.py", "test_browser.py", "test_faults.py", "test_load.py",

@@ -58,6 +58,7 @@ from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
+from archive.index import kernels
 from archive.index.formats import (
     VarintPositions,
     encode_positions,
@@ -281,10 +282,10 @@ def read_segment_postings(segment: Any, fieldname: str, text: str, with_values: 
     public matcher interface.
     """
     found = _locate(segment, fieldname, text, with_values)
-    return _decode_compact([(found, 0)], with_values) if isinstance(found, bytes) else found
+    return found if isinstance(found, Postings) else _decode_compact([(found, 0)], with_values)
 
 
-def _locate(segment: Any, fieldname: str, text: str, with_values: bool) -> bytes | Postings:
+def _locate(segment: Any, fieldname: str, text: str, with_values: bool) -> bytes | memoryview | Postings:
     """A term's postings in one segment: the byte range of a compact segment's term (decoded by the caller, with
     other segments' ranges), or the postings decoded another way (absent, inlined, another codec)."""
     fieldobj = segment.schema[fieldname]
@@ -308,15 +309,20 @@ def _locate(segment: Any, fieldname: str, text: str, with_values: bool) -> bytes
 _BLOCK_LENGTH = struct.Struct("!i")
 
 
-def term_bytes(terms: Any, terminfo: Any) -> bytes:
-    """The byte range of a (not inlined) term's postings in its segment's postings file."""
+def term_bytes(terms: Any, terminfo: Any) -> bytes | memoryview:
+    """The byte range of a (not inlined) term's postings in its segment's postings file: a view of the mapped
+    segment, not a copy, when the segment is mapped (a common word's range is a few hundred kilobytes per segment,
+    and the compiled decoder reads it in place)."""
     offset, length = terminfo.extent()
     if isinstance(length, tuple):  # W3TermInfo.from_bytes keeps the length as struct.unpack's 1-tuple
         (length,) = length
-    return terms._postfile.get(offset, length)
+    postfile = terms._postfile
+    if isinstance(postfile, MappedFile) and isinstance(postfile._buf, memoryview):
+        return postfile._buf[offset:offset + length]
+    return postfile.get(offset, length)
 
 
-def _decode_compact(ranges: Sequence[tuple[bytes, int]], with_values: bool,
+def _decode_compact(ranges: Sequence[tuple[bytes | memoryview, int]], with_values: bool,
                     range_sizes: list[int] | None = None) -> Postings:
     """A term's postings from its whole byte range in each of one or more compact segments, (range, the segment's
     first global document number) in document order: Whoosh's block framing (magic, then per block a length, a
@@ -327,6 +333,10 @@ def _decode_compact(ranges: Sequence[tuple[bytes, int]], with_values: bool,
     The ranges may also be different terms' (field_postings): each block's first number is made relative to the
     previous block's last whatever their order, so the ids come out right; RANGE_SIZES, when given, receives how
     many postings each range holds."""
+    if not with_values and range_sizes is None and ranges:
+        decoded = kernels.decode_postings(list(ranges))  # every block in one compiled loop, when built
+        if decoded is not None:
+            return Postings(decoded[0], decoded[1], None)
     counts: list[int] = []
     last_ids: list[int] = []  # global
     block_offsets: list[int] = []  # the first global document number of each block's segment
@@ -335,7 +345,8 @@ def _decode_compact(ranges: Sequence[tuple[bytes, int]], with_values: bool,
     weight_parts: dict[int, list[bytes]] = {_WEIGHTS_SAME: [], _WEIGHTS_INTS: [], _WEIGHTS_FLOATS: []}
     length_parts: list[bytes] = []
     value_parts: list[bytes] = []
-    for data, offset in ranges:
+    for view, offset in ranges:
+        data = bytes(view)  # a view of a mapped segment: its blocks are sliced many times below
         if data[:4] != WHOOSH3_HEADER_MAGIC:
             raise ValueError("not a W3 postings list")
         first_block = len(counts)
@@ -520,11 +531,11 @@ def read_postings(reader: Any, fieldname: str, text: str, with_values: bool = Fa
     """All postings of a term over every segment, with global document numbers: the compact segments' byte ranges
     decoded together, any other segment's postings on their own."""
     located = [(_locate(segment, fieldname, text, with_values), offset) for segment, offset in leaf_readers(reader)]
-    ranges = [(found, offset) for found, offset in located if isinstance(found, bytes)]
-    if ranges and all(isinstance(found, bytes) or not len(found) for found, _ in located):
+    ranges = [(found, offset) for found, offset in located if not isinstance(found, Postings)]
+    if ranges and all(not isinstance(found, Postings) or not len(found) for found, _ in located):
         return _decode_compact(ranges, with_values)
     # another codec among the segments (not written by the archive): segment by segment, in document order
-    parts = [(_decode_compact([(found, 0)], with_values) if isinstance(found, bytes) else found, offset)
+    parts = [(found if isinstance(found, Postings) else _decode_compact([(found, 0)], with_values), offset)
              for found, offset in located]
     parts = [(postings, offset) for postings, offset in parts if len(postings)]
     if not parts:
@@ -555,7 +566,7 @@ def field_postings(reader: Any, fieldname: str) -> dict[str, np.ndarray]:
         # a compact segment's terms are decoded all at once (a per-term matcher made opening a million-article
         # archive read its million ids in 37 s of CPU, 12 s so); others, and inlined terms, one by one
         names: list[str] = []
-        ranges: list[tuple[bytes, int]] = []
+        ranges: list[tuple[bytes | memoryview, int]] = []
         for btext, terminfo in segment.iter_field(fieldname):
             name = fieldobj.from_bytes(btext) if isinstance(btext, bytes) else btext
             if isinstance(codec, CompactCodec) and not terminfo.is_inlined():

@@ -35,6 +35,7 @@ from archive.errors import ArchiveError
 from archive.extract.entities import canonical_entity
 from archive.extract.people import canonical_person
 from archive.extract.sources import canonical_source
+from archive.index import kernels
 from archive.index.store import ARRAYS_CACHE_PREFIX, current_index_path, open_generation
 from archive.index.whoosh_io import Postings, many_positions_decoder, positions_decoder, read_postings
 from archive.search.cache import LRU
@@ -457,6 +458,9 @@ class Snapshot:
                 continue
             frequency = len(postings) if corpus is None else corpus.doc_frequency[(fieldname, term)]
             idf = math.log(n / (frequency + 1)) + 1.0
+            if kernels.bm25_add(total, postings.ids, postings.weights, self.field_lengths[fieldname], idf,
+                                avg_length[fieldname], BM25_K1, BM25_B):
+                continue  # the same sums in one compiled pass
             lengths = self.field_lengths[fieldname][postings.ids]
             tf = postings.weights
             norm = BM25_K1 * ((1 - BM25_B) + BM25_B * lengths / avg_length[fieldname])

@@ -1,0 +1,356 @@
+/* Compiled inner loops of search (archive/index/kernels.py is their interface, with the numpy versions they replace).
+
+   Two loops that numpy can only do in several passes over large arrays, or Python one block at a time:
+   - name_counts: how many of a set of documents hold each name of the multi-valued facets (person, place,
+     organization), one pass over the documents' CSR slices instead of a cumsum, a gather and a bincount;
+   - bm25_add: one term's BM25 scores added to its documents' totals in one pass, not eight;
+   - decode_postings: a term's document numbers and weights from its compact posting blocks
+     (archive/index/whoosh_io.py encode_block, in Whoosh's block framing), every block of every segment in one call
+     instead of a Python loop over the blocks and numpy over their sections.
+
+   Plain C on the buffer protocol (numpy arrays, bytes): no numpy headers, so it builds with any C compiler and
+   the Python headers. Anything unexpected in a posting list returns None, and the caller decodes it the slow way.
+*/
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ name_counts */
+
+static PyObject *
+name_counts(PyObject *self, PyObject *args)
+{
+    Py_buffer names, starts, docs, out;
+    int name_size, doc_size;
+    if (!PyArg_ParseTuple(args, "y*iy*y*iw*", &names, &name_size, &starts, &docs, &doc_size, &out))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t name_count = names.len / name_size;
+    Py_ssize_t doc_count = docs.len / doc_size;
+    Py_ssize_t start_count = starts.len / 8;
+    Py_ssize_t bins = out.len / 8;
+    const int64_t *start = (const int64_t *)starts.buf;
+    int64_t *counts = (int64_t *)out.buf;
+    if ((name_size != 2 && name_size != 4) || (doc_size != 4 && doc_size != 8)) {
+        PyErr_SetString(PyExc_ValueError, "name_counts: names are 2 or 4 bytes, documents 4 or 8");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < doc_count; i++) {
+        int64_t doc = doc_size == 4 ? ((const int32_t *)docs.buf)[i] : ((const int64_t *)docs.buf)[i];
+        if (doc < 0 || doc + 1 >= start_count) {
+            PyErr_SetString(PyExc_IndexError, "name_counts: a document number outside the table");
+            goto done;
+        }
+        int64_t from = start[doc], to = start[doc + 1];
+        if (from < 0 || to > name_count) {
+            PyErr_SetString(PyExc_IndexError, "name_counts: a slice outside the names");
+            goto done;
+        }
+        for (int64_t j = from; j < to; j++) {
+            int64_t name = name_size == 2 ? ((const uint16_t *)names.buf)[j] : ((const int32_t *)names.buf)[j];
+            if (name < 0 || name >= bins) {
+                PyErr_SetString(PyExc_IndexError, "name_counts: a name number outside the counts");
+                goto done;
+            }
+            counts[name]++;
+        }
+    }
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&names);
+    PyBuffer_Release(&starts);
+    PyBuffer_Release(&docs);
+    PyBuffer_Release(&out);
+    return result;
+}
+
+/* ------------------------------------------------------------------ decode_postings */
+
+#define WEIGHTS_ONE 0
+#define WEIGHTS_SAME 1
+#define WEIGHTS_INTS 2
+#define WEIGHTS_FLOATS 3
+
+/* One unsigned LEB128 number at *at (below end); -1 when it runs past end or is too long. */
+static inline int64_t
+varint(const unsigned char *data, Py_ssize_t *at, Py_ssize_t end)
+{
+    int64_t number = 0;
+    int shift = 0;
+    while (*at < end && shift < 63) {
+        unsigned char byte = data[(*at)++];
+        number |= (int64_t)(byte & 0x7F) << shift;
+        if (byte < 0x80)
+            return number;
+        shift += 7;
+    }
+    return -1;
+}
+
+/* A block's info tuple as Whoosh's writer pickles it (protocol 2: a tuple of six small ints and floats):
+   its first two items (postings, last document number) and where the block's data starts; 0 when it is
+   written any other way. */
+static int
+block_info(const unsigned char *data, Py_ssize_t at, Py_ssize_t end, int64_t *count, Py_ssize_t *data_start)
+{
+    if (at + 3 > end || data[at] != 0x80 || data[at + 1] != 0x02 || data[at + 2] != '(')
+        return 0;
+    at += 3;
+    for (int item = 0; item < 6; item++) {
+        if (at >= end)
+            return 0;
+        unsigned char op = data[at];
+        int64_t value = 0;
+        if (op == 0x4B) { /* K: one-byte int */
+            if (at + 2 > end) return 0;
+            value = data[at + 1];
+            at += 2;
+        } else if (op == 0x4D) { /* M: two-byte int */
+            if (at + 3 > end) return 0;
+            value = data[at + 1] | data[at + 2] << 8;
+            at += 3;
+        } else if (op == 0x4A) { /* J: four-byte signed int */
+            if (at + 5 > end) return 0;
+            value = (int32_t)((uint32_t)data[at + 1] | (uint32_t)data[at + 2] << 8 | (uint32_t)data[at + 3] << 16
+                              | (uint32_t)data[at + 4] << 24);
+            at += 5;
+        } else if (op == 0x47) { /* G: a double */
+            at += 9;
+        } else if (op == 0x8A) { /* LONG1: a length byte, then a little-endian signed int */
+            if (at + 2 > end) return 0;
+            int size = data[at + 1];
+            if (size > 8 || at + 2 + size > end) return 0;
+            uint64_t raw = 0;
+            for (int k = 0; k < size; k++)
+                raw |= (uint64_t)data[at + 2 + k] << (8 * k);
+            if (size && size < 8 && (data[at + 1 + size] & 0x80))
+                raw |= ~(uint64_t)0 << (8 * size); /* sign */
+            value = (int64_t)raw;
+            at += 2 + size;
+        } else {
+            return 0;
+        }
+        if (item == 0)
+            *count = value;
+    }
+    if (at + 4 > end || memcmp(data + at, "tq\x00.", 4) != 0)
+        return 0;
+    *data_start = at + 4;
+    return 1;
+}
+
+/* Walks one range's blocks; with ids == NULL only adds up their postings into *total. Writes from *filled on.
+   Returns 0 for a layout it does not know. */
+static int
+walk_range(const unsigned char *data, Py_ssize_t length, int64_t offset, int64_t *total, int32_t *ids,
+           float *weights, int64_t *filled)
+{
+    if (length < 4 || memcmp(data, "W3Bl", 4) != 0)
+        return 0;
+    Py_ssize_t position = 4;
+    for (;;) {
+        if (position + 4 > length)
+            return 0;
+        int32_t block_length = (int32_t)((uint32_t)data[position] << 24 | (uint32_t)data[position + 1] << 16
+                                         | (uint32_t)data[position + 2] << 8 | (uint32_t)data[position + 3]);
+        int64_t size = block_length < 0 ? -(int64_t)block_length : block_length;
+        Py_ssize_t end = position + 4 + (Py_ssize_t)size;
+        if (end > length)
+            return 0;
+        int64_t count = 0;
+        Py_ssize_t at = 0;
+        /* every posting takes at least a byte of its block: a larger count is damage, not a block */
+        if (!block_info(data, position + 4, end, &count, &at) || count < 0 || at + 5 > end || count > end - at)
+            return 0;
+        if (ids == NULL) {
+            *total += count;
+        } else {
+            int weight_kind = data[at], value_kind = data[at + 1];
+            (void)value_kind;
+            int64_t sizes[3];
+            if (data[at + 2] < 0x80 && data[at + 3] < 0x80 && data[at + 4] < 0x80) {
+                sizes[0] = data[at + 2];
+                sizes[1] = data[at + 3];
+                sizes[2] = data[at + 4];
+                at += 5;
+            } else {
+                at += 2;
+                for (int k = 0; k < 3; k++)
+                    if ((sizes[k] = varint(data, &at, end)) < 0)
+                        return 0;
+            }
+            Py_ssize_t id_end = at + (Py_ssize_t)sizes[0];
+            Py_ssize_t weight_end = id_end + (Py_ssize_t)sizes[1];
+            if (weight_end > end || *filled + count > *total)
+                return 0;
+            /* the first number is the segment's local document number, the others gaps */
+            int64_t doc = offset;
+            for (int64_t k = 0; k < count; k++) {
+                int64_t gap = varint(data, &at, id_end);
+                if (gap < 0)
+                    return 0;
+                doc += gap;
+                if (doc > INT32_MAX)
+                    return 0;
+                ids[*filled + k] = (int32_t)doc;
+            }
+            float *out = weights + *filled;
+            if (weight_kind == WEIGHTS_ONE) {
+                for (int64_t k = 0; k < count; k++)
+                    out[k] = 1.0f;
+            } else if (weight_kind == WEIGHTS_SAME) {
+                if (sizes[1] != 4)
+                    return 0;
+                float same;
+                memcpy(&same, data + id_end, 4); /* little-endian hosts only: checked on import */
+                for (int64_t k = 0; k < count; k++)
+                    out[k] = same;
+            } else if (weight_kind == WEIGHTS_INTS) {
+                Py_ssize_t w = id_end;
+                for (int64_t k = 0; k < count; k++) {
+                    int64_t value = varint(data, &w, weight_end);
+                    if (value < 0)
+                        return 0;
+                    out[k] = (float)value;
+                }
+            } else if (weight_kind == WEIGHTS_FLOATS) {
+                if (sizes[1] != 4 * count)
+                    return 0;
+                memcpy(out, data + id_end, (size_t)(4 * count));
+            } else {
+                return 0;
+            }
+            *filled += count;
+        }
+        if (block_length < 0)
+            return 1;
+        position = end;
+    }
+}
+
+static PyObject *
+decode_postings(PyObject *self, PyObject *args)
+{
+    PyObject *ranges;
+    if (!PyArg_ParseTuple(args, "O!", &PyList_Type, &ranges))
+        return NULL;
+    Py_ssize_t range_count = PyList_GET_SIZE(ranges);
+    Py_buffer *views = PyMem_Calloc((size_t)(range_count ? range_count : 1), sizeof(Py_buffer));
+    int64_t *offsets = PyMem_Calloc((size_t)(range_count ? range_count : 1), sizeof(int64_t));
+    Py_ssize_t held = 0;
+    PyObject *result = NULL, *id_bytes = NULL, *weight_bytes = NULL;
+    if (views == NULL || offsets == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (; held < range_count; held++) {
+        PyObject *item = PyList_GET_ITEM(ranges, held);
+        PyObject *data;
+        long long offset;
+        if (!PyArg_ParseTuple(item, "OL", &data, &offset))
+            goto done;
+        if (PyObject_GetBuffer(data, &views[held], PyBUF_SIMPLE) < 0)
+            goto done;
+        offsets[held] = offset;
+    }
+    int64_t total = 0, filled = 0;
+    int known = 1;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < range_count && known; i++)
+        known = walk_range(views[i].buf, views[i].len, offsets[i], &total, NULL, NULL, NULL);
+    Py_END_ALLOW_THREADS
+    if (!known || total > INT32_MAX) {
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    id_bytes = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)(total * 4));
+    weight_bytes = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)(total * 4));
+    if (id_bytes == NULL || weight_bytes == NULL)
+        goto done;
+    int32_t *ids = (int32_t *)PyByteArray_AS_STRING(id_bytes);
+    float *weights = (float *)PyByteArray_AS_STRING(weight_bytes);
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < range_count && known; i++)
+        known = walk_range(views[i].buf, views[i].len, offsets[i], &total, ids, weights, &filled);
+    Py_END_ALLOW_THREADS
+    if (!known || filled != total) {
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    result = PyTuple_Pack(2, id_bytes, weight_bytes);
+done:
+    for (Py_ssize_t i = 0; i < held; i++)
+        PyBuffer_Release(&views[i]);
+    PyMem_Free(views);
+    PyMem_Free(offsets);
+    Py_XDECREF(id_bytes);
+    Py_XDECREF(weight_bytes);
+    return result;
+}
+
+/* ------------------------------------------------------------------ bm25_add */
+
+/* Adds one term's BM25 score to each of its documents, in float32 exactly as archive/search/engine.py's numpy
+   formula rounds it (each operation in the same order, every constant rounded to float first). */
+static PyObject *
+bm25_add(PyObject *self, PyObject *args)
+{
+    Py_buffer totals, ids, frequencies, lengths;
+    double idf, average, k1, b;
+    if (!PyArg_ParseTuple(args, "w*y*y*y*dddd", &totals, &ids, &frequencies, &lengths, &idf, &average, &k1, &b))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t count = ids.len / 4, size = totals.len / 4;
+    if (frequencies.len != ids.len || lengths.len != totals.len) {
+        PyErr_SetString(PyExc_ValueError, "bm25_add: one frequency per posting, one length per document");
+        goto done;
+    }
+    float *total = (float *)totals.buf;
+    const int32_t *doc = (const int32_t *)ids.buf;
+    const float *tf = (const float *)frequencies.buf, *length = (const float *)lengths.buf;
+    const float f_idf = (float)idf, f_average = (float)average, f_k1 = (float)k1, f_b = (float)b;
+    const float f_k1_1 = (float)(k1 + 1), f_1_b = (float)(1 - b);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (doc[i] < 0 || doc[i] >= size) {
+            PyErr_SetString(PyExc_IndexError, "bm25_add: a document number outside the table");
+            goto done;
+        }
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        int32_t d = doc[i];
+        float norm = f_k1 * (f_1_b + (f_b * length[d]) / f_average);
+        float score = (f_idf * (tf[i] * f_k1_1)) / (tf[i] + norm);
+        total[d] = total[d] + score;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&totals);
+    PyBuffer_Release(&ids);
+    PyBuffer_Release(&frequencies);
+    PyBuffer_Release(&lengths);
+    return result;
+}
+
+/* ------------------------------------------------------------------ module */
+
+static PyMethodDef methods[] = {
+    {"name_counts", name_counts, METH_VARARGS,
+     "name_counts(names, name_size, starts, docs, doc_size, out): adds to OUT (int64) one for each name of each "
+     "document of DOCS (names[starts[d]:starts[d + 1]], starts int64)."},
+    {"decode_postings", decode_postings, METH_VARARGS,
+     "decode_postings([(range bytes, first document number), ...]): (ids int32, weights float32) as bytearrays, "
+     "or None for a layout it does not know."},
+    {"bm25_add", bm25_add, METH_VARARGS,
+     "bm25_add(totals, ids, frequencies, lengths, idf, average length, k1, b): adds each posting's BM25 score "
+     "(float32) to totals[id]."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernels", NULL, -1, methods};
+
+PyMODINIT_FUNC
+PyInit__kernels(void)
+{
+    return PyModule_Create(&module);
+}

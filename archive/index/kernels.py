@@ -1,0 +1,64 @@
+"""The compiled inner loops of search (archive/index/_kernels.c), when the install could build them.
+
+setup.py builds the extension where a C compiler is found and goes on without it where none is; every caller keeps
+its numpy version and uses it when `COMPILED` is None (the results are the same, only slower). The loops read
+little-endian bytes, so a big-endian host uses the numpy versions too.
+
+Set NEWS_ARCHIVE_NO_KERNELS=1 to compare the two ways on one install.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from types import ModuleType
+
+import numpy as np
+
+_built: ModuleType | None
+try:
+    from archive.index import _kernels as _built
+except ImportError:  # built without a C compiler: the numpy versions
+    _built = None
+
+# the compiled loops, or None: not built, turned off, or a big-endian host
+COMPILED: ModuleType | None = None if os.environ.get("NEWS_ARCHIVE_NO_KERNELS") or sys.byteorder != "little" \
+    else _built
+
+
+def name_counts(names: np.ndarray, starts: np.ndarray, docs: np.ndarray, bins: int) -> np.ndarray | None:
+    """How many of DOCS hold each name: one count per name number below BINS, over names[starts[d]:starts[d + 1]]
+    of each document d of DOCS (no repeats). None without the compiled loops."""
+    if COMPILED is None:
+        return None
+    counts = np.zeros(bins, dtype=np.int64)
+    docs = np.ascontiguousarray(docs if docs.dtype in (np.int32, np.int64) else docs.astype(np.int64))
+    COMPILED.name_counts(np.ascontiguousarray(names), names.itemsize,
+                         np.ascontiguousarray(starts, dtype=np.int64), docs, docs.itemsize, counts)
+    return counts
+
+
+def decode_postings(ranges: list[tuple[bytes | memoryview, int]]) -> tuple[np.ndarray, np.ndarray] | None:
+    """(document numbers int32, weights float32) of a term's compact posting ranges ((bytes, the segment's first
+    document number), in document order), or None without the compiled loops or for a block layout they do not
+    know (the caller then decodes it in Python)."""
+    if COMPILED is None:
+        return None
+    decoded = COMPILED.decode_postings(ranges)
+    if decoded is None:
+        return None
+    ids, weights = decoded
+    return np.frombuffer(ids, dtype=np.int32), np.frombuffer(weights, dtype=np.float32)
+
+
+def bm25_add(totals: np.ndarray, ids: np.ndarray, frequencies: np.ndarray, lengths: np.ndarray, idf: float,
+             average: float, k1: float, b: float) -> bool:
+    """Adds one term's BM25 score of each posting (IDS int32, FREQUENCIES float32) to TOTALS (float32, one per
+    document; LENGTHS float32 beside it), rounded as engine.scores' numpy formula rounds it. False (nothing done)
+    without the compiled loops."""
+    if COMPILED is None or totals.dtype != np.float32 or lengths.dtype != np.float32:
+        return False
+    COMPILED.bm25_add(totals, np.ascontiguousarray(ids, dtype=np.int32),
+                      np.ascontiguousarray(frequencies, dtype=np.float32), np.ascontiguousarray(lengths),
+                      idf, average, k1, b)
+    return True

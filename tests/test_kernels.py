@@ -1,0 +1,193 @@
+"""The compiled search loops (archive/index/_kernels.c) give exactly what the numpy and Python code they replace
+gives: the same postings from the same index bytes, the same facet counts, the same BM25 scores to the last bit,
+hence the same search results; damaged input makes them decline or raise, never read out of bounds."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+from corpus_support import SampleIndex
+from whoosh.reading import TermNotFound
+
+from archive.index import kernels
+from archive.index.whoosh_io import _decode_compact, leaf_readers, term_bytes
+from archive.search.archive import Archive
+from archive.search.docarrays import NamePairs
+
+needs_kernels = pytest.mark.skipif(kernels.COMPILED is None,
+                                   reason="the compiled loops are not built here (no C compiler at install, or "
+                                          "NEWS_ARCHIVE_NO_KERNELS is set): the numpy versions are in use")
+
+# what a search of the corpus sample is compared on: words, frequent words, two words, phrases, a prefix, OR, NOT
+QUERIES = ["مصر", "الرئيس", "عام", "ترامب", "رئيس مجلس", "الأمم المتحدة", '"البيت الأبيض"', '"رئيس الوزراء"',
+           "اقتصاد*", "سوريا OR العراق", "النفط -السعودية", "كرة القدم", "فلسطين", "وزير الخارجية"]
+
+
+def test_the_loops_are_built_where_a_c_compiler_is() -> None:
+    if not (shutil.which("cc") or shutil.which("gcc")):
+        pytest.skip("no C compiler here: the install went on without the compiled loops, as setup.py allows")
+    if kernels._built is None:
+        pytest.fail("a C compiler is here but archive/index/_kernels.c was not built: `pip install -e .` again")
+    assert kernels.COMPILED is not None or kernels.os.environ.get("NEWS_ARCHIVE_NO_KERNELS")
+
+
+# ------------------------------------------------------------------ postings
+
+
+def _ranges(index: SampleIndex, fieldname: str, limit: int) -> Iterator[tuple[str, list[tuple[Any, int]]]]:
+    """(term, its compact byte ranges over every segment) for the LIMIT most frequent terms of FIELDNAME and as many
+    others spread over the dictionary."""
+    archive = Archive.open(index.path)
+    reader = archive._snapshot.reader
+    frequency: dict[str, int] = {}
+    for segment, _ in leaf_readers(reader):
+        for btext, terminfo in segment.iter_field(fieldname):
+            text = btext.decode("utf-8")
+            frequency[text] = frequency.get(text, 0) + terminfo.doc_frequency()
+    common = sorted(frequency, key=lambda t: -frequency[t])[:limit]
+    spread = sorted(frequency)[::max(1, len(frequency) // limit)]
+    for text in dict.fromkeys(common + spread):
+        ranges = []
+        for segment, offset in leaf_readers(reader):
+            terms = segment._terms
+            try:
+                info = terms.term_info(fieldname, text.encode("utf-8"))
+            except (KeyError, TermNotFound):
+                continue
+            if not info.is_inlined():
+                ranges.append((term_bytes(terms, info), offset))
+        if ranges:
+            yield text, ranges
+
+
+@needs_kernels
+@pytest.mark.corpus
+@pytest.mark.parametrize("fieldname", ["title", "body", "persons"])
+def test_compiled_decoder_reads_every_term_as_the_python_decoder(corpus_sample_index: SampleIndex, fieldname: str,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    compared = multi_segment = 0
+    for text, ranges in _ranges(corpus_sample_index, fieldname, 300):
+        decoded = kernels.decode_postings(ranges)
+        assert decoded is not None, text
+        with monkeypatch.context() as patch:
+            patch.setattr(kernels, "COMPILED", None)
+            python = _decode_compact(ranges, False)
+        assert np.array_equal(decoded[0], python.ids), text
+        assert np.array_equal(decoded[1].view(np.int32), python.weights.view(np.int32)), text
+        assert decoded[0].dtype == np.int32 and decoded[1].dtype == np.float32
+        compared += 1
+        multi_segment += len(ranges) > 1
+    assert compared >= 300 and multi_segment >= 100
+
+
+@needs_kernels
+@pytest.mark.corpus
+def test_compiled_decoder_declines_damaged_ranges_rather_than_reading_past(corpus_sample_index: SampleIndex) -> None:
+    rng = random.Random(7)
+    ranges = [r for _, r in itertools.islice(_ranges(corpus_sample_index, "body", 40), 40)]
+    for term_ranges in ranges:
+        data = bytes(term_ranges[0][0])
+        for cut in {0, 1, 3, 4, 5, 9, len(data) // 2, len(data) - 1, *(rng.randrange(len(data)) for _ in range(10))}:
+            if cut < len(data):
+                assert kernels.decode_postings([(data[:cut], 0)]) is None
+        for _ in range(20):  # flipped bytes: declined, or read within the range (never a crash)
+            damaged = bytearray(data)
+            damaged[rng.randrange(len(damaged))] ^= 1 << rng.randrange(8)
+            result = kernels.decode_postings([(bytes(damaged), 0)])
+            assert result is None or len(result[0]) == len(result[1])
+    assert kernels.decode_postings([(b"not a posting list", 0)]) is None
+    assert kernels.decode_postings([]) is not None  # nothing to read: empty arrays
+    with pytest.raises(TypeError):
+        kernels.COMPILED.decode_postings([("text", 0)])  # type: ignore[union-attr]
+
+
+# ------------------------------------------------------------------ facets
+
+
+def _random_pairs(rng: np.random.Generator, documents: int, names: int) -> NamePairs:
+    per_doc = rng.integers(0, 12, size=documents)
+    start = np.zeros(documents + 1, dtype=np.int64)
+    np.cumsum(per_doc, out=start[1:])
+    name = rng.integers(0, names, size=int(start[-1]))
+    return NamePairs(["person", "place"], [0, names // 2, names], name, start)
+
+
+@needs_kernels
+@pytest.mark.parametrize(("names", "doc_dtype"), [(3_000, np.int32), (3_000, np.int64), (70_000, np.int32)])
+def test_compiled_name_counts_equal_numpys(names: int, doc_dtype: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(names)
+    pairs = _random_pairs(rng, 20_000, names)
+    pairs.name = pairs.name.astype(np.uint16 if names < 65_536 else np.int32)
+    for size in (0, 1, 50, 5_000, 20_000):
+        docs = np.sort(rng.choice(20_000, size, replace=False)).astype(doc_dtype)
+        compiled = pairs.counts(docs)
+        with monkeypatch.context() as patch:
+            patch.setattr(kernels, "COMPILED", None)
+            numpy = pairs.counts(docs)
+        for facet in ("person", "place"):
+            assert np.array_equal(compiled[facet], numpy[facet]), (size, facet)
+
+
+@needs_kernels
+def test_compiled_name_counts_refuse_numbers_outside_their_tables() -> None:
+    names = np.array([0, 1, 2], dtype=np.uint16)
+    starts = np.array([0, 2, 3], dtype=np.int64)
+    with pytest.raises(IndexError):
+        kernels.name_counts(names, starts, np.array([2], dtype=np.int32), 3)  # no document 2
+    with pytest.raises(IndexError):
+        kernels.name_counts(names, starts, np.array([-1], dtype=np.int64), 3)
+    with pytest.raises(IndexError):
+        kernels.name_counts(names, starts, np.array([0, 1], dtype=np.int32), 2)  # name 2 has no count
+    counts = kernels.name_counts(names, starts, np.array([0, 1], dtype=np.int32), 3)
+    assert counts is not None and counts.tolist() == [1, 1, 1]
+
+
+# ------------------------------------------------------------------ scores and whole searches
+
+
+@needs_kernels
+@pytest.mark.corpus
+def test_compiled_bm25_gives_numpys_scores_to_the_last_bit(corpus_sample_index: SampleIndex,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    archive = Archive.open(corpus_sample_index.path)
+    snap = archive._snapshot
+    scored = 0
+    for query in QUERIES:
+        node = archive._match(snap, query, None, None).node
+        docs = snap.docs(node)
+        pairs = snap.scored_terms(node)
+        compiled = snap.scores(pairs, docs)
+        with monkeypatch.context() as patch:
+            patch.setattr(kernels, "COMPILED", None)
+            numpy = snap.scores(pairs, docs)
+        assert np.array_equal(compiled.view(np.int32), numpy.view(np.int32)), query
+        scored += len(docs)
+    assert scored > 5_000
+
+
+@needs_kernels
+@pytest.mark.corpus
+def test_searches_are_the_same_with_and_without_the_compiled_loops(corpus_sample_index: SampleIndex,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    archive = Archive.open(corpus_sample_index.path)
+
+    def answers() -> list[tuple[Any, ...]]:
+        found = []
+        for query in QUERIES:
+            archive.clear_caches()
+            result = archive.search(query, limit=10)
+            found.append((query, result.total, result.facets, [(h.id, h.score, h.snippet) for h in result.hits]))
+        return found
+
+    compiled = answers()
+    with monkeypatch.context() as patch:
+        patch.setattr(kernels, "COMPILED", None)
+        numpy = answers()
+    assert compiled == numpy
+    assert sum(total for _, total, _, _ in compiled) > 3_000
