@@ -68,41 +68,55 @@ def _ranges(index: SampleIndex, fieldname: str, limit: int) -> Iterator[tuple[st
 
 @needs_kernels
 @pytest.mark.corpus
-@pytest.mark.parametrize("fieldname", ["title", "body", "persons"])
+@pytest.mark.parametrize(("fieldname", "with_values"), [("title", True), ("body", False), ("body", True),
+                                                        ("persons", False)])
 def test_compiled_decoder_reads_every_term_as_the_python_decoder(corpus_sample_index: SampleIndex, fieldname: str,
+                                                                  with_values: bool,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    compared = multi_segment = 0
+    compared = multi_segment = compressed = 0
     for text, ranges in _ranges(corpus_sample_index, fieldname, 300):
-        decoded = kernels.decode_postings(ranges)
+        decoded = kernels.decode_postings(ranges, with_values)
         assert decoded is not None, text
+        ids, weights, values = decoded
         with monkeypatch.context() as patch:
             patch.setattr(kernels, "COMPILED", None)
-            python = _decode_compact(ranges, False)
-        assert np.array_equal(decoded[0], python.ids), text
-        assert np.array_equal(decoded[1].view(np.int32), python.weights.view(np.int32)), text
-        assert decoded[0].dtype == np.int32 and decoded[1].dtype == np.float32
+            python = _decode_compact(ranges, with_values)
+        assert np.array_equal(ids, python.ids), text
+        assert np.array_equal(weights.view(np.int32), python.weights.view(np.int32)), text
+        assert ids.dtype == np.int32 and weights.dtype == np.float32
+        if with_values:
+            assert values is not None and python.values is not None
+            assert np.array_equal(values[0], python.values.data) and np.array_equal(values[1], python.values.offsets)
+            compressed += int(values[1][-1]) > 2000  # long enough for its lengths to have been compressed
+        else:
+            assert values is None
         compared += 1
         multi_segment += len(ranges) > 1
     assert compared >= 300 and multi_segment >= 100
+    assert compressed >= 10 or not with_values or fieldname == "title"  # the body's common words: compressed
 
 
 @needs_kernels
 @pytest.mark.corpus
-def test_compiled_decoder_declines_damaged_ranges_rather_than_reading_past(corpus_sample_index: SampleIndex) -> None:
+@pytest.mark.parametrize("with_values", [False, True])
+def test_compiled_decoder_declines_damaged_ranges_rather_than_reading_past(corpus_sample_index: SampleIndex,
+                                                                           with_values: bool) -> None:
     rng = random.Random(7)
     ranges = [r for _, r in itertools.islice(_ranges(corpus_sample_index, "body", 40), 40)]
     for term_ranges in ranges:
         data = bytes(term_ranges[0][0])
         for cut in {0, 1, 3, 4, 5, 9, len(data) // 2, len(data) - 1, *(rng.randrange(len(data)) for _ in range(10))}:
             if cut < len(data):
-                assert kernels.decode_postings([(data[:cut], 0)]) is None
+                assert kernels.decode_postings([(data[:cut], 0)], with_values) is None
         for _ in range(20):  # flipped bytes: declined, or read within the range (never a crash)
             damaged = bytearray(data)
             damaged[rng.randrange(len(damaged))] ^= 1 << rng.randrange(8)
-            result = kernels.decode_postings([(bytes(damaged), 0)])
+            result = kernels.decode_postings([(bytes(damaged), 0)], with_values)
             assert result is None or len(result[0]) == len(result[1])
-    assert kernels.decode_postings([(b"not a posting list", 0)]) is None
-    assert kernels.decode_postings([]) is not None  # nothing to read: empty arrays
+            if result is not None and with_values:
+                assert result[2] is not None and int(result[2][1][-1]) == len(result[2][0])
+    assert kernels.decode_postings([(b"not a posting list", 0)], with_values) is None
+    assert kernels.decode_postings([], with_values) is not None  # nothing to read: empty arrays
     with pytest.raises(TypeError):
         kernels.COMPILED.decode_postings([("text", 0)])  # type: ignore[union-attr]
 

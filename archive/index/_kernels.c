@@ -88,11 +88,14 @@ varint(const unsigned char *data, Py_ssize_t *at, Py_ssize_t end)
     return -1;
 }
 
-/* A block's info tuple as Whoosh's writer pickles it (protocol 2: a tuple of six small ints and floats):
-   its first two items (postings, last document number) and where the block's data starts; 0 when it is
-   written any other way. */
+#define VALUES_NONE 0
+#define VALUES_VARIABLE 1
+
+/* A block's info tuple as Whoosh's writer pickles it (protocol 2: a tuple of six small ints and floats): its
+   postings (item 0), compression (item 3) and where the block's data starts; 0 when it is written any other way. */
 static int
-block_info(const unsigned char *data, Py_ssize_t at, Py_ssize_t end, int64_t *count, Py_ssize_t *data_start)
+block_info(const unsigned char *data, Py_ssize_t at, Py_ssize_t end, int64_t *count, int64_t *compression,
+           Py_ssize_t *data_start)
 {
     if (at + 3 > end || data[at] != 0x80 || data[at + 1] != 0x02 || data[at + 2] != '(')
         return 0;
@@ -133,6 +136,8 @@ block_info(const unsigned char *data, Py_ssize_t at, Py_ssize_t end, int64_t *co
         }
         if (item == 0)
             *count = value;
+        else if (item == 3)
+            *compression = value;
     }
     if (at + 4 > end || memcmp(data + at, "tq\x00.", 4) != 0)
         return 0;
@@ -140,11 +145,41 @@ block_info(const unsigned char *data, Py_ssize_t at, Py_ssize_t end, int64_t *co
     return 1;
 }
 
-/* Walks one range's blocks; with ids == NULL only adds up their postings into *total. Writes from *filled on.
-   Returns 0 for a layout it does not know. */
+/* What a walk over posting ranges fills: NULL ids for the first walk, which only counts. */
+typedef struct {
+    int with_values;
+    PyObject *decompress;   /* zlib.decompress, for blocks whose value lengths are compressed */
+    int64_t postings;       /* counted by the first walk */
+    int64_t value_bytes;    /* likewise */
+    int32_t *ids;
+    float *weights;
+    int64_t *value_ends;    /* value i ends at value_ends[i] (the offsets after the leading 0) */
+    unsigned char *values;
+    int64_t filled;
+    int64_t values_filled;
+} Walk;
+
+/* The value lengths of a block (varints, LENGTH bytes at DATA) as running ends; 0 when they do not make COUNT
+   values of SECTION bytes in all. */
 static int
-walk_range(const unsigned char *data, Py_ssize_t length, int64_t offset, int64_t *total, int32_t *ids,
-           float *weights, int64_t *filled)
+value_ends(const unsigned char *data, Py_ssize_t length, int64_t count, int64_t section, Walk *walk)
+{
+    Py_ssize_t at = 0;
+    int64_t sum = 0;
+    for (int64_t k = 0; k < count; k++) {
+        int64_t value = varint(data, &at, length);
+        if (value < 0)
+            return 0;
+        sum += value;
+        walk->value_ends[walk->filled + k] = walk->values_filled + sum;
+    }
+    return sum == section;
+}
+
+/* Walks one range's blocks: counts them when walk->ids is NULL, else decodes them from walk->filled on.
+   Returns 0 for a layout it does not know (or -1 with a Python error set). */
+static int
+walk_range(const unsigned char *data, Py_ssize_t length, int64_t offset, Walk *walk)
 {
     if (length < 4 || memcmp(data, "W3Bl", 4) != 0)
         return 0;
@@ -158,31 +193,51 @@ walk_range(const unsigned char *data, Py_ssize_t length, int64_t offset, int64_t
         Py_ssize_t end = position + 4 + (Py_ssize_t)size;
         if (end > length)
             return 0;
-        int64_t count = 0;
+        int64_t count = 0, compression = 0;
         Py_ssize_t at = 0;
         /* every posting takes at least a byte of its block: a larger count is damage, not a block */
-        if (!block_info(data, position + 4, end, &count, &at) || count < 0 || at + 5 > end || count > end - at)
+        if (!block_info(data, position + 4, end, &count, &compression, &at) || count < 0 || at + 5 > end
+            || count > end - at)
             return 0;
-        if (ids == NULL) {
-            *total += count;
+        int weight_kind = data[at], value_kind = data[at + 1];
+        int64_t sizes[3];
+        if (data[at + 2] < 0x80 && data[at + 3] < 0x80 && data[at + 4] < 0x80) {
+            sizes[0] = data[at + 2];
+            sizes[1] = data[at + 3];
+            sizes[2] = data[at + 4];
+            at += 5;
         } else {
-            int weight_kind = data[at], value_kind = data[at + 1];
-            (void)value_kind;
-            int64_t sizes[3];
-            if (data[at + 2] < 0x80 && data[at + 3] < 0x80 && data[at + 4] < 0x80) {
-                sizes[0] = data[at + 2];
-                sizes[1] = data[at + 3];
-                sizes[2] = data[at + 4];
-                at += 5;
+            at += 2;
+            for (int k = 0; k < 3; k++)
+                if ((sizes[k] = varint(data, &at, end)) < 0)
+                    return 0;
+        }
+        if (sizes[0] > end - at || sizes[1] > end - at - sizes[0])
+            return 0;
+        Py_ssize_t id_end = at + (Py_ssize_t)sizes[0];
+        Py_ssize_t weight_end = id_end + (Py_ssize_t)sizes[1];
+        /* the value lengths (compressed: their size, then the zlib stream) and the values after them */
+        Py_ssize_t lengths_at = weight_end, lengths_size = 0, values_at = end;
+        if (walk->with_values && value_kind == VALUES_VARIABLE) {
+            if (compression) {
+                if (weight_end + 4 > end)
+                    return 0;
+                uint32_t packed;
+                memcpy(&packed, data + weight_end, 4);
+                lengths_at = weight_end + 4;
+                lengths_size = (Py_ssize_t)packed;
             } else {
-                at += 2;
-                for (int k = 0; k < 3; k++)
-                    if ((sizes[k] = varint(data, &at, end)) < 0)
-                        return 0;
+                lengths_size = (Py_ssize_t)sizes[2];
             }
-            Py_ssize_t id_end = at + (Py_ssize_t)sizes[0];
-            Py_ssize_t weight_end = id_end + (Py_ssize_t)sizes[1];
-            if (weight_end > end || *filled + count > *total)
+            if (lengths_size > end - lengths_at)
+                return 0;
+            values_at = lengths_at + lengths_size;
+        }
+        if (walk->ids == NULL) {
+            walk->postings += count;
+            walk->value_bytes += end - values_at;
+        } else {
+            if (walk->filled + count > walk->postings)
                 return 0;
             /* the first number is the segment's local document number, the others gaps */
             int64_t doc = offset;
@@ -193,9 +248,9 @@ walk_range(const unsigned char *data, Py_ssize_t length, int64_t offset, int64_t
                 doc += gap;
                 if (doc > INT32_MAX)
                     return 0;
-                ids[*filled + k] = (int32_t)doc;
+                walk->ids[walk->filled + k] = (int32_t)doc;
             }
-            float *out = weights + *filled;
+            float *out = walk->weights + walk->filled;
             if (weight_kind == WEIGHTS_ONE) {
                 for (int64_t k = 0; k < count; k++)
                     out[k] = 1.0f;
@@ -221,7 +276,37 @@ walk_range(const unsigned char *data, Py_ssize_t length, int64_t offset, int64_t
             } else {
                 return 0;
             }
-            *filled += count;
+            if (walk->with_values) {
+                int64_t section = end - values_at;
+                if (walk->values_filled + section > walk->value_bytes)
+                    return 0;
+                if (value_kind != VALUES_VARIABLE) { /* no values kept (or fixed-size ones): empty values */
+                    for (int64_t k = 0; k < count; k++)
+                        walk->value_ends[walk->filled + k] = walk->values_filled;
+                    section = 0;
+                } else if (compression) {
+                    PyObject *packed = PyBytes_FromStringAndSize((const char *)data + lengths_at, lengths_size);
+                    if (packed == NULL)
+                        return -1;
+                    PyObject *lengths = PyObject_CallOneArg(walk->decompress, packed);
+                    Py_DECREF(packed);
+                    if (lengths == NULL) {
+                        PyErr_Clear(); /* not a zlib stream: damage, left to the Python decoder to report */
+                        return 0;
+                    }
+                    int fits = PyBytes_Check(lengths)
+                        && value_ends((const unsigned char *)PyBytes_AS_STRING(lengths), PyBytes_GET_SIZE(lengths),
+                                      count, section, walk);
+                    Py_DECREF(lengths);
+                    if (!fits)
+                        return 0;
+                } else if (!value_ends(data + lengths_at, lengths_size, count, section, walk)) {
+                    return 0;
+                }
+                memcpy(walk->values + walk->values_filled, data + values_at, (size_t)section);
+                walk->values_filled += section;
+            }
+            walk->filled += count;
         }
         if (block_length < 0)
             return 1;
@@ -229,17 +314,20 @@ walk_range(const unsigned char *data, Py_ssize_t length, int64_t offset, int64_t
     }
 }
 
+static PyObject *zlib_decompress = NULL;
+
 static PyObject *
 decode_postings(PyObject *self, PyObject *args)
 {
     PyObject *ranges;
-    if (!PyArg_ParseTuple(args, "O!", &PyList_Type, &ranges))
+    int with_values = 0;
+    if (!PyArg_ParseTuple(args, "O!|p", &PyList_Type, &ranges, &with_values))
         return NULL;
     Py_ssize_t range_count = PyList_GET_SIZE(ranges);
     Py_buffer *views = PyMem_Calloc((size_t)(range_count ? range_count : 1), sizeof(Py_buffer));
     int64_t *offsets = PyMem_Calloc((size_t)(range_count ? range_count : 1), sizeof(int64_t));
     Py_ssize_t held = 0;
-    PyObject *result = NULL, *id_bytes = NULL, *weight_bytes = NULL;
+    PyObject *result = NULL, *id_bytes = NULL, *weight_bytes = NULL, *end_bytes = NULL, *value_bytes = NULL;
     if (views == NULL || offsets == NULL) {
         PyErr_NoMemory();
         goto done;
@@ -254,31 +342,47 @@ decode_postings(PyObject *self, PyObject *args)
             goto done;
         offsets[held] = offset;
     }
-    int64_t total = 0, filled = 0;
+    if (with_values && zlib_decompress == NULL) {
+        PyObject *zlib = PyImport_ImportModule("zlib");
+        if (zlib == NULL)
+            goto done;
+        zlib_decompress = PyObject_GetAttrString(zlib, "decompress");
+        Py_DECREF(zlib);
+        if (zlib_decompress == NULL)
+            goto done;
+    }
+    Walk walk = {0};
+    walk.with_values = with_values;
+    walk.decompress = zlib_decompress;
     int known = 1;
-    Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t i = 0; i < range_count && known; i++)
-        known = walk_range(views[i].buf, views[i].len, offsets[i], &total, NULL, NULL, NULL);
-    Py_END_ALLOW_THREADS
-    if (!known || total > INT32_MAX) {
-        result = Py_NewRef(Py_None);
+    for (Py_ssize_t i = 0; i < range_count && known == 1; i++)
+        known = walk_range(views[i].buf, views[i].len, offsets[i], &walk);
+    if (known != 1 || walk.postings > INT32_MAX) {
+        result = known < 0 ? NULL : Py_NewRef(Py_None);
         goto done;
     }
-    id_bytes = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)(total * 4));
-    weight_bytes = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)(total * 4));
-    if (id_bytes == NULL || weight_bytes == NULL)
+    id_bytes = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)(walk.postings * 4));
+    weight_bytes = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)(walk.postings * 4));
+    end_bytes = PyByteArray_FromStringAndSize(NULL, with_values ? (Py_ssize_t)((walk.postings + 1) * 8) : 0);
+    value_bytes = PyByteArray_FromStringAndSize(NULL, with_values ? (Py_ssize_t)walk.value_bytes : 0);
+    if (id_bytes == NULL || weight_bytes == NULL || end_bytes == NULL || value_bytes == NULL)
         goto done;
-    int32_t *ids = (int32_t *)PyByteArray_AS_STRING(id_bytes);
-    float *weights = (float *)PyByteArray_AS_STRING(weight_bytes);
-    Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t i = 0; i < range_count && known; i++)
-        known = walk_range(views[i].buf, views[i].len, offsets[i], &total, ids, weights, &filled);
-    Py_END_ALLOW_THREADS
-    if (!known || filled != total) {
-        result = Py_NewRef(Py_None);
+    walk.ids = (int32_t *)PyByteArray_AS_STRING(id_bytes);
+    walk.weights = (float *)PyByteArray_AS_STRING(weight_bytes);
+    if (with_values) {
+        int64_t *ends = (int64_t *)PyByteArray_AS_STRING(end_bytes);
+        ends[0] = 0; /* the offsets array: value i is values[offsets[i]:offsets[i + 1]] */
+        walk.value_ends = ends + 1;
+        walk.values = (unsigned char *)PyByteArray_AS_STRING(value_bytes);
+    }
+    for (Py_ssize_t i = 0; i < range_count && known == 1; i++)
+        known = walk_range(views[i].buf, views[i].len, offsets[i], &walk);
+    if (known != 1 || walk.filled != walk.postings || walk.values_filled != (with_values ? walk.value_bytes : 0)) {
+        result = known < 0 ? NULL : Py_NewRef(Py_None);
         goto done;
     }
-    result = PyTuple_Pack(2, id_bytes, weight_bytes);
+    result = with_values ? PyTuple_Pack(4, id_bytes, weight_bytes, end_bytes, value_bytes)
+                         : PyTuple_Pack(2, id_bytes, weight_bytes);
 done:
     for (Py_ssize_t i = 0; i < held; i++)
         PyBuffer_Release(&views[i]);
@@ -286,6 +390,8 @@ done:
     PyMem_Free(offsets);
     Py_XDECREF(id_bytes);
     Py_XDECREF(weight_bytes);
+    Py_XDECREF(end_bytes);
+    Py_XDECREF(value_bytes);
     return result;
 }
 
@@ -339,8 +445,8 @@ static PyMethodDef methods[] = {
      "name_counts(names, name_size, starts, docs, doc_size, out): adds to OUT (int64) one for each name of each "
      "document of DOCS (names[starts[d]:starts[d + 1]], starts int64)."},
     {"decode_postings", decode_postings, METH_VARARGS,
-     "decode_postings([(range bytes, first document number), ...]): (ids int32, weights float32) as bytearrays, "
-     "or None for a layout it does not know."},
+     "decode_postings([(range bytes, first document number), ...], with_values=False): (ids int32, weights "
+     "float32) as bytearrays, with values also (offsets int64, value bytes); None for a layout it does not know."},
     {"bm25_add", bm25_add, METH_VARARGS,
      "bm25_add(totals, ids, frequencies, lengths, idf, average length, k1, b): adds each posting's BM25 score "
      "(float32) to totals[id]."},

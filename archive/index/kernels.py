@@ -38,17 +38,21 @@ def name_counts(names: np.ndarray, starts: np.ndarray, docs: np.ndarray, bins: i
     return counts
 
 
-def decode_postings(ranges: list[tuple[bytes | memoryview, int]]) -> tuple[np.ndarray, np.ndarray] | None:
-    """(document numbers int32, weights float32) of a term's compact posting ranges ((bytes, the segment's first
-    document number), in document order), or None without the compiled loops or for a block layout they do not
-    know (the caller then decodes it in Python)."""
+def decode_postings(ranges: list[tuple[bytes | memoryview, int]], with_values: bool = False) \
+        -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None] | None:
+    """(document numbers int32, weights float32, values) of a term's compact posting ranges ((bytes, the segment's
+    first document number), in document order); the values, WITH_VALUES, as (the values' bytes uint8, offsets int64:
+    value i is data[offsets[i]:offsets[i + 1]]), else None. None without the compiled loops or for a block layout
+    they do not know (the caller then decodes it in Python)."""
     if COMPILED is None:
         return None
-    decoded = COMPILED.decode_postings(ranges)
+    decoded = COMPILED.decode_postings(ranges, with_values)
     if decoded is None:
         return None
-    ids, weights = decoded
-    return np.frombuffer(ids, dtype=np.int32), np.frombuffer(weights, dtype=np.float32)
+    ids, weights = np.frombuffer(decoded[0], dtype=np.int32), np.frombuffer(decoded[1], dtype=np.float32)
+    if not with_values:
+        return ids, weights, None
+    return ids, weights, (np.frombuffer(decoded[3], dtype=np.uint8), np.frombuffer(decoded[2], dtype=np.int64))
 
 
 def bm25_add(totals: np.ndarray, ids: np.ndarray, frequencies: np.ndarray, lengths: np.ndarray, idf: float,

@@ -333,10 +333,11 @@ def _decode_compact(ranges: Sequence[tuple[bytes | memoryview, int]], with_value
     The ranges may also be different terms' (field_postings): each block's first number is made relative to the
     previous block's last whatever their order, so the ids come out right; RANGE_SIZES, when given, receives how
     many postings each range holds."""
-    if not with_values and range_sizes is None and ranges:
-        decoded = kernels.decode_postings(list(ranges))  # every block in one compiled loop, when built
+    if range_sizes is None and ranges:
+        decoded = kernels.decode_postings(list(ranges), with_values)  # every block in one compiled loop, when built
         if decoded is not None:
-            return Postings(decoded[0], decoded[1], None)
+            ids, weights, raw_values = decoded
+            return Postings(ids, weights, None if raw_values is None else Values(*raw_values))
     counts: list[int] = []
     last_ids: list[int] = []  # global
     block_offsets: list[int] = []  # the first global document number of each block's segment
