@@ -16,6 +16,7 @@ from corpus_support import SampleIndex
 from whoosh.reading import TermNotFound
 
 from archive.index import kernels
+from archive.index.formats import VarintPositions
 from archive.index.whoosh_io import _decode_compact, leaf_readers, term_bytes
 from archive.search.archive import Archive
 from archive.search.docarrays import NamePairs
@@ -119,6 +120,47 @@ def test_compiled_decoder_declines_damaged_ranges_rather_than_reading_past(corpu
     assert kernels.decode_postings([], with_values) is not None  # nothing to read: empty arrays
     with pytest.raises(TypeError):
         kernels.COMPILED.decode_postings([("text", 0)])  # type: ignore[union-attr]
+
+
+# ------------------------------------------------------------------ phrases
+
+
+@needs_kernels
+@pytest.mark.corpus
+def test_compiled_phrase_keys_equal_the_numpy_decoding(corpus_sample_index: SampleIndex) -> None:
+    rng = np.random.default_rng(3)
+    snap = Archive.open(corpus_sample_index.path)._snapshot
+    decode_many = VarintPositions().decode_many
+    checked = 0
+    for text, _ in itertools.islice(_ranges(corpus_sample_index, "body", 30), 30):
+        postings = snap.postings("body", text, with_values=True)
+        assert postings.values is not None
+        for size in (1, 10, len(postings) // 3, len(postings)):
+            rows = np.sort(rng.choice(len(postings), min(size, len(postings)), replace=False)).astype(np.int64)
+            for offset in (0, 1, 3):
+                keys = kernels.phrase_keys(postings.values.data, postings.values.offsets, rows, offset)
+                chosen = postings.values.take(rows)
+                owner, positions = decode_many(chosen.data, chosen.offsets)
+                fits = positions >= offset
+                expected = np.unique(owner[fits] * (1 << 32) + (positions[fits] - offset))
+                assert keys is not None and np.array_equal(keys, expected), (text, size, offset)
+                checked += len(keys)
+    assert checked > 50_000
+    with pytest.raises(IndexError):
+        kernels.phrase_keys(np.zeros(4, dtype=np.uint8), np.array([0, 2, 4]), np.array([2]), 0)
+    # a value whose last varint runs past its end: declined, for the numpy way to deal with
+    assert kernels.phrase_keys(np.array([5, 0x81], dtype=np.uint8), np.array([0, 2]), np.array([0]), 0) is None
+
+
+@needs_kernels
+def test_compiled_intersection_equals_numpys() -> None:
+    rng = np.random.default_rng(5)
+    for a_size, b_size in ((0, 10), (1, 1), (1_000, 1_000), (50_000, 20_000), (3, 90_000)):
+        a = np.unique(rng.integers(0, 200_000, a_size)).astype(np.int64)
+        b = np.unique(rng.integers(0, 200_000, b_size)).astype(np.int64)
+        both = kernels.intersect_sorted(a, b)
+        assert both is not None and np.array_equal(both, np.intersect1d(a, b))
+    assert kernels.intersect_sorted(np.arange(3, dtype=np.int32), np.arange(3, dtype=np.int32)) is None
 
 
 # ------------------------------------------------------------------ facets

@@ -1,10 +1,12 @@
 /* Compiled inner loops of search (archive/index/kernels.py is their interface, with the numpy versions they replace).
 
-   Two loops that numpy can only do in several passes over large arrays, or Python one block at a time:
+   Loops that numpy can only do in several passes over large arrays, or Python one block at a time:
    - name_counts: how many of a set of documents hold each name of the multi-valued facets (person, place,
      organization), one pass over the documents' CSR slices instead of a cumsum, a gather and a bincount;
    - bm25_add: one term's BM25 scores added to its documents' totals in one pass, not eight;
-   - decode_postings: a term's document numbers and weights from its compact posting blocks
+   - phrase_keys and intersect_sorted: a phrase word's candidate positions decoded straight into sorted keys, and
+     two words' keys intersected by one merge;
+   - decode_postings: a term's document numbers, weights and (for phrases) values from its compact posting blocks
      (archive/index/whoosh_io.py encode_block, in Whoosh's block framing), every block of every segment in one call
      instead of a Python loop over the blocks and numpy over their sections.
 
@@ -438,6 +440,104 @@ done:
     return result;
 }
 
+/* ------------------------------------------------------------------ phrase_keys, intersect_sorted */
+
+/* A phrase word's (candidate, phrase start) keys: for each candidate c, the word's positions in it (VarintPositions:
+   gaps as varints, in data[offsets[rows[c]]:offsets[rows[c] + 1]]) less the word's place in the phrase (OFFSET),
+   as c * 2**32 + start, ascending and without repeats; starts before the field's first word are dropped. None for
+   positions that do not decode, or out of order (the caller's numpy way copes with those). */
+static PyObject *
+phrase_keys(PyObject *self, PyObject *args)
+{
+    Py_buffer data, offsets, rows;
+    long long word_offset;
+    if (!PyArg_ParseTuple(args, "y*y*y*L", &data, &offsets, &rows, &word_offset))
+        return NULL;
+    PyObject *result = NULL, *keys = NULL;
+    const unsigned char *bytes = (const unsigned char *)data.buf;
+    const int64_t *offset = (const int64_t *)offsets.buf;
+    const int64_t *row = (const int64_t *)rows.buf;
+    Py_ssize_t row_count = rows.len / 8, value_count = offsets.len / 8 - 1;
+    int64_t most = 0; /* every position takes at least a byte */
+    for (Py_ssize_t c = 0; c < row_count; c++) {
+        int64_t r = row[c];
+        if (r < 0 || r >= value_count || offset[r] < 0 || offset[r] > offset[r + 1] || offset[r + 1] > data.len) {
+            PyErr_SetString(PyExc_IndexError, "phrase_keys: a row outside the values");
+            goto done;
+        }
+        most += offset[r + 1] - offset[r];
+    }
+    keys = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)(most * 8));
+    if (keys == NULL)
+        goto done;
+    int64_t *out = (int64_t *)PyByteArray_AS_STRING(keys);
+    Py_ssize_t filled = 0;
+    for (Py_ssize_t c = 0; c < row_count; c++) {
+        Py_ssize_t at = (Py_ssize_t)offset[row[c]], end = (Py_ssize_t)offset[row[c] + 1];
+        int64_t position = 0, base = (int64_t)c << 32;
+        while (at < end) {
+            int64_t gap = varint(bytes, &at, end);
+            if (gap < 0) {
+                result = Py_NewRef(Py_None);
+                goto done;
+            }
+            position += gap;
+            if (position < word_offset || position - word_offset >= ((int64_t)1 << 32))
+                continue;
+            int64_t key = base + (position - word_offset);
+            if (filled && out[filled - 1] >= key) {
+                if (out[filled - 1] == key)
+                    continue;
+                result = Py_NewRef(Py_None);
+                goto done;
+            }
+            out[filled++] = key;
+        }
+    }
+    if (PyByteArray_Resize(keys, filled * 8) < 0)
+        goto done;
+    result = Py_NewRef(keys);
+done:
+    Py_XDECREF(keys);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&offsets);
+    PyBuffer_Release(&rows);
+    return result;
+}
+
+/* The values in both of two ascending int64 arrays without repeats, by one merge. */
+static PyObject *
+intersect_sorted(PyObject *self, PyObject *args)
+{
+    Py_buffer a, b;
+    if (!PyArg_ParseTuple(args, "y*y*", &a, &b))
+        return NULL;
+    Py_ssize_t na = a.len / 8, nb = b.len / 8;
+    PyObject *both = PyByteArray_FromStringAndSize(NULL, (na < nb ? na : nb) * 8);
+    if (both != NULL) {
+        const int64_t *x = (const int64_t *)a.buf, *y = (const int64_t *)b.buf;
+        int64_t *out = (int64_t *)PyByteArray_AS_STRING(both);
+        Py_ssize_t i = 0, j = 0, filled = 0;
+        while (i < na && j < nb) {
+            if (x[i] < y[j]) {
+                i++;
+            } else if (y[j] < x[i]) {
+                j++;
+            } else {
+                if (!filled || out[filled - 1] != x[i])
+                    out[filled++] = x[i];
+                i++;
+                j++;
+            }
+        }
+        if (PyByteArray_Resize(both, filled * 8) < 0)
+            Py_CLEAR(both);
+    }
+    PyBuffer_Release(&a);
+    PyBuffer_Release(&b);
+    return both;
+}
+
 /* ------------------------------------------------------------------ module */
 
 static PyMethodDef methods[] = {
@@ -450,6 +550,10 @@ static PyMethodDef methods[] = {
     {"bm25_add", bm25_add, METH_VARARGS,
      "bm25_add(totals, ids, frequencies, lengths, idf, average length, k1, b): adds each posting's BM25 score "
      "(float32) to totals[id]."},
+    {"phrase_keys", phrase_keys, METH_VARARGS,
+     "phrase_keys(data, offsets, rows, offset): a phrase word's (candidate << 32) + start keys, ascending (int64)."},
+    {"intersect_sorted", intersect_sorted, METH_VARARGS,
+     "intersect_sorted(a, b): the values of two ascending int64 arrays found in both (int64 bytearray)."},
     {NULL, NULL, 0, NULL},
 };
 

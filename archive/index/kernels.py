@@ -66,3 +66,23 @@ def bm25_add(totals: np.ndarray, ids: np.ndarray, frequencies: np.ndarray, lengt
                       np.ascontiguousarray(frequencies, dtype=np.float32), np.ascontiguousarray(lengths),
                       idf, average, k1, b)
     return True
+
+
+def phrase_keys(data: np.ndarray, offsets: np.ndarray, rows: np.ndarray, offset: int) -> np.ndarray | None:
+    """A phrase word's keys: for the candidate at each place c of ROWS (the rows of the word's postings, whose
+    VarintPositions values are data[offsets[r]:offsets[r + 1]]), c * 2**32 + (position - OFFSET) for each of its
+    positions at OFFSET or later, ascending, without repeats (int64). None without the compiled loops, or for
+    values they cannot read in order."""
+    if COMPILED is None:
+        return None
+    keys = COMPILED.phrase_keys(np.ascontiguousarray(data, dtype=np.uint8), np.ascontiguousarray(offsets,
+                                dtype=np.int64), np.ascontiguousarray(rows, dtype=np.int64), offset)
+    return None if keys is None else np.frombuffer(keys, dtype=np.int64)
+
+
+def intersect_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """The values of two ascending int64 arrays in both, without repeats, by one merge. None without the compiled
+    loops (or for other types)."""
+    if COMPILED is None or a.dtype != np.int64 or b.dtype != np.int64:
+        return None
+    return np.frombuffer(COMPILED.intersect_sorted(np.ascontiguousarray(a), np.ascontiguousarray(b)), dtype=np.int64)

@@ -1350,6 +1350,14 @@ def many_positions_decoder(reader: Any, fieldname: str) -> Any | None:
     return getattr(reader.schema[fieldname].format, "decode_many", None)
 
 
+def phrase_keys_reader(reader: Any, fieldname: str) -> Any | None:
+    """kernels.phrase_keys for a field whose positions are VarintPositions (what it decodes) when the compiled
+    loops are built, else None (then many_positions_decoder serves)."""
+    if kernels.COMPILED is None or not isinstance(reader.schema[fieldname].format, VarintPositions):
+        return None
+    return kernels.phrase_keys
+
+
 def latest_toc_generation(index_path: Path) -> int:
     """The newest table-of-contents generation in INDEX_PATH (-1 when none), by listing the directory only:
     FileIndex would also read and unpickle the table of contents, too slow to ask on every interaction."""

@@ -37,7 +37,13 @@ from archive.extract.people import canonical_person
 from archive.extract.sources import canonical_source
 from archive.index import kernels
 from archive.index.store import ARRAYS_CACHE_PREFIX, current_index_path, open_generation
-from archive.index.whoosh_io import Postings, many_positions_decoder, positions_decoder, read_postings
+from archive.index.whoosh_io import (
+    Postings,
+    many_positions_decoder,
+    phrase_keys_reader,
+    positions_decoder,
+    read_postings,
+)
 from archive.search.cache import LRU
 from archive.search.docarrays import DocArrays
 from archive.search.person_merge import NO_MERGE, PersonMerge, decision_digest, merge_arrays, own_decision, position
@@ -357,14 +363,18 @@ class Snapshot:
         if len(values) < len(postings):
             return candidates
         decode_many = many_positions_decoder(self.reader, fieldname)
+        compiled_keys = phrase_keys_reader(self.reader, fieldname)
         if decode_many is not None:
             # every candidate at once: (candidate, start of the phrase) pairs that each term allows, intersected
             starts: np.ndarray | None = None
             for (_, offset), term_values, row in zip(terms, values, rows, strict=True):
-                chosen = term_values.take(row)
-                owner, positions = decode_many(chosen.data, chosen.offsets)
-                fits = positions >= offset  # the phrase cannot start before the field does
-                keys = _ascending(owner[fits] * _POSITION_STRIDE + (positions[fits] - offset))
+                keys = None if compiled_keys is None else compiled_keys(term_values.data, term_values.offsets, row,
+                                                                         offset)
+                if keys is None:
+                    chosen = term_values.take(row)
+                    owner, positions = decode_many(chosen.data, chosen.offsets)
+                    fits = positions >= offset  # the phrase cannot start before the field does
+                    keys = _ascending(owner[fits] * _POSITION_STRIDE + (positions[fits] - offset))
                 starts = keys if starts is None else _sorted_intersection(starts, keys)
                 if not len(starts):
                     return candidates[:0]
@@ -527,6 +537,9 @@ def _sorted_intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         where = np.searchsorted(b, a)
         where[where == len(b)] = 0
         return a[b[where] == a]
+    both = kernels.intersect_sorted(a, b)  # one compiled merge, when built
+    if both is not None:
+        return both
     merged = np.concatenate((a, b))
     merged.sort(kind="stable")
     return merged[:-1][merged[1:] == merged[:-1]]
