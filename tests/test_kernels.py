@@ -191,6 +191,20 @@ def test_compiled_name_counts_equal_numpys(names: int, doc_dtype: Any, monkeypat
 
 
 @needs_kernels
+def test_compiled_table_counts_equal_bincount() -> None:
+    rng = np.random.default_rng(11)
+    table = rng.integers(0, 175, size=30_000).astype(np.int32)
+    for size in (0, 7, 30_000):
+        for dtype in (np.int32, np.int64):
+            docs = np.sort(rng.choice(30_000, size, replace=False)).astype(dtype)
+            assert np.array_equal(kernels.table_counts(table, docs, 176), np.bincount(table[docs], minlength=176))
+    with pytest.raises(IndexError):
+        kernels.table_counts(table, np.array([30_000], dtype=np.int32), 176)
+    with pytest.raises(IndexError):
+        kernels.table_counts(np.array([5], dtype=np.int32), np.array([0], dtype=np.int32), 5)
+
+
+@needs_kernels
 def test_compiled_name_counts_refuse_numbers_outside_their_tables() -> None:
     names = np.array([0, 1, 2], dtype=np.uint16)
     starts = np.array([0, 2, 3], dtype=np.int64)

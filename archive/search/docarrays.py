@@ -288,15 +288,15 @@ class DocArrays:
     def facet_counts(self, docs: np.ndarray, facet_limit: int = 50) -> dict[str, list[tuple[str | None, int]]]:
         """Exact counts over the given (live) document numbers: persons (top facet_limit), sources
         (top facet_limit), months (chronological, undated last as None)."""
-        sources = np.bincount(self.source_id[docs], minlength=len(self.source_names) + 1)
-        months = np.bincount(self.month_id[docs], minlength=len(self.month_keys) + 1)
+        sources = kernels.table_counts(self.source_id, docs, len(self.source_names) + 1)
+        months = kernels.table_counts(self.month_id, docs, len(self.month_keys) + 1)
         names = self.name_counts(docs)
         return {
             "person": _top(self.person_names, names["person"], facet_limit),
             "source": _top(self.source_names, sources[: len(self.source_names)], facet_limit),
             "month": [(key, int(n)) for key, n in zip(self.month_keys, months[: len(self.month_keys)], strict=True)
                       if n] + ([(None, int(months[-1]))] if months[-1] else []),
-            **{name: _top(facet.values, np.bincount(facet.value_id[docs], minlength=len(facet.values) + 1)
+            **{name: _top(facet.values, kernels.table_counts(facet.value_id, docs, len(facet.values) + 1)
                           [: len(facet.values)], facet_limit)
                for name, facet in self.metadata.items()},
             **{name: _top(entity.names, names[name], facet_limit)
