@@ -4,6 +4,7 @@ search latency cold and warm, at 30k, 100k, 300k and 1M articles.
     .venv/bin/python bench/scale.py                          # 30,000 / 100,000 / 300,000 articles
     .venv/bin/python bench/scale.py --sizes 1000000          # the million (make bench-1m)
     .venv/bin/python bench/scale.py --sizes 30000 --keep     # keep the generated corpus and indexes for a look
+    .venv/bin/python bench/scale.py --sizes 1000000 --work DIR --search-only   # search again on a kept run
 
 The corpora are DERIVED from the shared corpus (30,101 real articles of five outlets), generated into a temporary
 folder and never committed (`make_corpus`):
@@ -426,11 +427,19 @@ def measure_size(size: int, work: Path, workers: int, with_lucene: bool) -> dict
         lucene_dir = work / f"lucene-{size}"
         report["lucene"] = {"index": lucene_index(corpus, lucene_dir)}
         print(f"[{size:,}]   {report['lucene']['index']['articles_per_second']:,} articles/s", flush=True)
+    measure_search(report, size, work, with_lucene, queries)
+    report["load_after"] = round(os.getloadavg()[0], 2)
+    return report
+
+
+def measure_search(report: dict, size: int, work: Path, with_lucene: bool, queries: list[tuple[str, str]]) -> None:
+    """The search half of a size's run, into REPORT (which holds its rebuild and Lucene index figures): the product
+    and Lucene on the same queries, then the ratios."""
     print(f"[{size:,}] product search ...", flush=True)
-    report["product"]["search"] = product_search(ours_index, queries)
+    report["product"]["search"] = product_search(work / f"product-{size}", queries)
     if with_lucene:
         print(f"[{size:,}] Lucene search ...", flush=True)
-        report["lucene"]["search"] = lucene_search(lucene_dir, queries, work)
+        report["lucene"]["search"] = lucene_search(work / f"lucene-{size}", queries, work)
         ours, theirs = report["product"], report["lucene"]
         report["ratios"] = {
             "rebuild_rate": _ratio(ours["rebuild"]["articles_per_second"], theirs["index"]["articles_per_second"]),
@@ -448,6 +457,25 @@ def measure_size(size: int, work: Path, workers: int, with_lucene: bool) -> dict
     else:
         report["product"]["search"].pop("totals", None)
         report["product"]["search"].pop("searched_words", None)
+
+
+def search_again(size: int, work: Path, previous: dict) -> dict:
+    """Search re-measured on the corpus and indexes a run kept (--keep --work WORK), after a change to search alone:
+    the rebuild and Lucene index figures stay the earlier run's (PREVIOUS, that size's report), marked as such."""
+    corpus = work / f"corpus-{size}.jsonl"
+    missing = [p for p in (corpus, work / f"product-{size}", work / f"lucene-{size}") if not p.exists()]
+    if missing:
+        raise SystemExit(f"--search-only needs the kept corpus and indexes of a run: missing {missing[0]}")
+    if "lucene" not in previous:
+        raise SystemExit(f"--search-only: the results hold no Lucene index figures for {size:,} articles")
+    report = json.loads(json.dumps(previous))  # a copy: the earlier report is kept as it was
+    report["rebuild_measured"] = {"at": previous.get("measured_at"), "commit": previous.get("commit"),
+                                  "note": "rebuild and Lucene index figures of this earlier run, on the same corpus; "
+                                          "search measured again"}
+    report["load_before"] = round(os.getloadavg()[0], 2)
+    for stale in ("ratios", "same_words", "totals_equal_to_lucene"):
+        report.pop(stale, None)
+    measure_search(report, size, work, True, benchmark_queries(corpus))
     report["load_after"] = round(os.getloadavg()[0], 2)
     return report
 
@@ -478,6 +506,9 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the generated corpora and indexes")
     parser.add_argument("--work", type=Path, help="folder for corpora and indexes (default: a temporary one)")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--search-only", action="store_true",
+                        help="search again on the corpus and indexes a --keep run left in --work (after a change to "
+                             "search alone); the rebuild figures stay that run's")
     parser.add_argument("--child-search", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_search:
@@ -490,11 +521,22 @@ def main() -> int:
     if with_lucene and (why := lucene_ready()):
         print(f"Lucene is not available ({why}); measuring the product alone", file=sys.stderr)
         with_lucene = False
+    previous = json.loads(args.out.read_text()) if args.out.exists() else {}
+    if args.search_only and (args.work is None or not with_lucene):
+        print("--search-only needs --work (the folder a --keep run left) and Lucene", file=sys.stderr)
+        return 1
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     reports = []
+    earlier = {r["size"]: r for r in previous.get("runs", [])} if isinstance(previous, dict) else {}
     try:
         for size in args.sizes:
+            if args.search_only:
+                if size not in earlier:
+                    print(f"--search-only: no earlier run of {size:,} articles in {args.out}", file=sys.stderr)
+                    return 1
+                reports.append(search_again(size, work, earlier[size]))
+                continue
             reports.append(measure_size(size, work, args.workers, with_lucene))
             for leftover in work.glob(f"*-{size}*"):
                 if not args.keep:
@@ -503,7 +545,6 @@ def main() -> int:
         if not args.keep and args.work is None:
             shutil.rmtree(work, ignore_errors=True)
     print_table(reports)
-    previous = json.loads(args.out.read_text()) if args.out.exists() else {}
     runs = {str(r["size"]): r for r in previous.get("runs", [])} if isinstance(previous, dict) else {}
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     superseded = list(previous.get("superseded_runs", [])) if isinstance(previous, dict) else []
