@@ -19,6 +19,17 @@
 #include <stdint.h>
 #include <string.h>
 
+/* A match set's documents are scattered over arrays of megabytes, so each one's entries are a cache miss: the loops
+   ask for the entries of the document DISTANCE places ahead while they count this one, so that the misses overlap
+   instead of following each other (a 24,000-article count took 5 ms inside a search, 0.5 ms with its arrays
+   cached). */
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(address) __builtin_prefetch(address)
+#else
+#define PREFETCH(address) ((void)0)
+#endif
+#define DISTANCE 32
+
 /* ------------------------------------------------------------------ name_counts */
 
 static PyObject *
@@ -51,6 +62,18 @@ name_counts(PyObject *self, PyObject *args)
         if (doc < 0 || doc + 1 >= start_count) {
             PyErr_SetString(PyExc_IndexError, "name_counts: a document number outside the table");
             goto done;
+        }
+        if (i + 2 * DISTANCE < doc_count) { /* the slice bounds two steps ahead, the names one step ahead */
+            int64_t later = doc_size == 4 ? ((const int32_t *)docs.buf)[i + 2 * DISTANCE]
+                                          : ((const int64_t *)docs.buf)[i + 2 * DISTANCE];
+            if (later >= 0 && later < start_count)
+                PREFETCH(start + later);
+        }
+        if (i + DISTANCE < doc_count) {
+            int64_t next = doc_size == 4 ? ((const int32_t *)docs.buf)[i + DISTANCE]
+                                         : ((const int64_t *)docs.buf)[i + DISTANCE];
+            if (next >= 0 && next < start_count && start[next] >= 0 && start[next] < name_count)
+                PREFETCH((const char *)names.buf + start[next] * name_size);
         }
         int64_t from = start[doc], to = start[doc + 1];
         if (from < 0 || from > to || to > name_count) {
@@ -449,6 +472,10 @@ bm25_add(PyObject *self, PyObject *args)
     }
     for (Py_ssize_t i = 0; i < count; i++) {
         int32_t d = doc[i];
+        if (i + DISTANCE < count) {
+            PREFETCH(length + doc[i + DISTANCE]);
+            PREFETCH(total + doc[i + DISTANCE]);
+        }
         float norm = f_k1 * (f_1_b + (f_b * length[d]) / f_average);
         float score = (f_idf * (tf[i] * f_k1_1)) / (tf[i] + norm);
         total[d] = total[d] + score;
@@ -581,6 +608,12 @@ table_counts(PyObject *self, PyObject *args)
     }
     for (Py_ssize_t i = 0; i < doc_count; i++) {
         int64_t doc = doc_size == 4 ? ((const int32_t *)docs.buf)[i] : ((const int64_t *)docs.buf)[i];
+        if (i + DISTANCE < doc_count) {
+            int64_t next = doc_size == 4 ? ((const int32_t *)docs.buf)[i + DISTANCE]
+                                         : ((const int64_t *)docs.buf)[i + DISTANCE];
+            if (next >= 0 && next < rows)
+                PREFETCH(value + next);
+        }
         if (doc < 0 || doc >= rows || value[doc] < 0 || value[doc] >= bins) {
             PyErr_SetString(PyExc_IndexError, "table_counts: a document or value outside the table");
             goto done;
