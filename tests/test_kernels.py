@@ -153,14 +153,27 @@ def test_compiled_phrase_keys_equal_the_numpy_decoding(corpus_sample_index: Samp
 
 
 @needs_kernels
-def test_compiled_intersection_equals_numpys() -> None:
+@pytest.mark.parametrize("dtype", [np.int64, np.int32])
+def test_compiled_intersection_equals_numpys(dtype: Any) -> None:
     rng = np.random.default_rng(5)
     for a_size, b_size in ((0, 10), (1, 1), (1_000, 1_000), (50_000, 20_000), (3, 90_000)):
-        a = np.unique(rng.integers(0, 200_000, a_size)).astype(np.int64)
-        b = np.unique(rng.integers(0, 200_000, b_size)).astype(np.int64)
+        a = np.unique(rng.integers(0, 200_000, a_size)).astype(dtype)
+        b = np.unique(rng.integers(0, 200_000, b_size)).astype(dtype)
         both = kernels.intersect_sorted(a, b)
-        assert both is not None and np.array_equal(both, np.intersect1d(a, b))
-    assert kernels.intersect_sorted(np.arange(3, dtype=np.int32), np.arange(3, dtype=np.int32)) is None
+        assert both is not None and both.dtype == dtype and np.array_equal(both, np.intersect1d(a, b))
+    assert kernels.intersect_sorted(np.arange(3, dtype=np.int32), np.arange(3, dtype=np.int64)) is None
+
+
+@needs_kernels
+def test_compiled_rows_of_finds_each_candidate_in_a_words_postings() -> None:
+    rng = np.random.default_rng(9)
+    ids = np.unique(rng.integers(0, 300_000, 60_000)).astype(np.int32)
+    for size in (0, 1, 500, len(ids)):
+        rows = np.sort(rng.choice(len(ids), size, replace=False))
+        found = kernels.rows_of(ids, ids[rows])
+        assert found is not None and np.array_equal(found, rows)
+    missing = np.array([int(ids[0]) + 1 if ids[1] != ids[0] + 1 else -5], dtype=np.int32)
+    assert kernels.rows_of(ids, missing) is None  # not among the postings: the caller's numpy way decides
 
 
 # ------------------------------------------------------------------ facets

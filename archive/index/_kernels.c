@@ -5,8 +5,9 @@
      organization), one pass over the documents' CSR slices instead of a cumsum, a gather and a bincount;
    - table_counts: the same for the one-valued facets (source, month, metadata), a pass instead of two;
    - bm25_add: one term's BM25 scores added to its documents' totals in one pass, not eight;
-   - phrase_keys and intersect_sorted: a phrase word's candidate positions decoded straight into sorted keys, and
-     two words' keys intersected by one merge;
+   - phrase_keys, intersect_sorted and rows_of: a phrase word's candidate positions decoded straight into sorted
+     keys, two sets (of documents, or of keys) intersected by one merge, and where the candidates sit in a
+     word's postings found by one merge, where numpy marked or numbered every document of the archive;
    - decode_postings: a term's document numbers, weights and (for phrases) values from its compact posting blocks
      (archive/index/whoosh_io.py encode_block, in Whoosh's block framing), every block of every segment in one call
      instead of a Python loop over the blocks and numpy over their sections.
@@ -554,37 +555,80 @@ done:
     return result;
 }
 
-/* The values in both of two ascending int64 arrays without repeats, by one merge. */
+/* The values in both of two ascending arrays without repeats, by one merge. */
+#define MERGE_BOTH(type)                                                                                            \
+    {                                                                                                               \
+        const type *x = (const type *)a.buf, *y = (const type *)b.buf;                                              \
+        type *out = (type *)PyByteArray_AS_STRING(both);                                                            \
+        while (i < na && j < nb) {                                                                                  \
+            if (x[i] < y[j]) {                                                                                      \
+                i++;                                                                                                \
+            } else if (y[j] < x[i]) {                                                                               \
+                j++;                                                                                                \
+            } else {                                                                                                \
+                if (!filled || out[filled - 1] != x[i])                                                             \
+                    out[filled++] = x[i];                                                                           \
+                i++;                                                                                                \
+                j++;                                                                                                \
+            }                                                                                                       \
+        }                                                                                                           \
+    }
+
 static PyObject *
 intersect_sorted(PyObject *self, PyObject *args)
 {
     Py_buffer a, b;
-    if (!PyArg_ParseTuple(args, "y*y*", &a, &b))
+    int size = 8;
+    if (!PyArg_ParseTuple(args, "y*y*|i", &a, &b, &size))
         return NULL;
-    Py_ssize_t na = a.len / 8, nb = b.len / 8;
-    PyObject *both = PyByteArray_FromStringAndSize(NULL, (na < nb ? na : nb) * 8);
-    if (both != NULL) {
-        const int64_t *x = (const int64_t *)a.buf, *y = (const int64_t *)b.buf;
-        int64_t *out = (int64_t *)PyByteArray_AS_STRING(both);
-        Py_ssize_t i = 0, j = 0, filled = 0;
-        while (i < na && j < nb) {
-            if (x[i] < y[j]) {
-                i++;
-            } else if (y[j] < x[i]) {
-                j++;
-            } else {
-                if (!filled || out[filled - 1] != x[i])
-                    out[filled++] = x[i];
-                i++;
-                j++;
-            }
-        }
-        if (PyByteArray_Resize(both, filled * 8) < 0)
-            Py_CLEAR(both);
+    PyObject *both = NULL;
+    if (size != 4 && size != 8) {
+        PyErr_SetString(PyExc_ValueError, "intersect_sorted: values are 4 or 8 bytes");
+        goto done;
     }
+    Py_ssize_t na = a.len / size, nb = b.len / size, i = 0, j = 0, filled = 0;
+    both = PyByteArray_FromStringAndSize(NULL, (na < nb ? na : nb) * size);
+    if (both == NULL)
+        goto done;
+    if (size == 8)
+        MERGE_BOTH(int64_t)
+    else
+        MERGE_BOTH(int32_t)
+    if (PyByteArray_Resize(both, filled * size) < 0)
+        Py_CLEAR(both);
+done:
     PyBuffer_Release(&a);
     PyBuffer_Release(&b);
     return both;
+}
+
+/* Where each of WANTED (ascending int32 document numbers, all in IDS) sits in IDS (ascending int32), by one merge:
+   int64 rows, or None when one of WANTED is not in IDS. */
+static PyObject *
+rows_of(PyObject *self, PyObject *args)
+{
+    Py_buffer ids, wanted;
+    if (!PyArg_ParseTuple(args, "y*y*", &ids, &wanted))
+        return NULL;
+    Py_ssize_t n = ids.len / 4, m = wanted.len / 4, i = 0;
+    const int32_t *x = (const int32_t *)ids.buf, *y = (const int32_t *)wanted.buf;
+    PyObject *rows = PyByteArray_FromStringAndSize(NULL, m * 8);
+    if (rows != NULL) {
+        int64_t *out = (int64_t *)PyByteArray_AS_STRING(rows);
+        for (Py_ssize_t k = 0; k < m; k++) {
+            while (i < n && x[i] < y[k])
+                i++;
+            if (i == n || x[i] != y[k]) {
+                Py_DECREF(rows);
+                rows = Py_NewRef(Py_None);
+                break;
+            }
+            out[k] = i;
+        }
+    }
+    PyBuffer_Release(&ids);
+    PyBuffer_Release(&wanted);
+    return rows;
 }
 
 /* ------------------------------------------------------------------ table_counts */
@@ -643,7 +687,10 @@ static PyMethodDef methods[] = {
     {"phrase_keys", phrase_keys, METH_VARARGS,
      "phrase_keys(data, offsets, rows, offset): a phrase word's (candidate << 32) + start keys, ascending (int64)."},
     {"intersect_sorted", intersect_sorted, METH_VARARGS,
-     "intersect_sorted(a, b): the values of two ascending int64 arrays found in both (int64 bytearray)."},
+     "intersect_sorted(a, b, size=8): the values of two ascending arrays (int64, or int32 with size 4) found in "
+     "both, as a bytearray of the same type."},
+    {"rows_of", rows_of, METH_VARARGS,
+     "rows_of(ids, wanted): where each of WANTED sits in IDS (ascending int32 both), int64; None for one missing."},
     {"table_counts", table_counts, METH_VARARGS,
      "table_counts(table, docs, doc_size, out): adds one to out[table[d]] (int32 table, int64 out) for each d."},
     {NULL, NULL, 0, NULL},

@@ -92,8 +92,18 @@ def phrase_keys(data: np.ndarray, offsets: np.ndarray, rows: np.ndarray, offset:
 
 
 def intersect_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
-    """The values of two ascending int64 arrays in both, without repeats, by one merge. None without the compiled
-    loops (or for other types)."""
-    if COMPILED is None or a.dtype != np.int64 or b.dtype != np.int64:
+    """The values of two ascending arrays (both int64, or both int32) in both, without repeats, by one merge. None
+    without the compiled loops (or for other types)."""
+    if COMPILED is None or a.dtype != b.dtype or a.dtype not in (np.int32, np.int64):
         return None
-    return np.frombuffer(COMPILED.intersect_sorted(np.ascontiguousarray(a), np.ascontiguousarray(b)), dtype=np.int64)
+    both = COMPILED.intersect_sorted(np.ascontiguousarray(a), np.ascontiguousarray(b), a.itemsize)
+    return np.frombuffer(both, dtype=a.dtype)
+
+
+def rows_of(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray | None:
+    """Where each of WANTED (ascending int32 document numbers, all in IDS) sits in IDS (ascending int32), by one
+    merge. None without the compiled loops, for other types, or when one of WANTED is not in IDS."""
+    if COMPILED is None or ids.dtype != np.int32 or wanted.dtype != np.int32:
+        return None
+    rows = COMPILED.rows_of(np.ascontiguousarray(ids), np.ascontiguousarray(wanted))
+    return None if rows is None else np.frombuffer(rows, dtype=np.int64)

@@ -261,14 +261,16 @@ class Snapshot:
 
     def intersect(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """The documents in both of two ascending arrays: a binary search of the smaller in the larger when it is
-        much smaller, else a mask of the larger over every document (faster than a merge for large sets)."""
+        much smaller, else one compiled merge (when built; 1.5-3x faster than a mask over every document for sets
+        of 3,000 to 60,000 in 300,000, as fast at 150,000) or a mask of the larger (faster than numpy's merge)."""
         if len(a) > len(b):
             a, b = b, a
         if not len(a):
             return a
         if len(a) * 16 < len(b):
             return _sorted_intersection(a, b)
-        return a[self.mask_of(b)[a]]
+        both = kernels.intersect_sorted(a, b)
+        return a[self.mask_of(b)[a]] if both is None else both
 
     def union(self, parts: Sequence[np.ndarray]) -> np.ndarray:
         """The documents in any of the ascending arrays. Two sets (a word's title and body documents) that together
@@ -547,9 +549,13 @@ def _sorted_intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _rows_of(ids: np.ndarray, wanted: np.ndarray, count: int) -> np.ndarray:
     """Where each of WANTED (ascending document numbers, all in IDS) sits in IDS (ascending, under COUNT): a binary
-    search for a few, a table over every document number for many (a third of the time for two common words)."""
+    search for a few; for many, one compiled merge when built, else a table over every document number (a third of
+    the time of the binary search for two common words)."""
     if len(wanted) * 32 < count:
         return np.searchsorted(ids, wanted)
+    rows = kernels.rows_of(ids, wanted)  # one compiled merge, when built
+    if rows is not None:
+        return rows
     row_of = np.empty(count, dtype=np.int64)
     row_of[ids] = np.arange(len(ids), dtype=np.int64)
     return row_of[wanted]
