@@ -165,6 +165,17 @@ def test_compiled_intersection_equals_numpys(dtype: Any) -> None:
 
 
 @needs_kernels
+def test_compiled_union_equals_numpys() -> None:
+    rng = np.random.default_rng(6)
+    for a_size, b_size in ((0, 10), (1, 1), (1_000, 1_000), (50_000, 20_000), (3, 90_000)):
+        a = np.unique(rng.integers(0, 200_000, a_size)).astype(np.int32)
+        b = np.unique(rng.integers(0, 200_000, b_size)).astype(np.int32)
+        either = kernels.union_sorted(a, b)
+        assert either is not None and either.dtype == np.int32 and np.array_equal(either, np.union1d(a, b))
+    assert kernels.union_sorted(np.arange(3, dtype=np.int64), np.arange(3, dtype=np.int32)) is None
+
+
+@needs_kernels
 def test_compiled_rows_of_finds_each_candidate_in_a_words_postings() -> None:
     rng = np.random.default_rng(9)
     ids = np.unique(rng.integers(0, 300_000, 60_000)).astype(np.int32)

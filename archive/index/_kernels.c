@@ -5,9 +5,9 @@
      organization), one pass over the documents' CSR slices instead of a cumsum, a gather and a bincount;
    - table_counts: the same for the one-valued facets (source, month, metadata), a pass instead of two;
    - bm25_add: one term's BM25 scores added to its documents' totals in one pass, not eight;
-   - phrase_keys, intersect_sorted and rows_of: a phrase word's candidate positions decoded straight into sorted
-     keys, two sets (of documents, or of keys) intersected by one merge, and where the candidates sit in a
-     word's postings found by one merge, where numpy marked or numbered every document of the archive;
+   - phrase_keys, intersect_sorted, union_sorted and rows_of: a phrase word's candidate positions decoded straight
+     into sorted keys, two sets (of documents, or of keys) intersected or joined by one merge, where the candidates
+     sit in a word's postings found by one merge, where numpy sorted, or marked or numbered every document;
    - decode_postings: a term's document numbers, weights and (for phrases) values from its compact posting blocks
      (archive/index/whoosh_io.py encode_block, in Whoosh's block framing), every block of every segment in one call
      instead of a Python loop over the blocks and numpy over their sections.
@@ -602,6 +602,40 @@ done:
     return both;
 }
 
+/* The values in either of two ascending int32 arrays (each without repeats), ascending, by one merge. */
+static PyObject *
+union_sorted(PyObject *self, PyObject *args)
+{
+    Py_buffer a, b;
+    if (!PyArg_ParseTuple(args, "y*y*", &a, &b))
+        return NULL;
+    Py_ssize_t na = a.len / 4, nb = b.len / 4, i = 0, j = 0, filled = 0;
+    const int32_t *x = (const int32_t *)a.buf, *y = (const int32_t *)b.buf;
+    PyObject *either = PyByteArray_FromStringAndSize(NULL, (na + nb) * 4);
+    if (either != NULL) {
+        int32_t *out = (int32_t *)PyByteArray_AS_STRING(either);
+        while (i < na && j < nb) {
+            if (x[i] < y[j]) {
+                out[filled++] = x[i++];
+            } else if (y[j] < x[i]) {
+                out[filled++] = y[j++];
+            } else {
+                out[filled++] = x[i++];
+                j++;
+            }
+        }
+        while (i < na)
+            out[filled++] = x[i++];
+        while (j < nb)
+            out[filled++] = y[j++];
+        if (PyByteArray_Resize(either, filled * 4) < 0)
+            Py_CLEAR(either);
+    }
+    PyBuffer_Release(&a);
+    PyBuffer_Release(&b);
+    return either;
+}
+
 /* Where each of WANTED (ascending int32 document numbers, all in IDS) sits in IDS (ascending int32), by one merge:
    int64 rows, or None when one of WANTED is not in IDS. */
 static PyObject *
@@ -689,6 +723,8 @@ static PyMethodDef methods[] = {
     {"intersect_sorted", intersect_sorted, METH_VARARGS,
      "intersect_sorted(a, b, size=8): the values of two ascending arrays (int64, or int32 with size 4) found in "
      "both, as a bytearray of the same type."},
+    {"union_sorted", union_sorted, METH_VARARGS,
+     "union_sorted(a, b): the values of two ascending int32 arrays in either, ascending (int32 bytearray)."},
     {"rows_of", rows_of, METH_VARARGS,
      "rows_of(ids, wanted): where each of WANTED sits in IDS (ascending int32 both), int64; None for one missing."},
     {"table_counts", table_counts, METH_VARARGS,

@@ -100,6 +100,14 @@ def intersect_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
     return np.frombuffer(both, dtype=a.dtype)
 
 
+def union_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """The values of two ascending int32 arrays (each without repeats) in either, ascending, by one merge. None
+    without the compiled loops (or for other types)."""
+    if COMPILED is None or a.dtype != np.int32 or b.dtype != np.int32:
+        return None
+    return np.frombuffer(COMPILED.union_sorted(np.ascontiguousarray(a), np.ascontiguousarray(b)), dtype=np.int32)
+
+
 def rows_of(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray | None:
     """Where each of WANTED (ascending int32 document numbers, all in IDS) sits in IDS (ascending int32), by one
     merge. None without the compiled loops, for other types, or when one of WANTED is not in IDS."""

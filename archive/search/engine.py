@@ -273,15 +273,20 @@ class Snapshot:
         return a[self.mask_of(b)[a]] if both is None else both
 
     def union(self, parts: Sequence[np.ndarray]) -> np.ndarray:
-        """The documents in any of the ascending arrays. Two sets (a word's title and body documents) that together
-        are under a fifth of the archive are merged by a stable sort, which merges two sorted runs in linear time
-        (two to three times faster than a mask over every document, and it does not grow with the archive); more
-        sets, or larger ones, are marked in a mask."""
+        """The documents in any of the ascending arrays. Two sets (a word's title and body documents) are merged in
+        one compiled pass when the loops are built; without them, two that together are under a fifth of the
+        archive are merged by a stable sort, which merges two sorted runs in linear time (two to three times faster
+        than a mask over every document, and it does not grow with the archive). More sets, or larger ones, are
+        marked in a mask."""
         parts = [p for p in parts if len(p)]
         if not parts:
             return self.all_docs[:0]
         if len(parts) == 1:
             return parts[0]
+        if len(parts) == 2:
+            either = kernels.union_sorted(parts[0], parts[1])  # one compiled merge, when built: 2-3x faster
+            if either is not None:
+                return either
         if len(parts) == 2 and (len(parts[0]) + len(parts[1])) * 5 <= self.count:
             merged = np.concatenate(parts).astype(np.int32, copy=False)
             merged.sort(kind="stable")
