@@ -17,7 +17,7 @@ from whoosh.reading import TermNotFound
 
 from archive.index import kernels
 from archive.index.formats import VarintPositions
-from archive.index.whoosh_io import _decode_compact, leaf_readers, term_bytes
+from archive.index.whoosh_io import _decode_compact, _term_extent, leaf_readers, term_bytes
 from archive.search.archive import Archive
 from archive.search.docarrays import NamePairs
 
@@ -285,3 +285,32 @@ def test_searches_are_the_same_with_and_without_the_compiled_loops(corpus_sample
         numpy = answers()
     assert compiled == numpy
     assert sum(total for _, total, _, _ in compiled) > 3_000
+
+
+# ------------------------------------------------------------------ term lookups
+
+
+@pytest.mark.corpus
+def test_terms_read_in_place_are_whooshs_terms(corpus_sample_index: SampleIndex) -> None:
+    """whoosh_io._term_extent reads Whoosh's hash file of terms in place: for every term of three fields, and for
+    words that are not terms, it gives what Whoosh's term_info gives (or declines, for inlined postings)."""
+    reader = Archive.open(corpus_sample_index.path)._snapshot.reader
+    read = declined = 0
+    for segment, _ in leaf_readers(reader):
+        terms = segment._terms
+        for fieldname in ("title", "body", "persons"):
+            for btext, info in segment.iter_field(fieldname):
+                extent = _term_extent(terms, fieldname, btext)
+                if extent is False:
+                    assert info.is_inlined()
+                    declined += 1
+                    continue
+                offset, length = info.extent()
+                if isinstance(length, tuple):  # W3TermInfo.from_bytes keeps struct.unpack's 1-tuple
+                    (length,) = length
+                assert not info.is_inlined() and extent == (offset, length)
+                read += 1
+            for missing in ("ليست_كلمة", "zzzz", "", "x" * 300):
+                assert _term_extent(terms, fieldname, missing.encode("utf-8")) is None
+        assert _term_extent(terms, "no such field", "مصر".encode()) is None
+    assert read > 50_000
