@@ -130,9 +130,10 @@ class NamePairs:
         return cls(list(facets), bounds, compact, start)
 
     def counts(self, docs: np.ndarray) -> dict[str, np.ndarray]:
-        """Per facet, how many of DOCS (document numbers, no repeats, in any order) hold each of its names: the
-        documents' CSR slices gathered into one index array (each slice continues the one before, so a running sum
-        of ones with a jump at each slice's start walks them all), then one bincount."""
+        """Per facet, how many of DOCS (document numbers, no repeats, in any order) hold each of its names: one
+        compiled pass over the documents' CSR slices when the loops are built (archive/index/kernels.py); else the
+        slices gathered into one index array (each slice continues the one before, so a running sum of ones with a
+        jump at each slice's start walks them all), then one bincount."""
         every = kernels.name_counts(self.name, self.start, docs, self.bounds[-1])  # one pass, when built
         if every is not None:
             return {facet: every[self.bounds[i]:self.bounds[i + 1]] for i, facet in enumerate(self.facets)}
