@@ -38,6 +38,17 @@ def test_the_loops_are_built_where_a_c_compiler_is() -> None:
     assert kernels.COMPILED is not None or kernels.os.environ.get("NEWS_ARCHIVE_NO_KERNELS")
 
 
+def test_stats_says_whether_search_is_compiled(monkeypatch: pytest.MonkeyPatch) -> None:
+    if kernels.COMPILED is not None:
+        assert kernels.state() == "compiled"
+    monkeypatch.setattr(kernels, "COMPILED", None)
+    monkeypatch.setattr(kernels, "_built", None)
+    assert kernels.state().startswith("numpy (not built: no C compiler")
+    monkeypatch.setattr(kernels, "_built", object())
+    monkeypatch.setenv("NEWS_ARCHIVE_NO_KERNELS", "1")
+    assert kernels.state() == "numpy (NEWS_ARCHIVE_NO_KERNELS is set)"
+
+
 # ------------------------------------------------------------------ postings
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from archive.index import kernels
 from archive.index.writer import rebuild_index
 from archive.interfaces.cli import main
 
@@ -137,6 +138,7 @@ def test_stats_json(index_dir: Path, capsys) -> None:
                 "build_seconds", "inputs", "versions"):
         assert key in stats
     assert stats["articles"] == 5 and stats["undated"] == 2 and stats["index_bytes"] > 0
+    assert stats["search_loops"] == kernels.state() and stats["search_loops"].startswith(("compiled", "numpy ("))
     code, out, _ = run(capsys, "stats", "--index", str(index_dir))
     assert code == 0 and out.startswith("articles: 5")
 

@@ -26,6 +26,17 @@ COMPILED: ModuleType | None = None if os.environ.get("NEWS_ARCHIVE_NO_KERNELS") 
     else _built
 
 
+def state() -> str:
+    """What searches in this process use, for `stats`: "compiled", or why not."""
+    if COMPILED is not None:
+        return "compiled"
+    if _built is None:
+        return "numpy (not built: no C compiler at install; `pip install -e .` again with one)"
+    if os.environ.get("NEWS_ARCHIVE_NO_KERNELS"):
+        return "numpy (NEWS_ARCHIVE_NO_KERNELS is set)"
+    return "numpy (a big-endian host)"
+
+
 def name_counts(names: np.ndarray, starts: np.ndarray, docs: np.ndarray, bins: int) -> np.ndarray | None:
     """How many of DOCS hold each name: one count per name number below BINS, over names[starts[d]:starts[d + 1]]
     of each document d of DOCS (no repeats). None without the compiled loops."""

@@ -20,6 +20,7 @@ from archive.extract.fetch import is_url
 from archive.extract.ingest import iter_articles, learn_boilerplate
 from archive.extract.records import ReadOptions
 from archive.extract.report import IngestReport
+from archive.index import kernels
 from archive.index.shards import MAX_SHARDS
 from archive.index.writer import add_to_index, rebuild_index
 from archive.interfaces.progress import TerminalProgress
@@ -262,7 +263,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    stats = open_archive(args).stats()
+    # how this process searches: with the compiled loops or, without a C compiler at install, numpy (slower)
+    stats = {**open_archive(args).stats(), "search_loops": kernels.state()}
     if args.json:
         _print_json(stats)
     else:
