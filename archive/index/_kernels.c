@@ -367,9 +367,9 @@ static PyObject *zlib_decompress = NULL;
 static PyObject *
 decode_postings(PyObject *self, PyObject *args)
 {
-    PyObject *ranges;
+    PyObject *ranges, *decompress = Py_None;
     int with_values = 0;
-    if (!PyArg_ParseTuple(args, "O!|p", &PyList_Type, &ranges, &with_values))
+    if (!PyArg_ParseTuple(args, "O!|pO", &PyList_Type, &ranges, &with_values, &decompress))
         return NULL;
     Py_ssize_t range_count = PyList_GET_SIZE(ranges);
     Py_buffer *views = PyMem_Calloc((size_t)(range_count ? range_count : 1), sizeof(Py_buffer));
@@ -390,7 +390,7 @@ decode_postings(PyObject *self, PyObject *args)
             goto done;
         offsets[held] = offset;
     }
-    if (with_values && zlib_decompress == NULL) {
+    if (with_values && decompress == Py_None && zlib_decompress == NULL) {
         PyObject *zlib = PyImport_ImportModule("zlib");
         if (zlib == NULL)
             goto done;
@@ -401,7 +401,7 @@ decode_postings(PyObject *self, PyObject *args)
     }
     Walk walk = {0};
     walk.with_values = with_values;
-    walk.decompress = zlib_decompress;
+    walk.decompress = decompress == Py_None ? zlib_decompress : decompress; /* the caller's inflater, if given */
     int known = 1;
     for (Py_ssize_t i = 0; i < range_count && known == 1; i++)
         known = walk_range(views[i].buf, views[i].len, offsets[i], &walk);
@@ -713,8 +713,9 @@ static PyMethodDef methods[] = {
      "name_counts(names, name_size, starts, docs, doc_size, out): adds to OUT (int64) one for each name of each "
      "document of DOCS (names[starts[d]:starts[d + 1]], starts int64)."},
     {"decode_postings", decode_postings, METH_VARARGS,
-     "decode_postings([(range bytes, first document number), ...], with_values=False): (ids int32, weights "
-     "float32) as bytearrays, with values also (offsets int64, value bytes); None for a layout it does not know."},
+     "decode_postings([(range bytes, first document number), ...], with_values=False, decompress=zlib.decompress): "
+     "(ids int32, weights float32) as bytearrays, with values also (offsets int64, value bytes); None for a layout "
+     "it does not know."},
     {"bm25_add", bm25_add, METH_VARARGS,
      "bm25_add(totals, ids, frequencies, lengths, idf, average length, k1, b): adds each posting's BM25 score "
      "(float32) to totals[id]."},

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from types import ModuleType
 
 import numpy as np
@@ -60,15 +61,17 @@ def table_counts(table: np.ndarray, docs: np.ndarray, bins: int) -> np.ndarray:
     return counts
 
 
-def decode_postings(ranges: list[tuple[bytes | memoryview, int]], with_values: bool = False) \
+def decode_postings(ranges: list[tuple[bytes | memoryview, int]], with_values: bool = False,
+                    decompress: Callable[[bytes], bytes] | None = None) \
         -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None] | None:
     """(document numbers int32, weights float32, values) of a term's compact posting ranges ((bytes, the segment's
     first document number), in document order); the values, WITH_VALUES, as (the values' bytes uint8, offsets int64:
     value i is data[offsets[i]:offsets[i + 1]]), else None. None without the compiled loops or for a block layout
-    they do not know (the caller then decodes it in Python)."""
+    they do not know (the caller then decodes it in Python). DECOMPRESS inflates the compressed value lengths
+    (zlib.decompress when None)."""
     if COMPILED is None:
         return None
-    decoded = COMPILED.decode_postings(ranges, with_values)
+    decoded = COMPILED.decode_postings(ranges, with_values, decompress)
     if decoded is None:
         return None
     ids, weights = np.frombuffer(decoded[0], dtype=np.int32), np.frombuffer(decoded[1], dtype=np.float32)

@@ -388,7 +388,8 @@ def _decode_compact(ranges: Sequence[tuple[bytes | memoryview, int]], with_value
     previous block's last whatever their order, so the ids come out right; RANGE_SIZES, when given, receives how
     many postings each range holds."""
     if range_sizes is None and ranges:
-        decoded = kernels.decode_postings(list(ranges), with_values)  # every block in one compiled loop, when built
+        # every block in one compiled loop, when built (inflating with this module's zlib, as the Python way does)
+        decoded = kernels.decode_postings(list(ranges), with_values, zlib.decompress)
         if decoded is not None:
             ids, weights, raw_values = decoded
             return Postings(ids, weights, None if raw_values is None else Values(*raw_values))
