@@ -488,7 +488,6 @@ class Snapshot:
                 corpus: CorpusStats | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The first `count` (None: all) of DOCS in sort order, with their scores (relevance: BM25F on the
         node's scored terms, CORPUS: the collection's statistics for a shard)."""
-        day = self.arrays.day[docs]
         if sort == "relevance" and node is not None:
             scores = self.scores(self.scored_terms(node), docs, corpus)
             # ties broken by newer first, then by article id (not document number: a sharded index has the same
@@ -499,7 +498,9 @@ class Snapshot:
                 cut = np.flatnonzero(scores >= threshold)
             else:
                 cut = np.arange(len(docs))
-            order = cut[np.lexsort((self.arrays.id_rank[docs[cut]], -day[cut], -scores[cut]))]
+            # the tie-breakers gathered for the cut only (a common word's match is a sixth of the archive)
+            chosen = docs[cut]
+            order = cut[np.lexsort((self.arrays.id_rank[chosen], -self.arrays.day[chosen], -scores[cut]))]
         else:
             scores = np.zeros(len(docs), dtype=np.float32)
             keys = self.date_rank["oldest" if sort == "oldest" else "newest"][docs]
