@@ -75,11 +75,7 @@ class PersonMerge:
 
     @cached_property
     def _variants(self) -> dict[str, tuple[str, ...]]:
-        found: dict[str, list[str]] = {}
-        for spelling, shown in self.shown.items():
-            if spelling != shown:
-                found.setdefault(shown, []).append(spelling)
-        return {shown: tuple(sorted(others)) for shown, others in found.items()}
+        return _other_spellings(self.shown)
 
     def spellings_of(self, shown: str) -> list[str]:
         """The shown spelling first, then its variants; just [shown] for a person not merged. A dictionary
@@ -100,13 +96,7 @@ class PersonMerge:
     def _entity_variants(self) -> dict[str, dict[str, tuple[str, ...]]]:
         """{facet: {shown spelling: its other spellings (sorted)}}: made once, as facet_variants is asked on every
         search (walking every merged spelling each time cost a millisecond a search)."""
-        found: dict[str, dict[str, list[str]]] = {}
-        for facet, merged in self.entities.items():
-            for spelling, shown in merged.items():
-                if spelling != shown:
-                    found.setdefault(facet, {}).setdefault(shown, []).append(spelling)
-        return {facet: {shown: tuple(sorted(others)) for shown, others in variants.items()}
-                for facet, variants in found.items()}
+        return {facet: _other_spellings(merged) for facet, merged in self.entities.items()}
 
     def facet_variants(self, facets: Mapping[str, Sequence[tuple[str | None, int]]]) -> dict[str, dict[str, list[str]]]:
         """{facet: {name: its other spellings}} for the place and organization FACETS (facet -> [(name, count)])
@@ -117,6 +107,15 @@ class PersonMerge:
 
     def __len__(self) -> int:
         return len(self.shown)
+
+
+def _other_spellings(merged: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
+    """{shown spelling: its other spellings (sorted)} of a decision {spelling: shown}, for the merged names only."""
+    found: dict[str, list[str]] = {}
+    for spelling, shown in merged.items():
+        if spelling != shown:
+            found.setdefault(shown, []).append(spelling)
+    return {shown: tuple(sorted(others)) for shown, others in found.items()}
 
 
 NO_MERGE = PersonMerge.of({})
