@@ -303,8 +303,7 @@ def _locate(segment: Any, fieldname: str, text: str, with_values: bool) -> bytes
         if extent is None:
             return EMPTY_POSTINGS
         if isinstance(extent, tuple):
-            offset, length = extent
-            return terms._postfile._buf[offset:offset + length]
+            return _posting_range(terms._postfile, *extent)
     try:
         terminfo = terms.term_info(fieldname, btext)
     except (KeyError, TermNotFound):
@@ -328,11 +327,10 @@ def _term_extent(terms: Any, fieldname: str, btext: bytes) -> tuple[int, int] | 
     in place as HashReader.ranges_for_key and W3TermInfo.from_bytes read it, without their generator, copies and
     objects (a term is looked up once per segment and field: 100 lookups for two words at a million articles,
     15-30 us each the Whoosh way); None when the term is absent; False when this way cannot tell (postings
-    inlined in the term's entry, or files not mapped): then Whoosh's own lookup answers."""
+    inlined in the term's entry, or a terms file not mapped): then Whoosh's own lookup answers."""
     table = terms._tindex
     view = getattr(table.dbfile, "_buf", None)
-    postings = getattr(terms._postfile, "_buf", None)
-    if not isinstance(view, memoryview) or not isinstance(postings, memoryview):
+    if not isinstance(view, memoryview):
         return False
     key = terms._keycoder(fieldname, btext)
     keyhash = table.hashfn(key)
@@ -370,7 +368,11 @@ def term_bytes(terms: Any, terminfo: Any) -> bytes | memoryview:
     offset, length = terminfo.extent()
     if isinstance(length, tuple):  # W3TermInfo.from_bytes keeps the length as struct.unpack's 1-tuple
         (length,) = length
-    postfile = terms._postfile
+    return _posting_range(terms._postfile, offset, length)
+
+
+def _posting_range(postfile: Any, offset: int, length: int) -> bytes | memoryview:
+    """LENGTH bytes at OFFSET of a segment's postings file: a view when the segment is mapped, else a copy."""
     if isinstance(postfile, MappedFile) and isinstance(postfile._buf, memoryview):
         return postfile._buf[offset:offset + length]
     return postfile.get(offset, length)
