@@ -31,6 +31,13 @@
 #endif
 #define DISTANCE 32
 
+/* Document I of a set given as int32 (SIZE 4) or int64 (SIZE 8) numbers. */
+static inline int64_t
+doc_at(const Py_buffer *docs, int size, Py_ssize_t i)
+{
+    return size == 4 ? ((const int32_t *)docs->buf)[i] : ((const int64_t *)docs->buf)[i];
+}
+
 /* ------------------------------------------------------------------ name_counts */
 
 static PyObject *
@@ -59,20 +66,18 @@ name_counts(PyObject *self, PyObject *args)
         goto done;
     }
     for (Py_ssize_t i = 0; i < doc_count; i++) {
-        int64_t doc = doc_size == 4 ? ((const int32_t *)docs.buf)[i] : ((const int64_t *)docs.buf)[i];
+        int64_t doc = doc_at(&docs, doc_size, i);
         if (doc < 0 || doc + 1 >= start_count) {
             PyErr_SetString(PyExc_IndexError, "name_counts: a document number outside the table");
             goto done;
         }
         if (i + 2 * DISTANCE < doc_count) { /* the slice bounds two steps ahead, the names one step ahead */
-            int64_t later = doc_size == 4 ? ((const int32_t *)docs.buf)[i + 2 * DISTANCE]
-                                          : ((const int64_t *)docs.buf)[i + 2 * DISTANCE];
+            int64_t later = doc_at(&docs, doc_size, i + 2 * DISTANCE);
             if (later >= 0 && later < start_count)
                 PREFETCH(start + later);
         }
         if (i + DISTANCE < doc_count) {
-            int64_t next = doc_size == 4 ? ((const int32_t *)docs.buf)[i + DISTANCE]
-                                         : ((const int64_t *)docs.buf)[i + DISTANCE];
+            int64_t next = doc_at(&docs, doc_size, i + DISTANCE);
             if (next >= 0 && next < start_count && start[next] >= 0 && start[next] < name_count)
                 PREFETCH((const char *)names.buf + start[next] * name_size);
         }
@@ -685,10 +690,9 @@ table_counts(PyObject *self, PyObject *args)
         goto done;
     }
     for (Py_ssize_t i = 0; i < doc_count; i++) {
-        int64_t doc = doc_size == 4 ? ((const int32_t *)docs.buf)[i] : ((const int64_t *)docs.buf)[i];
+        int64_t doc = doc_at(&docs, doc_size, i);
         if (i + DISTANCE < doc_count) {
-            int64_t next = doc_size == 4 ? ((const int32_t *)docs.buf)[i + DISTANCE]
-                                         : ((const int64_t *)docs.buf)[i + DISTANCE];
+            int64_t next = doc_at(&docs, doc_size, i + DISTANCE);
             if (next >= 0 && next < rows)
                 PREFETCH(value + next);
         }
