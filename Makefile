@@ -7,7 +7,7 @@ PORT ?= 8501
 
 .PHONY: run test lint bench bench-scale bench-1m browser clean-index
 
-$(VENV)/.runtime: pyproject.toml setup.py archive/index/_kernels.c
+$(VENV)/.runtime: pyproject.toml setup.py archive/index/_kernels.c archive/extract/_loops.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -e .
 	touch $@

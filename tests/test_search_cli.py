@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from archive.extract import loops
 from archive.index import kernels
 from archive.index.writer import rebuild_index
 from archive.interfaces.cli import main
@@ -139,6 +140,7 @@ def test_stats_json(index_dir: Path, capsys) -> None:
         assert key in stats
     assert stats["articles"] == 5 and stats["undated"] == 2 and stats["index_bytes"] > 0
     assert stats["search_loops"] == kernels.state() and stats["search_loops"].startswith(("compiled", "numpy ("))
+    assert stats["extraction_loops"] == loops.state() and stats["extraction_loops"].startswith(("compiled", "Python ("))
     code, out, _ = run(capsys, "stats", "--index", str(index_dir))
     assert code == 0 and out.startswith("articles: 5")
 

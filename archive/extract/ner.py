@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pycrfsuite  # reads the model file; decoding (NameTagger) needs only its weights
 
+from archive.extract import loops
 from archive.resources import DATA_DIR, data_lines
 from archive.text.charsets import ARABIC_LETTER_RANGE
 from archive.text.normalize import normalize
@@ -464,6 +465,15 @@ class NameTagger:
         # and 2 before it (the slots of _OFFSETS seen from the neighbour). Row 0 is all zeros (padding).
         self.table = np.zeros((1024, len(_OFFSETS) + 1, size))
         self.scorer = WordScorer(self.matrix, self.own_rows, self.context_rows, self.gaz)
+        # the compiled decoder (archive/extract/_loops.c: the same labels as _decode, to the last tie) and the arrays
+        # it reads after the table, the ids and the lengths; None: _decode
+        self.decoder = loops.COMPILED
+        def doubles(values: np.ndarray) -> np.ndarray:
+            return np.ascontiguousarray(values, dtype=np.float64)
+
+        self._model = (doubles(self.bos), doubles(self.eos), doubles(self.transitions), self.outside,
+                       np.array(self.name_columns, dtype=np.int64), doubles(self.from_outside),
+                       doubles(self.from_name), self.exit_gain)
 
     def _add_words(self, words: Iterable[str]) -> None:
         """Scores of words met for the first time, all at once (the caller makes room: _ids)."""
@@ -505,6 +515,14 @@ class NameTagger:
         if not kept:
             return out
         self._ids(sentences[i] for i in kept)
+        if self.decoder is not None:
+            flat = [word for i in kept for word in sentences[i]]
+            ids = np.fromiter(map(self.word_ids.__getitem__, flat), dtype=np.int64, count=len(flat))
+            lengths = np.array([len(sentences[i]) for i in kept], dtype=np.int64)
+            for i, found in zip(kept, self.decoder.decode(self.table, len(self.labels), ids, lengths, *self._model),
+                                strict=True):
+                out[i] = found
+            return out
         # Sentences of similar length decoded together: one array for all of them would pad every sentence to the
         # longest (a few long windows among hundreds of short ones: four times the work); more groups would cost
         # more array operations than they save.

@@ -30,10 +30,17 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from archive.extract import loops
 from archive.extract.entity_tables import PLACE, PLACES_FILE, load_entries
 from archive.extract.ner import TOKEN, Entity, NameTagger, core, gazetteer, name_tagger
 from archive.resources import DATA_DIR
-from archive.text.charsets import ARABIC_LETTER_RANGE, DEFINITE_ARTICLE, after_lam_forms
+from archive.text.charsets import (
+    ARABIC_LETTER_RANGE,
+    DEFINITE_ARTICLE,
+    FIRST_ARABIC_LETTER,
+    LAST_ARABIC_LETTER,
+    after_lam_forms,
+)
 from archive.text.normalize import normalize
 from archive.text.stemmer import frequency
 
@@ -87,33 +94,71 @@ def trie_regex(forms: list[str]) -> str:
 _LETTER_CHARS = frozenset(chr(code) for code in range(0x3000) if re.match(f"[{LETTERS}]", chr(code)))
 
 
-@lru_cache(maxsize=4096)
-def _whole_word(word: str) -> re.Pattern[str]:
-    """WORD with no letter before or after it, the literal first: the regex engine's fast search for a literal
-    then skips the places where a short word stands inside longer ones, and only checks the others (the
-    look-behind spans the word and the character before it)."""
-    return re.compile(f"(?s){re.escape(word)}(?<![{LETTERS}].{{{len(word)}}})(?![{LETTERS}])")
+# the code points of LETTERS, for the compiled word_index
+_LETTER_RANGES = ((ord(FIRST_ARABIC_LETTER), ord(LAST_ARABIC_LETTER)), (ord("a"), ord("z")))
+
+
+# A text's words (word_index): each distinct run of letters with the number of its first run; per run, where it starts
+# and the number of the next run of the same letters (-1: none)
+WordIndex = tuple[dict[str, int], Sequence[int], Sequence[int]]
+
+
+@lru_cache(maxsize=256)
+def word_index(normalized: str) -> WordIndex:
+    """The words of NORMALIZED as the scans see them (runs of LETTERS, _ALPHA_WORD's matches) and where each occurs.
+    Found in one pass (compiled: archive/extract/_loops.c, a tenth of a regex pass's time) and kept for the texts in
+    work: an article's registry, recognizer and family-name scans all ask it of the same text, and its people and
+    places are found in batches of PEOPLE_BATCH articles."""
+    if loops.COMPILED is not None:
+        index, starts, nexts = loops.COMPILED.word_starts(normalized, _LETTER_RANGES)
+        return index, memoryview(starts).cast("i"), memoryview(nexts).cast("i")
+    index = {}
+    start_list: list[int] = []
+    next_list: list[int] = []
+    last: dict[str, int] = {}
+    for run, match in enumerate(_ALPHA_WORD.finditer(normalized)):
+        word = match.group()
+        start_list.append(match.start())
+        next_list.append(-1)
+        if word in last:
+            next_list[last[word]] = run
+        else:
+            index[word] = run
+        last[word] = run
+    return index, start_list, next_list
 
 
 def _occurrences(norm: str, wanted: Iterable[str]) -> list[tuple[int, int, str]]:
     """(start, end, word) of every whole-word occurrence in NORM of the WANTED words (_ALPHA_WORD's matches that
-    equal one of them), in text order. For the few words of an article worth a look, str.find is much cheaper
-    than a match object for each of its words; a word of one or two letters ("ال" of "آل الشيخ") stands inside
-    many longer words, which a compiled pattern skips faster."""
+    equal one of them), in text order: read from word_index. A wanted word that is not a run of letters (no caller
+    asks for one) is looked for in the text, with no letter either side."""
+    found: list[tuple[int, int, str]] = []
+    index, starts, nexts = word_index(norm)
+    for word in wanted:
+        run = index.get(word)
+        if run is not None:
+            size = len(word)
+            while run >= 0:
+                start = starts[run]
+                found.append((start, start + size, word))
+                run = nexts[run]
+        elif word and not _ALPHA_WORD.fullmatch(word):
+            found += _whole_word_finds(norm, word)
+    found.sort()
+    return found
+
+
+def _whole_word_finds(norm: str, word: str) -> list[tuple[int, int, str]]:
+    """Where WORD stands in NORM with no letter right before or after it."""
     found = []
     letters = _LETTER_CHARS
     size = len(norm)
-    for word in wanted:
-        if len(word) <= 2:
-            found += [(match.start(), match.end(), word) for match in _whole_word(word).finditer(norm)]
-            continue
-        start = norm.find(word)
-        while start >= 0:
-            end = start + len(word)
-            if (start == 0 or norm[start - 1] not in letters) and (end == size or norm[end] not in letters):
-                found.append((start, end, word))
-            start = norm.find(word, end)
-    found.sort()
+    start = norm.find(word)
+    while start >= 0:
+        end = start + len(word)
+        if (start == 0 or norm[start - 1] not in letters) and (end == size or norm[end] not in letters):
+            found.append((start, end, word))
+        start = norm.find(word, end)
     return found
 
 
@@ -180,7 +225,7 @@ def context_scanner(words: list[str]) -> FormScanner:
 
 def text_words(normalized: str) -> set[str]:
     """The words of normalized text as the scans see them (runs of letters), found once for all of them."""
-    return set(_ALPHA_WORD.findall(normalized))
+    return set(word_index(normalized)[0])
 
 
 # ---------------------------------------------------------------- registry

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.errors import ArchiveError, InputError
+from archive.extract import loops as extraction_loops
 from archive.extract.fetch import is_url
 from archive.extract.ingest import iter_articles, learn_boilerplate
 from archive.extract.records import ReadOptions
@@ -263,8 +264,10 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    # how this process searches: with the compiled loops or, without a C compiler at install, numpy (slower)
-    stats = {**open_archive(args).stats(), "search_loops": kernels.state()}
+    # how this process searches and extracts: with the compiled loops or, without a C compiler at install, numpy
+    # and Python (slower)
+    stats = {**open_archive(args).stats(), "search_loops": kernels.state(),
+             "extraction_loops": extraction_loops.state()}
     if args.json:
         _print_json(stats)
     else:

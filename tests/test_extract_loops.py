@@ -1,0 +1,188 @@
+"""The compiled loops of extraction (archive/extract/_loops.c) give exactly what the Python and numpy code they
+replace gives: the recognizer's labels to the last tie, every word of a text where it stands, and so the same
+people, places and organizations for every article; bad input raises instead of reading out of bounds."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from archive.extract import loops, ner, people
+from archive.extract.builder import build_articles
+from archive.extract.readers import RawRecord, iter_raw_records
+from archive.extract.report import IngestReport
+from archive.text.normalize import normalize
+
+needs_loops = pytest.mark.skipif(loops.COMPILED is None,
+                                 reason="the compiled extraction loops are not built here (no C compiler at install, "
+                                        "or NEWS_ARCHIVE_NO_KERNELS is set): the Python versions are in use")
+
+HOSTILE_TEXTS = ["", "a", "ب", " ", "قال قال قال", "abc-abc abc", "x" * 5000, "ء" + "ي" * 3000 + " z",
+                 "قال\u200cمحمد \U0001f600 محمد😀محمد", "ABC abc Abc", "٣٤ قال ١٢abc", "\u0620\u0621\u064a\u064b",
+                 "ﻻ ﺎ لا", "\x00قال\x00"]
+
+
+def _corpus_texts(corpus_path: Path, count: int) -> list[str]:
+    return [normalize((record.title or "") + "\n" + record.body)
+            for record in itertools.islice(iter_raw_records([corpus_path], IngestReport()), count)]
+
+
+def _corpus_sentences(corpus_path: Path, count: int) -> list[list[str]]:
+    sentences = []
+    for text in _corpus_texts(corpus_path, count):
+        sentences += [words for line in text.replace(".", "\n").split("\n") if (words := ner.TOKEN.findall(line))]
+    return sentences
+
+
+def test_the_extraction_loops_are_built_where_a_c_compiler_is() -> None:
+    if not (shutil.which("cc") or shutil.which("gcc")):
+        pytest.skip("no C compiler here: the install went on without the compiled loops, as setup.py allows")
+    if loops._built is None:
+        pytest.fail("a C compiler is here but archive/extract/_loops.c was not built: `pip install -e .` again")
+    assert loops.COMPILED is not None or loops.os.environ.get("NEWS_ARCHIVE_NO_KERNELS")
+
+
+def test_state_says_whether_extraction_is_compiled(monkeypatch: pytest.MonkeyPatch) -> None:
+    if loops.COMPILED is not None:
+        assert loops.state() == "compiled"
+    monkeypatch.setattr(loops, "COMPILED", None)
+    monkeypatch.setattr(loops, "_built", None)
+    assert loops.state().startswith("Python (not built: no C compiler")
+    monkeypatch.setattr(loops, "_built", object())
+    assert loops.state() == "Python (NEWS_ARCHIVE_NO_KERNELS is set)"
+
+
+@needs_loops
+def test_compiled_decoder_gives_the_numpy_decoders_labels_on_real_sentences(corpus_path: Path) -> None:
+    tagger = ner.NameTagger()
+    sentences = _corpus_sentences(corpus_path, 300)
+    sentences += [sentence[:cut] for sentence in sentences[:200] for cut in (1, 2, 3)]  # the shortest, at the edges
+    compiled = tagger._names(sentences)
+    tagger.decoder = None
+    assert compiled == tagger._names(sentences)
+    assert sum(found is not None for found in compiled) > 500
+
+
+@needs_loops
+@pytest.mark.parametrize("seed", range(6))
+def test_compiled_decoder_breaks_ties_and_bounds_as_numpy_does_on_random_weights(seed: int) -> None:
+    """Random scores, some rounded to a few values so that paths tie: the first of equal scores is taken the same
+    way, and the bound that skips O words keeps the same words."""
+    tagger = ner.NameTagger()
+    rng = np.random.default_rng(seed)
+    words = [f"w{i}" for i in range(60)]
+    tagger._ids([words])
+    rows = len(tagger.word_ids) + 1
+    scale = [0.1, 1.0, 3.0][seed % 3]
+    table = rng.normal(0, scale, tagger.table[:rows].shape)
+    table[:, 0, tagger.name_columns] += scale  # names often enough to decode
+    tagger.transitions = rng.normal(0, 1, tagger.transitions.shape)
+    if seed % 2:  # many exact ties
+        table, tagger.transitions = np.round(table), np.round(tagger.transitions)
+    table[0] = 0.0  # the padding row
+    tagger.table = np.ascontiguousarray(table)
+    stay = tagger.transitions[tagger.outside, tagger.outside]
+    names = tagger.name_columns
+    tagger.from_outside = tagger.transitions[tagger.outside, names] - stay
+    tagger.from_name = tagger.transitions[names][:, names].max(0) - stay
+    tagger.exit_gain = float(tagger.transitions[names, tagger.outside].max() - stay)
+    tagger._model = (tagger.bos, tagger.eos, np.ascontiguousarray(tagger.transitions), tagger.outside,
+                     np.array(names, dtype=np.int64), np.ascontiguousarray(tagger.from_outside),
+                     np.ascontiguousarray(tagger.from_name), tagger.exit_gain)
+    pick = random.Random(seed)
+    sentences = [[pick.choice(words) for _ in range(pick.randint(1, 40))] for _ in range(300)]
+    compiled = tagger._names(sentences)
+    tagger.decoder = None
+    assert compiled == tagger._names(sentences)
+    assert sum(found is not None for found in compiled) > 30
+
+
+@needs_loops
+def test_compiled_decoder_refuses_ids_outside_its_table_and_lengths_that_do_not_add_up() -> None:
+    tagger = ner.NameTagger()
+    tagger._ids([["قال", "محمد"]])
+    labels = len(tagger.labels)
+    ids = np.array([1, 2], dtype=np.int64)
+    decode = loops.COMPILED.decode  # type: ignore[union-attr]
+    assert decode(tagger.table, labels, ids, np.array([2], dtype=np.int64), *tagger._model) is not None
+    with pytest.raises(ValueError, match="outside the table"):
+        decode(tagger.table, labels, np.array([1, len(tagger.table)], dtype=np.int64), np.array([2], dtype=np.int64),
+               *tagger._model)
+    with pytest.raises(ValueError, match="outside the table"):
+        decode(tagger.table, labels, np.array([-1, 1], dtype=np.int64), np.array([2], dtype=np.int64),
+               *tagger._model)
+    for lengths in ([3], [1], [2, 1], [-1, 3]):
+        with pytest.raises(ValueError, match="do not add up"):
+            decode(tagger.table, labels, ids, np.array(lengths, dtype=np.int64), *tagger._model)
+    with pytest.raises(ValueError, match="do not fit"):
+        decode(tagger.table, labels + 1, ids, np.array([2], dtype=np.int64), *tagger._model)
+    names = tagger._model[4].copy()
+    names[-1] = labels
+    bad_names = (*tagger._model[:4], names, *tagger._model[5:])
+    with pytest.raises(ValueError, match="name label outside"):
+        decode(tagger.table, labels, ids, np.array([2], dtype=np.int64), *bad_names)
+
+
+def _python_word_index(text: str, monkeypatch: pytest.MonkeyPatch) -> people.WordIndex:
+    with monkeypatch.context() as patch:
+        patch.setattr(loops, "COMPILED", None)
+        people.word_index.cache_clear()
+        return people.word_index(text)
+
+
+@needs_loops
+def test_compiled_word_index_equals_the_regex_pass_on_articles_and_hostile_text(
+        corpus_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for text in _corpus_texts(corpus_path, 300) + HOSTILE_TEXTS:
+        people.word_index.cache_clear()
+        index, starts, nexts = people.word_index(text)
+        expected_index, expected_starts, expected_nexts = _python_word_index(text, monkeypatch)
+        assert index == expected_index and list(starts) == expected_starts and list(nexts) == expected_nexts
+    people.word_index.cache_clear()
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_every_whole_word_occurrence_is_found_and_nothing_inside_longer_words(compiled: bool,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    if compiled and loops.COMPILED is None:
+        pytest.skip("the compiled extraction loops are not built here")
+    if not compiled:
+        monkeypatch.setattr(loops, "COMPILED", None)
+    people.word_index.cache_clear()
+    text = normalize("قال محمد وقال المحمدي: محمد، ال محمد ال-ال abc abcd محمد")
+    found = people._occurrences(text, {"محمد", "ال", "abc", "قال", "غائب"})
+    assert [(text[start:end], word) for start, end, word in found] == [
+        ("قال", "قال"), ("محمد", "محمد"), ("محمد", "محمد"), ("ال", "ال"), ("محمد", "محمد"), ("ال", "ال"),
+        ("ال", "ال"), ("abc", "abc"), ("محمد", "محمد")]
+    assert [start for start, _, _ in found] == sorted(start for start, _, _ in found)
+    # a wanted form that is no run of letters is still found whole (no caller asks for one today)
+    assert [text[s:e] for s, e, _ in people._occurrences(text, {"ال-ال"})] == ["ال-ال"]
+    assert people.text_words(text) == set(people._ALPHA_WORD.findall(text))
+    people.word_index.cache_clear()
+
+
+def test_articles_get_the_same_facets_with_and_without_the_compiled_loops(corpus_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    if loops.COMPILED is None:
+        pytest.skip("the compiled extraction loops are not built here")
+    records = list(itertools.islice(iter_raw_records([corpus_path], IngestReport()), 0, 6000, 20))
+    records += [RawRecord(origin=r.origin, body=r.body) for r in records[:60]]  # every facet from the text
+
+    def facets() -> list[object]:
+        people.word_index.cache_clear()
+        return [getattr(result, "reason", None) or (result.title, result.persons, result.places,
+                                                    result.organizations, result.source, result.published)
+                for result in build_articles(records)]
+
+    compiled = facets()
+    with monkeypatch.context() as patch:
+        patch.setattr(loops, "COMPILED", None)
+        patch.setattr(ner.name_tagger(), "decoder", None)
+        plain = facets()
+    assert compiled == plain
+    assert sum(len(found[1]) for found in compiled if isinstance(found, tuple)) > 300
