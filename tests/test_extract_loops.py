@@ -128,6 +128,19 @@ def test_compiled_decoder_refuses_ids_outside_its_table_and_lengths_that_do_not_
         decode(tagger.table, labels, ids, np.array([2], dtype=np.int64), *bad_names)
 
 
+@needs_loops
+def test_compiled_tokens_are_the_recognizers_token_pattern_with_their_places(corpus_path: Path) -> None:
+    tokens = loops.COMPILED.tokens  # type: ignore[union-attr]
+    texts = _corpus_texts(corpus_path, 200) + HOSTILE_TEXTS + ["قال ٣٤ 12ab AB_cd ـ \u06fa\u06ff\u0670\u0671 ۰۱"]
+    for text in texts:
+        for start, end in [(0, len(text)), (3, len(text) - 2), (len(text) // 2, len(text) // 2 + 80), (5, 2)]:
+            words, pairs = tokens(text, start, end, ner._TOKEN_LETTER_RANGES, True)
+            matches = list(ner.TOKEN.finditer(text, max(start, 0), end))
+            assert words == [match.group() for match in matches] == tokens(text, start, end,
+                                                                          ner._TOKEN_LETTER_RANGES, False)
+            assert list(memoryview(pairs).cast("i")) == [at for match in matches for at in match.span()]
+
+
 def _python_word_index(text: str, monkeypatch: pytest.MonkeyPatch) -> people.WordIndex:
     with monkeypatch.context() as patch:
         patch.setattr(loops, "COMPILED", None)

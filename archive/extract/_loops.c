@@ -1,5 +1,7 @@
 /* Compiled loops of extraction, each beside the Python version it replaces (which runs where this is not built):
 
+   tokens (archive/extract/ner.py NameTagger.tag_many): a text's words as the recognizer reads them, TOKEN's findall.
+
    word_starts (archive/extract/people.py word_index): the runs of letters of a normalized text, each distinct one with
    where it occurs, in one pass (Python's regex spends ~40 ns a character over a character class).
 
@@ -268,6 +270,25 @@ in_ranges(Py_UCS4 c, const Py_UCS4 *low, const Py_UCS4 *high, Py_ssize_t count)
     return 0;
 }
 
+/* The (first, last) code point pairs of RANGES (a tuple) into LOW and HIGH; their count, or -1 with an error set. */
+static Py_ssize_t
+parse_ranges(PyObject *ranges, Py_UCS4 *low, Py_UCS4 *high)
+{
+    Py_ssize_t count = PyTuple_GET_SIZE(ranges);
+    if (count < 1 || count > MAX_RANGES) {
+        PyErr_SetString(PyExc_ValueError, "1 to 16 (first, last) letter ranges");
+        return -1;
+    }
+    for (Py_ssize_t r = 0; r < count; r++) {
+        unsigned int first, last;
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(ranges, r), "II", &first, &last))
+            return -1;
+        low[r] = first;
+        high[r] = last;
+    }
+    return count;
+}
+
 /* (index, starts, nexts): INDEX maps each distinct run of letters to the number of its first run; STARTS (int32) is
    where each run starts, NEXTS (int32) the number of the next run of the same letters, or -1. Only the dictionary
    is a container: a list of starts for each of an article's ~160 distinct words made the garbage collector walk
@@ -278,19 +299,10 @@ word_starts(PyObject *self, PyObject *args)
     PyObject *text, *ranges;
     if (!PyArg_ParseTuple(args, "UO!", &text, &PyTuple_Type, &ranges))
         return NULL;
-    Py_ssize_t range_count = PyTuple_GET_SIZE(ranges);
     Py_UCS4 low[MAX_RANGES], high[MAX_RANGES];
-    if (range_count < 1 || range_count > MAX_RANGES) {
-        PyErr_SetString(PyExc_ValueError, "word_starts: 1 to 16 (first, last) letter ranges");
+    Py_ssize_t range_count = parse_ranges(ranges, low, high);
+    if (range_count < 0)
         return NULL;
-    }
-    for (Py_ssize_t r = 0; r < range_count; r++) {
-        unsigned int first, last;
-        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(ranges, r), "II", &first, &last))
-            return NULL;
-        low[r] = first;
-        high[r] = last;
-    }
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t size = PyUnicode_GET_LENGTH(text);
@@ -350,9 +362,86 @@ done:
     return result;
 }
 
+/* ------------------------------------------------------------------ tokens */
+
+/* The recognizer's tokens of TEXT[START:END] (archive/extract/ner.py TOKEN): a run of letters (the RANGES), a run of
+   ASCII digits, or any other character that is not white space, alone; with WITH_SPANS also where each starts and
+   ends (int32 pairs). */
+static PyObject *
+tokens(PyObject *self, PyObject *args)
+{
+    PyObject *text, *ranges;
+    Py_ssize_t from, to;
+    int with_spans;
+    if (!PyArg_ParseTuple(args, "UnnO!p", &text, &from, &to, &PyTuple_Type, &ranges, &with_spans))
+        return NULL;
+    Py_UCS4 low[MAX_RANGES], high[MAX_RANGES];
+    Py_ssize_t range_count = parse_ranges(ranges, low, high);
+    if (range_count < 0)
+        return NULL;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t size = PyUnicode_GET_LENGTH(text);
+    if (from < 0)
+        from = 0;
+    if (to > size)
+        to = size;
+    if (size > INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "tokens: a text of over 2**31 characters");
+        return NULL;
+    }
+    PyObject *words = PyList_New(0), *result = NULL;
+    int32_t *spans = NULL;
+    Py_ssize_t count = 0;
+    if (words == NULL)
+        return NULL;
+    if (with_spans && to > from && (spans = PyMem_Malloc(sizeof(int32_t) * 2 * (size_t)(to - from))) == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t i = from;
+    while (i < to) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        Py_ssize_t start = i++;
+        if (in_ranges(c, low, high, range_count)) {
+            while (i < to && in_ranges(PyUnicode_READ(kind, data, i), low, high, range_count))
+                i++;
+        } else if (c >= '0' && c <= '9') {
+            while (i < to && (c = PyUnicode_READ(kind, data, i)) >= '0' && c <= '9')
+                i++;
+        } else if (Py_UNICODE_ISSPACE(c)) {
+            continue;
+        }
+        PyObject *word = PyUnicode_Substring(text, start, i);
+        if (word == NULL || PyList_Append(words, word) < 0) {
+            Py_XDECREF(word);
+            goto done;
+        }
+        Py_DECREF(word);
+        if (spans != NULL) {
+            spans[2 * count] = (int32_t)start;
+            spans[2 * count + 1] = (int32_t)i;
+        }
+        count++;
+    }
+    if (with_spans)
+        result = Py_BuildValue("(Oy#)", words, spans != NULL ? (const char *)spans : "",
+                               (Py_ssize_t)(count * 2 * sizeof(int32_t)));
+    else
+        result = Py_NewRef(words);
+done:
+    Py_DECREF(words);
+    PyMem_Free(spans);
+    return result;
+}
+
 /* ------------------------------------------------------------------ module */
 
 static PyMethodDef methods[] = {
+    {"tokens", tokens, METH_VARARGS,
+     "tokens(text, start, end, ((first, last), ...), with_spans): the words of text[start:end] as the recognizer's "
+     "TOKEN finds them (runs of letters within the ranges, runs of ASCII digits, any other non-space character "
+     "alone); with_spans: (words, int32 (start, end) pairs)."},
     {"word_starts", word_starts, METH_VARARGS,
      "word_starts(text, ((first, last), ...)): (index, starts, nexts) of the maximal runs of characters within the "
      "(inclusive) code point ranges: {run's text: its first run's number}, and per run (int32 bytes) where it "

@@ -54,6 +54,8 @@ LABELS = ("PER", "LOC", "ORG")
 # the Arabic letters proper, and the extended ones foreign names are written with (ڤ پ چ گ ...)
 _LETTERS = ARABIC_LETTER_RANGE + "\u0671-\u06d3\u06fa-\u06ff" + "a-zA-Z"
 TOKEN = re.compile(f"[{_LETTERS}]+|[0-9]+|[^\\s{_LETTERS}0-9]")
+# _LETTERS as code point ranges, for the compiled tokenizer (archive/extract/_loops.c: TOKEN's words, its test checks)
+_TOKEN_LETTER_RANGES = ((0x621, 0x64A), (0x671, 0x6D3), (0x6FA, 0x6FF), (ord("a"), ord("z")), (ord("A"), ord("Z")))
 _PROCLITICS = ("وبال", "وكال", "فبال", "ولل", "فلل", "وال", "فال", "بال", "كال", "لل", "ال", "وب", "ول", "وك", "فب",
                "فل", "و", "ف", "ب", "ل", "ك")
 
@@ -638,25 +640,41 @@ class NameTagger:
 
     def tag_many(self, texts: Sequence[tuple[str, Sequence[tuple[int, int]]]]) -> list[list[Entity]]:
         """tag() for many (text, ranges) at once: one pass of array operations for all their sentences."""
-        word_lists = [TOKEN.findall(text, start, end) for text, ranges in texts for start, end in ranges]
+        compiled = loops.COMPILED
+        if compiled is not None:  # the words and where each stands, in one compiled pass (archive/extract/_loops.c)
+            tokenized = [compiled.tokens(text, start, end, _TOKEN_LETTER_RANGES, True)
+                         for text, ranges in texts for start, end in ranges]
+            word_lists = [words for words, _ in tokenized]
+            spans = iter([memoryview(pairs).cast("i") for _, pairs in tokenized])
+        else:
+            word_lists = [TOKEN.findall(text, start, end) for text, ranges in texts for start, end in ranges]
+            spans = None
         found_all = iter(self._names(word_lists))
         out = []
         for text, ranges in texts:
             entities: list[Entity] = []
             for start, end in ranges:
                 found = next(found_all)
+                where = next(spans) if spans is not None else None
                 if found is not None:  # only sentences holding a name need their tokens' offsets
-                    entities += self._entities(text, start, end, found)
+                    entities += self._entities(text, start, end, found, where)
             out.append(entities)
         return out
 
-    def _entities(self, text: str, start: int, end: int, found: list[tuple[int, int]]) -> list[Entity]:
+    def _entities(self, text: str, start: int, end: int, found: list[tuple[int, int]],
+                  spans: Sequence[int] | None = None) -> list[Entity]:
         """spans_from_tags over the words of TEXT[START:END] with FOUND's labels and O elsewhere, read from FOUND
-        alone: a word missing between two of its positions is an O. Only the words from the first named one to the
-        last are tokenized again (the word before the first is O, so the entities are those of the whole sentence)."""
+        alone: a word missing between two of its positions is an O. SPANS: where each word starts and ends (pairs,
+        flat), when the tokenizer gave them; else the words from the first named one to the last are tokenized
+        again (the word before the first is O, so the entities are those of the whole sentence)."""
         found = sorted(found)
         first = found[0][0]
-        tokens = list(itertools.islice(TOKEN.finditer(text, start, end), first, found[-1][0] + 1))
+        if spans is None:
+            matches = itertools.islice(TOKEN.finditer(text, start, end), first, found[-1][0] + 1)
+            spans = [at for match in matches for at in match.span()]
+            first_pair = 2 * first
+        else:
+            first_pair = 0
         labels = self.labels
         entities: list[Entity] = []
         label = ""
@@ -667,9 +685,10 @@ class NameTagger:
             if label and (position != previous + 1 or tag.startswith("B-") or kind != label):
                 entities.append(Entity(begin, finish, label, " ".join(text[begin:finish].split())))
                 label = ""
+            pair = 2 * position - first_pair
             if not label:  # a B- tag, or an I- tag without its B- (the CRF rarely does that), opens an entity
-                label, begin = kind, tokens[position - first].start()
-            finish = tokens[position - first].end()
+                label, begin = kind, spans[pair]
+            finish = spans[pair + 1]
             previous = position
         if label:
             entities.append(Entity(begin, finish, label, " ".join(text[begin:finish].split())))
