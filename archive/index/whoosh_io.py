@@ -1167,10 +1167,13 @@ def _write_pool(fieldwriter: Any, schema: Schema, lengths: dict[str, bytearray] 
             field_bytes: Any = [length_to_byte(n) if n else 0 for n in lengths.field(fieldname)]
         else:
             field_bytes = None if lengths is None else lengths.get(fieldname)
+        # where the next term's postings start: counted here, not asked of the file (a Python call and a seek
+        # each time: 3% of a rebuild's CPU for the three asks per term)
+        position = postfile.tell()
         for btext, (ids, weights, values) in pool.sorted_terms(fieldname):
             if ids[0] < 0:  # Whoosh's spelling-only items (docnum -1): not postings
                 continue
-            start = postfile.tell()
+            start = position
             count = len(ids)
             if count == 1:  # most terms of a segment (a rare word's one article): what the loop below writes for it
                 docnum, weight, value = ids[0], weights[0], values[0]
@@ -1178,10 +1181,12 @@ def _write_pool(fieldwriter: Any, schema: Schema, lengths: dict[str, bytearray] 
                 length_byte = 0 if field_bytes is None else field_bytes[docnum]
                 data, comp = compress_block(encode_one_posting(docnum, weight, value, fixedsize), compression)
                 info = pickle.dumps((1, docnum, block_max, comp, length_byte, length_byte), 2)
-                postfile.write(WHOOSH3_HEADER_MAGIC + _BLOCK_INFO_LENGTH.pack(-len(info) - len(data)) + info + data)
+                record = WHOOSH3_HEADER_MAGIC + _BLOCK_INFO_LENGTH.pack(-len(info) - len(data)) + info + data
+                postfile.write(record)
+                position += len(record)
                 add_term(field_id + btext,
                          _TERM_INFO.pack(0, 0 + weight, 1, length_byte, length_byte, max(0, block_max), docnum, docnum)
-                         + _TERM_EXTENT.pack(start, postfile.tell() - start))
+                         + _TERM_EXTENT.pack(start, len(record)))
                 continue
             parts = [WHOOSH3_HEADER_MAGIC]
             total_weight: float = 0
@@ -1210,10 +1215,12 @@ def _write_pool(fieldwriter: Any, schema: Schema, lengths: dict[str, bytearray] 
                 parts += (_BLOCK_INFO_LENGTH.pack(-size if end == count else size), info, data)
                 total_weight += sum(chunk_weights)  # as W3TermInfo.add_block sums a block's weights
                 max_weight = max(max_weight, block_max)
-            postfile.write(b"".join(parts))
+            record = b"".join(parts)
+            postfile.write(record)
+            position += len(record)
             add_term(field_id + btext,
                      _TERM_INFO.pack(0, total_weight, count, min_byte, max_byte, max_weight, ids[0], ids[-1])
-                     + _TERM_EXTENT.pack(start, postfile.tell() - start))
+                     + _TERM_EXTENT.pack(start, len(record)))
         fieldwriter.finish_field()
 
 
