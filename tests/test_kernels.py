@@ -20,6 +20,7 @@ from archive.index.formats import VarintPositions
 from archive.index.whoosh_io import _decode_compact, _term_extent, leaf_readers, term_bytes
 from archive.search.archive import Archive
 from archive.search.docarrays import NamePairs
+from archive.text import analysis
 
 needs_kernels = pytest.mark.skipif(kernels.COMPILED is None,
                                    reason="the compiled loops are not built here (no C compiler at install, or "
@@ -325,3 +326,23 @@ def test_terms_read_in_place_are_whooshs_terms(corpus_sample_index: SampleIndex)
                 assert _term_extent(terms, fieldname, missing.encode("utf-8")) is None
         assert _term_extent(terms, "no such field", "مصر".encode()) is None
     assert read > 50_000
+
+
+@needs_kernels
+def test_compiled_analysis_gives_the_analyzers_terms_and_positions(corpus_sample_records: list[Any],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index processes' compiled pass (kernels.analysed_positions) against term_positions, which tests/
+    test_analysis.py holds to the Whoosh analyzer: real articles, words with harakat, tatweel, zero-width joiners,
+    underscores, digits and Latin, junk too long to index; and the analyzer's cache emptied while a text is read."""
+    texts = [record.title + "\n" + record.body for record in corpus_sample_records[:300]]
+    texts += ["", "_", "a_b __c", "\u064bقال", "قَالَ مُحَمَّدٌ\u200cي", "x" * 300 + " قال " + "ب" * 70, "😀قال",
+              "١٢٣ abc ABC 45", "ـــ كتـــاب", "\u200cقال\u200c ثم في من", "في من على", "#عاصي_الحلاني", "\u00adو"]
+    for text in texts:
+        assert kernels.analysed_positions(text) == analysis.term_positions(text)
+    monkeypatch.setattr(analysis, "TERM_CACHE_SIZE", 3)  # emptied again and again inside each text
+    for text in texts[:40]:
+        analysis.TERM_CACHE.clear()
+        expected = analysis.term_positions(text)
+        analysis.TERM_CACHE.clear()
+        assert kernels.analysed_positions(text) == expected
+    analysis.TERM_CACHE.clear()

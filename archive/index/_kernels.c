@@ -12,6 +12,10 @@
      (archive/index/whoosh_io.py encode_block, in Whoosh's block framing), every block of every segment in one call
      instead of a Python loop over the blocks and numpy over their sections.
 
+   - term_positions: the index processes' analysis of a text field (archive/text/analysis.py term_positions): the
+     words found and numbered in one pass, their terms read from the analyzer's cache, instead of a regex findall and
+     three Python passes.
+
    Plain C on the buffer protocol (numpy arrays, bytes): no numpy headers, so it builds with any C compiler and
    the Python headers. Anything unexpected in a posting list returns None, and the caller decodes it the slow way.
 */
@@ -710,9 +714,108 @@ done:
     return result;
 }
 
+/* ------------------------------------------------------------------ term_positions */
+
+#define MAX_IN_WORD_RANGES 32
+
+/* archive/text/analysis.py term_positions, for the index processes: the words of TEXT as WORD_PATTERN finds them (a
+   letter or digit, then any run of letters, digits and the IN_WORD characters: harakat, tatweel, zero-width joiners),
+   each word's term read from CACHE (a dict of raw word -> term or None) or, when missing, from MISS(word) (which may
+   add it to the cache, or empty the cache when full); {term: [position, ...]} with the positions ArabicTermFilter
+   gives: the first kept term at its word's place, each later kept term one more than the previous kept one. */
+static PyObject *
+term_positions(PyObject *self, PyObject *args)
+{
+    PyObject *text, *cache, *miss, *ranges;
+    if (!PyArg_ParseTuple(args, "UO!OO!", &text, &PyDict_Type, &cache, &miss, &PyTuple_Type, &ranges))
+        return NULL;
+    Py_ssize_t range_count = PyTuple_GET_SIZE(ranges);
+    Py_UCS4 low[MAX_IN_WORD_RANGES], high[MAX_IN_WORD_RANGES];
+    if (range_count > MAX_IN_WORD_RANGES) {
+        PyErr_SetString(PyExc_ValueError, "term_positions: at most 32 in-word character ranges");
+        return NULL;
+    }
+    for (Py_ssize_t r = 0; r < range_count; r++) {
+        unsigned int first, last;
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(ranges, r), "II", &first, &last))
+            return NULL;
+        low[r] = first;
+        high[r] = last;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t size = PyUnicode_GET_LENGTH(text);
+    PyObject *positions = PyDict_New();
+    if (positions == NULL)
+        return NULL;
+    Py_ssize_t word_number = 0, position = -1; /* position: of the next kept term, once the first is met */
+    Py_ssize_t i = 0;
+    while (i < size) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (!Py_UNICODE_ISALNUM(c)) {
+            i++;
+            continue;
+        }
+        Py_ssize_t start = i++;
+        while (i < size) {
+            c = PyUnicode_READ(kind, data, i);
+            int inside = Py_UNICODE_ISALNUM(c);
+            for (Py_ssize_t r = 0; r < range_count && !inside; r++)
+                inside = c >= low[r] && c <= high[r];
+            if (!inside)
+                break;
+            i++;
+        }
+        PyObject *word = PyUnicode_Substring(text, start, i);
+        if (word == NULL)
+            goto fail;
+        PyObject *term = PyDict_GetItemWithError(cache, word); /* borrowed: taken before anything can change it */
+        if (term != NULL)
+            Py_INCREF(term);
+        else if (PyErr_Occurred() || (term = PyObject_CallOneArg(miss, word)) == NULL) {
+            Py_DECREF(word);
+            goto fail;
+        }
+        Py_DECREF(word);
+        if (term == Py_None) {
+            Py_DECREF(term);
+            word_number++;
+            continue;
+        }
+        if (!PyUnicode_Check(term)) {
+            Py_DECREF(term);
+            PyErr_SetString(PyExc_TypeError, "term_positions: a term that is neither a str nor None");
+            goto fail;
+        }
+        if (position < 0)
+            position = word_number;
+        PyObject *at = PyLong_FromSsize_t(position++);
+        PyObject *list = at != NULL ? PyDict_GetItemWithError(positions, term) : NULL; /* borrowed */
+        int failed = at == NULL || PyErr_Occurred();
+        if (!failed && list == NULL) {
+            list = PyList_New(0);
+            failed = list == NULL || PyDict_SetItem(positions, term, list) < 0;
+            Py_XDECREF(list); /* the dictionary holds it */
+        }
+        failed = failed || PyList_Append(list, at) < 0;
+        Py_XDECREF(at);
+        Py_DECREF(term);
+        if (failed)
+            goto fail;
+        word_number++;
+    }
+    return positions;
+fail:
+    Py_DECREF(positions);
+    return NULL;
+}
+
 /* ------------------------------------------------------------------ module */
 
 static PyMethodDef methods[] = {
+    {"term_positions", term_positions, METH_VARARGS,
+     "term_positions(text, cache, miss, in_word_ranges): {term: [position, ...]} of TEXT as "
+     "archive.text.analysis.term_positions gives it, each word's term from CACHE or MISS(word)."},
     {"name_counts", name_counts, METH_VARARGS,
      "name_counts(names, name_size, starts, docs, doc_size, out): adds to OUT (int64) one for each name of each "
      "document of DOCS (names[starts[d]:starts[d + 1]], starts int64)."},

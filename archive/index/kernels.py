@@ -16,6 +16,8 @@ from types import ModuleType
 
 import numpy as np
 
+from archive.text.analysis import IN_WORD_RANGES, TERM_CACHE, remember_term, term_positions
+
 _built: ModuleType | None
 try:
     from archive.index import _kernels as _built
@@ -129,3 +131,12 @@ def rows_of(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray | None:
         return None
     rows = COMPILED.rows_of(np.ascontiguousarray(ids), np.ascontiguousarray(wanted))
     return None if rows is None else np.frombuffer(rows, dtype=np.int64)
+
+
+def analysed_positions(text: str) -> dict[str, list[int]]:
+    """archive.text.analysis.term_positions(TEXT) (each index term with its positions), in one compiled pass over
+    the text when built: the words found and numbered in C, their terms read from the analyzer's TERM_CACHE, the
+    words met for the first time analysed by remember_term."""
+    if COMPILED is None:
+        return term_positions(text)
+    return COMPILED.term_positions(text, TERM_CACHE, remember_term, IN_WORD_RANGES)

@@ -68,7 +68,7 @@ from archive.index.formats import (
     varints,
 )
 from archive.index.store import INDEX_NAME
-from archive.text.analysis import ArabicAnalyzer, term_positions
+from archive.text.analysis import ArabicAnalyzer
 
 # Memory each Whoosh segment writer may use for postings before spilling sorted runs to disk.
 WRITER_LIMIT_MB = 512
@@ -713,7 +713,7 @@ def fast_text_postings(fieldobj: TEXT, text: str) -> Iterator[tuple[bytes, int, 
     word); any other analyzer is followed token by token."""
     field_boost = float(fieldobj.format.field_boost)
     if _is_arabic_analyzer(fieldobj.analyzer):
-        positions = term_positions(text)
+        positions = kernels.analysed_positions(text)
     else:
         positions = {}
         for token in fieldobj.analyzer(text, positions=True, boosts=True, mode="index"):
@@ -1274,7 +1274,7 @@ class _FastSegmentWriter(SegmentWriter):
                     continue
                 length = 0
                 if kind == "arabic" and isinstance(value, str):
-                    length = pool.add_positions(fieldname, docnum, term_positions(value),
+                    length = pool.add_positions(fieldname, docnum, kernels.analysed_positions(value),
                                                 float(field.format.field_boost))
                     if not scorable:
                         length = 0

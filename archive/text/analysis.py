@@ -42,6 +42,23 @@ STOPWORDS_FILE = DATA_DIR / "stopwords.txt"
 _IN_WORD = f"{HARAKAT_RANGE}{TATWEEL}{ZERO_WIDTH_RANGE}"
 WORD_PATTERN = rf"[^\W_]+(?:[{_IN_WORD}]+[^\W_]*)*"
 WORDS = re.compile(WORD_PATTERN)
+
+
+def _code_point_ranges(character_class: str) -> tuple[tuple[int, int], ...]:
+    """The (first, last) code points of a regex character class's characters of the Basic Multilingual Plane."""
+    pattern = re.compile(f"[{character_class}]")
+    points = [code for code in range(0x10000) if pattern.match(chr(code))]
+    ranges: list[tuple[int, int]] = []
+    for code in points:
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1] = (ranges[-1][0], code)
+        else:
+            ranges.append((code, code))
+    return tuple(ranges)
+
+
+# _IN_WORD's characters as ranges, for the index processes' compiled analysis (archive/index/kernels.py)
+IN_WORD_RANGES = _code_point_ranges(_IN_WORD)
 # Terms longer than this are junk (base64, glued URLs, repeated letters) and are not indexed: the longest real
 # Arabic or Latin words are far shorter, and a 10,000-character token must not bloat the index.
 MAX_TERM_LENGTH = 60
@@ -89,9 +106,10 @@ def clear_caches() -> None:
     term_of.cache_clear()
 
 
-def _remember(raw: str) -> str | None:
+def remember_term(raw: str) -> str | None:
     """The term of a raw word not yet in TERM_CACHE, which then holds it (raw words over MAX_RAW_LENGTH are
-    neither analysed nor kept)."""
+    neither analysed nor kept). Emptied when full: a caller holding a term looked up before must keep its own
+    reference (the compiled term_positions does)."""
     if len(raw) > MAX_RAW_LENGTH:
         return None
     term = TERM_CACHE.get(raw, _MISSING)  # a word met twice in the text it was first met in
@@ -115,7 +133,7 @@ def term_positions(text: str) -> dict[str, list[int]]:
     words = WORDS.findall(text)
     looked_up: list[object] = list(map(TERM_CACHE.get, words, repeat(_MISSING)))
     if _MISSING in looked_up:
-        looked_up = [_remember(words[index]) if term is _MISSING else term for index, term in enumerate(looked_up)]
+        looked_up = [remember_term(words[index]) if term is _MISSING else term for index, term in enumerate(looked_up)]
     terms = cast("list[str | None]", looked_up)
     first = 0
     for term in terms:
@@ -169,7 +187,7 @@ class ArabicTermFilter(Filter):
             raw = t.text
             term = lookup(raw, _MISSING)
             if term is _MISSING:
-                term = _remember(raw)
+                term = remember_term(raw)
             if term is not None:
                 t.text = term  # the tokenizer has set t.stopped = False
                 if t.positions:
