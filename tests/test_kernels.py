@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 import shutil
 from collections.abc import Iterator
 from typing import Any
@@ -339,6 +340,9 @@ def test_compiled_analysis_gives_the_analyzers_terms_and_positions(corpus_sample
               "١٢٣ abc ABC 45", "ـــ كتـــاب", "\u200cقال\u200c ثم في من", "في من على", "#عاصي_الحلاني", "\u00adو"]
     for text in texts:
         assert kernels.analysed_positions(text) == analysis.term_positions(text)
+    in_word = re.compile(f"[{analysis._IN_WORD}]")
+    assert [chr(code) for first, last in analysis.IN_WORD_RANGES for code in range(first, last + 1)] == \
+        sorted(chr(code) for code in range(0x110000) if in_word.match(chr(code)))
     monkeypatch.setattr(analysis, "TERM_CACHE_SIZE", 3)  # emptied again and again inside each text
     for text in texts[:40]:
         analysis.TERM_CACHE.clear()

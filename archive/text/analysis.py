@@ -45,16 +45,18 @@ WORDS = re.compile(WORD_PATTERN)
 
 
 def _code_point_ranges(character_class: str) -> tuple[tuple[int, int], ...]:
-    """The (first, last) code points of a regex character class's characters of the Basic Multilingual Plane."""
-    pattern = re.compile(f"[{character_class}]")
-    points = [code for code in range(0x10000) if pattern.match(chr(code))]
+    """The (first, last) code points of a character class's body made of literal characters and "a-b" ranges (no
+    escapes, as _IN_WORD is: tests/test_kernels.py checks the ranges against the class's regex)."""
     ranges: list[tuple[int, int]] = []
-    for code in points:
-        if ranges and ranges[-1][1] == code - 1:
-            ranges[-1] = (ranges[-1][0], code)
+    at = 0
+    while at < len(character_class):
+        if at + 2 < len(character_class) and character_class[at + 1] == "-":
+            ranges.append((ord(character_class[at]), ord(character_class[at + 2])))
+            at += 3
         else:
-            ranges.append((code, code))
-    return tuple(ranges)
+            ranges.append((ord(character_class[at]), ord(character_class[at])))
+            at += 1
+    return tuple(sorted(ranges))
 
 
 # _IN_WORD's characters as ranges, for the index processes' compiled analysis (archive/index/kernels.py)
