@@ -134,6 +134,22 @@ def test_own_decoder_gives_crfsuite_tags_and_the_split_is_disjoint() -> None:
     assert any(tag != "O" for tags in ours for tag in tags)
 
 
+def test_the_model_read_from_its_dump_is_what_pycrfsuite_reads() -> None:
+    """read_model parses crfsuite's text dump with three regex passes instead of pycrfsuite's line parser: the same
+    labels, state features (in the same order: the tagger numbers attributes by first appearance) and transitions."""
+    import pycrfsuite
+
+    from archive.extract.ner import read_model
+
+    reference = pycrfsuite.Tagger()
+    reference.open(str(MODEL_FILE))
+    info = reference.info()
+    weights = read_model(MODEL_FILE)
+    assert weights.labels == info.labels and len(weights.labels) >= 7
+    assert list(weights.state_features.items()) == list(info.state_features.items())
+    assert weights.transitions == info.transitions and len(weights.state_features) > 10_000
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     # no given name, title or verb of saying near them: the words the recognizer tags as names in the shared corpus
     # open its window (archive/data/person_lexicon.tsv)

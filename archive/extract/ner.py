@@ -23,6 +23,7 @@ import itertools
 import json
 import math
 import re
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -411,6 +412,42 @@ class WordScorer:
 _LENGTHS = tuple(str(length) for length in range(10))
 
 
+@dataclass(frozen=True, slots=True)
+class ModelWeights:
+    """What the tagger reads of a crfsuite model, as pycrfsuite's Tagger.info() gives it: the labels (name -> its
+    number, as text), {(attribute, label): weight} and {(label, label): weight}."""
+    labels: dict[str, str]
+    state_features: dict[tuple[str, str], float]
+    transitions: dict[tuple[str, str], float]
+
+
+_DUMP_SECTION = re.compile(r"^(LABELS|TRANSITIONS|STATE_FEATURES) = \{\n(.*?)^\}", re.M | re.S)
+# a section's line as pycrfsuite's dump parser reads it (leading white space off, the pattern from the line's start)
+_DUMP_LABEL = re.compile(r"^[ \t]*(\d+): ([^\r\n]*)", re.M)
+_DUMP_WEIGHT = re.compile(r"^[ \t]*\(\d+\) ([^\n]+) --> ([^\n]+): ([+-]?\d+\.\d+)", re.M)
+
+
+def read_model(model_file: Path) -> ModelWeights:
+    """The weights of a crfsuite model, from its text dump read by three regex passes over the whole text: what
+    pycrfsuite's Tagger.info() gives (tests/test_ner.py compares them), which reads the same dump a line at a time
+    in Python, ~0.6 s of every process start (each `inspect`, `add` and extraction process)."""
+    reader = pycrfsuite.Tagger()
+    reader.open(str(model_file))
+    with tempfile.TemporaryDirectory(prefix="ner-dump-") as folder:
+        dump = Path(folder) / "model.txt"
+        reader.dump(str(dump))
+        text = dump.read_bytes().decode("utf-8")
+    reader.close()
+    sections = {name: body for name, body in _DUMP_SECTION.findall(text)}
+    labels = {name: number for number, name in _DUMP_LABEL.findall(sections.get("LABELS", ""))}
+
+    def weights(section: str) -> dict[tuple[str, str], float]:
+        return {(first, second): float(weight)
+                for first, second, weight in _DUMP_WEIGHT.findall(sections.get(section, ""))}
+
+    return ModelWeights(labels, weights("STATE_FEATURES"), weights("TRANSITIONS"))
+
+
 class NameTagger:
     """The trained CRF, opened once per process; `tag(text, ranges)` finds names in parts of normalized text.
 
@@ -422,9 +459,7 @@ class NameTagger:
     (tests/test_ner.py checks it)."""
 
     def __init__(self, model_file: Path = MODEL_FILE):
-        reader = pycrfsuite.Tagger()
-        reader.open(str(model_file))
-        info = reader.info()
+        info = read_model(model_file)
         self.labels = sorted(info.labels, key=lambda label: int(info.labels[label]))
         index = {label: i for i, label in enumerate(self.labels)}
         size = len(self.labels)
@@ -470,6 +505,7 @@ class NameTagger:
         # the compiled decoder (archive/extract/_loops.c: the same labels as _decode, to the last tie) and the arrays
         # it reads after the table, the ids and the lengths; None: _decode
         self.decoder = loops.COMPILED
+
         def doubles(values: np.ndarray) -> np.ndarray:
             return np.ascontiguousarray(values, dtype=np.float64)
 
