@@ -139,6 +139,9 @@ def test_compiled_tokens_are_the_recognizers_token_pattern_with_their_places(cor
             assert words == [match.group() for match in matches] == tokens(text, start, end,
                                                                           ner._TOKEN_LETTER_RANGES, False)
             assert list(memoryview(pairs).cast("i")) == [at for match in matches for at in match.span()]
+        parts = [(0, len(text)), (3, len(text) - 2), (len(text) // 2, len(text) // 2 + 80), (5, 2)]
+        assert loops.COMPILED.range_tokens(text, parts, ner._TOKEN_LETTER_RANGES) == [  # type: ignore[union-attr]
+            tokens(text, start, end, ner._TOKEN_LETTER_RANGES, True) for start, end in parts]
 
 
 def _python_word_index(text: str, monkeypatch: pytest.MonkeyPatch) -> people.WordIndex:

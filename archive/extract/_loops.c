@@ -1,6 +1,7 @@
 /* Compiled loops of extraction, each beside the Python version it replaces (which runs where this is not built):
 
-   tokens (archive/extract/ner.py NameTagger.tag_many): a text's words as the recognizer reads them, TOKEN's findall.
+   tokens, range_tokens (archive/extract/ner.py NameTagger.tag_many): a text's words as the recognizer reads them, with
+   their places (TOKEN's findall and finditer), for each window of the text in one call.
 
    word_starts (archive/extract/people.py word_index): the runs of letters of a normalized text, each distinct one with
    where it occurs, in one pass (Python's regex spends ~40 ns a character over a character class).
@@ -364,21 +365,13 @@ done:
 
 /* ------------------------------------------------------------------ tokens */
 
-/* The recognizer's tokens of TEXT[START:END] (archive/extract/ner.py TOKEN): a run of letters (the RANGES), a run of
-   ASCII digits, or any other character that is not white space, alone; with WITH_SPANS also where each starts and
-   ends (int32 pairs). */
+/* The recognizer's tokens of TEXT[FROM:TO] (archive/extract/ner.py TOKEN): a run of letters (LOW-HIGH, COUNT ranges),
+   a run of ASCII digits, or any other character that is not white space, alone; with WITH_SPANS, (words, where each
+   starts and ends as int32 pairs), else the words. */
 static PyObject *
-tokens(PyObject *self, PyObject *args)
+tokenize(PyObject *text, Py_ssize_t from, Py_ssize_t to, const Py_UCS4 *low, const Py_UCS4 *high,
+         Py_ssize_t range_count, int with_spans)
 {
-    PyObject *text, *ranges;
-    Py_ssize_t from, to;
-    int with_spans;
-    if (!PyArg_ParseTuple(args, "UnnO!p", &text, &from, &to, &PyTuple_Type, &ranges, &with_spans))
-        return NULL;
-    Py_UCS4 low[MAX_RANGES], high[MAX_RANGES];
-    Py_ssize_t range_count = parse_ranges(ranges, low, high);
-    if (range_count < 0)
-        return NULL;
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t size = PyUnicode_GET_LENGTH(text);
@@ -435,9 +428,59 @@ done:
     return result;
 }
 
+/* tokens(text, start, end, ranges, with_spans): tokenize one part of a text. */
+static PyObject *
+tokens(PyObject *self, PyObject *args)
+{
+    PyObject *text, *ranges;
+    Py_ssize_t from, to;
+    int with_spans;
+    if (!PyArg_ParseTuple(args, "UnnO!p", &text, &from, &to, &PyTuple_Type, &ranges, &with_spans))
+        return NULL;
+    Py_UCS4 low[MAX_RANGES], high[MAX_RANGES];
+    Py_ssize_t range_count = parse_ranges(ranges, low, high);
+    if (range_count < 0)
+        return NULL;
+    return tokenize(text, from, to, low, high, range_count, with_spans);
+}
+
+/* range_tokens(text, [(start, end), ...], ranges): [(words, spans), ...], tokens() of each part with its spans, in
+   one call per text (a call per window, with its ranges parsed each time, cost more than the tokenizing). */
+static PyObject *
+range_tokens(PyObject *self, PyObject *args)
+{
+    PyObject *text, *parts, *ranges;
+    if (!PyArg_ParseTuple(args, "UOO!", &text, &parts, &PyTuple_Type, &ranges))
+        return NULL;
+    Py_UCS4 low[MAX_RANGES], high[MAX_RANGES];
+    Py_ssize_t range_count = parse_ranges(ranges, low, high);
+    if (range_count < 0)
+        return NULL;
+    PyObject *sequence = PySequence_Fast(parts, "range_tokens: the parts are a sequence of (start, end)");
+    if (sequence == NULL)
+        return NULL;
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(sequence);
+    PyObject *result = PyList_New(count);
+    for (Py_ssize_t k = 0; result != NULL && k < count; k++) {
+        Py_ssize_t from, to;
+        PyObject *tokenized = NULL;
+        if (PyArg_ParseTuple(PySequence_Fast_GET_ITEM(sequence, k), "nn", &from, &to))
+            tokenized = tokenize(text, from, to, low, high, range_count, 1);
+        if (tokenized == NULL)
+            Py_CLEAR(result);
+        else
+            PyList_SET_ITEM(result, k, tokenized);
+    }
+    Py_DECREF(sequence);
+    return result;
+}
+
 /* ------------------------------------------------------------------ module */
 
 static PyMethodDef methods[] = {
+    {"range_tokens", range_tokens, METH_VARARGS,
+     "range_tokens(text, [(start, end), ...], ((first, last), ...)): [(words, int32 (start, end) pairs), ...], "
+     "tokens() of each part of the text with its spans."},
     {"tokens", tokens, METH_VARARGS,
      "tokens(text, start, end, ((first, last), ...), with_spans): the words of text[start:end] as the recognizer's "
      "TOKEN finds them (runs of letters within the ranges, runs of ASCII digits, any other non-space character "

@@ -672,16 +672,17 @@ class NameTagger:
     def tag(self, text: str, ranges: Iterable[tuple[int, int]] | None = None) -> list[Entity]:
         """Entities in normalized TEXT, or only in the given (start, end) character ranges of it, each range
         tagged as one sentence."""
-        return self.tag_many([(text, list(ranges) if ranges is not None else [(0, len(text))])])[0]
+        parts = [(int(start), int(end)) for start, end in ranges] if ranges is not None else [(0, len(text))]
+        return self.tag_many([(text, parts)])[0]
 
     def tag_many(self, texts: Sequence[tuple[str, Sequence[tuple[int, int]]]]) -> list[list[Entity]]:
         """tag() for many (text, ranges) at once: one pass of array operations for all their sentences."""
         compiled = loops.COMPILED
         if compiled is not None:  # the words and where each stands, in one compiled pass (archive/extract/_loops.c)
-            tokenized = [compiled.tokens(text, start, end, _TOKEN_LETTER_RANGES, True)
-                         for text, ranges in texts for start, end in ranges]
+            tokenized = [part for text, ranges in texts
+                         for part in compiled.range_tokens(text, ranges, _TOKEN_LETTER_RANGES)]
             word_lists = [words for words, _ in tokenized]
-            spans = iter([memoryview(pairs).cast("i") for _, pairs in tokenized])
+            spans = iter([pairs for _, pairs in tokenized])
         else:
             word_lists = [TOKEN.findall(text, start, end) for text, ranges in texts for start, end in ranges]
             spans = None
@@ -691,8 +692,9 @@ class NameTagger:
             entities: list[Entity] = []
             for start, end in ranges:
                 found = next(found_all)
-                where = next(spans) if spans is not None else None
+                pairs = next(spans) if spans is not None else None
                 if found is not None:  # only sentences holding a name need their tokens' offsets
+                    where = memoryview(pairs).cast("i") if pairs is not None else None
                     entities += self._entities(text, start, end, found, where)
             out.append(entities)
         return out
