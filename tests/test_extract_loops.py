@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 import shutil
 from pathlib import Path
 
@@ -142,6 +143,23 @@ def test_compiled_tokens_are_the_recognizers_token_pattern_with_their_places(cor
         parts = [(0, len(text)), (3, len(text) - 2), (len(text) // 2, len(text) // 2 + 80), (5, 2)]
         assert loops.COMPILED.range_tokens(text, parts, ner._TOKEN_LETTER_RANGES) == [  # type: ignore[union-attr]
             tokens(text, start, end, ner._TOKEN_LETTER_RANGES, True) for start, end in parts]
+
+
+@needs_loops
+def test_compiled_squeeze_joins_the_runs_as_split_and_the_letters_pattern_do(corpus_path: Path) -> None:
+    """squeeze(text, False) is " ".join(text.split()) and squeeze(text, True) the letters-only key of cleaning.py,
+    on articles raw and normalized and on hostile text: every Unicode space (U+001C-U+001F, U+3000 ...), digits of
+    every script, underscores, numbers that are no digits (², ½), astral characters dropped (the result must still
+    be a canonical str, equal to Python's)."""
+    squeeze = loops.COMPILED.squeeze  # type: ignore[union-attr]
+    not_letter = re.compile(r"[\W\d_]+")
+    texts = [record.body for record in itertools.islice(iter_raw_records([corpus_path], IngestReport()), 150)]
+    texts += [normalize(text) for text in texts[:50]] + HOSTILE_TEXTS
+    texts += ["  a  b ", "\u00a0x\u2003y\u3000", "a_b", "٣٤ abc ۵", "😀 x", "²½ x", "x\x1c\x1dy\x85z", "😀", "A"]
+    for text in texts:
+        assert squeeze(text, False) == " ".join(text.split())
+        assert squeeze(text, True) == " ".join(not_letter.sub(" ", text).split())
+        assert hash(squeeze(text, True)) == hash(" ".join(not_letter.sub(" ", text).split()))
 
 
 def _python_word_index(text: str, monkeypatch: pytest.MonkeyPatch) -> people.WordIndex:

@@ -3,6 +3,9 @@
    tokens, range_tokens (archive/extract/ner.py NameTagger.tag_many): a text's words as the recognizer reads them, with
    their places (TOKEN's findall and finditer), for each window of the text in one call.
 
+   squeeze (archive/extract/cleaning.py letters_key, builder.py's content key): a text's runs of kept characters
+   joined by single spaces (" ".join(text.split()) and its letters-only form) without a str per word.
+
    word_starts (archive/extract/people.py word_index): the runs of letters of a normalized text, each distinct one with
    where it occurs, in one pass (Python's regex spends ~40 ns a character over a character class).
 
@@ -475,9 +478,77 @@ range_tokens(PyObject *self, PyObject *args)
     return result;
 }
 
+/* ------------------------------------------------------------------ squeeze */
+
+static inline int
+kept(Py_UCS4 c, int letters_only)
+{
+    if (letters_only) /* what [\W\d_]+ does not match: a letter or a non-decimal number (², ½), no underscore */
+        return Py_UNICODE_ISALNUM(c) && !Py_UNICODE_ISDECIMAL(c) && c != '_';
+    return !Py_UNICODE_ISSPACE(c);
+}
+
+/* squeeze(text, letters_only): " ".join(text.split()), or with LETTERS_ONLY " ".join(re.sub(r"[\W\d_]+", " ",
+   text).split()): the kept characters' runs joined by single spaces. Two passes (the length and the widest
+   character first), so the result is a canonical str of the right kind. */
+static PyObject *
+squeeze(PyObject *self, PyObject *args)
+{
+    PyObject *text;
+    int letters_only;
+    if (!PyArg_ParseTuple(args, "Up", &text, &letters_only))
+        return NULL;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t size = PyUnicode_GET_LENGTH(text), length = 0, words = 0;
+    Py_UCS4 widest = 0;
+    int inside = 0;
+    for (Py_ssize_t i = 0; i < size; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (kept(c, letters_only)) {
+            if (!inside) {
+                words++;
+                inside = 1;
+            }
+            length++;
+            if (c > widest)
+                widest = c;
+        } else {
+            inside = 0;
+        }
+    }
+    if (words > 1) {
+        length += words - 1;
+        if (widest < ' ')
+            widest = ' ';
+    }
+    PyObject *out = PyUnicode_New(length, widest);
+    if (out == NULL)
+        return NULL;
+    int out_kind = PyUnicode_KIND(out);
+    void *out_data = PyUnicode_DATA(out);
+    Py_ssize_t at = 0;
+    inside = 0;
+    for (Py_ssize_t i = 0; i < size; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (kept(c, letters_only)) {
+            if (!inside && at > 0)
+                PyUnicode_WRITE(out_kind, out_data, at++, ' ');
+            inside = 1;
+            PyUnicode_WRITE(out_kind, out_data, at++, c);
+        } else {
+            inside = 0;
+        }
+    }
+    return out;
+}
+
 /* ------------------------------------------------------------------ module */
 
 static PyMethodDef methods[] = {
+    {"squeeze", squeeze, METH_VARARGS,
+     "squeeze(text, letters_only): \" \".join(text.split()), or with letters_only the runs of letters (what "
+     "[\\W\\d_]+ does not match) joined by single spaces."},
     {"range_tokens", range_tokens, METH_VARARGS,
      "range_tokens(text, [(start, end), ...], ((first, last), ...)): [(words, int32 (start, end) pairs), ...], "
      "tokens() of each part of the text with its spans."},

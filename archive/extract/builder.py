@@ -15,7 +15,7 @@ from typing import overload
 from archive.article import Article, derive_article_id
 from archive.batching import PEOPLE_BATCH, batched
 from archive.extract.boilerplate import Boilerplate, group_of, paragraph_key
-from archive.extract.cleaning import CleanedStory, clean_story
+from archive.extract.cleaning import CleanedStory, clean_story, collapse_white_space
 from archive.extract.dates import is_date_line, parse_date, publication_date
 from archive.extract.entities import (
     ArticleEntities,
@@ -238,12 +238,12 @@ def _article(front: _Front, persons: list[str], entities: EntitiesFound) -> Arti
     provenance.update({key: value for key, value in given.items() if key not in provenance
                        and key in ("body", "author", "language")})
     # == content_key(title, body) (normalize() works char by char), with any boilerplate paragraphs put back
-    content = " ".join(front.normalized_text.split())
+    content = collapse_white_space(front.normalized_text)
     if story.identity is not None:
         identity_lines = story.identity.split("\n")
         if not raw.title and normalize(title) in identity_lines:  # the title line was taken out of the body
             identity_lines.remove(normalize(title))
-        content = " ".join((normalize(title) + "\n" + "\n".join(identity_lines)).split())
+        content = collapse_white_space(normalize(title) + "\n" + "\n".join(identity_lines))
 
     return Article(
         id=derive_article_id(raw.id, raw.url, title, body, content=content), title=title, body=body,

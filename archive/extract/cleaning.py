@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from archive.extract import loops
 from archive.resources import DATA_DIR
 from archive.text.normalize import normalize
 
@@ -55,8 +56,17 @@ def line_key(line: str) -> str:
     return letters_key(normalize(line))
 
 
+def collapse_white_space(text: str) -> str:
+    """" ".join(text.split()): every run of white space one space, none at the ends (compiled where built)."""
+    if loops.COMPILED is not None:
+        return loops.COMPILED.squeeze(text, False)
+    return " ".join(text.split())
+
+
 def letters_key(normalized_line: str) -> str:
-    """line_key of a line that is already normalized."""
+    """line_key of a line that is already normalized (in one compiled pass where built: archive/extract/_loops.c)."""
+    if loops.COMPILED is not None:
+        return loops.COMPILED.squeeze(normalized_line, True)
     return " ".join(_NOT_LETTER.sub(" ", normalized_line).split())
 
 
