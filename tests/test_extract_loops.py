@@ -131,18 +131,15 @@ def test_compiled_decoder_refuses_ids_outside_its_table_and_lengths_that_do_not_
 
 @needs_loops
 def test_compiled_tokens_are_the_recognizers_token_pattern_with_their_places(corpus_path: Path) -> None:
-    tokens = loops.COMPILED.tokens  # type: ignore[union-attr]
+    range_tokens = loops.COMPILED.range_tokens  # type: ignore[union-attr]
     texts = _corpus_texts(corpus_path, 200) + HOSTILE_TEXTS + ["قال ٣٤ 12ab AB_cd ـ \u06fa\u06ff\u0670\u0671 ۰۱"]
     for text in texts:
-        for start, end in [(0, len(text)), (3, len(text) - 2), (len(text) // 2, len(text) // 2 + 80), (5, 2)]:
-            words, pairs = tokens(text, start, end, ner._TOKEN_LETTER_RANGES, True)
-            matches = list(ner.TOKEN.finditer(text, max(start, 0), end))
-            assert words == [match.group() for match in matches] == tokens(text, start, end,
-                                                                          ner._TOKEN_LETTER_RANGES, False)
-            assert list(memoryview(pairs).cast("i")) == [at for match in matches for at in match.span()]
         parts = [(0, len(text)), (3, len(text) - 2), (len(text) // 2, len(text) // 2 + 80), (5, 2)]
-        assert loops.COMPILED.range_tokens(text, parts, ner._TOKEN_LETTER_RANGES) == [  # type: ignore[union-attr]
-            tokens(text, start, end, ner._TOKEN_LETTER_RANGES, True) for start, end in parts]
+        for (start, end), (words, pairs) in zip(parts, range_tokens(text, parts, ner._TOKEN_LETTER_RANGES),
+                                                strict=True):
+            matches = list(ner.TOKEN.finditer(text, max(start, 0), end))
+            assert words == [match.group() for match in matches]
+            assert list(memoryview(pairs).cast("i")) == [at for match in matches for at in match.span()]
 
 
 @needs_loops

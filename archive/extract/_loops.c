@@ -1,6 +1,6 @@
 /* Compiled loops of extraction, each beside the Python version it replaces (which runs where this is not built):
 
-   tokens, range_tokens (archive/extract/ner.py NameTagger.tag_many): a text's words as the recognizer reads them, with
+   range_tokens (archive/extract/ner.py NameTagger.tag_many): a text's words as the recognizer reads them, with
    their places (TOKEN's findall and finditer), for each window of the text in one call.
 
    squeeze (archive/extract/cleaning.py letters_key, builder.py's content key): a text's runs of kept characters
@@ -369,11 +369,11 @@ done:
 /* ------------------------------------------------------------------ tokens */
 
 /* The recognizer's tokens of TEXT[FROM:TO] (archive/extract/ner.py TOKEN): a run of letters (LOW-HIGH, COUNT ranges),
-   a run of ASCII digits, or any other character that is not white space, alone; with WITH_SPANS, (words, where each
-   starts and ends as int32 pairs), else the words. */
+   a run of ASCII digits, or any other character that is not white space, alone; (words, where each starts and ends
+   as int32 pairs). */
 static PyObject *
 tokenize(PyObject *text, Py_ssize_t from, Py_ssize_t to, const Py_UCS4 *low, const Py_UCS4 *high,
-         Py_ssize_t range_count, int with_spans)
+         Py_ssize_t range_count)
 {
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
@@ -391,7 +391,7 @@ tokenize(PyObject *text, Py_ssize_t from, Py_ssize_t to, const Py_UCS4 *low, con
     Py_ssize_t count = 0;
     if (words == NULL)
         return NULL;
-    if (with_spans && to > from && (spans = PyMem_Malloc(sizeof(int32_t) * 2 * (size_t)(to - from))) == NULL) {
+    if (to > from && (spans = PyMem_Malloc(sizeof(int32_t) * 2 * (size_t)(to - from))) == NULL) {
         PyErr_NoMemory();
         goto done;
     }
@@ -420,35 +420,16 @@ tokenize(PyObject *text, Py_ssize_t from, Py_ssize_t to, const Py_UCS4 *low, con
         }
         count++;
     }
-    if (with_spans)
-        result = Py_BuildValue("(Oy#)", words, spans != NULL ? (const char *)spans : "",
-                               (Py_ssize_t)(count * 2 * sizeof(int32_t)));
-    else
-        result = Py_NewRef(words);
+    result = Py_BuildValue("(Oy#)", words, spans != NULL ? (const char *)spans : "",
+                           (Py_ssize_t)(count * 2 * sizeof(int32_t)));
 done:
     Py_DECREF(words);
     PyMem_Free(spans);
     return result;
 }
 
-/* tokens(text, start, end, ranges, with_spans): tokenize one part of a text. */
-static PyObject *
-tokens(PyObject *self, PyObject *args)
-{
-    PyObject *text, *ranges;
-    Py_ssize_t from, to;
-    int with_spans;
-    if (!PyArg_ParseTuple(args, "UnnO!p", &text, &from, &to, &PyTuple_Type, &ranges, &with_spans))
-        return NULL;
-    Py_UCS4 low[MAX_RANGES], high[MAX_RANGES];
-    Py_ssize_t range_count = parse_ranges(ranges, low, high);
-    if (range_count < 0)
-        return NULL;
-    return tokenize(text, from, to, low, high, range_count, with_spans);
-}
-
-/* range_tokens(text, [(start, end), ...], ranges): [(words, spans), ...], tokens() of each part with its spans, in
-   one call per text (a call per window, with its ranges parsed each time, cost more than the tokenizing). */
+/* range_tokens(text, [(start, end), ...], ranges): [(words, spans), ...], each part tokenized, in one call per text
+   (a call per window, with its ranges parsed each time, cost more than the tokenizing). */
 static PyObject *
 range_tokens(PyObject *self, PyObject *args)
 {
@@ -468,7 +449,7 @@ range_tokens(PyObject *self, PyObject *args)
         Py_ssize_t from, to;
         PyObject *tokenized = NULL;
         if (PyArg_ParseTuple(PySequence_Fast_GET_ITEM(sequence, k), "nn", &from, &to))
-            tokenized = tokenize(text, from, to, low, high, range_count, 1);
+            tokenized = tokenize(text, from, to, low, high, range_count);
         if (tokenized == NULL)
             Py_CLEAR(result);
         else
@@ -550,12 +531,9 @@ static PyMethodDef methods[] = {
      "squeeze(text, letters_only): \" \".join(text.split()), or with letters_only the runs of letters (what "
      "[\\W\\d_]+ does not match) joined by single spaces."},
     {"range_tokens", range_tokens, METH_VARARGS,
-     "range_tokens(text, [(start, end), ...], ((first, last), ...)): [(words, int32 (start, end) pairs), ...], "
-     "tokens() of each part of the text with its spans."},
-    {"tokens", tokens, METH_VARARGS,
-     "tokens(text, start, end, ((first, last), ...), with_spans): the words of text[start:end] as the recognizer's "
-     "TOKEN finds them (runs of letters within the ranges, runs of ASCII digits, any other non-space character "
-     "alone); with_spans: (words, int32 (start, end) pairs)."},
+     "range_tokens(text, [(start, end), ...], ((first, last), ...)): [(words, int32 (start, end) pairs), ...]: the "
+     "words of each part of the text as the recognizer's TOKEN finds them (runs of letters within the ranges, runs "
+     "of ASCII digits, any other non-space character alone)."},
     {"word_starts", word_starts, METH_VARARGS,
      "word_starts(text, ((first, last), ...)): (index, starts, nexts) of the maximal runs of characters within the "
      "(inclusive) code point ranges: {run's text: its first run's number}, and per run (int32 bytes) where it "
