@@ -34,7 +34,7 @@ import pycrfsuite  # reads the model file; decoding (NameTagger) needs only its 
 
 from archive.extract import loops
 from archive.resources import DATA_DIR, data_lines
-from archive.text.charsets import ARABIC_LETTER_RANGE
+from archive.text.charsets import ARABIC_LETTER_RANGE, code_point_ranges
 from archive.text.normalize import normalize
 from archive.text.stemmer import frequencies, frequency
 
@@ -56,7 +56,7 @@ LABELS = ("PER", "LOC", "ORG")
 _LETTERS = ARABIC_LETTER_RANGE + "\u0671-\u06d3\u06fa-\u06ff" + "a-zA-Z"
 TOKEN = re.compile(f"[{_LETTERS}]+|[0-9]+|[^\\s{_LETTERS}0-9]")
 # _LETTERS as code point ranges, for the compiled tokenizer (archive/extract/_loops.c: TOKEN's words, its test checks)
-_TOKEN_LETTER_RANGES = ((0x621, 0x64A), (0x671, 0x6D3), (0x6FA, 0x6FF), (ord("a"), ord("z")), (ord("A"), ord("Z")))
+_TOKEN_LETTER_RANGES = code_point_ranges(_LETTERS)
 _PROCLITICS = ("وبال", "وكال", "فبال", "ولل", "فلل", "وال", "فال", "بال", "كال", "لل", "ال", "وب", "ول", "وك", "فب",
                "فل", "و", "ف", "ب", "ل", "ك")
 

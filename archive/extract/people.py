@@ -34,13 +34,7 @@ from archive.extract import loops
 from archive.extract.entity_tables import PLACE, PLACES_FILE, load_entries
 from archive.extract.ner import TOKEN, Entity, NameTagger, core, gazetteer, name_tagger
 from archive.resources import DATA_DIR
-from archive.text.charsets import (
-    ARABIC_LETTER_RANGE,
-    DEFINITE_ARTICLE,
-    FIRST_ARABIC_LETTER,
-    LAST_ARABIC_LETTER,
-    after_lam_forms,
-)
+from archive.text.charsets import ARABIC_LETTER_RANGE, DEFINITE_ARTICLE, after_lam_forms, code_point_ranges
 from archive.text.normalize import normalize
 from archive.text.stemmer import frequency
 
@@ -95,7 +89,7 @@ _LETTER_CHARS = frozenset(chr(code) for code in range(0x3000) if re.match(f"[{LE
 
 
 # the code points of LETTERS, for the compiled word_index
-_LETTER_RANGES = ((ord(FIRST_ARABIC_LETTER), ord(LAST_ARABIC_LETTER)), (ord("a"), ord("z")))
+_LETTER_RANGES = code_point_ranges(LETTERS)
 
 
 # A text's words (word_index): each distinct run of letters with the number of its first run; per run, where it starts

@@ -28,7 +28,7 @@ from whoosh.analysis import CompositeAnalyzer, Filter, RegexTokenizer
 from whoosh.analysis.acore import Token
 
 from archive.resources import DATA_DIR, data_lines
-from archive.text.charsets import HARAKAT_RANGE, TATWEEL, ZERO_WIDTH_RANGE
+from archive.text.charsets import HARAKAT_RANGE, TATWEEL, ZERO_WIDTH_RANGE, code_point_ranges
 from archive.text.normalize import normalize
 from archive.text.stemmer import stem_uncached
 
@@ -44,23 +44,8 @@ WORD_PATTERN = rf"[^\W_]+(?:[{_IN_WORD}]+[^\W_]*)*"
 WORDS = re.compile(WORD_PATTERN)
 
 
-def _code_point_ranges(character_class: str) -> tuple[tuple[int, int], ...]:
-    """The (first, last) code points of a character class's body made of literal characters and "a-b" ranges (no
-    escapes, as _IN_WORD is: tests/test_kernels.py checks the ranges against the class's regex)."""
-    ranges: list[tuple[int, int]] = []
-    at = 0
-    while at < len(character_class):
-        if at + 2 < len(character_class) and character_class[at + 1] == "-":
-            ranges.append((ord(character_class[at]), ord(character_class[at + 2])))
-            at += 3
-        else:
-            ranges.append((ord(character_class[at]), ord(character_class[at])))
-            at += 1
-    return tuple(sorted(ranges))
-
-
 # _IN_WORD's characters as ranges, for the index processes' compiled analysis (archive/index/kernels.py)
-IN_WORD_RANGES = _code_point_ranges(_IN_WORD)
+IN_WORD_RANGES = code_point_ranges(_IN_WORD)
 # Terms longer than this are junk (base64, glued URLs, repeated letters) and are not indexed: the longest real
 # Arabic or Latin words are far shorter, and a 10,000-character token must not bloat the index.
 MAX_TERM_LENGTH = 60

@@ -85,3 +85,19 @@ def after_lam_forms(form: str) -> list[str]:
         rest = form[len(DEFINITE_ARTICLE):]
         out += ["لل" + rest, "ولل" + rest, "فلل" + rest]
     return out
+
+
+def code_point_ranges(character_class: str) -> tuple[tuple[int, int], ...]:
+    """The (first, last) code points of a character class's body made of literal characters and "a-b" ranges (no
+    escapes, as the classes here are), for the compiled loops that test characters against ranges
+    (archive/index/_kernels.c, archive/extract/_loops.c; their tests check the ranges against the class's regex)."""
+    ranges: list[tuple[int, int]] = []
+    at = 0
+    while at < len(character_class):
+        if at + 2 < len(character_class) and character_class[at + 1] == "-":
+            ranges.append((ord(character_class[at]), ord(character_class[at + 2])))
+            at += 3
+        else:
+            ranges.append((ord(character_class[at]), ord(character_class[at])))
+            at += 1
+    return tuple(sorted(ranges))
