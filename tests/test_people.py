@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from archive.extract.people import canonical_person, extract_people, registry, skeleton
+from archive.extract.ner import TOKEN
+from archive.extract.people import _trim_name, canonical_person, extract_people, person_mentions, registry, skeleton
+from archive.text.normalize import normalize
 
 FILLER = "وتناولت المحادثات العلاقات الثنائية والتعاون الاقتصادي بين البلدين في مختلف المجالات."
 
@@ -188,3 +190,33 @@ def test_different_people_sharing_a_family_name_or_consonants_never_merge() -> N
     shown = merge_spellings({"محمد عباس": 5, "محمود عباس": 100, "سعد الحريري": 50, "سعيد الحريري": 3,
                              "رفيق الحريري": 20, "بهية الحريري": 4, "ترامب": 9})
     assert shown == {}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # women's given names open a name after a title as men's do, by the rules alone (no recognizer)
+    ("وقالت الفنانة سهير البابلي إن المسلسل سيعرض في رمضان", ["سهير البابلي"]),
+    ("وأكدت الوزيرة ميرفت التلاوي أن المجلس سيجتمع", ["ميرفت التلاوي"]),
+    ("وقالت النائبة عبير صبري إن القانون جاهز", ["عبير صبري"]),
+    # a given name that is also a word ("hope", "ruled") still needs its title right before it
+    ("وقال إن لدينا أمل كبير في الحل", []),
+    ("وحكمت المحكمة على المتهم بالسجن", []),
+])
+def test_given_names_of_women_open_names_by_the_rules_alone(text: str, expected: list[str]) -> None:
+    assert person_mentions("", text + "\n" + FILLER, use_model=False).names == expected
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("وسمو الشيخ حمدان بن محمد", "حمدان بن محمد"),
+    ("صاحب السمو الشيخ محمد بن راشد", "محمد بن راشد"),
+    ("فخامة الرئيس ميشال عون", "ميشال عون"),
+    ("ومعالي الوزير خالد الفالح", "خالد الفالح"),
+])
+def test_honorifics_of_address_are_not_part_of_the_name(name: str, expected: str) -> None:
+    norm = normalize(name)
+    assert " ".join(t.group() for t in _trim_name(registry(), norm, list(TOKEN.finditer(norm)))) == normalize(expected)
+
+
+def test_a_registered_place_is_never_a_person() -> None:
+    # "نور سلطان" (Astana) reads like two given names; the places registry knows it
+    text = "وقال إن الاجتماعات التي جرت في سوتشي ونور سلطان ساهمت في التهدئة"
+    assert people(text) == []

@@ -394,7 +394,7 @@ def _is_rejected(reg: EntityRegistry, words: list[str]) -> bool:
         return True
     if len(words) == 1:
         word = words[0]
-        if len(word) < 3 or word in gaz.titles or word in gaz.given:
+        if len(word) < 3 or word in gaz.titles or word in gaz.given or word in gaz.ambiguous_given:
             return True
         if _ADJECTIVE.match(word) or _is_nationality(reg, word):
             return True

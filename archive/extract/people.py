@@ -778,8 +778,8 @@ def _model_ranges(norm: str, words: set[str], taken: Sequence[tuple[int, int]] =
 
 def _trim_name(reg: Registry, norm: str, tokens: list[re.Match[str]]) -> list[re.Match[str]]:
     """The name's own words: titles, function words and punctuation at its edges are not the name."""
-    while tokens and (not tokens[0].group()[0].isalpha() or tokens[0].group() in reg.title_words
-                      or tokens[0].group() in reg.titles or tokens[0].group() in reg.honorifics
+    while tokens and (not tokens[0].group()[0].isalpha() or _title_word(reg, tokens[0].group())
+                      or _title_word(reg, _without_conjunction(tokens[0].group()))  # "وسمو الشيخ"
                       or tokens[0].group() in reg.breakers or _joined_function_word(reg, tokens[0].group())):
         tokens = tokens[1:]
     # a nationality before a name of two or more words ("اللاعب الكونغولي شاباني نوندا"): Arab names open with a
@@ -803,6 +803,21 @@ def _trim_name(reg: Registry, norm: str, tokens: list[re.Match[str]]) -> list[re
         if (word.startswith("و") and len(word) > 3 and word[1:] in reg.given) or _conjoined(reg, word):
             return tokens[:i]
     return tokens
+
+
+def _title_word(reg: Registry, word: str) -> bool:
+    """A word of a title or of an honorific ("صاحب" of "صاحب السمو")."""
+    return word in reg.title_words or word in reg.titles or word in _honorific_words()
+
+
+@lru_cache(maxsize=1)
+def _honorific_words() -> frozenset[str]:
+    return frozenset(word for honorific in registry().honorifics for word in honorific.split())
+
+
+def _without_conjunction(word: str) -> str:
+    """WORD without the و or ف it opens with ("" when it opens with neither)."""
+    return word[1:] if word[:1] in ("و", "ف") and len(word) > 3 else ""
 
 
 def _joined_function_word(reg: Registry, word: str) -> bool:
@@ -829,6 +844,14 @@ def _place_words() -> frozenset[str]:
     forms = (_clean(form) for entry in load_entries(PLACES_FILE, PLACE)
              for form in (entry.name, *entry.variants, *entry.short, *entry.ambiguous_short))
     return frozenset(form for form in forms if form and " " not in form)
+
+
+@lru_cache(maxsize=1)
+def _place_names() -> frozenset[str]:
+    """The names and variants of the places registry, normalized: "نور سلطان" is a city, not a person, whatever
+    the recognizer reads (its "?" short forms are not here: those are words or people too)."""
+    forms = (_clean(form) for entry in load_entries(PLACES_FILE, PLACE) for form in (entry.name, *entry.variants))
+    return frozenset(form for form in forms if form)
 
 
 def _preposition_and_word(word: str) -> bool:
@@ -866,9 +889,9 @@ def _proclitic_length(word: str) -> int:
     for prefix in ("وب", "ول", "فب", "فل", "و", "ف", "ب", "ل", "ك"):
         rest = word[len(prefix):]
         if word.startswith(prefix) and len(rest) >= 3:
-            if word in gaz.given or word in gaz.name_first or word in gaz.name_last:
+            if word in gaz.given or word in gaz.ambiguous_given or word in gaz.name_first or word in gaz.name_last:
                 return 0
-            if rest in gaz.given or rest in gaz.name_first or rest in gaz.name_last \
+            if rest in gaz.given or rest in gaz.ambiguous_given or rest in gaz.name_first or rest in gaz.name_last \
                     or rest in gaz.name_clusters_words or frequency(rest) > frequency(word):
                 return len(prefix)
     return 0
@@ -932,8 +955,13 @@ def _model_names(reg: Registry, entities: list[Entity], norm: str, plain: Callab
         if len(words) > 1 and not known_first and _is_common_word(last, in_name=True) and (
                 frequency(first) == 0 or (last not in gaz.name_last and last not in gaz.name_clusters_words)):
             continue  # "مستشايرن روس": a word the corpus uses often, after a word that opens no name
+        if len(words) == 2 and first in reg.ambiguous_given and _is_common_word(last, in_name=True) \
+                and last not in gaz.name_last and last not in gaz.name_clusters_words:
+            continue  # "مسؤول تركي كبير", "أمل جديد": a given name that is also a word, before a common word
         if len(words) == 1 and (_is_common_word(first) or len(first) < 3 or _preposition_before_word(first)
                                 or first in reg.title_words):
+            continue
+        if " ".join([first] + [w.group() for w in words[1:]]) in _place_names():
             continue
         if _only_given_names(reg, [first] + [w.group() for w in words[1:]]):
             if given_alone is not None and len(words) == 1:
