@@ -8,9 +8,10 @@ words as raw news writes them ("وقال", "انه") and this module tokenizes r
 runs of digits, single other characters, each normalize()d.
 
 Features are word identity, the word without its proclitics, affixes, shape, corpus frequency
-(archive/data/lexicon.tsv), distributional clusters (archive/data/word_clusters.tsv) and gazetteers (given
-names, titles, registry name words), for the word and its two neighbours on each side (the neighbours lend
-their identity, core, cluster and gazetteer flags). The tagger (NameTagger) sums each word's feature weights
+(archive/data/lexicon.tsv), distributional clusters (archive/data/word_clusters.tsv), word-vector clusters at three
+granularities (archive/data/word_vector_clusters.tsv) and gazetteers (given names, titles, registry name words),
+for the word and its two neighbours on each side (the neighbours lend their identity, core, clusters and gazetteer
+flags). The tagger (NameTagger) sums each word's feature weights
 once per distinct word and decodes only the segments of a sentence that can hold a name. Callers choose which
 sentences to tag (archive/extract/people.py tags only those that can hold a name), and tag many articles'
 sentences at once (tag_many).
@@ -40,6 +41,7 @@ from archive.text.stemmer import frequencies, frequency
 
 MODEL_FILE = DATA_DIR / "ner.crfsuite"
 CLUSTERS_FILE = DATA_DIR / "word_clusters.tsv"
+VECTOR_CLUSTERS_FILE = DATA_DIR / "word_vector_clusters.tsv"
 # The words the shipped recognizer tags as person names in the shared news corpus (bench/train_ner.py builds it)
 PERSON_LEXICON_FILE = DATA_DIR / "person_lexicon.tsv"
 # A lexicon word: met at least LEXICON_MIN_COUNT times in the corpus, tagged a person at least LEXICON_MIN_SHARE of the
@@ -62,30 +64,35 @@ _PROCLITICS = ("وبال", "وكال", "فبال", "ولل", "فلل", "وال",
 
 
 # The gazetteer flags a word may have (feature "g=flag"), and those it also lends its neighbours.
-_OWN_FLAGS = ("given", "title", "hon", "fn", "first", "last", "ncl")
-_CONTEXT_FLAGS = frozenset({"given", "title", "fn", "last", "ncl"})
+_OWN_FLAGS = ("given", "title", "hon", "fn", "first", "last", "ncl", "agiven")
+_CONTEXT_FLAGS = frozenset({"given", "title", "fn", "last", "ncl", "agiven"})
 
 
 @dataclass(frozen=True, slots=True)
 class Gazetteer:
-    given: frozenset[str]
+    given: frozenset[str]  # given names that are no common word once normalized (flag "given")
     titles: frozenset[str]  # every word of every title or role
     honorifics: frozenset[str]
     function_words: frozenset[str]  # prepositions, pronouns, verbs of saying: the not-name words of titles.json
     name_first: frozenset[str]  # first words of registry names
     name_last: frozenset[str]  # last words of registry names and their short forms
     clusters: dict[str, tuple[str, str]]  # word -> (coarse, fine) distributional cluster (bench/build_clusters.py)
+    # word -> its word-vector clusters, coarse to fine (bench/build_word_vectors.py)
+    vector_clusters: dict[str, tuple[str, str, str]]
     name_clusters_words: frozenset[str]  # the words of the clusters that are mostly names (learned given names)
     # words the recognizer tags as person names in the shared corpus (PERSON_LEXICON_FILE): cues for where people
     # extraction looks, not a feature of the model (trained on the lexicon of its own training names, the model
     # leaned on it)
     corpus_names: frozenset[str] = frozenset()
+    # given names that are also common words once normalized, "?" in given_names.txt (flag "agiven": علي = على,
+    # أمل = hope, حكمت = "ruled"): a flag of their own, so that the model weighs them apart from the others
+    ambiguous_given: frozenset[str] = frozenset()
     # (feature "g=flag", the words that have it, whether a word lends it to its neighbours), in _OWN_FLAGS order
     flag_sets: tuple[tuple[str, frozenset[str], bool], ...] = ()
 
     def __post_init__(self) -> None:
         members = (self.given, self.titles, self.honorifics, self.function_words, self.name_first, self.name_last,
-                   self.name_clusters_words)
+                   self.name_clusters_words, self.ambiguous_given)
         object.__setattr__(self, "flag_sets", tuple((f"g={flag}", words, flag in _CONTEXT_FLAGS)
                                                     for flag, words in zip(_OWN_FLAGS, members, strict=True)))
 
@@ -110,7 +117,9 @@ def person_lexicon(path: Path) -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def gazetteer() -> Gazetteer:
-    given = {_clean(word.lstrip("?")) for word in data_lines(DATA_DIR / "given_names.txt")}
+    given_lines = data_lines(DATA_DIR / "given_names.txt")
+    ambiguous_given = {_clean(word[1:]) for word in given_lines if word.startswith("?")}
+    given = {_clean(word) for word in given_lines if not word.startswith("?")} - ambiguous_given
     titles_data = json.loads((DATA_DIR / "titles.json").read_text(encoding="utf-8"))
     title_words = {word for title in titles_data["titles"] for word in _clean(title).split()}
     honorifics = {word for title in titles_data["honorifics"] for word in _clean(title).split()}
@@ -135,10 +144,16 @@ def gazetteer() -> Gazetteer:
     for line in data_lines(CLUSTERS_FILE):
         word, coarse_id, fine_id = [*line.split("\t"), "", ""][:3]
         clusters[word] = (coarse_id, fine_id)
+    vector_clusters: dict[str, tuple[str, str, str]] = {}
+    for line in data_lines(VECTOR_CLUSTERS_FILE):
+        word, *ids = line.split("\t")
+        if len(ids) == 3:
+            vector_clusters[word] = (ids[0], ids[1], ids[2])
+    known = given | ambiguous_given | first | last
     return Gazetteer(frozenset(given), frozenset(title_words), frozenset(honorifics), frozenset(function_words),
-                     frozenset(first), frozenset(last), clusters,
-                     _name_cluster_words(clusters, given | first | last, function_words | title_words),
-                     person_lexicon(PERSON_LEXICON_FILE))
+                     frozenset(first), frozenset(last), clusters, vector_clusters,
+                     _name_cluster_words(clusters, known, function_words | title_words),
+                     person_lexicon(PERSON_LEXICON_FILE), frozenset(ambiguous_given))
 
 
 # A fine cluster is a cluster of names when at least this share of its words are known names (given names,
@@ -210,6 +225,10 @@ def word_features(word: str, gaz: Gazetteer) -> tuple[list[str], list[str]]:
     if cluster:
         out.append("k=" + cluster[0])
         context.append("k=" + cluster[0])
+    vector_cluster = gaz.vector_clusters.get(word) or gaz.vector_clusters.get(stem)
+    if vector_cluster:
+        out += ["v1=" + vector_cluster[0], "v2=" + vector_cluster[1], "v3=" + vector_cluster[2]]
+        context.append("v2=" + vector_cluster[1])
     for flag, members, lent in gaz.flag_sets:
         if word in members or stem in members:
             out.append(flag)
@@ -390,6 +409,8 @@ class WordScorer:
         pairs = list(zip(words, stems, strict=True))
         clusters = [gaz.clusters.get(word) or gaz.clusters.get(stem) for word, stem in pairs]
         coarse = [cluster[0] if cluster else None for cluster in clusters]
+        vectors = [gaz.vector_clusters.get(word) or gaz.vector_clusters.get(stem) for word, stem in pairs]
+        middle = [vector[1] if vector else None for vector in vectors]
         flags = [(flag[2:], [flag[2:] if word in members or stem in members else None for word, stem in pairs], lent)
                  for flag, members, lent in gaz.flag_sets]
         own = [
@@ -402,9 +423,12 @@ class WordScorer:
             self._rows("pre", [word[: len(word) - len(stem)] if word != stem else None for word, stem in pairs]),
             self._rows("", ["latin" if word.isascii() else None for word in words]),
             self._rows("k", coarse),
+            self._rows("v1", [vector[0] if vector else None for vector in vectors]), self._rows("v2", middle),
+            self._rows("v3", [vector[2] if vector else None for vector in vectors]),
             *(self._rows("g", values) for _, values, _ in flags),
         ]
         context = [self._context_rows("w", words), self._context_rows("c", stems), self._context_rows("k", coarse),
+                   self._context_rows("v2", middle),
                    *(self._context_rows("g", values) for _, values, lent in flags if lent)]
         return own, context
 
