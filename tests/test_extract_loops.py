@@ -130,16 +130,35 @@ def test_compiled_decoder_refuses_ids_outside_its_table_and_lengths_that_do_not_
 
 
 @needs_loops
-def test_compiled_tokens_are_the_recognizers_token_pattern_with_their_places(corpus_path: Path) -> None:
-    range_tokens = loops.COMPILED.range_tokens  # type: ignore[union-attr]
+def test_compiled_token_ids_are_the_recognizers_token_pattern_with_their_places(corpus_path: Path) -> None:
+    range_ids = loops.COMPILED.range_ids  # type: ignore[union-attr]
     texts = _corpus_texts(corpus_path, 200) + HOSTILE_TEXTS + ["قال ٣٤ 12ab AB_cd ـ \u06fa\u06ff\u0670\u0671 ۰۱"]
-    for text in texts:
-        parts = [(0, len(text)), (3, len(text) - 2), (len(text) // 2, len(text) // 2 + 80), (5, 2)]
-        for (start, end), (words, pairs) in zip(parts, range_tokens(text, parts, ner._TOKEN_LETTER_RANGES),
-                                                strict=True):
+    batch = [(text, [(0, len(text)), (3, len(text) - 2), (len(text) // 2, len(text) // 2 + 80), (5, 2),
+                     (-4, len(text) + 9)]) for text in texts]
+    every = [match.group() for text, parts in batch for start, end in parts
+             for match in ner.TOKEN.finditer(text, max(start, 0), end)]
+    known = {word: number for number, word in enumerate(sorted(set(every))[::2], start=1)}  # half of the words
+    ids, lengths, spans, missing = range_ids(batch, ner._TOKEN_LETTER_RANGES, known)
+    ids, lengths = np.frombuffer(ids, dtype=np.int64), np.frombuffer(lengths, dtype=np.int64)
+    # each word missing from the dict is listed once, in the order met, and numbered -(its place + 1)
+    assert missing == list(dict.fromkeys(word for word in every if word not in known))
+    words = {number: word for word, number in known.items()} | {-(k + 1): word for k, word in enumerate(missing)}
+    assert [words[number] for number in ids.tolist()] == every
+    pairs = list(memoryview(spans).cast("i"))
+    at = 0
+    counts = iter(lengths.tolist())
+    for text, parts in batch:
+        for start, end in parts:
+            count = next(counts)
             matches = list(ner.TOKEN.finditer(text, max(start, 0), end))
-            assert words == [match.group() for match in matches]
-            assert list(memoryview(pairs).cast("i")) == [at for match in matches for at in match.span()]
+            assert count == len(matches)
+            assert pairs[2 * at: 2 * (at + count)] == [where for match in matches for where in match.span()]
+            at += count
+    assert at == len(ids)
+    # bad input raises
+    for bad in ([("text", [(0, "x")])], [(1, [(0, 1)])], [("text",)]):
+        with pytest.raises((TypeError, ValueError)):
+            range_ids(bad, ner._TOKEN_LETTER_RANGES, {})
 
 
 @needs_loops
@@ -217,3 +236,22 @@ def test_articles_get_the_same_facets_with_and_without_the_compiled_loops(corpus
         plain = facets()
     assert compiled == plain
     assert sum(len(found[1]) for found in compiled if isinstance(found, tuple)) > 300
+
+
+@needs_loops
+def test_compiled_word_scores_are_the_numpy_scorers_to_the_last_bit(corpus_path: Path) -> None:
+    tagger = ner.name_tagger()
+    words = sorted({word for text in _corpus_texts(corpus_path, 400) for word in ner.TOKEN.findall(text)})
+    words += ["ب", "وب", "وبال", "وبالقاهرة", "123", "١٢٣", "،", "(", "abc", "ABC", "x", "ڤيكتور", "ـ", "ي" * 300]
+    words += [word for text in HOSTILE_TEXTS for word in ner.TOKEN.findall(text)]
+    expected = tagger.scorer.scores(words)
+    score_words = loops.COMPILED.score_words  # type: ignore[union-attr]
+    found = np.frombuffer(score_words(words, tagger.scorer.plan()), dtype=np.float64).reshape(expected.shape)
+    assert np.array_equal(found, expected)
+    assert len(words) > 20_000 and np.abs(expected).sum() > 0
+    # bad input raises
+    for bad_words in (["abc", ""], ["abc", 3]):
+        with pytest.raises(TypeError):
+            score_words(bad_words, tagger.scorer.plan())
+    with pytest.raises((TypeError, ValueError)):
+        score_words(["abc"], tagger.scorer.plan()[:-1])

@@ -1,7 +1,8 @@
 /* Compiled loops of extraction, each beside the Python version it replaces (which runs where this is not built):
 
-   range_tokens (archive/extract/ner.py NameTagger.tag_many): a text's words as the recognizer reads them, with
-   their places (TOKEN's findall and finditer), for each window of the text in one call.
+   range_ids (archive/extract/ner.py NameTagger.tag_many): the recognizer's tokens (TOKEN's findall and finditer) of
+   many texts' windows in one call, as the numbers of their rows in its table of word scores (a dict), the words it
+   lacks listed once, with where each token stands: no list of words, no set of them, no Python step per word.
 
    squeeze (archive/extract/cleaning.py letters_key, builder.py's content key): a text's runs of kept characters
    joined by single spaces (" ".join(text.split()) and its letters-only form) without a str per word.
@@ -368,34 +369,14 @@ done:
 
 /* ------------------------------------------------------------------ tokens */
 
-/* The recognizer's tokens of TEXT[FROM:TO] (archive/extract/ner.py TOKEN): a run of letters (LOW-HIGH, COUNT ranges),
-   a run of ASCII digits, or any other character that is not white space, alone; (words, where each starts and ends
-   as int32 pairs). */
-static PyObject *
-tokenize(PyObject *text, Py_ssize_t from, Py_ssize_t to, const Py_UCS4 *low, const Py_UCS4 *high,
-         Py_ssize_t range_count)
+/* The next token of TEXT[*AT:TO] as the recognizer's TOKEN reads it (archive/extract/ner.py): a run of letters
+   (LOW-HIGH, COUNT ranges), a run of ASCII digits, or any other character that is not white space, alone. Its start,
+   with *AT moved to its end; -1 when none is left. */
+static inline Py_ssize_t
+next_token(int kind, const void *data, Py_ssize_t *at, Py_ssize_t to, const Py_UCS4 *low, const Py_UCS4 *high,
+           Py_ssize_t range_count)
 {
-    int kind = PyUnicode_KIND(text);
-    const void *data = PyUnicode_DATA(text);
-    Py_ssize_t size = PyUnicode_GET_LENGTH(text);
-    if (from < 0)
-        from = 0;
-    if (to > size)
-        to = size;
-    if (size > INT32_MAX) {
-        PyErr_SetString(PyExc_ValueError, "tokens: a text of over 2**31 characters");
-        return NULL;
-    }
-    PyObject *words = PyList_New(0), *result = NULL;
-    int32_t *spans = NULL;
-    Py_ssize_t count = 0;
-    if (words == NULL)
-        return NULL;
-    if (to > from && (spans = PyMem_Malloc(sizeof(int32_t) * 2 * (size_t)(to - from))) == NULL) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    Py_ssize_t i = from;
+    Py_ssize_t i = *at;
     while (i < to) {
         Py_UCS4 c = PyUnicode_READ(kind, data, i);
         Py_ssize_t start = i++;
@@ -408,54 +389,488 @@ tokenize(PyObject *text, Py_ssize_t from, Py_ssize_t to, const Py_UCS4 *low, con
         } else if (Py_UNICODE_ISSPACE(c)) {
             continue;
         }
-        PyObject *word = PyUnicode_Substring(text, start, i);
-        if (word == NULL || PyList_Append(words, word) < 0) {
-            Py_XDECREF(word);
-            goto done;
-        }
-        Py_DECREF(word);
-        if (spans != NULL) {
-            spans[2 * count] = (int32_t)start;
-            spans[2 * count + 1] = (int32_t)i;
-        }
-        count++;
+        *at = i;
+        return start;
     }
-    result = Py_BuildValue("(Oy#)", words, spans != NULL ? (const char *)spans : "",
-                           (Py_ssize_t)(count * 2 * sizeof(int32_t)));
-done:
-    Py_DECREF(words);
-    PyMem_Free(spans);
-    return result;
+    *at = to;
+    return -1;
 }
 
-/* range_tokens(text, [(start, end), ...], ranges): [(words, spans), ...], each part tokenized, in one call per text
-   (a call per window, with its ranges parsed each time, cost more than the tokenizing). */
-static PyObject *
-range_tokens(PyObject *self, PyObject *args)
+/* A growing array of int64 or int32. */
+typedef struct {
+    char *data;
+    Py_ssize_t used, size, item;
+} Buffer;
+
+static int
+buffer_put(Buffer *buffer, const void *value)
 {
-    PyObject *text, *parts, *ranges;
-    if (!PyArg_ParseTuple(args, "UOO!", &text, &parts, &PyTuple_Type, &ranges))
+    if (buffer->used == buffer->size) {
+        Py_ssize_t size = buffer->size ? 2 * buffer->size : 1024;
+        char *grown = PyMem_Realloc(buffer->data, (size_t)(size * buffer->item));
+        if (grown == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        buffer->data = grown;
+        buffer->size = size;
+    }
+    memcpy(buffer->data + buffer->used * buffer->item, value, (size_t)buffer->item);
+    buffer->used++;
+    return 0;
+}
+
+/* range_ids([(text, [(start, end), ...]), ...], ranges, word_ids): the recognizer's input for many texts' parts in
+   one call, without a list of words: (ids, lengths, spans, missing). IDS (int64) holds each token's number in
+   WORD_IDS (a dict word -> int), or -(k + 1) for the k-th word of MISSING (the distinct words WORD_IDS lacks, in
+   the order met); LENGTHS (int64) the tokens of each part, text after text; SPANS (int32) each token's start and
+   end in its text. */
+static PyObject *
+range_ids(PyObject *self, PyObject *args)
+{
+    PyObject *texts, *ranges, *word_ids;
+    if (!PyArg_ParseTuple(args, "OO!O!", &texts, &PyTuple_Type, &ranges, &PyDict_Type, &word_ids))
         return NULL;
     Py_UCS4 low[MAX_RANGES], high[MAX_RANGES];
     Py_ssize_t range_count = parse_ranges(ranges, low, high);
     if (range_count < 0)
         return NULL;
-    PyObject *sequence = PySequence_Fast(parts, "range_tokens: the parts are a sequence of (start, end)");
+    PyObject *sequence = PySequence_Fast(texts, "range_ids: the texts are a sequence of (text, parts)");
     if (sequence == NULL)
         return NULL;
-    Py_ssize_t count = PySequence_Fast_GET_SIZE(sequence);
-    PyObject *result = PyList_New(count);
-    for (Py_ssize_t k = 0; result != NULL && k < count; k++) {
-        Py_ssize_t from, to;
-        PyObject *tokenized = NULL;
-        if (PyArg_ParseTuple(PySequence_Fast_GET_ITEM(sequence, k), "nn", &from, &to))
-            tokenized = tokenize(text, from, to, low, high, range_count);
-        if (tokenized == NULL)
-            Py_CLEAR(result);
-        else
-            PyList_SET_ITEM(result, k, tokenized);
+    Buffer ids = {NULL, 0, 0, sizeof(int64_t)}, lengths = {NULL, 0, 0, sizeof(int64_t)};
+    Buffer spans = {NULL, 0, 0, sizeof(int32_t)};
+    PyObject *missing = PyList_New(0), *numbers = PyDict_New(), *result = NULL;
+    if (missing == NULL || numbers == NULL)
+        goto done;
+    for (Py_ssize_t t = 0; t < PySequence_Fast_GET_SIZE(sequence); t++) {
+        PyObject *text, *parts;
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(sequence, t), "UO", &text, &parts))
+            goto done;
+        int kind = PyUnicode_KIND(text);
+        const void *data = PyUnicode_DATA(text);
+        Py_ssize_t size = PyUnicode_GET_LENGTH(text);
+        if (size > INT32_MAX) {
+            PyErr_SetString(PyExc_ValueError, "range_ids: a text of over 2**31 characters");
+            goto done;
+        }
+        PyObject *part_list = PySequence_Fast(parts, "range_ids: the parts are a sequence of (start, end)");
+        if (part_list == NULL)
+            goto done;
+        for (Py_ssize_t k = 0; k < PySequence_Fast_GET_SIZE(part_list); k++) {
+            Py_ssize_t from, to, start;
+            if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(part_list, k), "nn", &from, &to)) {
+                Py_DECREF(part_list);
+                goto done;
+            }
+            if (from < 0)
+                from = 0;
+            if (to > size)
+                to = size;
+            int64_t count = 0;
+            Py_ssize_t i = from;
+            while ((start = next_token(kind, data, &i, to, low, high, range_count)) >= 0) {
+                PyObject *word = PyUnicode_Substring(text, start, i);
+                int64_t id;
+                int32_t pair[2] = {(int32_t)start, (int32_t)i};
+                if (word == NULL) {
+                    Py_DECREF(part_list);
+                    goto done;
+                }
+                PyObject *found = PyDict_GetItemWithError(word_ids, word); /* borrowed */
+                if (found == NULL && !PyErr_Occurred())
+                    found = PyDict_GetItemWithError(numbers, word);
+                if (found != NULL) {
+                    id = PyLong_AsLongLong(found);
+                } else if (!PyErr_Occurred()) { /* a word met for the first time */
+                    id = -(int64_t)PyList_GET_SIZE(missing) - 1;
+                    PyObject *number = PyLong_FromLongLong(id);
+                    if (number == NULL || PyDict_SetItem(numbers, word, number) < 0
+                            || PyList_Append(missing, word) < 0) {
+                        Py_XDECREF(number);
+                        Py_DECREF(word);
+                        Py_DECREF(part_list);
+                        goto done;
+                    }
+                    Py_DECREF(number);
+                } else {
+                    id = -1;
+                }
+                Py_DECREF(word);
+                if (PyErr_Occurred() || buffer_put(&ids, &id) < 0 || buffer_put(&spans, &pair[0]) < 0
+                        || buffer_put(&spans, &pair[1]) < 0) {
+                    Py_DECREF(part_list);
+                    goto done;
+                }
+                count++;
+            }
+            if (buffer_put(&lengths, &count) < 0) {
+                Py_DECREF(part_list);
+                goto done;
+            }
+        }
+        Py_DECREF(part_list);
     }
+    result = Py_BuildValue("(y#y#y#O)", ids.data ? ids.data : "", ids.used * ids.item,
+                           lengths.data ? lengths.data : "", lengths.used * lengths.item,
+                           spans.data ? spans.data : "", spans.used * spans.item, missing);
+done:
     Py_DECREF(sequence);
+    Py_XDECREF(missing);
+    Py_XDECREF(numbers);
+    PyMem_Free(ids.data);
+    PyMem_Free(lengths.data);
+    PyMem_Free(spans.data);
+    return result;
+}
+
+/* ------------------------------------------------------------------ score_words */
+
+#define OWN_TEMPLATES 13  /* w c p2 p3 s2 s3 cs2 cp2 pre k v1 v2 v3: value -> row (dicts) */
+#define CONTEXT_TEMPLATES 4 /* w c k v2: value -> (row per slot) */
+#define SLOT_COUNT 4
+#define MAX_FLAGS 16
+#define MAX_ROWS 48
+
+/* The row of VALUE in the dict TABLE (0: absent, or VALUE NULL); -1 with an error set. */
+static long
+feature_row(PyObject *table, PyObject *value)
+{
+    if (value == NULL)
+        return 0;
+    PyObject *found = PyDict_GetItemWithError(table, value); /* borrowed */
+    if (found == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    return PyLong_AsLong(found);
+}
+
+/* The rows per slot of VALUE in TABLE (value -> a tuple of SLOT_COUNT rows) into ROWS[slot][COUNTS[slot]++]. */
+static int
+add_context(PyObject *table, PyObject *value, long rows[SLOT_COUNT][MAX_ROWS], int counts[SLOT_COUNT])
+{
+    if (value == NULL)
+        return 0;
+    PyObject *found = PyDict_GetItemWithError(table, value); /* borrowed */
+    if (found == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    if (!PyTuple_Check(found) || PyTuple_GET_SIZE(found) != SLOT_COUNT) {
+        PyErr_SetString(PyExc_ValueError, "score_words: a context row is a tuple of one row per slot");
+        return -1;
+    }
+    for (int slot = 0; slot < SLOT_COUNT; slot++) {
+        long row = PyLong_AsLong(PyTuple_GET_ITEM(found, slot));
+        if (row == -1 && PyErr_Occurred())
+            return -1;
+        if (row != 0 && counts[slot] < MAX_ROWS)
+            rows[slot][counts[slot]++] = row;
+    }
+    return 0;
+}
+
+/* TARGET[l] = 0.0 + the sum over the COUNT rows ROWS of WEIGHTS[row][l], added in the order numpy's add.reduceat adds
+   a segment (its pairwise sum: under 8 values one after the other from 0, from 8 to 128 eight running sums combined
+   pairwise and the rest one by one), so that the scores are numpy's to the last bit. */
+static void
+numpy_sum(double *target, const double *weights, Py_ssize_t labels, const long *rows, int count)
+{
+    for (Py_ssize_t l = 0; l < labels; l++) {
+        double result;
+        if (count < 8) {
+            result = 0.;
+            for (int i = 0; i < count; i++)
+                result += weights[rows[i] * labels + l];
+        } else {
+            double r[8];
+            int i;
+            for (int j = 0; j < 8; j++)
+                r[j] = weights[rows[j] * labels + l];
+            for (i = 8; i < count - (count % 8); i += 8)
+                for (int j = 0; j < 8; j++)
+                    r[j] += weights[rows[i + j] * labels + l];
+            result = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+            for (; i < count; i++)
+                result += weights[rows[i] * labels + l];
+        }
+        target[l] = 0. + result;
+    }
+}
+
+/* A substring of WORD (length LENGTH) from FROM to TO, clamped as Python's slicing clamps. */
+static PyObject *
+slice_of(PyObject *word, Py_ssize_t length, Py_ssize_t from, Py_ssize_t to)
+{
+    if (from < 0)
+        from = 0;
+    if (to > length)
+        to = length;
+    return PyUnicode_Substring(word, from, to < from ? from : to);
+}
+
+/* score_words(words, plan): the recognizer's WordScorer.scores (archive/extract/ner.py) for many words, as float64
+   bytes of (words, 5, labels): each word's features, in word_features' order, looked up in the model's rows and
+   added as numpy's reduceat adds them (numpy_sum: the same sums, to the last bit). PLAN (made by
+   WordScorer): (matrix, proclitics by first letter, frequencies, f bucket rows, cf bucket rows, own tables, length
+   rows, latin row, digit row, punct row, context tables, clusters, vector clusters, flags). */
+static PyObject *
+score_words(PyObject *self, PyObject *args)
+{
+    PyObject *words, *plan;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &words, &PyTuple_Type, &plan))
+        return NULL;
+    PyObject *matrix_object, *proclitics, *frequencies, *f_object, *cf_object, *own, *length_rows, *context,
+             *clusters, *vectors, *flags;
+    long latin_row, digit_row, punct_row;
+    if (!PyArg_ParseTuple(plan, "OO!O!OOO!O!lllO!O!O!O!", &matrix_object, &PyDict_Type, &proclitics,
+                          &PyDict_Type, &frequencies, &f_object, &cf_object, &PyTuple_Type, &own,
+                          &PyTuple_Type, &length_rows, &latin_row, &digit_row, &punct_row, &PyTuple_Type, &context,
+                          &PyDict_Type, &clusters, &PyDict_Type, &vectors, &PyTuple_Type, &flags))
+        return NULL;
+    if (PyTuple_GET_SIZE(own) != OWN_TEMPLATES || PyTuple_GET_SIZE(context) != CONTEXT_TEMPLATES
+            || PyTuple_GET_SIZE(length_rows) != 10 || PyTuple_GET_SIZE(flags) > MAX_FLAGS) {
+        PyErr_SetString(PyExc_ValueError, "score_words: a plan of 13 own tables, 4 context tables, 10 length rows");
+        return NULL;
+    }
+    for (int t = 0; t < OWN_TEMPLATES; t++)
+        if (!PyDict_Check(PyTuple_GET_ITEM(own, t))) {
+            PyErr_SetString(PyExc_TypeError, "score_words: the own tables are dicts");
+            return NULL;
+        }
+    for (int t = 0; t < CONTEXT_TEMPLATES; t++)
+        if (!PyDict_Check(PyTuple_GET_ITEM(context, t))) {
+            PyErr_SetString(PyExc_TypeError, "score_words: the context tables are dicts");
+            return NULL;
+        }
+    Py_buffer matrix = {0}, f_rows = {0}, cf_rows = {0};
+    PyObject *result = NULL;
+    double *out = NULL;
+    if (PyObject_GetBuffer(matrix_object, &matrix, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+        return NULL;
+    if (PyObject_GetBuffer(f_object, &f_rows, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0
+            || PyObject_GetBuffer(cf_object, &cf_rows, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+        goto done;
+    if (matrix.ndim != 2 || strcmp(matrix.format, "d") != 0 || f_rows.itemsize != 8 || cf_rows.itemsize != 8
+            || f_rows.len != cf_rows.len || f_rows.len < 8) {
+        PyErr_SetString(PyExc_ValueError, "score_words: a float64 matrix of rows and 8-byte bucket rows");
+        goto done;
+    }
+    Py_ssize_t rows = matrix.shape[0], labels = matrix.shape[1];
+    const double *weights = matrix.buf;
+    const int64_t *f_bucket = f_rows.buf, *cf_bucket = cf_rows.buf;
+    Py_ssize_t buckets = f_rows.len / 8;
+    long lengths[10], flag_own[MAX_FLAGS], flag_lent[MAX_FLAGS][SLOT_COUNT];
+    int flag_lends[MAX_FLAGS];
+    PyObject *flag_members[MAX_FLAGS];
+    Py_ssize_t flag_count = PyTuple_GET_SIZE(flags);
+    for (int i = 0; i < 10; i++)
+        if ((lengths[i] = PyLong_AsLong(PyTuple_GET_ITEM(length_rows, i))) == -1 && PyErr_Occurred())
+            goto done;
+    for (Py_ssize_t k = 0; k < flag_count; k++) {
+        PyObject *lent;
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(flags, k), "O!lO", &PyFrozenSet_Type, &flag_members[k], &flag_own[k],
+                              &lent))
+            goto done;
+        flag_lends[k] = lent != Py_None;
+        for (int slot = 0; slot < SLOT_COUNT; slot++) {
+            flag_lent[k][slot] = 0;
+            if (flag_lends[k]) {
+                if (!PyTuple_Check(lent) || PyTuple_GET_SIZE(lent) != SLOT_COUNT) {
+                    PyErr_SetString(PyExc_ValueError, "score_words: a flag lends a row per slot");
+                    goto done;
+                }
+                if ((flag_lent[k][slot] = PyLong_AsLong(PyTuple_GET_ITEM(lent, slot))) == -1 && PyErr_Occurred())
+                    goto done;
+            }
+        }
+    }
+    Py_ssize_t count = PyList_GET_SIZE(words);
+    Py_ssize_t width = (SLOT_COUNT + 1) * labels;
+    out = PyMem_Calloc((size_t)(count * width + 1), sizeof(double));
+    if (out == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t n = 0; n < count; n++) {
+        PyObject *word = PyList_GET_ITEM(words, n);
+        if (!PyUnicode_Check(word) || PyUnicode_GET_LENGTH(word) == 0) {
+            PyErr_SetString(PyExc_TypeError, "score_words: the words are non-empty str");
+            goto done;
+        }
+        long own_rows[MAX_ROWS];
+        int own_count = 0;
+        long context_rows[SLOT_COUNT][MAX_ROWS];
+        int context_counts[SLOT_COUNT] = {0, 0, 0, 0};
+        Py_ssize_t length = PyUnicode_GET_LENGTH(word);
+        PyObject *own_values[OWN_TEMPLATES] = {NULL};
+        PyObject *stem = NULL;
+        long row;
+        int failed = 0;
+#define OWN(table_index, value)                                                                  \
+        do {                                                                                     \
+            row = feature_row(PyTuple_GET_ITEM(own, table_index), (value));                           \
+            if (row < 0) { failed = 1; break; }                                                  \
+            if (row != 0 && own_count < MAX_ROWS) own_rows[own_count++] = row;                   \
+        } while (0)
+        if (!Py_UNICODE_ISALPHA(PyUnicode_READ_CHAR(word, 0))) {
+            /* digits and punctuation: their identity and "digit" or "punct"; they lend their identity */
+            OWN(0, word);
+            int digits = 1;
+            for (Py_ssize_t i = 0; i < length && digits; i++)
+                digits = Py_UNICODE_ISDIGIT(PyUnicode_READ_CHAR(word, i));
+            row = digits ? digit_row : punct_row;
+            if (row != 0 && own_count < MAX_ROWS)
+                own_rows[own_count++] = row;
+            if (!failed && add_context(PyTuple_GET_ITEM(context, 0), word, context_rows, context_counts) < 0)
+                failed = 1;
+        } else {
+            /* the core: the word without the proclitics it opens with, when three letters stay */
+            stem = word;
+            Py_INCREF(stem);
+            PyObject *first_letter = PyUnicode_Substring(word, 0, 1);
+            PyObject *prefixes = first_letter ? PyDict_GetItemWithError(proclitics, first_letter) : NULL;
+            Py_XDECREF(first_letter);
+            if (first_letter == NULL || (prefixes == NULL && PyErr_Occurred()))
+                failed = 1;
+            for (Py_ssize_t p = 0; !failed && prefixes != NULL && p < PyTuple_GET_SIZE(prefixes); p++) {
+                PyObject *prefix = PyTuple_GET_ITEM(prefixes, p);
+                Py_ssize_t size = PyUnicode_GET_LENGTH(prefix);
+                Py_ssize_t starts = PyUnicode_Tailmatch(word, prefix, 0, size, -1);
+                if (starts < 0) {
+                    failed = 1;
+                } else if (starts && length - size >= 3) {
+                    Py_DECREF(stem);
+                    stem = PyUnicode_Substring(word, size, length);
+                    if (stem == NULL)
+                        failed = 1;
+                    break;
+                }
+            }
+            Py_ssize_t stem_length = stem ? PyUnicode_GET_LENGTH(stem) : 0;
+            int same = stem == word;
+            if (!failed) {
+                own_values[0] = word; Py_INCREF(word);
+                own_values[1] = stem; Py_INCREF(stem);
+                own_values[2] = slice_of(word, length, 0, 2);
+                own_values[3] = slice_of(word, length, 0, 3);
+                own_values[4] = slice_of(word, length, length - 2, length);
+                own_values[5] = slice_of(word, length, length - 3, length);
+                own_values[6] = slice_of(stem, stem_length, stem_length - 2, stem_length);
+                own_values[7] = slice_of(stem, stem_length, 0, 2);
+                own_values[8] = same ? NULL : PyUnicode_Substring(word, 0, length - stem_length);
+                for (int t = 0; t < 9; t++)
+                    if (own_values[t] == NULL && !(t == 8 && same))
+                        failed = 1;
+            }
+            /* the clusters: the word's, else its core's */
+            PyObject *cluster = NULL, *vector = NULL;
+            if (!failed) {
+                cluster = PyDict_GetItemWithError(clusters, word);
+                if (cluster == NULL && !PyErr_Occurred())
+                    cluster = PyDict_GetItemWithError(clusters, stem);
+                vector = PyErr_Occurred() ? NULL : PyDict_GetItemWithError(vectors, word);
+                if (vector == NULL && !PyErr_Occurred())
+                    vector = PyDict_GetItemWithError(vectors, stem);
+                if (PyErr_Occurred())
+                    failed = 1;
+                else if ((cluster != NULL && (!PyTuple_Check(cluster) || PyTuple_GET_SIZE(cluster) < 1))
+                         || (vector != NULL && (!PyTuple_Check(vector) || PyTuple_GET_SIZE(vector) < 3))) {
+                    PyErr_SetString(PyExc_ValueError, "score_words: clusters are tuples");
+                    failed = 1;
+                }
+            }
+            /* own features, in word_features' order: w c p2 p3 s2 s3 cs2 cp2 f cf len pre latin k v1 v2 v3 g... */
+            for (int t = 0; !failed && t < 8; t++)
+                OWN(t, own_values[t]);
+            if (!failed) {
+                PyObject *count_word = PyDict_GetItemWithError(frequencies, word);
+                PyObject *count_stem = count_word || !PyErr_Occurred()
+                                       ? PyDict_GetItemWithError(frequencies, stem) : NULL;
+                if (PyErr_Occurred()) {
+                    failed = 1;
+                } else {
+                    long long a = count_word ? PyLong_AsLongLong(count_word) : 0;
+                    long long b = count_stem ? PyLong_AsLongLong(count_stem) : 0;
+                    if (a < 0) a = 0;
+                    if (b < 0) b = 0;
+                    row = (long)f_bucket[a < buckets - 1 ? a : buckets - 1];
+                    if (row != 0 && own_count < MAX_ROWS) own_rows[own_count++] = row;
+                    row = (long)cf_bucket[b < buckets - 1 ? b : buckets - 1];
+                    if (row != 0 && own_count < MAX_ROWS) own_rows[own_count++] = row;
+                    row = lengths[stem_length < 9 ? stem_length : 9];
+                    if (row != 0 && own_count < MAX_ROWS) own_rows[own_count++] = row;
+                }
+            }
+            if (!failed)
+                OWN(8, own_values[8]);
+            if (!failed && latin_row != 0 && PyUnicode_IS_ASCII(word) && own_count < MAX_ROWS)
+                own_rows[own_count++] = latin_row;
+            if (!failed && cluster != NULL)
+                OWN(9, PyTuple_GET_ITEM(cluster, 0));
+            if (!failed && vector != NULL) {
+                OWN(10, PyTuple_GET_ITEM(vector, 0));
+                if (!failed) OWN(11, PyTuple_GET_ITEM(vector, 1));
+                if (!failed) OWN(12, PyTuple_GET_ITEM(vector, 2));
+            }
+            int member[MAX_FLAGS];
+            for (Py_ssize_t k = 0; !failed && k < flag_count; k++) {
+                int in = PySet_Contains(flag_members[k], word);
+                if (in == 0)
+                    in = PySet_Contains(flag_members[k], stem);
+                if (in < 0) {
+                    failed = 1;
+                    break;
+                }
+                member[k] = in;
+                if (in && flag_own[k] != 0 && own_count < MAX_ROWS)
+                    own_rows[own_count++] = flag_own[k];
+            }
+            /* what it lends its neighbours: w c k v2, then the lent flags */
+            if (!failed && (add_context(PyTuple_GET_ITEM(context, 0), word, context_rows, context_counts) < 0
+                            || add_context(PyTuple_GET_ITEM(context, 1), stem, context_rows, context_counts) < 0
+                            || (cluster != NULL && add_context(PyTuple_GET_ITEM(context, 2),
+                                                               PyTuple_GET_ITEM(cluster, 0), context_rows,
+                                                               context_counts) < 0)
+                            || (vector != NULL && add_context(PyTuple_GET_ITEM(context, 3),
+                                                              PyTuple_GET_ITEM(vector, 1), context_rows,
+                                                              context_counts) < 0)))
+                failed = 1;
+            for (Py_ssize_t k = 0; !failed && k < flag_count; k++)
+                if (member[k] && flag_lends[k])
+                    for (int slot = 0; slot < SLOT_COUNT; slot++)
+                        if (flag_lent[k][slot] != 0 && context_counts[slot] < MAX_ROWS)
+                            context_rows[slot][context_counts[slot]++] = flag_lent[k][slot];
+        }
+#undef OWN
+        for (int t = 0; t < OWN_TEMPLATES; t++)
+            Py_XDECREF(own_values[t]);
+        Py_XDECREF(stem);
+        if (failed || own_count >= MAX_ROWS) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_ValueError, "score_words: more features than a word can have");
+            goto done;
+        }
+        /* the sums: slot 0 the word's own, slots 1-4 what it lends */
+        for (int i = 0; i < own_count; i++)
+            if (own_rows[i] < 0 || own_rows[i] >= rows) {
+                PyErr_SetString(PyExc_ValueError, "score_words: a row outside the matrix");
+                goto done;
+            }
+        for (int slot = 0; slot < SLOT_COUNT; slot++)
+            for (int i = 0; i < context_counts[slot]; i++)
+                if (context_rows[slot][i] < 0 || context_rows[slot][i] >= rows) {
+                    PyErr_SetString(PyExc_ValueError, "score_words: a row outside the matrix");
+                    goto done;
+                }
+        double *scores = out + n * width;
+        numpy_sum(scores, weights, labels, own_rows, own_count);
+        for (int slot = 0; slot < SLOT_COUNT; slot++)
+            numpy_sum(scores + (slot + 1) * labels, weights, labels, context_rows[slot], context_counts[slot]);
+    }
+    result = PyBytes_FromStringAndSize((const char *)out, (Py_ssize_t)(count * width * (Py_ssize_t)sizeof(double)));
+done:
+    PyMem_Free(out);
+    PyBuffer_Release(&matrix);
+    if (f_rows.obj) PyBuffer_Release(&f_rows);
+    if (cf_rows.obj) PyBuffer_Release(&cf_rows);
     return result;
 }
 
@@ -530,10 +945,14 @@ static PyMethodDef methods[] = {
     {"squeeze", squeeze, METH_VARARGS,
      "squeeze(text, letters_only): \" \".join(text.split()), or with letters_only the runs of letters (what "
      "[\\W\\d_]+ does not match) joined by single spaces."},
-    {"range_tokens", range_tokens, METH_VARARGS,
-     "range_tokens(text, [(start, end), ...], ((first, last), ...)): [(words, int32 (start, end) pairs), ...]: the "
-     "words of each part of the text as the recognizer's TOKEN finds them (runs of letters within the ranges, runs "
-     "of ASCII digits, any other non-space character alone)."},
+    {"range_ids", range_ids, METH_VARARGS,
+     "range_ids([(text, [(start, end), ...]), ...], ((first, last), ...), word_ids): (ids, lengths, spans, missing): "
+     "each part's tokens (as the recognizer's TOKEN finds them) by their number in WORD_IDS (int64 bytes; -(k + 1): the k-th word of "
+     "MISSING, the distinct words WORD_IDS lacks), the tokens of each part (int64 bytes) and where each starts and "
+     "ends (int32 pairs)."},
+    {"score_words", score_words, METH_VARARGS,
+     "score_words(words, plan): (words, 5, labels) float64 bytes: each word's own scores and what it lends its "
+     "neighbours, the recognizer's WordScorer.scores (archive/extract/ner.py makes the plan)."},
     {"word_starts", word_starts, METH_VARARGS,
      "word_starts(text, ((first, last), ...)): (index, starts, nexts) of the maximal runs of characters within the "
      "(inclusive) code point ranges: {run's text: its first run's number}, and per run (int32 bytes) where it "

@@ -3,7 +3,8 @@
 setup.py builds the extension where a C compiler is found and goes on without it where none is; each caller keeps
 its Python or numpy version and uses it when `COMPILED` is None (the results are the same, only slower):
 - NameTagger._names (archive/extract/ner.py): the recognizer's Viterbi decoding (`decode`);
-- NameTagger.tag_many (archive/extract/ner.py): the recognizer's words and where each stands (`range_tokens`);
+- NameTagger.tag_many (archive/extract/ner.py): the recognizer's words, numbered by its table's rows, and where
+  each stands (`range_ids`);
 - word_index (archive/extract/people.py): a text's runs of letters and where each occurs (`word_starts`);
 - letters_key and collapse_white_space (archive/extract/cleaning.py): runs of letters, or of anything but white
   space, joined by single spaces (`squeeze`).

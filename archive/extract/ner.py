@@ -29,6 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pycrfsuite  # reads the model file; decoding (NameTagger) needs only its weights
@@ -37,7 +38,7 @@ from archive.extract import loops
 from archive.resources import DATA_DIR, data_lines
 from archive.text.charsets import ARABIC_LETTER_RANGE, code_point_ranges
 from archive.text.normalize import normalize
-from archive.text.stemmer import frequencies, frequency
+from archive.text.stemmer import frequencies, frequency, frequency_table
 
 MODEL_FILE = DATA_DIR / "ner.crfsuite"
 CLUSTERS_FILE = DATA_DIR / "word_clusters.tsv"
@@ -353,6 +354,22 @@ class WordScorer:
         self.bucket_rows = {template: np.array(self._rows(template, _BUCKET_BY_COUNT), dtype=np.intp)
                             for template in ("f", "cf")}
 
+    def plan(self) -> tuple[Any, ...]:
+        """What the compiled scorer (archive/extract/_loops.c score_words) reads: the same tables, in the order of
+        word_features' features."""
+        own, context, empty = self.own, self.context, self.empty
+        gaz = self.gaz
+        flags = tuple((members, own.get("g", {}).get(flag[2:], 0), context.get("g", {}).get(flag[2:], empty) if lent
+                       else None) for flag, members, lent in gaz.flag_sets)
+        return (self.matrix, _PROCLITICS_BY_LETTER, frequency_table(),
+                np.ascontiguousarray(self.bucket_rows["f"], dtype=np.int64),
+                np.ascontiguousarray(self.bucket_rows["cf"], dtype=np.int64),
+                tuple(own.get(template, {}) for template in _COMPILED_OWN),
+                tuple(own.get("len", {}).get(length, 0) for length in _LENGTHS),
+                own.get("", {}).get("latin", 0), own.get("", {}).get("digit", 0), own.get("", {}).get("punct", 0),
+                tuple(context.get(template, {}) for template in _COMPILED_CONTEXT),
+                gaz.clusters, gaz.vector_clusters, flags)
+
     def _rows(self, template: str, values: Iterable[str | None]) -> list[int]:
         """The row of each value's feature (0: not in the model, or None: the word has no such feature)."""
         return list(map(self.own.get(template, {}).get, values, itertools.repeat(0)))
@@ -434,6 +451,9 @@ class WordScorer:
 
 
 _LENGTHS = tuple(str(length) for length in range(10))
+# the templates of the compiled scorer's tables (archive/extract/_loops.c score_words), in the order it reads them
+_COMPILED_OWN = ("w", "c", "p2", "p3", "s2", "s3", "cs2", "cp2", "pre", "k", "v1", "v2", "v3")
+_COMPILED_CONTEXT = ("w", "c", "k", "v2")
 
 
 @dataclass(frozen=True, slots=True)
@@ -526,6 +546,8 @@ class NameTagger:
         # and 2 before it (the slots of _OFFSETS seen from the neighbour). Row 0 is all zeros (padding).
         self.table = np.zeros((1024, len(_OFFSETS) + 1, size))
         self.scorer = WordScorer(self.matrix, self.own_rows, self.context_rows, self.gaz)
+        # the compiled scorer's tables (archive/extract/_loops.c score_words: the same scores, to the last bit)
+        self._compiled_plan = self.scorer.plan() if loops.COMPILED is not None else None
         # the compiled decoder (archive/extract/_loops.c: the same labels as _decode, to the last tie) and the arrays
         # it reads after the table, the ids and the lengths; None: _decode
         self.decoder = loops.COMPILED
@@ -546,7 +568,11 @@ class NameTagger:
             grown = np.zeros((max(needed, min(2 * len(self.table), _WORD_CACHE + 1)), *self.table.shape[1:]))
             grown[: len(self.table)] = self.table
             self.table = grown
-        self.table[first:needed] = self.scorer.scores(words)
+        if self._compiled_plan is not None and loops.COMPILED is not None:
+            scores = np.frombuffer(loops.COMPILED.score_words(words, self._compiled_plan), dtype=np.float64)
+            self.table[first:needed] = scores.reshape(len(words), len(_OFFSETS) + 1, len(self.labels))
+        else:
+            self.table[first:needed] = self.scorer.scores(words)
         self.word_ids.update(zip(words, range(first, needed), strict=True))
 
     def tag_sentences(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
@@ -701,25 +727,59 @@ class NameTagger:
 
     def tag_many(self, texts: Sequence[tuple[str, Sequence[tuple[int, int]]]]) -> list[list[Entity]]:
         """tag() for many (text, ranges) at once: one pass of array operations for all their sentences."""
-        compiled = loops.COMPILED
-        if compiled is not None:  # the words and where each stands, in one compiled pass (archive/extract/_loops.c)
-            tokenized = [part for text, ranges in texts
-                         for part in compiled.range_tokens(text, ranges, _TOKEN_LETTER_RANGES)]
-            word_lists = [words for words, _ in tokenized]
-            spans = iter([pairs for _, pairs in tokenized])
-        else:
-            word_lists = [TOKEN.findall(text, start, end) for text, ranges in texts for start, end in ranges]
-            spans = None
+        if self.decoder is not None and loops.COMPILED is not None:
+            return self._tag_many_compiled(texts)
+        word_lists = [TOKEN.findall(text, start, end) for text, ranges in texts for start, end in ranges]
         found_all = iter(self._names(word_lists))
         out = []
         for text, ranges in texts:
             entities: list[Entity] = []
             for start, end in ranges:
                 found = next(found_all)
-                pairs = next(spans) if spans is not None else None
-                if found is not None:  # only sentences holding a name need their tokens' offsets
-                    where = memoryview(pairs).cast("i") if pairs is not None else None
-                    entities += self._entities(text, start, end, found, where)
+                if found is not None:
+                    entities += self._entities(text, start, end, found)
+            out.append(entities)
+        return out
+
+    def _tag_many_compiled(self, texts: Sequence[tuple[str, Sequence[tuple[int, int]]]]) -> list[list[Entity]]:
+        """tag_many with the compiled loops (archive/extract/_loops.c): every part's tokens found and numbered by
+        their rows in the table in one call (range_ids: no list of words, no Python step per word), the words met
+        for the first time scored at once, then the compiled decoder."""
+        compiled = loops.COMPILED
+        assert compiled is not None and self.decoder is not None
+        ids_bytes, length_bytes, span_bytes, missing = compiled.range_ids(texts, _TOKEN_LETTER_RANGES, self.word_ids)
+        if missing and len(self.word_ids) + len(missing) > _WORD_CACHE:
+            # the cache is full: start again with these texts' words (the table's rows are overwritten from row 1)
+            self.word_ids.clear()
+            ids_bytes, length_bytes, span_bytes, missing = compiled.range_ids(texts, _TOKEN_LETTER_RANGES,
+                                                                              self.word_ids)
+        ids = np.frombuffer(ids_bytes, dtype=np.int64)
+        if missing:
+            self._add_words(missing)
+            ids = ids.copy()
+            new = ids < 0  # -(k + 1): the k-th missing word
+            ids[new] = np.fromiter(map(self.word_ids.__getitem__, missing), dtype=np.int64,
+                                   count=len(missing))[-ids[new] - 1]
+        lengths = np.frombuffer(length_bytes, dtype=np.int64)
+        held = np.flatnonzero(lengths)
+        found_all: list[list[tuple[int, int]] | None] = [None] * len(lengths)
+        if len(held):
+            for part, found in zip(held.tolist(), self.decoder.decode(self.table, len(self.labels), ids,
+                                                                      lengths[held], *self._model), strict=True):
+                found_all[part] = found
+        spans = memoryview(span_bytes).cast("i")
+        firsts = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=firsts[1:])
+        out = []
+        part = 0
+        for text, ranges in texts:
+            entities: list[Entity] = []
+            for start, end in ranges:
+                found = found_all[part]
+                if found is not None:  # only parts holding a name need their tokens' offsets
+                    first = 2 * int(firsts[part])
+                    entities += self._entities(text, start, end, found, spans[first: first + 2 * int(lengths[part])])
+                part += 1
             out.append(entities)
         return out
 

@@ -94,6 +94,11 @@ def frequency(word: str) -> int:
     return _FREQUENCIES.get(word, 0)
 
 
+def frequency_table() -> dict[str, int]:
+    """word -> frequency() for the words whose frequency is not 0 (for compiled code that reads it directly)."""
+    return _FREQUENCIES
+
+
 def frequencies(words: Iterable[str]) -> list[int]:
     """frequency() of each of WORDS (one C-level pass: for many words at once)."""
     return list(map(_FREQUENCIES.get, words, itertools.repeat(0)))
