@@ -677,7 +677,6 @@ _CUE_BEFORE, _CUE_AFTER = 2, 4
 # around a word that is a cue only because the recognizer tags it as a name in the corpus (the person lexicon), a
 # narrower window: the name is that word and a word or two beside it, and most such words are no name here
 _LEXICON_BEFORE, _LEXICON_AFTER = 2, 2
-_OPENERS = True
 _STOP_TOKENS = frozenset(".!?؟؛:()[]{}«»\"“”|")
 # the same, as a regex character class (bench/train_ner.py cuts the corpus into sentences with it)
 STOP_CLASS = "".join(re.escape(ch) for ch in sorted(_STOP_TOKENS))
@@ -895,12 +894,6 @@ def _proclitic_length(word: str) -> int:
                     or rest in gaz.name_clusters_words or frequency(rest) > frequency(word):
                 return len(prefix)
     return 0
-
-
-def model_entities(tagger: NameTagger, norm: str, taken: Sequence[tuple[int, int]] = ()) -> list[Entity]:
-    """The recognizer's names in the parts of NORM that can hold one."""
-    ranges = _model_ranges(norm, text_words(norm), taken)
-    return tagger.tag(norm, ranges) if ranges else []
 
 
 def _short_words(reg: Registry, words: list[re.Match[str]]) -> int:
