@@ -890,8 +890,10 @@ def _proclitic_length(word: str) -> int:
         if word.startswith(prefix) and len(rest) >= 3:
             if word in gaz.given or word in gaz.ambiguous_given or word in gaz.name_first or word in gaz.name_last:
                 return 0
-            if rest in gaz.given or rest in gaz.ambiguous_given or rest in gaz.name_first or rest in gaz.name_last \
-                    or rest in gaz.name_clusters_words or frequency(rest) > frequency(word):
+            known = rest in gaz.given or rest in gaz.ambiguous_given or rest in gaz.name_first \
+                or rest in gaz.name_last or rest in gaz.name_clusters_words
+            # ك ("like") seldom stands before a name: only before a name word ("كايل ووكر" is Kyle, not ايل)
+            if known or (prefix != "ك" and frequency(rest) > frequency(word)):
                 return len(prefix)
     return 0
 
@@ -929,8 +931,9 @@ def _model_names(reg: Registry, entities: list[Entity], norm: str, plain: Callab
         words = _trim_name(reg, norm, list(TOKEN.finditer(norm, entity.start, entity.end)))
         if not words or len(words) > 5 or _short_words(reg, words) >= 2:
             continue  # "لبي بي سي"
-        if core(_previous_word(norm, words[0].start())) in reg.named_after:
-            continue  # "مطار فنوكوفا", "جائزة نوبل"
+        before = core(_previous_word(norm, words[0].start()))
+        if before in reg.named_after or (len(words) == 1 and before in reg.described):
+            continue  # "مطار فنوكوفا", "جائزة نوبل"; "هجوم بري" (a ground attack)
         clitic = _proclitic_length(words[0].group())
         first = words[0].group()[clitic:]
         if first in reg.not_name or first in reg.particles - _COMPOUND_GIVEN:
