@@ -1081,7 +1081,7 @@ def _given_names_alone(results: dict[str, _Found], mentions: list[Mention], give
 _FAMILY_PROCLITICS = ("", "و", "ف", "ب", "ل", "ك", "وب", "ول", "فب", "فل")
 
 
-_NOT_NAME_CHARS = re.compile("[#@_]+")
+_NOT_NAME_CHARS = re.compile("[#@_-]+")  # "دونالد #ترمب", "كيم جونغ-أون": not part of a name
 # prepositions as the text writes them: a name never opens with one
 _PREPOSITIONS = frozenset({"على", "إلى", "الى", "في", "من", "عن", "مع", "لدى", "عند", "منذ", "حتى", "نحو"})
 
