@@ -763,11 +763,12 @@ score_words(PyObject *self, PyObject *args)
             /* the clusters: the word's, else its core's */
             PyObject *cluster = NULL, *vector = NULL;
             if (!failed) {
+                /* (a word without a proclitic is its own core: one look-up, not two, in these large tables) */
                 cluster = PyDict_GetItemWithError(clusters, word);
-                if (cluster == NULL && !PyErr_Occurred())
+                if (cluster == NULL && !same && !PyErr_Occurred())
                     cluster = PyDict_GetItemWithError(clusters, stem);
                 vector = PyErr_Occurred() ? NULL : PyDict_GetItemWithError(vectors, word);
-                if (vector == NULL && !PyErr_Occurred())
+                if (vector == NULL && !same && !PyErr_Occurred())
                     vector = PyDict_GetItemWithError(vectors, stem);
                 if (PyErr_Occurred())
                     failed = 1;
@@ -782,7 +783,7 @@ score_words(PyObject *self, PyObject *args)
                 OWN(t, own_values[t]);
             if (!failed) {
                 PyObject *count_word = PyDict_GetItemWithError(frequencies, word);
-                PyObject *count_stem = count_word || !PyErr_Occurred()
+                PyObject *count_stem = same ? count_word : count_word || !PyErr_Occurred()
                                        ? PyDict_GetItemWithError(frequencies, stem) : NULL;
                 if (PyErr_Occurred()) {
                     failed = 1;
@@ -813,7 +814,7 @@ score_words(PyObject *self, PyObject *args)
             int member[MAX_FLAGS];
             for (Py_ssize_t k = 0; !failed && k < flag_count; k++) {
                 int in = PySet_Contains(flag_members[k], word);
-                if (in == 0)
+                if (in == 0 && !same)
                     in = PySet_Contains(flag_members[k], stem);
                 if (in < 0) {
                     failed = 1;
