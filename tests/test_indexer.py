@@ -263,6 +263,41 @@ def test_rebuild_killed_with_sigkill_leaves_old_index_and_next_rebuild_cleans_up
     assert set(stored_docs(seeds_index)) == SEED_IDS
 
 
+def test_no_helper_of_a_rebuild_holds_the_index_lock(seeds_index: Path, seeds_dir: Path, tmp_path: Path) -> None:
+    """Only the rebuild's own process holds build.lock: its extraction workers and index processes close the copy
+    they inherit, so that a helper that outlives a killed rebuild cannot keep the index busy."""
+    import psutil
+
+    big = write_jsonl(tmp_path / "big.jsonl", news_records(seeds_dir, 3000))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "archive", "rebuild-index", str(big), "--index", str(seeds_index), "--workers", "2",
+         "--quiet"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    lock = str(seeds_index / store.LOCK_FILE)
+    try:
+        parent = psutil.Process(process.pid)
+        deadline = time.monotonic() + 60
+        helpers: list[psutil.Process] = []
+        while len(helpers) < 4 and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.1)
+            helpers = parent.children(recursive=True)  # 2 extraction workers, 2 index processes
+        assert len(helpers) >= 4, f"the rebuild's helpers never all started: {helpers}"
+        time.sleep(0.5)  # their start-up done
+        holders = []
+        for helper in helpers:
+            try:
+                if lock in {f.path for f in helper.open_files()}:
+                    holders.append(helper.pid)
+            except psutil.NoSuchProcess:
+                continue
+        assert holders == [], "helpers hold the index lock"
+        assert lock in {f.path for f in parent.open_files()}
+    finally:
+        children = psutil.Process(process.pid).children(recursive=True) if process.poll() is None else []
+        process.kill()
+        process.wait()
+        psutil.wait_procs(children, timeout=20)
+
+
 def test_empty_rebuild_over_a_non_empty_index_is_refused(seeds_index: Path, tmp_path: Path) -> None:
     generation = current_index_path(seeds_index).name
     empty = tmp_path / "empty"

@@ -13,7 +13,7 @@ The three stages stay separable (IngestReport: archive/extract/report.py; Dedupl
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from archive.article import Article, Deduplicator
@@ -33,14 +33,17 @@ def _record_bytes(raw: RawRecord) -> int:
 
 
 def iter_built(records: Iterable[RawRecord], workers: int = 1, batch_size: int = EXTRACT_BATCH,
-               boilerplate: Boilerplate | None = None) -> Iterator[Article | Skipped]:
+               boilerplate: Boilerplate | None = None,
+               worker_start: Callable[[], None] | None = None) -> Iterator[Article | Skipped]:
     """build_article over RECORDS in input order; with workers > 1 in a process pool, a bounded window of
-    batches (bounded in count and in bytes) in flight so memory stays flat however large the input."""
+    batches (bounded in count and in bytes) in flight so memory stays flat however large the input. WORKER_START
+    runs first in each pool process (the index layer's release_held_locks: a worker must not hold the index's lock
+    after its parent dies)."""
     if workers <= 1:
         yield from build_articles(records, boilerplate)
         return
     window = workers * 3
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    with multiprocessing.get_context("fork").Pool(workers, initializer=worker_start) as pool:
         pending = []
         for batch in batched_by_weight(records, batch_size, EXTRACT_BATCH_BYTES, _record_bytes):
             pending.append(pool.apply_async(_build_batch, (batch, boilerplate)))
@@ -57,11 +60,13 @@ def learn_boilerplate(paths: Sequence[str | Path], counts: ParagraphCounts | Non
 
 
 def iter_articles(paths: Sequence[str | Path], report: IngestReport, workers: int = 1,
-                  options: ReadOptions | None = None, boilerplate: Boilerplate | None = None) -> Iterator[Article]:
+                  options: ReadOptions | None = None, boilerplate: Boilerplate | None = None,
+                  worker_start: Callable[[], None] | None = None) -> Iterator[Article]:
     """Articles from PATHS in input order, skipped records and duplicates accounted for in REPORT; paragraphs in
     BOILERPLATE removed from every story."""
     dedup = Deduplicator()
-    for result in iter_built(iter_raw_records(paths, report, options), workers, boilerplate=boilerplate):
+    for result in iter_built(iter_raw_records(paths, report, options), workers, boilerplate=boilerplate,
+                             worker_start=worker_start):
         article = report.add(result, dedup)
         if article is not None:
             yield article

@@ -30,7 +30,7 @@ from whoosh.writing import LockError
 from archive.batching import INDEX_BATCH
 from archive.errors import ArchiveError, IndexBusyError
 from archive.index.shards import shard_dirs, shard_of
-from archive.index.store import HELD_LOCKS, INDEX_NAME, open_generation
+from archive.index.store import INDEX_NAME, open_generation, release_held_locks
 from archive.index.whoosh_io import WRITER_LIMIT_MB, SegmentBuilder, commit_segments, compact_codec, create_empty_index
 from archive.index.workers import _die_with_parent
 
@@ -96,9 +96,7 @@ def build_shards(documents: Iterable[dict[str, Any]], generation_dir: Path, sche
 def _shard_worker(directories: dict[int, Path], jobs: Any, results: Any, number: int, parent_pid: int) -> None:
     """An index process owning some shards: (shard, document) batches from JOBS until None, then its segments."""
     _die_with_parent(parent_pid)
-    for fd in list(HELD_LOCKS):
-        with contextlib.suppress(OSError):
-            os.close(fd)
+    release_held_locks()
     builders: dict[int, SegmentBuilder] = {}
     try:
         builders = {shard: SegmentBuilder(directory) for shard, directory in directories.items()}

@@ -194,9 +194,18 @@ def directory_bytes(path: Path) -> int:
 
 # ---------------------------------------------------------------- locking
 
-# Lock descriptors held by this process: forked helpers close their copies, so a helper that outlives a crashed
-# parent cannot keep the index locked.
+# Lock descriptors held by this process: forked helpers close their copies (release_held_locks), so a helper that
+# outlives a crashed parent cannot keep the index locked.
 HELD_LOCKS: set[int] = set()
+
+
+def release_held_locks() -> None:
+    """In a forked helper (an index process, an extraction worker): close the copies of the parent's lock
+    descriptors it inherited, first thing, so that the lock dies with the parent and not with the last helper."""
+    for fd in list(HELD_LOCKS):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    HELD_LOCKS.clear()
 
 
 @contextlib.contextmanager

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.errors import ArchiveError
-from archive.index.store import HELD_LOCKS
+from archive.index.store import release_held_locks
 from archive.index.whoosh_io import SegmentBuilder
 
 # Linux prctl option: the signal the kernel sends this process when its parent dies.
@@ -37,9 +37,7 @@ def _die_with_parent(parent_pid: int) -> None:
 def _index_worker(generation_dir: Path, jobs: Any, results: Any, number: int, parent_pid: int) -> None:
     """An index process: documents in batches from JOBS until None, then its segments on RESULTS."""
     _die_with_parent(parent_pid)
-    for fd in list(HELD_LOCKS):
-        with contextlib.suppress(OSError):
-            os.close(fd)
+    release_held_locks()
     builder = None
     try:
         builder = SegmentBuilder(generation_dir)

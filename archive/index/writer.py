@@ -59,6 +59,7 @@ from archive.index.store import (
     new_generation_name,
     now_iso,
     read_current,
+    release_held_locks,
     remove_stale,
     write_atomically,
 )
@@ -148,7 +149,8 @@ def _build_generation(paths: Sequence[str | Path], generation_dir: Path, workers
 
     def documents() -> Generator[dict[str, Any], None, None]:
         nonlocal indexed
-        for article in iter_articles(paths, report, workers=workers, options=options, boilerplate=boilerplate):
+        for article in iter_articles(paths, report, workers=workers, options=options, boilerplate=boilerplate,
+                                     worker_start=release_held_locks):
             indexed += 1
             if on_progress is not None and indexed % 32 == 0:
                 on_progress(indexed + len(report.skipped) + report.duplicates, total)
@@ -380,7 +382,7 @@ def _add_here(workers: int) -> ArticleAdder:
                                    fetcher=options.fetcher)
         try:
             for article in iter_articles(paths, report, workers=workers, options=read_options,
-                                         boilerplate=counts.boilerplate()):
+                                         boilerplate=counts.boilerplate(), worker_start=release_held_locks):
                 updated += targets.update(article_fields(article))
                 added += 1
                 if fetching and added % URL_COMMIT_EVERY == 0:
