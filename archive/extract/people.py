@@ -265,6 +265,7 @@ class Registry:
     particles: set[str]
     trigger_scanner: FormScanner  # titles and honorifics, after و or ف: group "title"
     title_words: set[str]  # every word of every title, for "a name followed by its role"
+    honorific_words: set[str]  # every word of every honorific ("صاحب" and "السمو" of "صاحب السمو")
     context_scanners: list[FormScanner | None]  # per person, its context words
 
 
@@ -342,7 +343,8 @@ def registry() -> Registry:
         ambiguous_given=ambiguous_given, titles=titles, honorifics=honorifics,
         not_name={_clean(w) for w in data["not_name_words"]}, breakers={_clean(w) for w in data["clause_breakers"]},
         particles={_clean(w) for w in data["name_particles"]}, trigger_scanner=trigger_scanner,
-        title_words=title_words, context_scanners=context_scanners,
+        title_words=title_words, honorific_words={word for h in honorifics for word in h.split()},
+        context_scanners=context_scanners,
     )
 
 
@@ -806,12 +808,7 @@ def _trim_name(reg: Registry, norm: str, tokens: list[re.Match[str]]) -> list[re
 
 def _title_word(reg: Registry, word: str) -> bool:
     """A word of a title or of an honorific ("صاحب" of "صاحب السمو")."""
-    return word in reg.title_words or word in reg.titles or word in _honorific_words()
-
-
-@lru_cache(maxsize=1)
-def _honorific_words() -> frozenset[str]:
-    return frozenset(word for honorific in registry().honorifics for word in honorific.split())
+    return word in reg.title_words or word in reg.titles or word in reg.honorific_words
 
 
 def _without_conjunction(word: str) -> str:
