@@ -132,14 +132,17 @@ def test_compiled_decoder_refuses_ids_outside_its_table_and_lengths_that_do_not_
 @needs_loops
 def test_compiled_token_ids_are_the_recognizers_token_pattern_with_their_places(corpus_path: Path) -> None:
     range_ids = loops.COMPILED.range_ids  # type: ignore[union-attr]
-    texts = _corpus_texts(corpus_path, 200) + HOSTILE_TEXTS + ["قال ٣٤ 12ab AB_cd ـ \u06fa\u06ff\u0670\u0671 ۰۱"]
+    # the same words in texts of each kind of str (Latin-1, two-byte, four-byte): one number each, one listing
+    texts = _corpus_texts(corpus_path, 200) + HOSTILE_TEXTS + ["قال ٣٤ 12ab AB_cd ـ \u06fa\u06ff\u0670\u0671 ۰۱",
+                                                               "abc zzq قال", "abc zzq", "zzq abc \U0001f600 قال"]
     batch = [(text, [(0, len(text)), (3, len(text) - 2), (len(text) // 2, len(text) // 2 + 80), (5, 2),
                      (-4, len(text) + 9)]) for text in texts]
     every = [match.group() for text, parts in batch for start, end in parts
              for match in ner.TOKEN.finditer(text, max(start, 0), end)]
     known = {word: number for number, word in enumerate(sorted(set(every))[::2], start=1)}  # half of the words
-    ids, lengths, spans, missing = range_ids(batch, ner._TOKEN_LETTER_RANGES, known)
+    ids, lengths, spans, missing, part_counts = range_ids(batch, ner._TOKEN_LETTER_RANGES, known, ner._STOPS)
     ids, lengths = np.frombuffer(ids, dtype=np.int64), np.frombuffer(lengths, dtype=np.int64)
+    assert np.frombuffer(part_counts, dtype=np.int64).tolist() == [len(parts) for _, parts in batch]
     # each word missing from the dict is listed once, in the order met, and numbered -(its place + 1)
     assert missing == list(dict.fromkeys(word for word in every if word not in known))
     words = {number: word for word, number in known.items()} | {-(k + 1): word for k, word in enumerate(missing)}
@@ -156,9 +159,28 @@ def test_compiled_token_ids_are_the_recognizers_token_pattern_with_their_places(
             at += count
     assert at == len(ids)
     # bad input raises
-    for bad in ([("text", [(0, "x")])], [(1, [(0, 1)])], [("text",)]):
+    for bad in ([("text", [(0, "x")])], [(1, [(0, 1)])], [("text",)], [(1, None)]):
         with pytest.raises((TypeError, ValueError)):
-            range_ids(bad, ner._TOKEN_LETTER_RANGES, {})
+            range_ids(bad, ner._TOKEN_LETTER_RANGES, {}, ner._STOPS)
+    with pytest.raises(ValueError, match="64 stop"):
+        range_ids([("text", None)], ner._TOKEN_LETTER_RANGES, {}, "." * 65)
+
+
+@needs_loops
+def test_compiled_token_ids_of_a_texts_sentences_are_those_of_its_sentence_ranges(corpus_path: Path) -> None:
+    """Parts None: the text cut into its sentences while it is tokenized, the same parts, tokens and numbers as
+    sentence_ranges' ranges passed in (stops at a text's edges, in a row, beside line ends and spaces; no stop is
+    a token)."""
+    range_ids = loops.COMPILED.range_ids  # type: ignore[union-attr]
+    texts = _corpus_texts(corpus_path, 200) + HOSTILE_TEXTS + [
+        ".قال. . محمد.", "«قال» (محمد) [علي] {أحمد} | \"نعم\" “لا” ؟ ! ؛ :", "\n\n. \n", " a \n\t b . c ",
+        "قال\u2028محمد", "x" * 50 + "." + "y"]
+    known = {word: number for number, word in enumerate(sorted({w for t in texts for w in ner.TOKEN.findall(t)}))}
+    explicit = range_ids([(text, ner.sentence_ranges(text)) for text in texts], ner._TOKEN_LETTER_RANGES, known,
+                         ner._STOPS)
+    found = range_ids([(text, None) for text in texts], ner._TOKEN_LETTER_RANGES, known, ner._STOPS)
+    assert found == explicit
+    assert sum(np.frombuffer(found[4], dtype=np.int64)) > 3000  # real sentences, not only empty texts
 
 
 @needs_loops
@@ -255,3 +277,32 @@ def test_compiled_word_scores_are_the_numpy_scorers_to_the_last_bit(corpus_path:
             score_words(bad_words, tagger.scorer.plan())
     with pytest.raises((TypeError, ValueError)):
         score_words(["abc"], tagger.scorer.plan()[:-1])
+
+
+@needs_loops
+def test_compiled_normalization_of_a_whole_text_equals_normalize_then_the_spaces_squeezed(corpus_path: Path) -> None:
+    """normalize_squeezed (one compiled pass: the character rules, case folding and runs of white space from one
+    table) is normalize() then _SPACES's runs as one space, and _squeeze_spaces the substitution alone, on real
+    articles raw and on text the table must hand back to str.lower() or to NFKC: dotted İ (two characters in lower
+    case), a final sigma, letters above U+FFFF, circled letters, presentation forms (one holds spaces once folded),
+    full-width letters, white space of every kind around deleted characters, and random code points of every
+    plane."""
+    from archive.extract import cleaning
+
+    raw = [(record.title or "") + "\n" + record.body
+           for record in itertools.islice(iter_raw_records([corpus_path], IngestReport()), 300)]
+    rng = random.Random(7)
+    odd = ["İstanbul ÀÉ ß", "ΣΑΣ ΟΔΟΣ σ", "𐐀𐐁 𝐀𝐁", "Ⓐⓑ ǅ ǈ", "ﻻ ﷲ ＡＢＣ \ufdfa", "إِنَّ\u0640\u200b٣٤ قال",
+           "ٱلْحَمْدُ", "a \u200b b\t\t c\u00a0\u3000d  \n  e \u064b f", " \t ", "\u200b \u200b"]
+    odd += ["".join(chr(code) for code in (rng.randrange(0x110000) for _ in range(40)) if not 0xD800 <= code < 0xE000)
+            for _ in range(2000)]
+    odd += ["".join(rng.choice(" \t\u00a0\u2003\u200bأبـً\nXİ") for _ in range(30)) for _ in range(2000)]
+    texts = raw + HOSTILE_TEXTS + odd
+    assert [cleaning.normalize_squeezed(text) for text in texts] == [cleaning._SPACES.sub(" ", normalize(text))
+                                                                      for text in texts]
+    assert [cleaning._squeeze_spaces(text) for text in texts] == [cleaning._SPACES.sub(" ", text) for text in texts]
+    # the compiled pass did the work for the articles (it gives up only where NFKC acts)
+    table = cleaning._tables().normalized
+    assert sum(loops.COMPILED.translate(text, table) is not None for text in raw) > 250  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="65,536"):
+        loops.COMPILED.translate("abc", b"\0" * 8)  # type: ignore[union-attr]

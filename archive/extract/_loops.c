@@ -1,11 +1,19 @@
 /* Compiled loops of extraction, each beside the Python version it replaces (which runs where this is not built):
 
    range_ids (archive/extract/ner.py NameTagger.tag_many): the recognizer's tokens (TOKEN's findall and finditer) of
-   many texts' windows in one call, as the numbers of their rows in its table of word scores (a dict), the words it
-   lacks listed once, with where each token stands: no list of words, no set of them, no Python step per word.
+   many texts' parts or sentences in one call, as the numbers of their rows in its table of word scores (a dict), the
+   words it lacks listed once, with where each token stands: no list of words, no set of them, no Python step per
+   word.
+
+   score_words and word_table (archive/extract/ner.py WordScorer): the scores of words met for the first time, the
+   sums of their features' weights in numpy's order of additions; what the model's tables say of a whole word read
+   from one table made once (word_table), two look-ups a word instead of some thirty.
 
    squeeze (archive/extract/cleaning.py letters_key, builder.py's content key): a text's runs of kept characters
    joined by single spaces (" ".join(text.split()) and its letters-only form) without a str per word.
+
+   translate (archive/extract/cleaning.py normalize_squeezed, _squeeze_spaces): one-character rules from a table of
+   the Basic Multilingual Plane, in one pass: normalize()'s rules, case folding and runs of white space at once.
 
    word_starts (archive/extract/people.py word_index): the runs of letters of a normalized text, each distinct one with
    where it occurs, in one pass (Python's regex spends ~40 ns a character over a character class).
@@ -396,6 +404,41 @@ next_token(int kind, const void *data, Py_ssize_t *at, Py_ssize_t to, const Py_U
     return -1;
 }
 
+/* next_token, in a text read sentence by sentence: a line end or one of the STOPS characters (a stop is no token)
+   passed on the way sets *BROKE (a sentence ends there). */
+static inline Py_ssize_t
+next_sentence_token(int kind, const void *data, Py_ssize_t *at, Py_ssize_t to, const Py_UCS4 *low,
+                    const Py_UCS4 *high, Py_ssize_t range_count, const Py_UCS4 *stops, Py_ssize_t stop_count,
+                    int *broke)
+{
+    Py_ssize_t i = *at;
+    while (i < to) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c == '\n') {
+            *broke = 1;
+            i++;
+            continue;
+        }
+        if (Py_UNICODE_ISSPACE(c)) {
+            i++;
+            continue;
+        }
+        if (!in_ranges(c, low, high, range_count) && !(c >= '0' && c <= '9')) {
+            int stop = 0;
+            for (Py_ssize_t k = 0; k < stop_count && !stop; k++)
+                stop = c == stops[k];
+            if (stop) {
+                *broke = 1;
+                i++;
+                continue;
+            }
+        }
+        break;
+    }
+    *at = i;
+    return next_token(kind, data, at, to, low, high, range_count);
+}
+
 /* A growing array of int64 or int32. */
 typedef struct {
     char *data;
@@ -420,26 +463,68 @@ buffer_put(Buffer *buffer, const void *value)
     return 0;
 }
 
-/* range_ids([(text, [(start, end), ...]), ...], ranges, word_ids): the recognizer's input for many texts' parts in
-   one call, without a list of words: (ids, lengths, spans, missing). IDS (int64) holds each token's number in
-   WORD_IDS (a dict word -> int), or -(k + 1) for the k-th word of MISSING (the distinct words WORD_IDS lacks, in
-   the order met); LENGTHS (int64) the tokens of each part, text after text; SPANS (int32) each token's start and
-   end in its text. */
+/* The token TEXT[START:END]: its number (in WORD_IDS, else in NUMBERS: -(k + 1) for the k-th word of MISSING, listed
+   there the first time) into IDS, and where it stands into SPANS. -1 with an error set. */
+static int
+put_token(PyObject *text, Py_ssize_t start, Py_ssize_t end, PyObject *word_ids, PyObject *numbers, PyObject *missing,
+          Buffer *ids, Buffer *spans)
+{
+    PyObject *word = PyUnicode_Substring(text, start, end);
+    if (word == NULL)
+        return -1;
+    int64_t id = -1;
+    int32_t pair[2] = {(int32_t)start, (int32_t)end};
+    PyObject *found = PyDict_GetItemWithError(word_ids, word); /* borrowed */
+    if (found == NULL && !PyErr_Occurred())
+        found = PyDict_GetItemWithError(numbers, word);
+    if (found != NULL) {
+        id = PyLong_AsLongLong(found);
+    } else if (!PyErr_Occurred()) { /* a word met for the first time */
+        id = -(int64_t)PyList_GET_SIZE(missing) - 1;
+        PyObject *number = PyLong_FromLongLong(id);
+        if (number == NULL || PyDict_SetItem(numbers, word, number) < 0 || PyList_Append(missing, word) < 0) {
+            Py_XDECREF(number);
+            Py_DECREF(word);
+            return -1;
+        }
+        Py_DECREF(number);
+    }
+    Py_DECREF(word);
+    if (PyErr_Occurred() || buffer_put(ids, &id) < 0 || buffer_put(spans, &pair[0]) < 0
+            || buffer_put(spans, &pair[1]) < 0)
+        return -1;
+    return 0;
+}
+
+/* range_ids([(text, [(start, end), ...] or None), ...], ranges, word_ids, stops): the recognizer's input for many
+   texts' parts in one call, without a list of words: (ids, lengths, spans, missing, part_counts). A text's parts are
+   the (start, end) ranges given, or with None its sentences: the runs of tokens between line ends and STOPS
+   characters (a str; a stop is no token). IDS (int64) holds each token's number in WORD_IDS (a dict word -> int),
+   or -(k + 1) for the k-th word of MISSING (the distinct words WORD_IDS lacks, in the order met); LENGTHS (int64)
+   the tokens of each part, text after text; SPANS (int32) each token's start and end in its text; PART_COUNTS
+   (int64) the parts of each text. */
 static PyObject *
 range_ids(PyObject *self, PyObject *args)
 {
-    PyObject *texts, *ranges, *word_ids;
-    if (!PyArg_ParseTuple(args, "OO!O!", &texts, &PyTuple_Type, &ranges, &PyDict_Type, &word_ids))
+    PyObject *texts, *ranges, *word_ids, *stop_text;
+    if (!PyArg_ParseTuple(args, "OO!O!U", &texts, &PyTuple_Type, &ranges, &PyDict_Type, &word_ids, &stop_text))
         return NULL;
-    Py_UCS4 low[MAX_RANGES], high[MAX_RANGES];
+    Py_UCS4 low[MAX_RANGES], high[MAX_RANGES], stops[64];
     Py_ssize_t range_count = parse_ranges(ranges, low, high);
     if (range_count < 0)
         return NULL;
+    Py_ssize_t stop_count = PyUnicode_GET_LENGTH(stop_text);
+    if (stop_count > 64) {
+        PyErr_SetString(PyExc_ValueError, "range_ids: up to 64 stop characters");
+        return NULL;
+    }
+    for (Py_ssize_t k = 0; k < stop_count; k++)
+        stops[k] = PyUnicode_READ_CHAR(stop_text, k);
     PyObject *sequence = PySequence_Fast(texts, "range_ids: the texts are a sequence of (text, parts)");
     if (sequence == NULL)
         return NULL;
     Buffer ids = {NULL, 0, 0, sizeof(int64_t)}, lengths = {NULL, 0, 0, sizeof(int64_t)};
-    Buffer spans = {NULL, 0, 0, sizeof(int32_t)};
+    Buffer spans = {NULL, 0, 0, sizeof(int32_t)}, part_counts = {NULL, 0, 0, sizeof(int64_t)};
     PyObject *missing = PyList_New(0), *numbers = PyDict_New(), *result = NULL;
     if (missing == NULL || numbers == NULL)
         goto done;
@@ -454,66 +539,68 @@ range_ids(PyObject *self, PyObject *args)
             PyErr_SetString(PyExc_ValueError, "range_ids: a text of over 2**31 characters");
             goto done;
         }
-        PyObject *part_list = PySequence_Fast(parts, "range_ids: the parts are a sequence of (start, end)");
-        if (part_list == NULL)
-            goto done;
-        for (Py_ssize_t k = 0; k < PySequence_Fast_GET_SIZE(part_list); k++) {
-            Py_ssize_t from, to, start;
-            if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(part_list, k), "nn", &from, &to)) {
-                Py_DECREF(part_list);
-                goto done;
-            }
-            if (from < 0)
-                from = 0;
-            if (to > size)
-                to = size;
+        int64_t part_count = 0;
+        if (parts == Py_None) {
+            /* the text's sentences */
+            Py_ssize_t i = 0, start;
             int64_t count = 0;
-            Py_ssize_t i = from;
-            while ((start = next_token(kind, data, &i, to, low, high, range_count)) >= 0) {
-                PyObject *word = PyUnicode_Substring(text, start, i);
-                int64_t id;
-                int32_t pair[2] = {(int32_t)start, (int32_t)i};
-                if (word == NULL) {
+            int broke = 0;
+            while ((start = next_sentence_token(kind, data, &i, size, low, high, range_count, stops, stop_count,
+                                                &broke)) >= 0) {
+                if (broke && count > 0) {
+                    if (buffer_put(&lengths, &count) < 0)
+                        goto done;
+                    part_count++;
+                    count = 0;
+                }
+                broke = 0;
+                if (put_token(text, start, i, word_ids, numbers, missing, &ids, &spans) < 0)
+                    goto done;
+                count++;
+            }
+            if (count > 0) {
+                if (buffer_put(&lengths, &count) < 0)
+                    goto done;
+                part_count++;
+            }
+        } else {
+            PyObject *part_list = PySequence_Fast(parts, "range_ids: the parts are a sequence of (start, end)");
+            if (part_list == NULL)
+                goto done;
+            for (Py_ssize_t k = 0; k < PySequence_Fast_GET_SIZE(part_list); k++) {
+                Py_ssize_t from, to, start;
+                if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(part_list, k), "nn", &from, &to)) {
                     Py_DECREF(part_list);
                     goto done;
                 }
-                PyObject *found = PyDict_GetItemWithError(word_ids, word); /* borrowed */
-                if (found == NULL && !PyErr_Occurred())
-                    found = PyDict_GetItemWithError(numbers, word);
-                if (found != NULL) {
-                    id = PyLong_AsLongLong(found);
-                } else if (!PyErr_Occurred()) { /* a word met for the first time */
-                    id = -(int64_t)PyList_GET_SIZE(missing) - 1;
-                    PyObject *number = PyLong_FromLongLong(id);
-                    if (number == NULL || PyDict_SetItem(numbers, word, number) < 0
-                            || PyList_Append(missing, word) < 0) {
-                        Py_XDECREF(number);
-                        Py_DECREF(word);
+                if (from < 0)
+                    from = 0;
+                if (to > size)
+                    to = size;
+                int64_t count = 0;
+                Py_ssize_t i = from;
+                while ((start = next_token(kind, data, &i, to, low, high, range_count)) >= 0) {
+                    if (put_token(text, start, i, word_ids, numbers, missing, &ids, &spans) < 0) {
                         Py_DECREF(part_list);
                         goto done;
                     }
-                    Py_DECREF(number);
-                } else {
-                    id = -1;
+                    count++;
                 }
-                Py_DECREF(word);
-                if (PyErr_Occurred() || buffer_put(&ids, &id) < 0 || buffer_put(&spans, &pair[0]) < 0
-                        || buffer_put(&spans, &pair[1]) < 0) {
+                if (buffer_put(&lengths, &count) < 0) {
                     Py_DECREF(part_list);
                     goto done;
                 }
-                count++;
+                part_count++;
             }
-            if (buffer_put(&lengths, &count) < 0) {
-                Py_DECREF(part_list);
-                goto done;
-            }
+            Py_DECREF(part_list);
         }
-        Py_DECREF(part_list);
+        if (buffer_put(&part_counts, &part_count) < 0)
+            goto done;
     }
-    result = Py_BuildValue("(y#y#y#O)", ids.data ? ids.data : "", ids.used * ids.item,
+    result = Py_BuildValue("(y#y#y#Oy#)", ids.data ? ids.data : "", ids.used * ids.item,
                            lengths.data ? lengths.data : "", lengths.used * lengths.item,
-                           spans.data ? spans.data : "", spans.used * spans.item, missing);
+                           spans.data ? spans.data : "", spans.used * spans.item, missing,
+                           part_counts.data ? part_counts.data : "", part_counts.used * part_counts.item);
 done:
     Py_DECREF(sequence);
     Py_XDECREF(missing);
@@ -521,6 +608,7 @@ done:
     PyMem_Free(ids.data);
     PyMem_Free(lengths.data);
     PyMem_Free(spans.data);
+    PyMem_Free(part_counts.data);
     return result;
 }
 
@@ -567,6 +655,56 @@ add_context(PyObject *table, PyObject *value, long rows[SLOT_COUNT][MAX_ROWS], i
     return 0;
 }
 
+/* The rows per slot of ROWS (a tuple of SLOT_COUNT rows, or NULL: none) into ROWS_OUT[slot][COUNTS[slot]++]. */
+static int
+lend_rows(PyObject *rows, long rows_out[SLOT_COUNT][MAX_ROWS], int counts[SLOT_COUNT])
+{
+    if (rows == NULL)
+        return 0;
+    if (!PyTuple_Check(rows) || PyTuple_GET_SIZE(rows) != SLOT_COUNT) {
+        PyErr_SetString(PyExc_ValueError, "score_words: a context row is a tuple of one row per slot");
+        return -1;
+    }
+    for (int slot = 0; slot < SLOT_COUNT; slot++) {
+        long row = PyLong_AsLong(PyTuple_GET_ITEM(rows, slot));
+        if (row == -1 && PyErr_Occurred())
+            return -1;
+        if (row != 0 && counts[slot] < MAX_ROWS)
+            rows_out[slot][counts[slot]++] = row;
+    }
+    return 0;
+}
+
+/* One entry of WordScorer._word_table: (own "w" row, own "c" row, "w" rows lent, "c" rows lent, cluster, vector
+   clusters, flag bits, frequency); the objects borrowed from the table. */
+typedef struct {
+    long own_w, own_c, flags;
+    long long count;
+    PyObject *lent_w, *lent_c, *cluster, *vector;
+} WordFacts;
+
+/* FACTS of WORD from TABLE (all zero and NULL when absent); -1 with an error set. */
+static int
+word_facts(PyObject *table, PyObject *word, WordFacts *facts)
+{
+    PyObject *entry = PyDict_GetItemWithError(table, word); /* borrowed */
+    if (entry == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    if (!PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != 8) {
+        PyErr_SetString(PyExc_ValueError, "score_words: a word's facts are a tuple of 8");
+        return -1;
+    }
+    facts->own_w = PyLong_AsLong(PyTuple_GET_ITEM(entry, 0));
+    facts->own_c = PyLong_AsLong(PyTuple_GET_ITEM(entry, 1));
+    facts->lent_w = PyTuple_GET_ITEM(entry, 2);
+    facts->lent_c = PyTuple_GET_ITEM(entry, 3);
+    facts->cluster = PyTuple_GET_ITEM(entry, 4) == Py_None ? NULL : PyTuple_GET_ITEM(entry, 4);
+    facts->vector = PyTuple_GET_ITEM(entry, 5) == Py_None ? NULL : PyTuple_GET_ITEM(entry, 5);
+    facts->flags = PyLong_AsLong(PyTuple_GET_ITEM(entry, 6));
+    facts->count = PyLong_AsLongLong(PyTuple_GET_ITEM(entry, 7));
+    return PyErr_Occurred() ? -1 : 0;
+}
+
 /* TARGET[l] = 0.0 + the sum over the COUNT rows ROWS of WEIGHTS[row][l], added in the order numpy's add.reduceat adds
    a segment (its pairwise sum: under 8 values one after the other from 0, from 8 to 128 eight running sums combined
    pairwise and the rest one by one), so that the scores are numpy's to the last bit. */
@@ -610,7 +748,8 @@ slice_of(PyObject *word, Py_ssize_t length, Py_ssize_t from, Py_ssize_t to)
    bytes of (words, 5, labels): each word's features, in word_features' order, looked up in the model's rows and
    added as numpy's reduceat adds them (numpy_sum: the same sums, to the last bit). PLAN (made by
    WordScorer): (matrix, proclitics by first letter, frequencies, f bucket rows, cf bucket rows, own tables, length
-   rows, latin row, digit row, punct row, context tables, clusters, vector clusters, flags). */
+   rows, latin row, digit row, punct row, context tables, clusters, vector clusters, flags, words: WordScorer's
+   _word_table, all that is looked up by a whole word, read in two look-ups, the word's and its core's). */
 static PyObject *
 score_words(PyObject *self, PyObject *args)
 {
@@ -618,12 +757,13 @@ score_words(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &words, &PyTuple_Type, &plan))
         return NULL;
     PyObject *matrix_object, *proclitics, *frequencies, *f_object, *cf_object, *own, *length_rows, *context,
-             *clusters, *vectors, *flags;
+             *clusters, *vectors, *flags, *word_table;
     long latin_row, digit_row, punct_row;
-    if (!PyArg_ParseTuple(plan, "OO!O!OOO!O!lllO!O!O!O!", &matrix_object, &PyDict_Type, &proclitics,
+    if (!PyArg_ParseTuple(plan, "OO!O!OOO!O!lllO!O!O!O!O!", &matrix_object, &PyDict_Type, &proclitics,
                           &PyDict_Type, &frequencies, &f_object, &cf_object, &PyTuple_Type, &own,
                           &PyTuple_Type, &length_rows, &latin_row, &digit_row, &punct_row, &PyTuple_Type, &context,
-                          &PyDict_Type, &clusters, &PyDict_Type, &vectors, &PyTuple_Type, &flags))
+                          &PyDict_Type, &clusters, &PyDict_Type, &vectors, &PyTuple_Type, &flags, &PyDict_Type,
+                          &word_table))
         return NULL;
     if (PyTuple_GET_SIZE(own) != OWN_TEMPLATES || PyTuple_GET_SIZE(context) != CONTEXT_TEMPLATES
             || PyTuple_GET_SIZE(length_rows) != 10 || PyTuple_GET_SIZE(flags) > MAX_FLAGS) {
@@ -760,45 +900,36 @@ score_words(PyObject *self, PyObject *args)
                     if (own_values[t] == NULL && !(t == 8 && same))
                         failed = 1;
             }
+            /* what the tables say of the word and of its core, each read once (WordScorer._word_table) */
+            WordFacts facts = {0}, stem_facts = {0};
+            if (!failed && (word_facts(word_table, word, &facts) < 0
+                            || (same ? (stem_facts = facts, 0) : word_facts(word_table, stem, &stem_facts)) < 0))
+                failed = 1;
             /* the clusters: the word's, else its core's */
-            PyObject *cluster = NULL, *vector = NULL;
-            if (!failed) {
-                /* (a word without a proclitic is its own core: one look-up, not two, in these large tables) */
-                cluster = PyDict_GetItemWithError(clusters, word);
-                if (cluster == NULL && !same && !PyErr_Occurred())
-                    cluster = PyDict_GetItemWithError(clusters, stem);
-                vector = PyErr_Occurred() ? NULL : PyDict_GetItemWithError(vectors, word);
-                if (vector == NULL && !same && !PyErr_Occurred())
-                    vector = PyDict_GetItemWithError(vectors, stem);
-                if (PyErr_Occurred())
-                    failed = 1;
-                else if ((cluster != NULL && (!PyTuple_Check(cluster) || PyTuple_GET_SIZE(cluster) < 1))
-                         || (vector != NULL && (!PyTuple_Check(vector) || PyTuple_GET_SIZE(vector) < 3))) {
-                    PyErr_SetString(PyExc_ValueError, "score_words: clusters are tuples");
-                    failed = 1;
-                }
+            PyObject *cluster = facts.cluster != NULL ? facts.cluster : stem_facts.cluster;
+            PyObject *vector = facts.vector != NULL ? facts.vector : stem_facts.vector;
+            if (!failed && ((cluster != NULL && (!PyTuple_Check(cluster) || PyTuple_GET_SIZE(cluster) < 1))
+                            || (vector != NULL && (!PyTuple_Check(vector) || PyTuple_GET_SIZE(vector) < 3)))) {
+                PyErr_SetString(PyExc_ValueError, "score_words: clusters are tuples");
+                failed = 1;
             }
             /* own features, in word_features' order: w c p2 p3 s2 s3 cs2 cp2 f cf len pre latin k v1 v2 v3 g... */
-            for (int t = 0; !failed && t < 8; t++)
+            if (!failed) {
+                if (facts.own_w != 0 && own_count < MAX_ROWS) own_rows[own_count++] = facts.own_w;
+                if (stem_facts.own_c != 0 && own_count < MAX_ROWS) own_rows[own_count++] = stem_facts.own_c;
+            }
+            for (int t = 2; !failed && t < 8; t++)
                 OWN(t, own_values[t]);
             if (!failed) {
-                PyObject *count_word = PyDict_GetItemWithError(frequencies, word);
-                PyObject *count_stem = same ? count_word : count_word || !PyErr_Occurred()
-                                       ? PyDict_GetItemWithError(frequencies, stem) : NULL;
-                if (PyErr_Occurred()) {
-                    failed = 1;
-                } else {
-                    long long a = count_word ? PyLong_AsLongLong(count_word) : 0;
-                    long long b = count_stem ? PyLong_AsLongLong(count_stem) : 0;
-                    if (a < 0) a = 0;
-                    if (b < 0) b = 0;
-                    row = (long)f_bucket[a < buckets - 1 ? a : buckets - 1];
-                    if (row != 0 && own_count < MAX_ROWS) own_rows[own_count++] = row;
-                    row = (long)cf_bucket[b < buckets - 1 ? b : buckets - 1];
-                    if (row != 0 && own_count < MAX_ROWS) own_rows[own_count++] = row;
-                    row = lengths[stem_length < 9 ? stem_length : 9];
-                    if (row != 0 && own_count < MAX_ROWS) own_rows[own_count++] = row;
-                }
+                long long a = facts.count, b = stem_facts.count;
+                if (a < 0) a = 0;
+                if (b < 0) b = 0;
+                row = (long)f_bucket[a < buckets - 1 ? a : buckets - 1];
+                if (row != 0 && own_count < MAX_ROWS) own_rows[own_count++] = row;
+                row = (long)cf_bucket[b < buckets - 1 ? b : buckets - 1];
+                if (row != 0 && own_count < MAX_ROWS) own_rows[own_count++] = row;
+                row = lengths[stem_length < 9 ? stem_length : 9];
+                if (row != 0 && own_count < MAX_ROWS) own_rows[own_count++] = row;
             }
             if (!failed)
                 OWN(8, own_values[8]);
@@ -811,22 +942,13 @@ score_words(PyObject *self, PyObject *args)
                 if (!failed) OWN(11, PyTuple_GET_ITEM(vector, 1));
                 if (!failed) OWN(12, PyTuple_GET_ITEM(vector, 2));
             }
-            int member[MAX_FLAGS];
-            for (Py_ssize_t k = 0; !failed && k < flag_count; k++) {
-                int in = PySet_Contains(flag_members[k], word);
-                if (in == 0 && !same)
-                    in = PySet_Contains(flag_members[k], stem);
-                if (in < 0) {
-                    failed = 1;
-                    break;
-                }
-                member[k] = in;
-                if (in && flag_own[k] != 0 && own_count < MAX_ROWS)
+            long mask = facts.flags | stem_facts.flags;
+            for (Py_ssize_t k = 0; !failed && k < flag_count; k++)
+                if ((mask >> k) & 1 && flag_own[k] != 0 && own_count < MAX_ROWS)
                     own_rows[own_count++] = flag_own[k];
-            }
             /* what it lends its neighbours: w c k v2, then the lent flags */
-            if (!failed && (add_context(PyTuple_GET_ITEM(context, 0), word, context_rows, context_counts) < 0
-                            || add_context(PyTuple_GET_ITEM(context, 1), stem, context_rows, context_counts) < 0
+            if (!failed && (lend_rows(facts.lent_w, context_rows, context_counts) < 0
+                            || lend_rows(stem_facts.lent_c, context_rows, context_counts) < 0
                             || (cluster != NULL && add_context(PyTuple_GET_ITEM(context, 2),
                                                                PyTuple_GET_ITEM(cluster, 0), context_rows,
                                                                context_counts) < 0)
@@ -835,7 +957,7 @@ score_words(PyObject *self, PyObject *args)
                                                               context_counts) < 0)))
                 failed = 1;
             for (Py_ssize_t k = 0; !failed && k < flag_count; k++)
-                if (member[k] && flag_lends[k])
+                if ((mask >> k) & 1 && flag_lends[k])
                     for (int slot = 0; slot < SLOT_COUNT; slot++)
                         if (flag_lent[k][slot] != 0 && context_counts[slot] < MAX_ROWS)
                             context_rows[slot][context_counts[slot]++] = flag_lent[k][slot];
@@ -873,6 +995,54 @@ done:
     if (f_rows.obj) PyBuffer_Release(&f_rows);
     if (cf_rows.obj) PyBuffer_Release(&cf_rows);
     return result;
+}
+
+/* ------------------------------------------------------------------ word_table */
+
+/* word_table(words, tables, defaults): {word: (tables[0].get(word, defaults[0]), tables[1].get(...), ...)} for each
+   of WORDS: the lookups of one word done one after the other while it is in the processor's cache (column by column
+   with map(), each of some 95,000 words scattered in memory was read again for each table: three times slower). */
+static PyObject *
+word_table(PyObject *self, PyObject *args)
+{
+    PyObject *words, *tables, *defaults;
+    if (!PyArg_ParseTuple(args, "O!O!O!", &PyList_Type, &words, &PyTuple_Type, &tables, &PyTuple_Type, &defaults))
+        return NULL;
+    Py_ssize_t count = PyTuple_GET_SIZE(tables);
+    if (PyTuple_GET_SIZE(defaults) != count) {
+        PyErr_SetString(PyExc_ValueError, "word_table: one default per table");
+        return NULL;
+    }
+    for (Py_ssize_t t = 0; t < count; t++)
+        if (!PyDict_Check(PyTuple_GET_ITEM(tables, t))) {
+            PyErr_SetString(PyExc_TypeError, "word_table: the tables are dicts");
+            return NULL;
+        }
+    PyObject *result = PyDict_New();
+    if (result == NULL)
+        return NULL;
+    for (Py_ssize_t n = 0; n < PyList_GET_SIZE(words); n++) {
+        PyObject *word = PyList_GET_ITEM(words, n);
+        PyObject *entry = PyTuple_New(count);
+        if (entry == NULL)
+            goto failed;
+        for (Py_ssize_t t = 0; t < count; t++) {
+            PyObject *value = PyDict_GetItemWithError(PyTuple_GET_ITEM(tables, t), word); /* borrowed */
+            if (value == NULL && PyErr_Occurred()) {
+                Py_DECREF(entry);
+                goto failed;
+            }
+            PyTuple_SET_ITEM(entry, t, Py_NewRef(value != NULL ? value : PyTuple_GET_ITEM(defaults, t)));
+        }
+        int stored = PyDict_SetItem(result, word, entry);
+        Py_DECREF(entry);
+        if (stored < 0)
+            goto failed;
+    }
+    return result;
+failed:
+    Py_DECREF(result);
+    return NULL;
 }
 
 /* ------------------------------------------------------------------ squeeze */
@@ -940,6 +1110,66 @@ squeeze(PyObject *self, PyObject *args)
     return out;
 }
 
+/* ------------------------------------------------------------------ translate */
+
+/* translate(text, table): (TEXT with each character below U+10000 mapped by TABLE, flagged) or None. TABLE holds
+   65,536 int32: -1 keeps the character, -2 deletes it, -3 gives up (None: the caller's plain way), -4 keeps it and
+   raises the flag, -5 writes a space unless a space was the last character written, any other value is the code
+   point written instead; a character above U+FFFF is kept and raises the flag. archive/extract/cleaning.py's _tables makes the tables from normalize()'s rules, case folding and white space
+   (the flag: the text holds a character that only str.lower() folds right). One pass over the text: normalize()
+   scans it once per rule it holds, then again to fold case. */
+static PyObject *
+translate(PyObject *self, PyObject *args)
+{
+    PyObject *text;
+    Py_buffer table;
+    if (!PyArg_ParseTuple(args, "Uy*", &text, &table))
+        return NULL;
+    PyObject *result = NULL;
+    Py_UCS4 *out = NULL;
+    if (table.len != 65536 * 4) {
+        PyErr_SetString(PyExc_ValueError, "translate: a table of 65,536 int32");
+        goto done;
+    }
+    const int32_t *map = table.buf;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text), used = 0;
+    int flagged = 0;
+    out = PyMem_Malloc(sizeof(Py_UCS4) * (size_t)(length ? length : 1));
+    if (out == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < length; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        int32_t to = c < 65536 ? map[c] : -4;
+        if (to >= 0) {
+            out[used++] = (Py_UCS4)to;
+        } else if (to == -1) {
+            out[used++] = c;
+        } else if (to == -4) {
+            out[used++] = c;
+            flagged = 1;
+        } else if (to == -5) { /* white space: a run of it (deleted characters inside or not) is one space */
+            if (used == 0 || out[used - 1] != ' ')
+                out[used++] = ' ';
+        } else if (to == -3) {
+            result = Py_NewRef(Py_None);
+            goto done;
+        }
+    }
+    PyObject *translated = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, out, used);
+    if (translated != NULL) {
+        result = Py_BuildValue("(Oi)", translated, flagged);
+        Py_DECREF(translated);
+    }
+done:
+    PyMem_Free(out);
+    PyBuffer_Release(&table);
+    return result;
+}
+
 /* ------------------------------------------------------------------ module */
 
 static PyMethodDef methods[] = {
@@ -947,13 +1177,22 @@ static PyMethodDef methods[] = {
      "squeeze(text, letters_only): \" \".join(text.split()), or with letters_only the runs of letters (what "
      "[\\W\\d_]+ does not match) joined by single spaces."},
     {"range_ids", range_ids, METH_VARARGS,
-     "range_ids([(text, [(start, end), ...]), ...], ((first, last), ...), word_ids): (ids, lengths, spans, missing): "
-     "each part's tokens (as the recognizer's TOKEN finds them) by their number in WORD_IDS (int64 bytes; -(k + 1): the k-th word of "
-     "MISSING, the distinct words WORD_IDS lacks), the tokens of each part (int64 bytes) and where each starts and "
-     "ends (int32 pairs)."},
+     "range_ids([(text, [(start, end), ...] or None), ...], ((first, last), ...), word_ids, stops): (ids, lengths, "
+     "spans, missing, part_counts): each part's tokens (as the recognizer's TOKEN finds them; None: the text's "
+     "sentences, cut at line ends and STOPS) by their number in WORD_IDS (int64 bytes; -(k + 1): the k-th word of "
+     "MISSING, the distinct words WORD_IDS lacks), the tokens of each part (int64 bytes), where each starts and "
+     "ends (int32 pairs) and the parts of each text (int64 bytes)."},
     {"score_words", score_words, METH_VARARGS,
      "score_words(words, plan): (words, 5, labels) float64 bytes: each word's own scores and what it lends its "
      "neighbours, the recognizer's WordScorer.scores (archive/extract/ner.py makes the plan)."},
+    {"translate", translate, METH_VARARGS,
+     "translate(text, table): (text mapped, flag) or None: each character below U+10000 mapped by TABLE (65,536 "
+     "int32: -1 keep, -2 delete, -3 give up, -4 keep and flag, -5 one space for a run, else the code point "
+     "written instead); the others "
+     "kept and flagged."},
+    {"word_table", word_table, METH_VARARGS,
+     "word_table(words, tables, defaults): {word: (tables[0].get(word, defaults[0]), ...)} for each of WORDS (a "
+     "list; TABLES dicts, DEFAULTS one per table)."},
     {"word_starts", word_starts, METH_VARARGS,
      "word_starts(text, ((first, last), ...)): (index, starts, nexts) of the maximal runs of characters within the "
      "(inclusive) code point ranges: {run's text: its first run's number}, and per run (int32 bytes) where it "

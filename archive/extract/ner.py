@@ -81,9 +81,9 @@ class Gazetteer:
     # word -> its word-vector clusters, coarse to fine (bench/build_word_vectors.py)
     vector_clusters: dict[str, tuple[str, str, str]]
     name_clusters_words: frozenset[str]  # the words of the clusters that are mostly names (learned given names)
-    # words the recognizer tags as person names in the shared corpus (PERSON_LEXICON_FILE): cues for where people
-    # extraction looks, not a feature of the model (trained on the lexicon of its own training names, the model
-    # leaned on it)
+    # words the recognizer tags as person names in the shared corpus (PERSON_LEXICON_FILE): what people extraction
+    # asks of a word with the article tagged a person alone ("الحريري" yes, "الزعيمان" no); not a feature of the
+    # model (trained on the lexicon of its own training names, the model leaned on it)
     corpus_names: frozenset[str] = frozenset()
     # given names that are also common words once normalized, "?" in given_names.txt (flag "agiven": علي = على,
     # أمل = hope, حكمت = "ruled"): a flag of their own, so that the model weighs them apart from the others
@@ -178,6 +178,21 @@ def _name_cluster_words(clusters: dict[str, tuple[str, str]], names: set[str], n
 def tokenize(normalized: str) -> list[re.Match[str]]:
     """Tokens of normalize()d text as the model saw them in training."""
     return list(TOKEN.finditer(normalized))
+
+
+# What ends a sentence for the recognizer, beside a line end: stops, colons, brackets, quotes and bars. It reads
+# every sentence of an article (sentence_ranges); bench/train_ner.py and bench/build_word_vectors.py cut the shared
+# corpus the same way.
+_STOP_TOKENS = frozenset(".!?؟؛:()[]{}«»\"“”|")
+STOP_CLASS = "".join(re.escape(ch) for ch in sorted(_STOP_TOKENS))
+_STOPS = "".join(sorted(_STOP_TOKENS))  # the same for the compiled tokenizer (range_ids)
+# a sentence: a run between stops and line ends holding something other than white space
+_SENTENCE = re.compile(f"[^\n{STOP_CLASS}]*[^\\s{STOP_CLASS}][^\n{STOP_CLASS}]*")
+
+
+def sentence_ranges(normalized: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of NORMALIZED: what the recognizer tags, one sentence at a time."""
+    return [match.span() for match in _SENTENCE.finditer(normalized)]
 
 
 # _PROCLITICS by their first letter, in the same order: most words open with a letter that starts none
@@ -368,7 +383,26 @@ class WordScorer:
                 tuple(own.get("len", {}).get(length, 0) for length in _LENGTHS),
                 own.get("", {}).get("latin", 0), own.get("", {}).get("digit", 0), own.get("", {}).get("punct", 0),
                 tuple(context.get(template, {}) for template in _COMPILED_CONTEXT),
-                gaz.clusters, gaz.vector_clusters, flags)
+                gaz.clusters, gaz.vector_clusters, flags, self._word_table())
+
+    def _word_table(self) -> dict[str, tuple[Any, ...]]:
+        """Everything the compiled scorer would look up by a whole word, in one table: word -> (its "w" row, its
+        "c" row, the rows its "w" and its "c" lend per slot, its cluster, its vector clusters, the flags it has as
+        bits in flag_sets' order, its corpus frequency). Words in none of those tables are absent. Two look-ups a
+        new word (itself and its core) instead of some thirty in tables too large for the processor's caches: the
+        scorer's cost was those memory reads."""
+        own_w, own_c = self.own.get("w", {}), self.own.get("c", {})
+        lent_w, lent_c = self.context.get("w", {}), self.context.get("c", {})
+        gaz, empty, counts = self.gaz, self.empty, frequency_table()
+        masks: dict[str, int] = {}
+        for bit, (_, members, _) in enumerate(self.gaz.flag_sets):
+            for member in members:
+                masks[member] = masks.get(member, 0) | 1 << bit
+        tables: tuple[dict[Any, Any], ...] = (own_w, own_c, lent_w, lent_c, gaz.clusters, gaz.vector_clusters, masks,
+                                              counts)
+        words: list[str] = [word for word in set().union(*tables) if isinstance(word, str) and word]
+        assert loops.COMPILED is not None  # (the plan is the compiled scorer's)
+        return loops.COMPILED.word_table(words, tables, (0, 0, empty, empty, None, None, 0, 0))
 
     def _rows(self, template: str, values: Iterable[str | None]) -> list[int]:
         """The row of each value's feature (0: not in the model, or None: the word has no such feature)."""
@@ -543,11 +577,14 @@ class NameTagger:
         self.gaz = gazetteer()
         self.word_ids: dict[str, int] = {}
         # per distinct word, (5, labels) scores: its own, then what it adds to the word 2 and 1 after it and 1
-        # and 2 before it (the slots of _OFFSETS seen from the neighbour). Row 0 is all zeros (padding).
-        self.table = np.zeros((1024, len(_OFFSETS) + 1, size))
+        # and 2 before it (the slots of _OFFSETS seen from the neighbour). Row 0 is all zeros (padding). Made at
+        # its full size: np.zeros takes zeroed pages from the system as they are first written, so the rows not
+        # used yet cost no memory, and the table is never copied to grow.
+        self.table = np.zeros((_WORD_CACHE + 1, len(_OFFSETS) + 1, size))
         self.scorer = WordScorer(self.matrix, self.own_rows, self.context_rows, self.gaz)
-        # the compiled scorer's tables (archive/extract/_loops.c score_words: the same scores, to the last bit)
-        self._compiled_plan = self.scorer.plan() if loops.COMPILED is not None else None
+        # the compiled scorer's tables (archive/extract/_loops.c score_words: the same scores, to the last bit),
+        # made when words are first scored (a fifth of a second)
+        self._compiled_plan: tuple[Any, ...] | None = None
         # the compiled decoder (archive/extract/_loops.c: the same labels as _decode, to the last tie) and the arrays
         # it reads after the table, the ids and the lengths; None: _decode
         self.decoder = loops.COMPILED
@@ -564,11 +601,13 @@ class NameTagger:
         words = list(words)
         first = len(self.word_ids) + 1
         needed = first + len(words)
-        if needed > len(self.table):
-            grown = np.zeros((max(needed, min(2 * len(self.table), _WORD_CACHE + 1)), *self.table.shape[1:]))
+        if needed > len(self.table):  # more new words in one batch than the cache holds
+            grown = np.zeros((needed, *self.table.shape[1:]))
             grown[: len(self.table)] = self.table
             self.table = grown
-        if self._compiled_plan is not None and loops.COMPILED is not None:
+        if loops.COMPILED is not None:
+            if self._compiled_plan is None:
+                self._compiled_plan = self.scorer.plan()
             scores = np.frombuffer(loops.COMPILED.score_words(words, self._compiled_plan), dtype=np.float64)
             self.table[first:needed] = scores.reshape(len(words), len(_OFFSETS) + 1, len(self.labels))
         else:
@@ -612,7 +651,7 @@ class NameTagger:
                 out[i] = found
             return out
         # Sentences of similar length decoded together: one array for all of them would pad every sentence to the
-        # longest (a few long windows among hundreds of short ones: four times the work); more groups would cost
+        # longest (a few long sentences among hundreds of short ones: four times the work); more groups would cost
         # more array operations than they save.
         groups: dict[int, list[int]] = {}
         for i in kept:
@@ -725,14 +764,16 @@ class NameTagger:
         parts = [(int(start), int(end)) for start, end in ranges] if ranges is not None else [(0, len(text))]
         return self.tag_many([(text, parts)])[0]
 
-    def tag_many(self, texts: Sequence[tuple[str, Sequence[tuple[int, int]]]]) -> list[list[Entity]]:
-        """tag() for many (text, ranges) at once: one pass of array operations for all their sentences."""
+    def tag_many(self, texts: Sequence[tuple[str, Sequence[tuple[int, int]] | None]]) -> list[list[Entity]]:
+        """tag() for many (text, ranges) at once: one pass of array operations for all their sentences. Ranges
+        None: every sentence of the text (sentence_ranges)."""
         if self.decoder is not None and loops.COMPILED is not None:
             return self._tag_many_compiled(texts)
-        word_lists = [TOKEN.findall(text, start, end) for text, ranges in texts for start, end in ranges]
+        parts = [(text, ranges if ranges is not None else sentence_ranges(text)) for text, ranges in texts]
+        word_lists = [TOKEN.findall(text, start, end) for text, ranges in parts for start, end in ranges]
         found_all = iter(self._names(word_lists))
         out = []
-        for text, ranges in texts:
+        for text, ranges in parts:
             entities: list[Entity] = []
             for start, end in ranges:
                 found = next(found_all)
@@ -741,18 +782,20 @@ class NameTagger:
             out.append(entities)
         return out
 
-    def _tag_many_compiled(self, texts: Sequence[tuple[str, Sequence[tuple[int, int]]]]) -> list[list[Entity]]:
+    def _tag_many_compiled(self, texts: Sequence[tuple[str, Sequence[tuple[int, int]] | None]]
+                           ) -> list[list[Entity]]:
         """tag_many with the compiled loops (archive/extract/_loops.c): every part's tokens found and numbered by
-        their rows in the table in one call (range_ids: no list of words, no Python step per word), the words met
-        for the first time scored at once, then the compiled decoder."""
+        their rows in the table in one call (range_ids: no list of words, no Python step per word; a text's
+        sentences cut there too), the words met for the first time scored at once, then the compiled decoder."""
         compiled = loops.COMPILED
         assert compiled is not None and self.decoder is not None
-        ids_bytes, length_bytes, span_bytes, missing = compiled.range_ids(texts, _TOKEN_LETTER_RANGES, self.word_ids)
+        ids_bytes, length_bytes, span_bytes, missing, part_bytes = compiled.range_ids(
+            texts, _TOKEN_LETTER_RANGES, self.word_ids, _STOPS)
         if missing and len(self.word_ids) + len(missing) > _WORD_CACHE:
             # the cache is full: start again with these texts' words (the table's rows are overwritten from row 1)
             self.word_ids.clear()
-            ids_bytes, length_bytes, span_bytes, missing = compiled.range_ids(texts, _TOKEN_LETTER_RANGES,
-                                                                              self.word_ids)
+            ids_bytes, length_bytes, span_bytes, missing, part_bytes = compiled.range_ids(
+                texts, _TOKEN_LETTER_RANGES, self.word_ids, _STOPS)
         ids = np.frombuffer(ids_bytes, dtype=np.int64)
         if missing:
             self._add_words(missing)
@@ -772,13 +815,14 @@ class NameTagger:
         np.cumsum(lengths, out=firsts[1:])
         out = []
         part = 0
-        for text, ranges in texts:
+        for (text, _), count in zip(texts, memoryview(part_bytes).cast("q"), strict=True):
             entities: list[Entity] = []
-            for start, end in ranges:
+            for _ in range(count):
                 found = found_all[part]
                 if found is not None:  # only parts holding a name need their tokens' offsets
                     first = 2 * int(firsts[part])
-                    entities += self._entities(text, start, end, found, spans[first: first + 2 * int(lengths[part])])
+                    entities += self._entities(text, 0, len(text), found,
+                                               spans[first: first + 2 * int(lengths[part])])
                 part += 1
             out.append(entities)
         return out
@@ -787,8 +831,9 @@ class NameTagger:
                   spans: Sequence[int] | None = None) -> list[Entity]:
         """spans_from_tags over the words of TEXT[START:END] with FOUND's labels and O elsewhere, read from FOUND
         alone: a word missing between two of its positions is an O. SPANS: where each word starts and ends (pairs,
-        flat), when the tokenizer gave them; else the words from the first named one to the last are tokenized
-        again (the word before the first is O, so the entities are those of the whole sentence)."""
+        flat), when the tokenizer gave them (START and END are not read then); else the words from the first named
+        one to the last are tokenized again (the word before the first is O, so the entities are those of the whole
+        sentence)."""
         found = sorted(found)
         first = found[0][0]
         if spans is None:

@@ -113,6 +113,13 @@ def _apply_rules(text: str) -> str:
     return text
 
 
+def character_rules() -> dict[str, str]:
+    """normalize()'s one-character rules, for compiled code that applies them in one pass: character -> what is
+    written instead ("" deletes it); every such character is below U+10000. normalize() applies NFKC before them
+    (normalize_presentation_forms) and case folding after."""
+    return dict(_RULE_PAIRS)
+
+
 def normalize(text: str) -> str:
     """Every rule above: NFKC first (it can produce harakat), then the character rules, then case folding.
 
