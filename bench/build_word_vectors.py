@@ -34,8 +34,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from build_clusters import kmeans  # noqa: E402  (beside this script)
 
-from archive.extract.ner import TOKEN, VECTOR_CLUSTERS_FILE  # noqa: E402
-from archive.extract.people import STOP_CLASS  # noqa: E402
+from archive.extract.ner import (  # noqa: E402
+    STOP_CLASS,
+    TOKEN,
+    VECTOR_CLUSTERS_FILE,
+)
 from archive.text.normalize import normalize  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpora" / "ant-multisource.jsonl.gz"

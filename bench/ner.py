@@ -33,7 +33,6 @@ from ner_data import NEWSFANE, ROOT, Sentence, read_sentences, split  # beside t
 sys.path.insert(0, str(ROOT))
 
 import archive.extract.ner as ner
-import archive.extract.people as people
 from archive.extract.entities import ORGANIZATION, PLACE, entity_mentions
 from archive.extract.ner import LABELS, TOKEN, NameTagger, spans_from_tags
 from archive.extract.people import person_mentions
@@ -231,7 +230,6 @@ def main() -> int:
     if args.lexicon is not None:
         ner.PERSON_LEXICON_FILE = args.lexicon
         ner.gazetteer.cache_clear()
-        people._cues.cache_clear()
     if not NEWSFANE.exists():
         print(f"NewsFANE not found at {NEWSFANE}: nothing to measure")
         return 1

@@ -34,8 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 import pycrfsuite
 
-from archive.extract.ner import MODEL_FILE, PERSON_LEXICON_FILE, TOKEN, FeatureCache, NameTagger, gazetteer
-from archive.extract.people import STOP_CLASS
+from archive.extract.ner import MODEL_FILE, PERSON_LEXICON_FILE, STOP_CLASS, TOKEN, FeatureCache, NameTagger, gazetteer
 from archive.text.normalize import normalize
 
 CORPUS = ROOT.parent / "shared" / "corpora" / "ant-multisource.jsonl.gz"

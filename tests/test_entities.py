@@ -88,6 +88,21 @@ def test_nationality_adjectives_and_generic_nouns_are_not_names() -> None:
     assert not {"الجيش", "الحكومة", "الشركة"} & set(organizations)
 
 
+@pytest.mark.parametrize(("text", "generic"), [
+    # words the recognizer, reading every sentence, tags as places alone (shared corpus)
+    ("وتقع الغوطة الشرقية في ريف دمشق، على مشارف العاصمة.", "ريف"),
+    ("وسيطرت قوات التحالف العربي، الخميس، على مواقع استراتيجية جديدة في مديرية برط.", "مديرية"),
+])
+def test_a_generic_place_noun_alone_is_no_place(text: str, generic: str) -> None:
+    places, _ = entities_of(text)
+    assert generic not in places and places, places
+
+
+def test_a_capital_the_recognizer_cuts_in_two_is_one_registered_place() -> None:
+    places, _ = entities_of("واختتمت في العاصمة الإثيوبية أديس أبابا، الخميس، قمة قادة دول إيغاد.")
+    assert places == ["أديس أبابا"]
+
+
 def test_recognizer_adds_organizations_the_registry_lacks() -> None:
     _, organizations = entities_of("وقالت وزارة الداخلية السعودية في بيان إن شركة الراجحي كابيتال وقعت الاتفاق.")
     assert any("الداخلية" in name for name in organizations)

@@ -6,7 +6,6 @@ story lines, printable fields) against the work done each time, on real articles
 
 from __future__ import annotations
 
-import bisect
 import itertools
 from pathlib import Path
 
@@ -189,56 +188,37 @@ def test_word_scores_gathered_slot_by_slot_equal_the_whole_rows_sliced(corpus_pa
     assert np.abs(plain).sum() > 0
 
 
-def _plain_model_ranges(norm: str, words: set[str], taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The plain way: every cue's window (its words before and after counted), then overlapping windows merged."""
-    cues = people._cues()
-    windows = []
-    ordered = sorted(taken)
-    for start, end, word in people._occurrences(norm, (words & cues.name_words) | (words & cues.openers)):
-        at = bisect.bisect_right([s for s, _ in ordered], start) - 1
-        if at >= 0 and ordered[at][1] >= end:
-            continue  # inside a name already found
-        if word in cues.lexicon_only:
-            windows.append((people._window_start(norm, start, people._LEXICON_BEFORE),
-                            people._window_end(norm, end, people._LEXICON_AFTER)))
-        elif word in cues.name_words:
-            windows.append((people._window_start(norm, start, people._CUE_BEFORE),
-                            people._window_end(norm, end, people._CUE_AFTER)))
-        elif (window_end := people._window_end(norm, end, people._CUE_AFTER + 1)) > end:
-            windows.append((start, window_end))
-    ranges: list[tuple[int, int]] = []
-    for start, end in windows:
-        if ranges and start <= ranges[-1][1] + 1 and "\n" not in norm[ranges[-1][1]:start]:
-            ranges[-1] = (ranges[-1][0], max(end, ranges[-1][1]))
-        else:
-            ranges.append((start, end))
-    return ranges
-
-
-MODEL_RANGE_TEXTS = [
-    "", "محمد", "قال محمد علي محمد علي", "محمد\nعلي\n\nمحمد علي", "قال.\nقال الرئيس محمد. علي: أحمد",
-    "الرئيس الروسي فلاديمير بوتين وأحمد ومحمد وعلي في موسكو",  # a registry name taken, cues right after it
-    "أحمد " * 40, "قال " * 30 + "محمد",
+SENTENCE_TEXTS = [
+    "", " ", "\n\n", "محمد", "قال محمد علي. محمد علي", "محمد\nعلي\n\nمحمد علي", "قال.\nقال الرئيس محمد. علي: أحمد",
+    "«قال» (محمد) [علي] {أحمد} | \"نعم\" “لا” ؟ ! ؛ .", " . . ", "أحمد " * 40,
 ]
 
 
-def test_recognizer_ranges_skip_counting_words_only_where_the_range_before_already_reaches(
+def test_the_recognizer_reads_every_sentence_cut_at_stops_brackets_quotes_and_line_ends(
         corpus_path: Path, seeds_dir: Path) -> None:
-    """A cue inside the range before only lengthens it: the ranges are those of every window counted in full."""
-    texts = [normalize(text) for text in MODEL_RANGE_TEXTS]
+    """sentence_ranges: every run between stops and line ends that holds something other than white space, in
+    order (the plain way: split at each stop or line end, then drop the blank pieces); every token of the text is
+    in one, except the stops themselves."""
+    texts = [normalize(text) for text in SENTENCE_TEXTS]
     records = list(itertools.islice(iter_raw_records([corpus_path], IngestReport()), 300))
     records += list(iter_raw_records([seeds_dir], IngestReport()))
     texts += [normalize((record.title or "") + "\n") + clean_story(record.body).normalized for record in records]
-    reg = people.registry()
-    merged = 0
+    stops = set(ner.STOP_CLASS.replace("\\", "")) | {"\n"}
+    counted = 0
     for text in texts:
-        words = text_words(text)
-        taken = [(start, end) for start, end, _ in people._registry_matches(reg, text, words)[1]]
-        for spans in (taken, []):
-            expected = _plain_model_ranges(text, words, spans)
-            assert people._model_ranges(text, words, spans) == expected
-            merged += len(expected)
-    assert merged > 3000  # real windows were compared, not only empty lists
+        expected = []
+        start = 0
+        for at, char in enumerate(text + "\n"):
+            if char in stops:
+                if text[start:at].strip():
+                    expected.append((start, at))
+                start = at + 1
+        ranges = ner.sentence_ranges(text)
+        assert ranges == expected
+        inside = {i for s, e in ranges for i in range(s, e)}
+        assert all(match.start() in inside for match in ner.TOKEN.finditer(text) if match.group() not in stops)
+        counted += len(ranges)
+    assert counted > 3000  # real articles were cut, not only the short texts
 
 
 def _entity_first_words(corpus_path: Path, count: int) -> list[str]:
@@ -343,7 +323,7 @@ def test_entities_read_from_the_named_words_alone_equal_those_of_every_word_tagg
     tagged = 0
     for record in itertools.islice(iter_raw_records([corpus_path], IngestReport()), 60):
         norm = normalize((record.title or "") + "\n") + clean_story(record.body).normalized
-        ranges = people._model_ranges(norm, text_words(norm))
+        ranges = ner.sentence_ranges(norm)
         words = [ner.TOKEN.findall(norm, start, end) for start, end in ranges]
         expected: list[ner.Entity] = []
         for (start, end), found in zip(ranges, tagger._names(words), strict=True):

@@ -151,12 +151,25 @@ def test_the_model_read_from_its_dump_is_what_pycrfsuite_reads() -> None:
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    # no given name, title or verb of saying near them: the words the recognizer tags as names in the shared corpus
-    # open its window (archive/data/person_lexicon.tsv)
+    # no given name, title or verb of saying near them: the recognizer reads every sentence
     ("وكان يلتسين إصلاحيا حاول بناء رأسمالية فعالة.", ["يلتسين"]),
     ("ورفض ايكاردي العرض المقدم من النادي.", ["ايكاردي"]),
+    # no word of it is a given name, a registry name or in the corpus lexicon
+    ("وشاركت ميلودزي مبولاني في المسيرة.", ["ميلودزي مبولاني"]),
 ])
-def test_a_name_the_recognizer_knows_from_the_corpus_is_found_without_a_cue(text: str, expected: list[str]) -> None:
+def test_a_name_with_no_cue_word_near_it_is_found(text: str, expected: list[str]) -> None:
+    assert people(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("وقال الزعيمان في بيان مشترك إن", []),  # "the two leaders", which the recognizer reads as a person
+    ("وقال البرهان في بيان إن الجيش", ["البرهان"]),  # a name the corpus knows (the person lexicon)
+    # Latin letters: a product or a film, not a person ("آيفون X"); the director after it is
+    ("وكشفت آبل عن هاتف آيفون X الجديد.", []),
+    ("وعرض فيلم the insult للمخرج زياد دويري.", ["زياد دويري"]),
+])
+def test_a_lone_word_with_the_article_or_a_latin_word_is_a_person_only_with_evidence(
+        text: str, expected: list[str]) -> None:
     assert people(text) == expected
 
 

@@ -8,9 +8,10 @@ Built like the person facet (archive/extract/people.py), from two sources of evi
    wins: "ريال مدريد" is the club, not the city; "مجلس الأمن القومي" is not the UN Security Council. A short form
    marked "?" (جدة: also "his grandfather"; الأهلي: also "civil") counts only with the full name in the same
    article, a cue word right before it ("مدينة جدة", "نادي الأهلي") or one of its context words.
-2. The learned recognizer's LOC and ORG names (archive/extract/ner.py): those people extraction tagged anyway
-   (the windows around name cues) and the few words after an organization's head noun ("وزارة", "حزب",
-   "شركة"...). A recognized name is folded (proclitics stripped, hamza, ى/ي, ة/ه as normalize() does) and mapped
+2. The learned recognizer's LOC and ORG names (archive/extract/ner.py), from its reading of every sentence of
+   the article (people extraction's, or made here when the record gave its people), and of the few words after an
+   organization's head noun ("وزارة", "حزب", "شركة"...) read again alone: "رئيس اتحاد القدم السعودي" holds a name
+   the sentence hides. A recognized name is folded (proclitics stripped, hamza, ى/ي, ة/ه as normalize() does) and mapped
    to the registry when the registry knows it, whatever label the recognizer gave it; otherwise it is shown as
    the text spells it (harakat removed).
 
@@ -32,7 +33,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from archive.extract.entity_tables import ORGANIZATION, ORGANIZATIONS_FILE, PLACE, PLACES_FILE, Entry, load_entries
-from archive.extract.ner import TOKEN, Entity, NameTagger, gazetteer, name_tagger
+from archive.extract.ner import TOKEN, Entity, NameTagger, gazetteer, name_tagger, sentence_ranges
 from archive.extract.people import LETTERS, FormScanner, Mention, _plain, text_words, trie_regex
 from archive.text.charsets import DEFINITE_ARTICLE, HARAKAT_RANGE, after_lam_forms
 from archive.text.normalize import HARAKAT, normalize
@@ -78,7 +79,8 @@ _ADJECTIVE = re.compile(f"^{DEFINITE_ARTICLE}.{{2,}}(?:ي|يه|يون|يين|ي�
 _NAME_CHARS = re.compile(f"^[{LETTERS} ]+$")
 # "الصحيفة البريطانية", "الوكالة الروسية": a description, not a name
 _DESCRIPTIVE_HEADS = frozenset(normalize(word) for word in (
-    "الصحيفة", "الوكالة", "القناة", "الموقع", "المجلة", "الشبكة", "الإذاعة", "الحكومة", "الدولة", "السلطات"))
+    "الصحيفة", "الوكالة", "القناة", "الموقع", "المجلة", "الشبكة", "الإذاعة", "الحكومة", "الدولة", "السلطات",
+    "الفريق", "النادي", "المنتخب"))  # "الفريق البافاري", "النادي اللندني": a club described, not named
 
 
 def _clean(text: str) -> str:
@@ -424,12 +426,13 @@ def _head_ranges(norm: str, words: Collection[str], covered: Sequence[tuple[int,
 
 
 def entity_mentions(title: str, body: str, normalized: str | None = None, *,
-                    entities: Sequence[Entity] = (), people: Sequence[Mention] = (),
+                    entities: Sequence[Entity] | None = None, people: Sequence[Mention] = (),
                     tagger: NameTagger | None = None, use_model: bool = True
                     ) -> list[tuple[int, int, str, str]]:
     """(start, end, kind, name) of every place and organization in TITLE and BODY (offsets into
     normalize(title + "\\n" + body), which NORMALIZED is when given). ENTITIES: what the recognizer already
-    tagged in this text (PeopleFound.entities); PEOPLE: the person mentions, never a place or organization."""
+    tagged in this text, every sentence of it (PeopleFound.entities); None: the recognizer reads it here. PEOPLE:
+    the person mentions, never a place or organization."""
     article = ArticleEntities(title, body, normalized, entities, people)
     return entity_mentions_of([article], tagger=tagger, use_model=use_model)[0]
 
@@ -441,15 +444,15 @@ class ArticleEntities:
     title: str
     body: str
     normalized: str | None = None
-    entities: Sequence[Entity] = ()
+    entities: Sequence[Entity] | None = None  # the recognizer's reading of every sentence; None: not read yet
     people: Sequence[Mention] = ()
     words: Collection[str] | None = None  # text_words(normalized), when known
 
 
 def entity_mentions_of(articles: Sequence[ArticleEntities], *, tagger: NameTagger | None = None,
                        use_model: bool = True) -> list[list[tuple[int, int, str, str]]]:
-    """entity_mentions for many articles, the recognizer run once for the head-noun windows of all of them (one
-    batch of array operations instead of one small one per article)."""
+    """entity_mentions for many articles, the recognizer run once for the sentences and head-noun windows of all of
+    them (one batch of array operations instead of one small one per article)."""
     reg = entity_registry()
     if not use_model:
         return [_plan(reg, article, None).found for article in articles]
@@ -459,13 +462,14 @@ def entity_mentions_of(articles: Sequence[ArticleEntities], *, tagger: NameTagge
         tagged = tagger.tag_many([(plan.norm, plan.ranges) for plan in plans])
     else:
         tagged = [[] for _ in plans]
-    return [_finish(reg, plan, article, head_entities)
-            for plan, article, head_entities in zip(plans, articles, tagged, strict=True)]
+    return [_finish(reg, plan, article, read_here)
+            for plan, article, read_here in zip(plans, articles, tagged, strict=True)]
 
 
 @dataclass(slots=True)
 class _Plan:
-    """An article's registry names and the head-noun windows the recognizer is to tag."""
+    """An article's registry names, and what the recognizer is to read: every sentence when people extraction has
+    not, and the windows after head nouns."""
     text: str
     norm: str
     found: list[tuple[int, int, str, str]]
@@ -473,7 +477,8 @@ class _Plan:
 
 
 def _plan(reg: EntityRegistry, article: ArticleEntities, tagger: NameTagger | None) -> _Plan:
-    """The registry's names; with a TAGGER, also the windows after head nouns not covered by a name already."""
+    """The registry's names; with a TAGGER, the sentences (when people extraction has not read them) and the
+    windows after head nouns not covered by a name already."""
     text = article.title + "\n" + article.body
     norm = article.normalized if article.normalized is not None else normalize(text)
     words = article.words if article.words is not None else text_words(norm)
@@ -483,16 +488,18 @@ def _plan(reg: EntityRegistry, article: ArticleEntities, tagger: NameTagger | No
         found.append((start, end, entry.kind, entry.name))
     ranges: list[tuple[int, int]] = []
     if tagger is not None:
-        covered = [(e.start, e.end) for e in article.entities] + [(s, e) for s, e, _, _ in found]
-        ranges = _head_ranges(norm, words, covered)
+        if article.entities is None:
+            ranges = sentence_ranges(norm)
+        covered = [(e.start, e.end) for e in article.entities or ()] + [(s, e) for s, e, _, _ in found]
+        ranges += _head_ranges(norm, words, covered)
     return _Plan(text, norm, found, ranges)
 
 
-def _finish(reg: EntityRegistry, plan: _Plan, article: ArticleEntities, head_entities: list[Entity]
+def _finish(reg: EntityRegistry, plan: _Plan, article: ArticleEntities, read_here: list[Entity]
             ) -> list[tuple[int, int, str, str]]:
     text, norm, found, people = plan.text, plan.norm, plan.found, article.people
-    model = [e for e in article.entities if e.label in _LABEL_KIND]
-    model += [e for e in head_entities if e.label in _LABEL_KIND]
+    model = [e for e in article.entities or () if e.label in _LABEL_KIND]
+    model += [e for e in read_here if e.label in _LABEL_KIND]
     taken = [(s, e) for s, e, _, _ in found] + [(m.start, m.end) for m in people]
     plain: str | None = None
     seen: set[tuple[int, int]] = set()
@@ -500,6 +507,8 @@ def _finish(reg: EntityRegistry, plan: _Plan, article: ArticleEntities, head_ent
         if (entity.start, entity.end) in seen:
             continue
         seen.add((entity.start, entity.end))
+        if entity.label != "ORG" and any(s < entity.end and entity.start < e for s, e in taken):
+            continue  # a registry name or a person here already (the check below, made before the work)
         tokens = list(TOKEN.finditer(norm, entity.start, entity.end))
         if not tokens or not _NAME_CHARS.match(norm[entity.start: entity.end].replace("\n", "\0")):
             continue  # "صحيفة "ماركا", "العربية.نت": punctuation inside
@@ -545,7 +554,7 @@ def _finish(reg: EntityRegistry, plan: _Plan, article: ArticleEntities, head_ent
 
 
 def extract_entities(title: str, body: str, normalized: str | None = None, *,
-                     entities: Sequence[Entity] = (), people: Sequence[Mention] = (),
+                     entities: Sequence[Entity] | None = None, people: Sequence[Mention] = (),
                      tagger: NameTagger | None = None, use_model: bool = True) -> EntitiesFound:
     """The places and organizations of an article, each once, in order of first mention (see entity_mentions)."""
     article = ArticleEntities(title, body, normalized, entities, people)

@@ -26,6 +26,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -217,9 +218,10 @@ def context_scanner(words: list[str]) -> FormScanner:
     return FormScanner(f"{_EDGE_BEFORE}(?:{trie_regex(words)}){_EDGE_AFTER}", words)
 
 
-def text_words(normalized: str) -> set[str]:
-    """The words of normalized text as the scans see them (runs of letters), found once for all of them."""
-    return set(word_index(normalized)[0])
+def text_words(normalized: str) -> AbstractSet[str]:
+    """The words of normalized text as the scans see them (runs of letters), found once for all of them: the keys
+    of word_index's table (a view: a copy into a set of its own cost 2% of extraction)."""
+    return word_index(normalized)[0].keys()
 
 
 # ---------------------------------------------------------------- registry
@@ -670,111 +672,9 @@ def _discover(reg: Registry, norm: str, words: Collection[str], taken: list[tupl
 
 # ---------------------------------------------------------------- the learned recognizer
 
-# Where the recognizer looks: around words that open or make a name (given names, the words of registry names,
-# the corpus's clusters of names, the words the recognizer tags as names in the corpus, honorifics) and, after a
-# title or a verb of saying, the next few words.
-# Tagging every word of every article would cost several times the rest of extraction; NewsFANE's dev fifth
-# loses little recall this way (bench/ner.py).
-_CUE_BEFORE, _CUE_AFTER = 2, 4
-# around a word that is a cue only because the recognizer tags it as a name in the corpus (the person lexicon), a
-# narrower window: the name is that word and a word or two beside it, and most such words are no name here
-_LEXICON_BEFORE, _LEXICON_AFTER = 2, 2
-_STOP_TOKENS = frozenset(".!?؟؛:()[]{}«»\"“”|")
-# the same, as a regex character class (bench/train_ner.py cuts the corpus into sentences with it)
-STOP_CLASS = "".join(re.escape(ch) for ch in sorted(_STOP_TOKENS))
 # A single word the recognizer calls a person counts only when the corpus rarely uses it (names like
 # "غوتشولك" are rare; "ضرورة" or "مدار" are common words), or it is the family name of a name found in full.
 _SINGLE_NAME_MAX_FREQUENCY = 400
-
-
-@dataclass(frozen=True)
-class _Cues:
-    name_words: frozenset[str]  # name words with the proclitics they may carry
-    openers: frozenset[str]  # titles and verbs of saying, likewise
-    lexicon_only: frozenset[str]  # the name words that are cues only as words of the person lexicon
-
-
-@lru_cache(maxsize=1)
-def _cues() -> _Cues:
-    reg = registry()
-    gaz = gazetteer()
-    words = (reg.given | reg.ambiguous_given | reg.honorifics | gaz.name_first | gaz.name_last
-             | gaz.name_clusters_words) - reg.not_name - reg.breakers
-    lexicon = gaz.corpus_names - reg.not_name - reg.breakers
-    openers = reg.title_words | {"قال", "قالت", "اكد", "اكدت", "اضاف", "اضافت", "اوضح", "اوضحت", "صرح", "اعلن",
-                                 "اعلنت"}
-    proclitics = ("", "و", "ف", "ب", "ل", "ك", "وب", "ول", "وك", "فب", "فل")
-
-    def forms(base: set[str]) -> frozenset[str]:
-        return frozenset(p + surface for form in base if form.isalpha() for surface in _surfaces(form)
-                         for p in proclitics)
-
-    name_words = forms(set(words))
-    openers_forms = forms(set(openers)) - name_words
-    return _Cues(name_words | forms(set(lexicon)) - openers_forms, openers_forms,
-                 forms(set(lexicon)) - name_words - openers_forms)
-
-
-# up to the last stop or line break of a text: matched from its start, where it ends is where the last one ends
-_UP_TO_LAST_STOP = re.compile(f"(?s).*[{STOP_CLASS}\n]")
-
-
-def _window_start(norm: str, start: int, words: int) -> int:
-    """Where the WORDS words before START begin, within START's line and sentence."""
-    low = max(0, start - 60)
-    chunk = norm[low:start]
-    last_stop = _UP_TO_LAST_STOP.match(chunk)
-    cut = last_stop.end() if last_stop else 0
-    position = len(chunk)
-    for _ in range(words):
-        head = chunk[cut:position].rstrip()
-        if not head:
-            break
-        space = max(head.rfind(" "), head.rfind("\t"))
-        position = cut + space + 1
-    return low + position
-
-
-_WORDS_AFTER = {n: re.compile(f"(?:[^\\S\\n]*[^\\s{STOP_CLASS}]+){{0,{n}}}")
-                for n in (_LEXICON_AFTER, _CUE_AFTER, _CUE_AFTER + 1)}
-
-
-def _window_end(norm: str, end: int, words: int) -> int:
-    """Where the WORDS words after END end, within END's line and sentence."""
-    after = _WORDS_AFTER[words].match(norm, end)
-    return after.end() if after else end
-
-
-def _model_ranges(norm: str, words: set[str], taken: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int]]:
-    """Character ranges of NORM worth tagging: windows around cue words, not running over sentence ends.
-    (WORDS: text_words(NORM); TAKEN: spans of names already found,
-    whose words are no cue: "ترامب" found by the registry needs no tagging.)"""
-    cues = _cues()
-    name_words, openers, lexicon_only = cues.name_words, cues.openers, cues.lexicon_only
-    taken_starts = sorted(taken)
-    starts = [start for start, _ in taken_starts]
-    ranges: list[tuple[int, int]] = []
-    for match_start, match_end, word in _occurrences(norm, (words & name_words) | (words & openers)):
-        at = bisect.bisect_right(starts, match_start) - 1
-        if at >= 0 and taken_starts[at][1] >= match_end:
-            continue
-        if word in name_words:
-            # a window opens at most at its cue: a cue inside the range before only lengthens that range, wherever
-            # its window would open, so the words before it need not be counted
-            inside = bool(ranges) and match_start <= ranges[-1][1]
-            before, after = (_LEXICON_BEFORE, _LEXICON_AFTER) if word in lexicon_only else (_CUE_BEFORE, _CUE_AFTER)
-            start = match_start if inside else _window_start(norm, match_start, before)
-            end = _window_end(norm, match_end, after)
-        else:
-            start, end = match_start, _window_end(norm, match_end, _CUE_AFTER + 1)
-            if end <= match_end:
-                continue
-        # windows overlapping or touching on one line make one range
-        if ranges and start <= ranges[-1][1] + 1 and "\n" not in norm[ranges[-1][1]:start]:
-            ranges[-1] = (ranges[-1][0], max(end, ranges[-1][1]))
-        else:
-            ranges.append((start, end))
-    return ranges
 
 
 def _trim_name(reg: Registry, norm: str, tokens: list[re.Match[str]]) -> list[re.Match[str]]:
@@ -954,6 +854,14 @@ def _model_names(reg: Registry, entities: list[Entity], norm: str, plain: Callab
         if len(words) == 1 and (_is_common_word(first) or len(first) < 3 or _preposition_before_word(first)
                                 or first in reg.title_words):
             continue
+        if any(word.group().isascii() and word.group().isalpha() for word in words):
+            continue  # "آيفون X", "the insult": Arabic news writes a person's name in Arabic letters
+        if len(words) == 1 and first.startswith(DEFINITE_ARTICLE) and first not in gaz.corpus_names \
+                and first not in gaz.name_last:
+            # "التقى الزعيمان", "السيف": alone, a word with the article is a person only when the corpus knows it as
+            # a name (الحريري, السيسي) or it ends a registry name; its full name elsewhere in the article still
+            # makes it a mention (_family_names_alone)
+            continue
         if " ".join([first] + [w.group() for w in words[1:]]) in _place_names():
             continue
         if _only_given_names(reg, [first] + [w.group() for w in words[1:]]):
@@ -964,9 +872,9 @@ def _model_names(reg: Registry, entities: list[Entity], norm: str, plain: Callab
     return found
 
 
-def _family_names_alone(reg: Registry, norm: str, article_words: set[str], results: dict[str, _Found],
+def _family_names_alone(reg: Registry, norm: str, article_words: AbstractSet[str], results: dict[str, _Found],
                         mentions: list[Mention]) -> None:
-    """Later mentions of a person found in the article: the full name again where no rule or window read it, and
+    """Later mentions of a person found in the article: the full name again where no rule or the recognizer read it, and
     the family name alone ("برند غوتشولك" ... "وقال غوتشولك"); NORM's words: ARTICLE_WORDS. A family name is the
     last word of a name of two or more words, unless it is the second half of a compound (بن/أبي/عبد/آل + word:
     "معاوية بن أبي سفيان" is not "سفيان", "عبد الله" not "الله"); a single-word name the recognizer found counts
@@ -1096,7 +1004,8 @@ class PeopleFound:
     mentions: list[Mention]
     # everything the recognizer tagged on the way (places and organizations too: archive/extract/entities.py)
     entities: list[Entity] = field(default_factory=list)
-    words: set[str] = field(default_factory=set)  # the article's words (text_words), for the scans that follow
+    # the article's words (text_words), for the scans that follow
+    words: AbstractSet[str] = field(default_factory=frozenset)
 
 
 def extract_people(title: str, body: str, normalized: str | None = None) -> list[str]:
@@ -1126,32 +1035,28 @@ def mentions_of(articles: Sequence[tuple[str, str, str | None]], *, use_model: b
     """person_mentions for many (title, body, normalized) articles, the recognizer run once for all of them."""
     reg = registry()
     tagger = (tagger or name_tagger()) if use_model else None
-    plans = [_plan(reg, title, body, normalized, tagger is not None) for title, body, normalized in articles]
-    if tagger is not None:
-        entities = tagger.tag_many([(plan.norm, plan.ranges) for plan in plans])
-    else:
-        entities = [[] for _ in plans]
+    plans = [_plan(reg, title, body, normalized) for title, body, normalized in articles]
+    # the recognizer reads every sentence of every article (ranges None)
+    entities = tagger.tag_many([(plan.norm, None) for plan in plans]) if tagger is not None else [[] for _ in plans]
     return [_finish(reg, plan, found) for plan, found in zip(plans, entities, strict=True)]
 
 
 @dataclass(slots=True)
 class _Plan:
-    """An article's registry matches and the ranges of its text the recognizer is to tag."""
+    """An article's registry matches (the recognizer reads every sentence of it)."""
     text: str
     norm: str
-    words: set[str]  # text_words(norm)
+    words: AbstractSet[str]  # text_words(norm)
     registry_found: dict[int, int]
     registry_spans: list[tuple[int, int, int]]
-    ranges: list[tuple[int, int]]
 
 
-def _plan(reg: Registry, title: str, body: str, normalized: str | None, use_model: bool) -> _Plan:
+def _plan(reg: Registry, title: str, body: str, normalized: str | None) -> _Plan:
     text = title + "\n" + body
     norm = normalized if normalized is not None else normalize(text)
     words = text_words(norm)
     registry_found, registry_spans = _registry_matches(reg, norm, words)
-    ranges = _model_ranges(norm, words, [(start, end) for start, end, _ in registry_spans]) if use_model else []
-    return _Plan(text, norm, words, registry_found, registry_spans, ranges)
+    return _Plan(text, norm, words, registry_found, registry_spans)
 
 
 def _first_names_of_others(reg: Registry, plan: _Plan, entities: list[Entity]
