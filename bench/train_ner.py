@@ -38,7 +38,7 @@ from archive.extract.ner import MODEL_FILE, PERSON_LEXICON_FILE, STOP_CLASS, TOK
 from archive.text.normalize import normalize
 
 CORPUS = ROOT.parent / "shared" / "corpora" / "ant-multisource.jsonl.gz"
-# the corpus cut into sentences at stops and line ends, as the recognizer's windows are
+# the corpus cut into sentences at stops and line ends, as the recognizer reads an article (ner.sentence_ranges)
 _SENTENCE_END = re.compile(f"[\n{STOP_CLASS}]+")
 # words kept in the file: met this often, tagged a person at least this share of the times (people extraction takes
 # a stricter cut: ner.person_lexicon)
