@@ -419,6 +419,18 @@ def _strip_proclitic(word: str) -> str:
     return word[1:] if len(word) > 3 and word[0] in "وف" else word
 
 
+def _named_after_before(reg: Registry, norm: str, start: int) -> bool:
+    """A word for something named after a person right before START ("مطار خالد"), or before the title or
+    honorific that stands there ("جسر الملك فهد", "جائزة الشيخ زايد", "مستشفى الملك فيصل التخصصي")."""
+    previous = _previous_word(norm, start)
+    if core(_strip_proclitic(previous)) in reg.named_after:
+        return True
+    if previous in reg.honorific_words or previous in reg.titles or previous in reg.title_words:
+        at = norm.rfind(previous, max(0, start - 40), start)
+        return at > 0 and core(_strip_proclitic(_previous_word(norm, at))) in reg.named_after
+    return False
+
+
 # Arabic name structure: بن/ابن/بنت join a person to the father's name ("علي بن أبي طالب"), أبو/أبي/أبا/عبد open a
 # name that needs the next word ("أبو مازن", "عبد الله"), آل (normalized ال, standing alone) a family ("آل مكتوم")
 _PATRONYMIC = frozenset({"بن", "ابن", "بنت"})
@@ -512,8 +524,8 @@ def _registry_matches(reg: Registry, norm: str, words: Collection[str]
     # a short form not accepted ("سعيد" in "الوزير سعيد بنموسى") leaves its words to discovery
     for position, end, entries in short_hits:
         previous = _strip_proclitic(_previous_word(norm, position))
-        if core(previous) in reg.named_after:
-            continue  # "مدينة الصدر", "جائزة زايد": named after the person, not the person
+        if _named_after_before(reg, norm, position):
+            continue  # "مدينة الصدر", "جائزة زايد", "جسر الملك فهد": named after the person, not the person
         if previous in reg.given or previous in reg.ambiguous_given or previous in reg.particles:
             continue  # another person of that family ("خالد بن سلمان", "علي الأسد")
         titled = previous in reg.titles or previous in reg.honorifics or previous in reg.title_words
@@ -632,6 +644,8 @@ def _discover(reg: Registry, norm: str, words: Collection[str], taken: list[tupl
 
     for trigger in reg.trigger_scanner.finditer(norm, words):
         title = trigger.group("title")
+        if trigger.group("title") in reg.honorifics and _named_after_before(reg, norm, trigger.start("title")):
+            continue  # "جسر الملك فهد", "جائزة الشيخ زايد": what follows names a thing after a person
         if title in reg.titles:
             # "ألكسندر يفيموف سفير روسيا", "وأنطوان سيلوانوف وزير المالية": a name, then its role
             before = _NAME_BEFORE.search(norm, max(0, trigger.start() - 60), trigger.start())
@@ -829,7 +843,7 @@ def _model_names(reg: Registry, entities: list[Entity], norm: str, plain: Callab
         if not words or len(words) > 5 or _short_words(reg, words) >= 2:
             continue  # "لبي بي سي"
         before = core(_previous_word(norm, words[0].start()))
-        if before in reg.named_after or (len(words) == 1 and before in reg.described):
+        if _named_after_before(reg, norm, words[0].start()) or (len(words) == 1 and before in reg.described):
             continue  # "مطار فنوكوفا", "جائزة نوبل"; "هجوم بري" (a ground attack)
         clitic = _proclitic_length(words[0].group())
         first = words[0].group()[clitic:]
