@@ -632,29 +632,6 @@ feature_row(PyObject *table, PyObject *value)
     return PyLong_AsLong(found);
 }
 
-/* The rows per slot of VALUE in TABLE (value -> a tuple of SLOT_COUNT rows) into ROWS[slot][COUNTS[slot]++]. */
-static int
-add_context(PyObject *table, PyObject *value, long rows[SLOT_COUNT][MAX_ROWS], int counts[SLOT_COUNT])
-{
-    if (value == NULL)
-        return 0;
-    PyObject *found = PyDict_GetItemWithError(table, value); /* borrowed */
-    if (found == NULL)
-        return PyErr_Occurred() ? -1 : 0;
-    if (!PyTuple_Check(found) || PyTuple_GET_SIZE(found) != SLOT_COUNT) {
-        PyErr_SetString(PyExc_ValueError, "score_words: a context row is a tuple of one row per slot");
-        return -1;
-    }
-    for (int slot = 0; slot < SLOT_COUNT; slot++) {
-        long row = PyLong_AsLong(PyTuple_GET_ITEM(found, slot));
-        if (row == -1 && PyErr_Occurred())
-            return -1;
-        if (row != 0 && counts[slot] < MAX_ROWS)
-            rows[slot][counts[slot]++] = row;
-    }
-    return 0;
-}
-
 /* The rows per slot of ROWS (a tuple of SLOT_COUNT rows, or NULL: none) into ROWS_OUT[slot][COUNTS[slot]++]. */
 static int
 lend_rows(PyObject *rows, long rows_out[SLOT_COUNT][MAX_ROWS], int counts[SLOT_COUNT])
@@ -673,6 +650,18 @@ lend_rows(PyObject *rows, long rows_out[SLOT_COUNT][MAX_ROWS], int counts[SLOT_C
             rows_out[slot][counts[slot]++] = row;
     }
     return 0;
+}
+
+/* The rows per slot of VALUE in TABLE (value -> a tuple of SLOT_COUNT rows) into ROWS[slot][COUNTS[slot]++]. */
+static int
+add_context(PyObject *table, PyObject *value, long rows[SLOT_COUNT][MAX_ROWS], int counts[SLOT_COUNT])
+{
+    if (value == NULL)
+        return 0;
+    PyObject *found = PyDict_GetItemWithError(table, value); /* borrowed */
+    if (found == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    return lend_rows(found, rows, counts);
 }
 
 /* One entry of WordScorer._word_table: (own "w" row, own "c" row, "w" rows lent, "c" rows lent, cluster, vector
