@@ -632,6 +632,18 @@ feature_row(PyObject *table, PyObject *value)
     return PyLong_AsLong(found);
 }
 
+/* 0 when every item of the tuple TABLES is a dict, else -1 with a TypeError saying MESSAGE. */
+static int
+check_dicts(PyObject *tables, const char *message)
+{
+    for (Py_ssize_t t = 0; t < PyTuple_GET_SIZE(tables); t++)
+        if (!PyDict_Check(PyTuple_GET_ITEM(tables, t))) {
+            PyErr_SetString(PyExc_TypeError, message);
+            return -1;
+        }
+    return 0;
+}
+
 /* The rows per slot of ROWS (a tuple of SLOT_COUNT rows, or NULL: none) into ROWS_OUT[slot][COUNTS[slot]++]. */
 static int
 lend_rows(PyObject *rows, long rows_out[SLOT_COUNT][MAX_ROWS], int counts[SLOT_COUNT])
@@ -736,39 +748,29 @@ slice_of(PyObject *word, Py_ssize_t length, Py_ssize_t from, Py_ssize_t to)
 /* score_words(words, plan): the recognizer's WordScorer.scores (archive/extract/ner.py) for many words, as float64
    bytes of (words, 5, labels): each word's features, in word_features' order, looked up in the model's rows and
    added as numpy's reduceat adds them (numpy_sum: the same sums, to the last bit). PLAN (made by
-   WordScorer): (matrix, proclitics by first letter, frequencies, f bucket rows, cf bucket rows, own tables, length
-   rows, latin row, digit row, punct row, context tables, clusters, vector clusters, flags, words: WordScorer's
-   _word_table, all that is looked up by a whole word, read in two look-ups, the word's and its core's). */
+   WordScorer): (matrix, proclitics by first letter, f bucket rows, cf bucket rows, own tables, length rows, latin
+   row, digit row, punct row, context tables, flags as (own row, rows lent or None), words: WordScorer's _word_table,
+   all that is looked up by a whole word, read in two look-ups, the word's and its core's). */
 static PyObject *
 score_words(PyObject *self, PyObject *args)
 {
     PyObject *words, *plan;
     if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &words, &PyTuple_Type, &plan))
         return NULL;
-    PyObject *matrix_object, *proclitics, *frequencies, *f_object, *cf_object, *own, *length_rows, *context,
-             *clusters, *vectors, *flags, *word_table;
+    PyObject *matrix_object, *proclitics, *f_object, *cf_object, *own, *length_rows, *context, *flags, *word_table;
     long latin_row, digit_row, punct_row;
-    if (!PyArg_ParseTuple(plan, "OO!O!OOO!O!lllO!O!O!O!O!", &matrix_object, &PyDict_Type, &proclitics,
-                          &PyDict_Type, &frequencies, &f_object, &cf_object, &PyTuple_Type, &own,
-                          &PyTuple_Type, &length_rows, &latin_row, &digit_row, &punct_row, &PyTuple_Type, &context,
-                          &PyDict_Type, &clusters, &PyDict_Type, &vectors, &PyTuple_Type, &flags, &PyDict_Type,
-                          &word_table))
+    if (!PyArg_ParseTuple(plan, "OO!OOO!O!lllO!O!O!", &matrix_object, &PyDict_Type, &proclitics, &f_object,
+                          &cf_object, &PyTuple_Type, &own, &PyTuple_Type, &length_rows, &latin_row, &digit_row,
+                          &punct_row, &PyTuple_Type, &context, &PyTuple_Type, &flags, &PyDict_Type, &word_table))
         return NULL;
     if (PyTuple_GET_SIZE(own) != OWN_TEMPLATES || PyTuple_GET_SIZE(context) != CONTEXT_TEMPLATES
             || PyTuple_GET_SIZE(length_rows) != 10 || PyTuple_GET_SIZE(flags) > MAX_FLAGS) {
         PyErr_SetString(PyExc_ValueError, "score_words: a plan of 13 own tables, 4 context tables, 10 length rows");
         return NULL;
     }
-    for (int t = 0; t < OWN_TEMPLATES; t++)
-        if (!PyDict_Check(PyTuple_GET_ITEM(own, t))) {
-            PyErr_SetString(PyExc_TypeError, "score_words: the own tables are dicts");
-            return NULL;
-        }
-    for (int t = 0; t < CONTEXT_TEMPLATES; t++)
-        if (!PyDict_Check(PyTuple_GET_ITEM(context, t))) {
-            PyErr_SetString(PyExc_TypeError, "score_words: the context tables are dicts");
-            return NULL;
-        }
+    if (check_dicts(own, "score_words: the own tables are dicts") < 0
+            || check_dicts(context, "score_words: the context tables are dicts") < 0)
+        return NULL;
     Py_buffer matrix = {0}, f_rows = {0}, cf_rows = {0};
     PyObject *result = NULL;
     double *out = NULL;
@@ -788,15 +790,13 @@ score_words(PyObject *self, PyObject *args)
     Py_ssize_t buckets = f_rows.len / 8;
     long lengths[10], flag_own[MAX_FLAGS], flag_lent[MAX_FLAGS][SLOT_COUNT];
     int flag_lends[MAX_FLAGS];
-    PyObject *flag_members[MAX_FLAGS];
     Py_ssize_t flag_count = PyTuple_GET_SIZE(flags);
     for (int i = 0; i < 10; i++)
         if ((lengths[i] = PyLong_AsLong(PyTuple_GET_ITEM(length_rows, i))) == -1 && PyErr_Occurred())
             goto done;
     for (Py_ssize_t k = 0; k < flag_count; k++) {
         PyObject *lent;
-        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(flags, k), "O!lO", &PyFrozenSet_Type, &flag_members[k], &flag_own[k],
-                              &lent))
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(flags, k), "lO", &flag_own[k], &lent))
             goto done;
         flag_lends[k] = lent != Py_None;
         for (int slot = 0; slot < SLOT_COUNT; slot++) {
@@ -1002,11 +1002,8 @@ word_table(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "word_table: one default per table");
         return NULL;
     }
-    for (Py_ssize_t t = 0; t < count; t++)
-        if (!PyDict_Check(PyTuple_GET_ITEM(tables, t))) {
-            PyErr_SetString(PyExc_TypeError, "word_table: the tables are dicts");
-            return NULL;
-        }
+    if (check_dicts(tables, "word_table: the tables are dicts") < 0)
+        return NULL;
     PyObject *result = PyDict_New();
     if (result == NULL)
         return NULL;

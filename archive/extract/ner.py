@@ -374,16 +374,16 @@ class WordScorer:
         word_features' features."""
         own, context, empty = self.own, self.context, self.empty
         gaz = self.gaz
-        flags = tuple((members, own.get("g", {}).get(flag[2:], 0), context.get("g", {}).get(flag[2:], empty) if lent
-                       else None) for flag, members, lent in gaz.flag_sets)
-        return (self.matrix, _PROCLITICS_BY_LETTER, frequency_table(),
+        # per flag, its own row and the rows it lends (None: lent to nobody); which words have it: _word_table
+        flags = tuple((own.get("g", {}).get(flag[2:], 0), context.get("g", {}).get(flag[2:], empty) if lent
+                       else None) for flag, _, lent in gaz.flag_sets)
+        return (self.matrix, _PROCLITICS_BY_LETTER,
                 np.ascontiguousarray(self.bucket_rows["f"], dtype=np.int64),
                 np.ascontiguousarray(self.bucket_rows["cf"], dtype=np.int64),
                 tuple(own.get(template, {}) for template in _COMPILED_OWN),
                 tuple(own.get("len", {}).get(length, 0) for length in _LENGTHS),
                 own.get("", {}).get("latin", 0), own.get("", {}).get("digit", 0), own.get("", {}).get("punct", 0),
-                tuple(context.get(template, {}) for template in _COMPILED_CONTEXT),
-                gaz.clusters, gaz.vector_clusters, flags, self._word_table())
+                tuple(context.get(template, {}) for template in _COMPILED_CONTEXT), flags, self._word_table())
 
     def _word_table(self) -> dict[str, tuple[Any, ...]]:
         """Everything the compiled scorer would look up by a whole word, in one table: word -> (its "w" row, its
