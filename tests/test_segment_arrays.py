@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import json
 import random
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from archive.index.store import ARRAYS_CACHE_PREFIX, SEGMENT_ARRAYS_PREFIX, curr
 from archive.index.whoosh_io import leaf_readers
 from archive.index.writer import add_to_index, rebuild_index
 from archive.search.archive import Archive
-from archive.search.docarrays import DocArrays
+from archive.search.docarrays import DocArrays, pack_strings, unpack_strings
 from archive.search.segment_arrays import SegmentArrays, load_arrays
 
 PEOPLE = ["فلاديمير بوتين", "دونالد ترامب", "بشار الأسد", "رجب طيب أردوغان", "إيمانويل ماكرون", "محمد بن سلمان",
@@ -160,3 +161,42 @@ def test_whole_arrays_cache_is_kept_beside_the_segment_caches(added: tuple[Path,
     generation = current_index_path(added[0])
     assert list(generation.glob(f"{ARRAYS_CACHE_PREFIX}*.npz"))
     assert np.all(np.diff(load_arrays(open_generation(added[0], generation)[1]).pair_doc) >= 0)
+
+
+@pytest.mark.parametrize("values", [
+    [], [""], ["", ""], ["فلاديمير بوتين", "", "Trump"], ["a\0b", "c"], ["\0"], ["شخص\ud800مكسور"],
+    ["مُحَمَّد", "😀 ok", "x" * 5000],
+])
+def test_packed_strings_come_back_exactly(values: list[str]) -> None:
+    packed = pack_strings(values)
+    assert unpack_strings(packed) == values
+    if not any("\0" in v for v in values):
+        assert packed.dtype == np.uint8  # UTF-8 bytes, not four bytes a letter padded to the longest
+    else:
+        assert packed.dtype == np.int8  # kept as JSON
+
+
+def test_unpack_refuses_an_array_that_holds_no_packed_strings() -> None:
+    with pytest.raises(ValueError, match="not a packed list"):
+        unpack_strings(np.arange(4, dtype=np.int32))
+
+
+def test_cache_files_round_trip_every_array_and_are_deflated(added: tuple[Path, int, int], tmp_path: Path) -> None:
+    index, _, _ = added
+    generation = current_index_path(index)
+    _, reader = open_generation(index, generation)
+    arrays = load_arrays(reader)
+    path = tmp_path / "arrays.npz"
+    arrays.save(path)
+    loaded = DocArrays.from_file(path, arrays.count)
+    assert loaded is not None
+    assert_same_arrays(loaded, arrays)
+    with zipfile.ZipFile(path) as members:
+        infos = members.infolist()
+        assert all(info.compress_type == zipfile.ZIP_DEFLATED for info in infos)
+        assert sum(i.compress_size for i in infos) < sum(i.file_size for i in infos) / 2
+    with np.load(path) as data:
+        assert data["person_names"].dtype == np.uint8
+    for file in generation.glob(f"{SEGMENT_ARRAYS_PREFIX}*.npz"):
+        with np.load(file) as data:
+            assert data["ids"].dtype == data["names_person"].dtype == np.uint8

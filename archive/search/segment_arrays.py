@@ -34,10 +34,17 @@ from archive.index.whoosh_io import (
     leaf_readers,
     lengths_column,
 )
-from archive.search.docarrays import DocArrays, MetadataFacet, NameFacet, save_arrays
+from archive.search.docarrays import (
+    DocArrays,
+    MetadataFacet,
+    NameFacet,
+    pack_strings,
+    save_arrays,
+    unpack_strings,
+)
 
 # Bump when what a segment's file holds changes: older files are then ignored and rewritten.
-SEGMENT_FORMAT = 1
+SEGMENT_FORMAT = 2
 
 # spelling blocks by name, shared by the segments of a load (most names recur in many segments)
 _spelling_block = functools.lru_cache(maxsize=500_000)(spelling_block)
@@ -91,17 +98,17 @@ class SegmentArrays:
         """Written atomically (a temporary file beside it, then a rename)."""
         arrays: dict[str, Any] = {"day": self.day, "title_len": self.title_len, "body_len": self.body_len,
                                   "source_id": self.sources.value_id, "id_rank": self.id_rank,
-                                  "source_names": np.array(self.sources.values, dtype=str),
-                                  "ids": self.ids,
-                                  "person_blocks": np.array(self.person_blocks, dtype=str)}
+                                  "source_names": pack_strings(self.sources.values),
+                                  "ids": pack_strings(self.ids.tolist()),
+                                  "person_blocks": pack_strings(self.person_blocks)}
         for facet, names in self.names.items():
-            arrays[f"names_{facet}"] = np.array(names.names, dtype=str)
+            arrays[f"names_{facet}"] = pack_strings(names.names)
             arrays[f"pair_doc_{facet}"] = names.pair_doc
             arrays[f"pair_name_{facet}"] = names.pair_name
         # metadata facets by number (their names may be any script; zip member names stay ASCII)
-        arrays["metadata_names"] = np.array(list(self.metadata), dtype=str)
+        arrays["metadata_names"] = pack_strings(self.metadata)
         for number, values in enumerate(self.metadata.values()):
-            arrays[f"metadata_values_{number}"] = np.array(values.values, dtype=str)
+            arrays[f"metadata_values_{number}"] = pack_strings(values.values)
             arrays[f"metadata_id_{number}"] = values.value_id
         save_arrays(path, SEGMENT_FORMAT, self.count, arrays)
 
@@ -114,16 +121,17 @@ class SegmentArrays:
                     return None
 
                 def strings(key: str) -> list[str]:
-                    return [str(value) for value in data[key].tolist()]
+                    return unpack_strings(data[key])
 
                 names = {facet: NameFacet.of_pairs(strings(f"names_{facet}"), data[f"pair_doc_{facet}"],
                                                    data[f"pair_name_{facet}"], count)
                          for facet in NAME_FIELDS}
                 metadata = {str(name): MetadataFacet(strings(f"metadata_values_{number}"),
                                                      data[f"metadata_id_{number}"])
-                            for number, name in enumerate(data["metadata_names"].tolist())}
+                            for number, name in enumerate(strings("metadata_names"))}
                 return cls(count, data["day"], data["title_len"], data["body_len"],
-                           MetadataFacet(strings("source_names"), data["source_id"]), data["ids"],
+                           MetadataFacet(strings("source_names"), data["source_id"]),
+                           np.array(strings("ids"), dtype=str),
                            data["id_rank"], names, strings("person_blocks"), metadata)
         except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
             return None
