@@ -19,6 +19,7 @@ from whoosh.reading import TermNotFound
 from archive.index import kernels
 from archive.index.formats import VarintPositions
 from archive.index.whoosh_io import _decode_compact, _term_extent, leaf_readers, term_bytes
+from archive.search import docarrays, snippets
 from archive.search.archive import Archive
 from archive.search.docarrays import NamePairs
 from archive.text import analysis
@@ -350,3 +351,71 @@ def test_compiled_analysis_gives_the_analyzers_terms_and_positions(corpus_sample
         analysis.TERM_CACHE.clear()
         assert kernels.analysed_positions(text) == expected
     analysis.TERM_CACHE.clear()
+
+
+# ------------------------------------------------------------------ snippets and facet tops
+
+
+@needs_kernels
+def test_compiled_word_matches_give_find_matches_exactly(corpus_sample_records: list[Any],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The snippet's scan (snippets.find_matches) in one compiled pass against its Python loop: real articles with
+    the terms of their own words (one to five of them, frequent and rare), the scan stopped early or not, narrow
+    and wide windows; hostile text; the analyzer's cache emptied while a text is read."""
+    rnd = random.Random(5)
+    texts = [record.title + "\n" + record.body for record in corpus_sample_records[:250]]
+    texts += ["", "_", "a_b __c", "\u064bقال", "قَالَ مُحَمَّدٌ\u200cي", "x" * 300 + " قال " + "ب" * 70, "😀قال",
+              "١٢٣ abc ABC 45 abc", "ـــ كتـــاب", "\u200cقال\u200c ثم في من", "#عاصي_الحلاني", "\u00adو قال قال"]
+    cases = []
+    for text in texts:
+        terms = [t for t in (analysis.term_of(w) for w in analysis.WORDS.findall(text)) if t] or ["مصر"]
+        for _ in range(4):
+            wanted = rnd.sample(terms, min(len(terms), rnd.choice([1, 1, 2, 3, 5])))
+            if rnd.random() < 0.3:
+                wanted.append("ليست_كلمة")  # a term no word has: the scan never stops early
+            cases.append((text, wanted, rnd.random() < 0.7, rnd.choice([20, 60, 240, 1000])))
+
+    def run() -> list[list[tuple[int, int, str]]]:
+        return [snippets.find_matches(text, wanted, stop_when_all=stop, window=window)
+                for text, wanted, stop, window in cases]
+
+    compiled = run()
+    with monkeypatch.context() as patch:
+        patch.setattr(kernels, "COMPILED", None)
+        python = run()
+    assert compiled == python
+    assert sum(map(len, compiled)) > 1_000 and any(len(found) == 1 for found in compiled)
+    monkeypatch.setattr(analysis, "TERM_CACHE_SIZE", 3)  # emptied again and again inside each text
+    for text, wanted, stop, window in cases[:80]:
+        analysis.TERM_CACHE.clear()
+        assert snippets.find_matches(text, wanted, stop, window) == \
+            python[cases.index((text, wanted, stop, window))]
+    analysis.TERM_CACHE.clear()
+
+
+@needs_kernels
+def test_compiled_word_matches_refuse_bad_wanted_numbers() -> None:
+    with pytest.raises(ValueError, match="outside"):
+        kernels.word_matches("قال الرئيس", {analysis.term_of("قال") or "": 5}, False, 240)
+    assert kernels.word_matches("قال الرئيس", {}, True, 240) == []
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+def test_compiled_top_counts_rank_as_the_numpy_sort(dtype: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """docarrays._top: the largest nonzero counts by count descending then name, with many ties at the cut, none
+    at all, fewer than the limit, a limit of one; negative counts rank last as numpy's sort ranks them."""
+    rng = np.random.default_rng(17)
+    names = [f"name {number:05d}" for number in range(40_000)]
+    arrays = [np.zeros(40_000, dtype=dtype), rng.integers(0, 4, size=40_000).astype(dtype),
+              (rng.random(40_000) < 0.001).astype(dtype) * rng.integers(1, 3, size=40_000).astype(dtype),
+              rng.integers(-3, 3, size=40_000).astype(dtype), rng.integers(0, 10**6, size=40_000).astype(dtype),
+              np.array([0, 5, 0, 5, 7], dtype=dtype), np.array([], dtype=dtype)]
+    for counts in arrays:
+        for limit in (0, 1, 3, 50, 10**6):
+            compiled = docarrays._top(names[: len(counts)], counts, limit)
+            with monkeypatch.context() as patch:
+                patch.setattr(kernels, "COMPILED", None)
+                numpy = docarrays._top(names[: len(counts)], counts, limit)
+            assert compiled == numpy, (counts[:10], limit)
+    assert docarrays._top(names, arrays[1], 3) == [(names[i], 3) for i in np.flatnonzero(arrays[1] == 3)[:3]]

@@ -714,34 +714,97 @@ done:
     return result;
 }
 
-/* ------------------------------------------------------------------ term_positions */
+/* ------------------------------------------------------------------ words of a text */
 
 #define MAX_IN_WORD_RANGES 32
 
-/* archive/text/analysis.py term_positions, for the index processes: the words of TEXT as WORD_PATTERN finds them (a
-   letter or digit, then any run of letters, digits and the IN_WORD characters: harakat, tatweel, zero-width joiners),
-   each word's term read from CACHE (a dict of raw word -> term or None) or, when missing, from MISS(word) (which may
-   add it to the cache, or empty the cache when full); {term: [position, ...]} with the positions ArabicTermFilter
-   gives: the first kept term at its word's place, each later kept term one more than the previous kept one. */
+/* The characters besides letters and digits that WORD_PATTERN lets inside a word (archive/text/analysis.py
+   IN_WORD_RANGES: harakat, tatweel, zero-width joiners), as (first, last) code point pairs. */
+typedef struct {
+    Py_UCS4 low[MAX_IN_WORD_RANGES], high[MAX_IN_WORD_RANGES];
+    Py_ssize_t count;
+} InWord;
+
+static int
+read_in_word(PyObject *ranges, InWord *in_word, const char *caller)
+{
+    in_word->count = PyTuple_GET_SIZE(ranges);
+    if (in_word->count > MAX_IN_WORD_RANGES) {
+        PyErr_Format(PyExc_ValueError, "%s: at most 32 in-word character ranges", caller);
+        return -1;
+    }
+    for (Py_ssize_t r = 0; r < in_word->count; r++) {
+        unsigned int first, last;
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(ranges, r), "II", &first, &last))
+            return -1;
+        in_word->low[r] = first;
+        in_word->high[r] = last;
+    }
+    return 0;
+}
+
+/* The next word of TEXT at or after *AT, as WORD_PATTERN finds it (a letter or digit, then any run of letters,
+   digits and in-word characters): 1 with its [*START, *AT) set, 0 when there is none. */
+static int
+next_word(int kind, const void *data, Py_ssize_t size, const InWord *in_word, Py_ssize_t *at, Py_ssize_t *start)
+{
+    Py_ssize_t i = *at;
+    while (i < size && !Py_UNICODE_ISALNUM(PyUnicode_READ(kind, data, i)))
+        i++;
+    if (i >= size) {
+        *at = i;
+        return 0;
+    }
+    *start = i++;
+    while (i < size) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        int inside = Py_UNICODE_ISALNUM(c);
+        for (Py_ssize_t r = 0; r < in_word->count && !inside; r++)
+            inside = c >= in_word->low[r] && c <= in_word->high[r];
+        if (!inside)
+            break;
+        i++;
+    }
+    *at = i;
+    return 1;
+}
+
+/* The term of TEXT[start:end] (a new reference: a str or None) from CACHE (raw word -> term or None) or, when
+   missing, from MISS(word), which may add it to the cache or empty the cache when full; NULL on an error. */
+static PyObject *
+term_of_word(PyObject *text, Py_ssize_t start, Py_ssize_t end, PyObject *cache, PyObject *miss, const char *caller)
+{
+    PyObject *word = PyUnicode_Substring(text, start, end);
+    if (word == NULL)
+        return NULL;
+    PyObject *term = PyDict_GetItemWithError(cache, word); /* borrowed: taken before anything can change it */
+    if (term != NULL)
+        Py_INCREF(term);
+    else if (!PyErr_Occurred())
+        term = PyObject_CallOneArg(miss, word);
+    Py_DECREF(word);
+    if (term != NULL && term != Py_None && !PyUnicode_Check(term)) {
+        Py_DECREF(term);
+        PyErr_Format(PyExc_TypeError, "%s: a term that is neither a str nor None", caller);
+        return NULL;
+    }
+    return term;
+}
+
+/* ------------------------------------------------------------------ term_positions */
+
+/* archive/text/analysis.py term_positions, for the index processes: the words of TEXT, each word's term from CACHE
+   or MISS(word) (term_of_word); {term: [position, ...]} with the positions ArabicTermFilter gives: the first kept
+   term at its word's place, each later kept term one more than the previous kept one. */
 static PyObject *
 term_positions(PyObject *self, PyObject *args)
 {
     PyObject *text, *cache, *miss, *ranges;
     if (!PyArg_ParseTuple(args, "UO!OO!", &text, &PyDict_Type, &cache, &miss, &PyTuple_Type, &ranges))
         return NULL;
-    Py_ssize_t range_count = PyTuple_GET_SIZE(ranges);
-    Py_UCS4 low[MAX_IN_WORD_RANGES], high[MAX_IN_WORD_RANGES];
-    if (range_count > MAX_IN_WORD_RANGES) {
-        PyErr_SetString(PyExc_ValueError, "term_positions: at most 32 in-word character ranges");
+    InWord in_word;
+    if (read_in_word(ranges, &in_word, "term_positions") < 0)
         return NULL;
-    }
-    for (Py_ssize_t r = 0; r < range_count; r++) {
-        unsigned int first, last;
-        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(ranges, r), "II", &first, &last))
-            return NULL;
-        low[r] = first;
-        high[r] = last;
-    }
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t size = PyUnicode_GET_LENGTH(text);
@@ -749,43 +812,15 @@ term_positions(PyObject *self, PyObject *args)
     if (positions == NULL)
         return NULL;
     Py_ssize_t word_number = 0, position = -1; /* position: of the next kept term, once the first is met */
-    Py_ssize_t i = 0;
-    while (i < size) {
-        Py_UCS4 c = PyUnicode_READ(kind, data, i);
-        if (!Py_UNICODE_ISALNUM(c)) {
-            i++;
-            continue;
-        }
-        Py_ssize_t start = i++;
-        while (i < size) {
-            c = PyUnicode_READ(kind, data, i);
-            int inside = Py_UNICODE_ISALNUM(c);
-            for (Py_ssize_t r = 0; r < range_count && !inside; r++)
-                inside = c >= low[r] && c <= high[r];
-            if (!inside)
-                break;
-            i++;
-        }
-        PyObject *word = PyUnicode_Substring(text, start, i);
-        if (word == NULL)
+    Py_ssize_t i = 0, start;
+    while (next_word(kind, data, size, &in_word, &i, &start)) {
+        PyObject *term = term_of_word(text, start, i, cache, miss, "term_positions");
+        if (term == NULL)
             goto fail;
-        PyObject *term = PyDict_GetItemWithError(cache, word); /* borrowed: taken before anything can change it */
-        if (term != NULL)
-            Py_INCREF(term);
-        else if (PyErr_Occurred() || (term = PyObject_CallOneArg(miss, word)) == NULL) {
-            Py_DECREF(word);
-            goto fail;
-        }
-        Py_DECREF(word);
         if (term == Py_None) {
             Py_DECREF(term);
             word_number++;
             continue;
-        }
-        if (!PyUnicode_Check(term)) {
-            Py_DECREF(term);
-            PyErr_SetString(PyExc_TypeError, "term_positions: a term that is neither a str nor None");
-            goto fail;
         }
         if (position < 0)
             position = word_number;
@@ -810,12 +845,230 @@ fail:
     return NULL;
 }
 
+/* ------------------------------------------------------------------ word_matches */
+
+/* archive/search/snippets.py find_matches: [(start, end, term), ...] of the words of TEXT whose term (CACHE or
+   MISS, as term_positions) is a key of WANTED ({term: its number, 0 .. len(WANTED) - 1}). With STOP, the scan ends
+   at the first match after which the last 4 * len(WANTED) matches starting within WINDOW characters before it hold
+   every wanted term (a snippet needs no more). */
+static PyObject *
+word_matches(PyObject *self, PyObject *args)
+{
+    PyObject *text, *cache, *miss, *ranges, *wanted;
+    int stop;
+    Py_ssize_t window;
+    if (!PyArg_ParseTuple(args, "UO!OO!O!pn", &text, &PyDict_Type, &cache, &miss, &PyTuple_Type, &ranges,
+                          &PyDict_Type, &wanted, &stop, &window))
+        return NULL;
+    InWord in_word;
+    if (read_in_word(ranges, &in_word, "word_matches") < 0)
+        return NULL;
+    Py_ssize_t need = PyDict_GET_SIZE(wanted);
+    PyObject *found = PyList_New(0);
+    if (found == NULL || need == 0)
+        return found;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t size = PyUnicode_GET_LENGTH(text);
+    /* each match's start and term number; seen[n]: the last match count at which term n was counted */
+    Py_ssize_t capacity = 16, count = 0;
+    Py_ssize_t *starts = PyMem_Malloc(capacity * sizeof(Py_ssize_t));
+    Py_ssize_t *numbers = PyMem_Malloc(capacity * sizeof(Py_ssize_t));
+    Py_ssize_t *seen = PyMem_Malloc(need * sizeof(Py_ssize_t));
+    if (starts == NULL || numbers == NULL || seen == NULL) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    for (Py_ssize_t n = 0; n < need; n++)
+        seen[n] = -1;
+    Py_ssize_t i = 0, start;
+    while (next_word(kind, data, size, &in_word, &i, &start)) {
+        PyObject *term = term_of_word(text, start, i, cache, miss, "word_matches");
+        if (term == NULL)
+            goto fail;
+        PyObject *number = term == Py_None ? NULL : PyDict_GetItemWithError(wanted, term); /* borrowed */
+        if (number == NULL) {
+            Py_DECREF(term);
+            if (PyErr_Occurred())
+                goto fail;
+            continue;
+        }
+        Py_ssize_t n = PyLong_AsSsize_t(number);
+        if (n < 0 || n >= need) {
+            Py_DECREF(term);
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_ValueError, "word_matches: a wanted term's number outside 0 .. len(wanted)");
+            goto fail;
+        }
+        PyObject *match = Py_BuildValue("(nnN)", start, i, term); /* takes the reference to term */
+        if (match == NULL || PyList_Append(found, match) < 0) {
+            Py_XDECREF(match);
+            goto fail;
+        }
+        Py_DECREF(match);
+        if (count == capacity) {
+            capacity *= 2;
+            Py_ssize_t *more_starts = PyMem_Realloc(starts, capacity * sizeof(Py_ssize_t));
+            if (more_starts != NULL)
+                starts = more_starts;
+            Py_ssize_t *more_numbers = PyMem_Realloc(numbers, capacity * sizeof(Py_ssize_t));
+            if (more_numbers != NULL)
+                numbers = more_numbers;
+            if (more_starts == NULL || more_numbers == NULL) {
+                PyErr_NoMemory();
+                goto fail;
+            }
+        }
+        starts[count] = start;
+        numbers[count] = n;
+        count++;
+        if (stop) {
+            Py_ssize_t distinct = 0, from = count > 4 * need ? count - 4 * need : 0;
+            for (Py_ssize_t m = from; m < count; m++) {
+                if (starts[m] >= start - window && seen[numbers[m]] != count) {
+                    seen[numbers[m]] = count;
+                    distinct++;
+                }
+            }
+            if (distinct == need)
+                break;
+        }
+    }
+    PyMem_Free(starts);
+    PyMem_Free(numbers);
+    PyMem_Free(seen);
+    return found;
+fail:
+    PyMem_Free(starts);
+    PyMem_Free(numbers);
+    PyMem_Free(seen);
+    Py_DECREF(found);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ top_counts */
+
+/* docarrays._top's choice: the numbers of the LIMIT largest nonzero counts of COUNTS (int32 or int64, SIZE bytes
+   each), by count descending then number ascending, as a list. One pass with a heap of LIMIT (worst on top) where
+   numpy found the nonzero counts, partitioned them and sorted the rest. */
+static int
+worse(int64_t count_a, Py_ssize_t number_a, int64_t count_b, Py_ssize_t number_b)
+{
+    return count_a < count_b || (count_a == count_b && number_a > number_b);
+}
+
+static PyObject *
+top_counts(PyObject *self, PyObject *args)
+{
+    Py_buffer counts;
+    int size;
+    Py_ssize_t limit;
+    if (!PyArg_ParseTuple(args, "y*in", &counts, &size, &limit))
+        return NULL;
+    PyObject *result = NULL;
+    int64_t *heap_count = NULL;
+    Py_ssize_t *heap_number = NULL;
+    if (size != 4 && size != 8) {
+        PyErr_SetString(PyExc_ValueError, "top_counts: counts are 4 or 8 bytes");
+        goto done;
+    }
+    Py_ssize_t total = counts.len / size, held = 0;
+    if (limit > total)
+        limit = total;
+    if (limit <= 0) {
+        result = PyList_New(0);
+        goto done;
+    }
+    heap_count = PyMem_Malloc(limit * sizeof(int64_t));
+    heap_number = PyMem_Malloc(limit * sizeof(Py_ssize_t));
+    if (heap_count == NULL || heap_number == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < total; i++) {
+        int64_t value = size == 4 ? ((const int32_t *)counts.buf)[i] : ((const int64_t *)counts.buf)[i];
+        if (value == 0)
+            continue;
+        Py_ssize_t at;
+        if (held < limit) { /* add at the bottom, then up while worse than its parent */
+            at = held++;
+            while (at > 0) {
+                Py_ssize_t parent = (at - 1) / 2;
+                if (!worse(value, i, heap_count[parent], heap_number[parent]))
+                    break;
+                heap_count[at] = heap_count[parent];
+                heap_number[at] = heap_number[parent];
+                at = parent;
+            }
+        } else if (worse(heap_count[0], heap_number[0], value, i)) { /* replace the worst, then down */
+            at = 0;
+            for (;;) {
+                Py_ssize_t child = 2 * at + 1;
+                if (child >= held)
+                    break;
+                if (child + 1 < held && worse(heap_count[child + 1], heap_number[child + 1], heap_count[child],
+                                              heap_number[child]))
+                    child++;
+                if (!worse(heap_count[child], heap_number[child], value, i))
+                    break;
+                heap_count[at] = heap_count[child];
+                heap_number[at] = heap_number[child];
+                at = child;
+            }
+        } else {
+            continue;
+        }
+        heap_count[at] = value;
+        heap_number[at] = i;
+    }
+    /* best first: take the worst off the heap, filling the list from its end */
+    result = PyList_New(held);
+    if (result == NULL)
+        goto done;
+    for (Py_ssize_t last = held - 1; last >= 0; last--) {
+        PyObject *number = PyLong_FromSsize_t(heap_number[0]);
+        if (number == NULL) {
+            Py_CLEAR(result);
+            goto done;
+        }
+        PyList_SET_ITEM(result, last, number);
+        int64_t value = heap_count[last];
+        Py_ssize_t moved = heap_number[last], at = 0;
+        for (;;) {
+            Py_ssize_t child = 2 * at + 1;
+            if (child >= last)
+                break;
+            if (child + 1 < last && worse(heap_count[child + 1], heap_number[child + 1], heap_count[child],
+                                          heap_number[child]))
+                child++;
+            if (!worse(heap_count[child], heap_number[child], value, moved))
+                break;
+            heap_count[at] = heap_count[child];
+            heap_number[at] = heap_number[child];
+            at = child;
+        }
+        heap_count[at] = value;
+        heap_number[at] = moved;
+    }
+done:
+    PyMem_Free(heap_count);
+    PyMem_Free(heap_number);
+    PyBuffer_Release(&counts);
+    return result;
+}
+
 /* ------------------------------------------------------------------ module */
 
 static PyMethodDef methods[] = {
     {"term_positions", term_positions, METH_VARARGS,
      "term_positions(text, cache, miss, in_word_ranges): {term: [position, ...]} of TEXT as "
      "archive.text.analysis.term_positions gives it, each word's term from CACHE or MISS(word)."},
+    {"word_matches", word_matches, METH_VARARGS,
+     "word_matches(text, cache, miss, in_word_ranges, wanted, stop, window): [(start, end, term), ...] of the words "
+     "of TEXT whose term is a key of WANTED ({term: number}), as archive/search/snippets.py find_matches gives them."},
+    {"top_counts", top_counts, METH_VARARGS,
+     "top_counts(counts, size, limit): the numbers of the LIMIT largest nonzero counts (int32 or int64 of SIZE "
+     "bytes), by count descending then number ascending."},
     {"name_counts", name_counts, METH_VARARGS,
      "name_counts(names, name_size, starts, docs, doc_size, out): adds to OUT (int64) one for each name of each "
      "document of DOCS (names[starts[d]:starts[d + 1]], starts int64)."},

@@ -133,6 +133,22 @@ def rows_of(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray | None:
     return None if rows is None else np.frombuffer(rows, dtype=np.int64)
 
 
+def word_matches(text: str, wanted: dict[str, int], stop: bool, window: int) -> list[tuple[int, int, str]] | None:
+    """archive/search/snippets.py find_matches of TEXT for the terms numbered in WANTED ({term: 0 .. n - 1}), in
+    one compiled pass (the words' terms from the analyzer's TERM_CACHE); None without the compiled loops."""
+    if COMPILED is None:
+        return None
+    return COMPILED.word_matches(text, TERM_CACHE, remember_term, IN_WORD_RANGES, wanted, stop, window)
+
+
+def top_counts(counts: np.ndarray, limit: int) -> list[int] | None:
+    """The numbers of the LIMIT largest nonzero COUNTS, by count descending then number ascending, in one compiled
+    pass; None without the compiled loops or for counts other than a one-dimensional int32 or int64 array."""
+    if COMPILED is None or counts.dtype not in (np.int32, np.int64) or counts.ndim != 1:
+        return None
+    return COMPILED.top_counts(np.ascontiguousarray(counts), counts.itemsize, limit)
+
+
 def analysed_positions(text: str) -> dict[str, list[int]]:
     """archive.text.analysis.term_positions(TEXT) (each index term with its positions), in one compiled pass over
     the text when built: the words found and numbered in C, their terms read from the analyzer's TERM_CACHE, the

@@ -405,8 +405,13 @@ def docs_mask(docs: np.ndarray, count: int) -> np.ndarray:
 def _top(names: list[str], counts: np.ndarray, limit: int) -> list[tuple[str | None, int]]:
     """The `limit` largest counts, by count descending then by name (names are held sorted, so a stable sort on
     the count alone gives that order)."""
+    if limit <= 0:
+        return []
+    compiled = kernels.top_counts(counts, limit)
+    if compiled is not None:
+        return [(names[i], int(counts[i])) for i in compiled]
     nonzero = np.flatnonzero(counts)
-    if not len(nonzero) or limit <= 0:
+    if not len(nonzero):
         return []
     if len(nonzero) > limit * 4:
         # keep only counts that can reach the top `limit`, ties at the boundary included

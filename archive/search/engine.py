@@ -43,6 +43,7 @@ from archive.index.whoosh_io import (
     phrase_keys_reader,
     positions_decoder,
     read_postings,
+    stored_fields,
 )
 from archive.search.cache import LRU
 from archive.search.docarrays import DocArrays
@@ -517,7 +518,7 @@ class Snapshot:
 
     def stored(self, docnum: int) -> dict[str, Any]:
         with self.lock:
-            return self.reader.stored_fields(int(docnum))
+            return stored_fields(self.reader, int(docnum))
 
     def docnum_of(self, article_id: str) -> int | None:
         postings = self.postings("id", str(article_id))

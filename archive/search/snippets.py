@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 from collections.abc import Collection
 
+from archive.index import kernels
 from archive.text.analysis import MAX_RAW_LENGTH, WORDS, term_of
 from archive.text.normalize import normalize
 
@@ -27,6 +28,10 @@ def find_matches(text: str, terms: Collection[str], stop_when_all: bool = False,
     if not terms:
         return found
     wanted = set(terms)
+    compiled = kernels.word_matches(text, {term: number for number, term in enumerate(wanted)}, stop_when_all,
+                                    window)
+    if compiled is not None:
+        return compiled
     need = len(wanted)
     for match in WORDS.finditer(text):
         word = match.group()
@@ -78,7 +83,7 @@ LEAD_MIN_WORDS = 6
 def story_start(text: str, title: str = "") -> int:
     """Where the story proper begins: past the short lines at the top of a crawled page ("الثلاثاء 2023/03/14",
     "آخر تحديث: 21:40 (بيروت)", the headline again, "increase حجم الخط decrease"); 0 when the text opens with it."""
-    folded_title = " ".join(normalize(title).split())
+    folded_title: str | None = None  # normalized only when a long line is met (most stories open with one)
     offset = 0
     seen = 0
     for line in text.split("\n"):
@@ -86,11 +91,14 @@ def story_start(text: str, title: str = "") -> int:
         seen += bool(words)
         if seen > FURNITURE_LINES:
             return 0
-        folded = " ".join(normalize(line).split())
-        is_furniture = not words or len(words) < LEAD_MIN_WORDS or (
-            bool(folded_title) and (folded == folded_title or (len(folded) > 20 and folded in folded_title)))
-        if not is_furniture:
-            return offset
+        if words and len(words) >= LEAD_MIN_WORDS:  # long enough to be the story, unless it is the title again
+            if folded_title is None:
+                folded_title = " ".join(normalize(title).split())
+            if not folded_title:
+                return offset
+            folded = " ".join(normalize(line).split())
+            if not (folded == folded_title or (len(folded) > 20 and folded in folded_title)):
+                return offset
         offset += len(line) + 1
     return 0
 
