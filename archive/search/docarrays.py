@@ -29,6 +29,7 @@ import json
 import os
 import threading
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -249,7 +250,7 @@ class DocArrays:
                         if (merged := dict(zip(unpack_strings(data[f"own_entity_merge_from_{number}"]),
                                                unpack_strings(data[f"own_entity_merge_to_{number}"]),
                                                strict=True)))}
-        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile, zlib.error):  # damaged: made again
             return None
         return cls(count=count, live_count=int(values["live"].sum()), **values)
 

@@ -17,6 +17,7 @@ import contextlib
 import functools
 import itertools
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -133,7 +134,7 @@ class SegmentArrays:
                            MetadataFacet(strings("source_names"), data["source_id"]),
                            np.array(strings("ids"), dtype=str),
                            data["id_rank"], names, strings("person_blocks"), metadata)
-        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile, zlib.error):  # damaged: made again
             return None
 
 
