@@ -8,6 +8,7 @@ import json
 import random
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -181,13 +182,20 @@ def test_unpack_refuses_an_array_that_holds_no_packed_strings() -> None:
         unpack_strings(np.arange(4, dtype=np.int32))
 
 
-def test_cache_files_round_trip_every_array_and_are_deflated(added: tuple[Path, int, int], tmp_path: Path) -> None:
+@pytest.fixture
+def saved(added: tuple[Path, int, int], tmp_path: Path) -> tuple[Path, Any, DocArrays, Path]:
+    """(generation, its reader, its arrays read afresh, those arrays saved to a file of their own)."""
     index, _, _ = added
     generation = current_index_path(index)
     _, reader = open_generation(index, generation)
     arrays = load_arrays(reader)
     path = tmp_path / "arrays.npz"
     arrays.save(path)
+    return generation, reader, arrays, path
+
+
+def test_cache_files_round_trip_every_array_and_are_deflated(saved: tuple[Path, Any, DocArrays, Path]) -> None:
+    generation, _, arrays, path = saved
     loaded = DocArrays.from_file(path, arrays.count)
     assert loaded is not None
     assert_same_arrays(loaded, arrays)
@@ -202,32 +210,27 @@ def test_cache_files_round_trip_every_array_and_are_deflated(added: tuple[Path, 
             assert data["ids"].dtype == data["names_person"].dtype == np.uint8
 
 
-def test_a_cache_file_damaged_inside_a_deflated_member_is_made_again(added: tuple[Path, int, int],
+def test_a_cache_file_damaged_inside_a_deflated_member_is_made_again(saved: tuple[Path, Any, DocArrays, Path],
                                                                      tmp_path: Path) -> None:
     """Bytes flipped in the middle of a member (deflate data, not the zip's directory) fail zlib, not the zip
     reader: the file is read as missing, and the arrays are made from the index instead."""
-    index, _, _ = added
-    generation = current_index_path(index)
-    _, reader = open_generation(index, generation)
-    arrays = load_arrays(reader)
-    path = tmp_path / "arrays.npz"
-    arrays.save(path)
+    generation, reader, arrays, path = saved
+    path.write_bytes(_flipped_inside_largest_member(path))
+    assert DocArrays.from_file(path, arrays.count) is None
+    copy = tmp_path / "segments"
+    copy.mkdir()
+    for file in generation.glob(f"{SEGMENT_ARRAYS_PREFIX}*.npz"):
+        (copy / file.name).write_bytes(_flipped_inside_largest_member(file))
+    assert_same_arrays(load_arrays(reader, copy), arrays)
+
+
+def _flipped_inside_largest_member(path: Path) -> bytes:
+    """PATH's bytes with 64 of them flipped halfway through its largest member's deflated data (past the member's
+    30-byte local header, its name and extra field)."""
     with zipfile.ZipFile(path) as members:
         info = max(members.infolist(), key=lambda i: i.compress_size)
     data = bytearray(path.read_bytes())
     middle = info.header_offset + 30 + len(info.filename) + len(info.extra) + info.compress_size // 2
     for at in range(middle, middle + 64):
         data[at] ^= 0x5A
-    path.write_bytes(bytes(data))
-    assert DocArrays.from_file(path, arrays.count) is None
-    copy = tmp_path / "segments"
-    copy.mkdir()
-    for file in generation.glob(f"{SEGMENT_ARRAYS_PREFIX}*.npz"):
-        damaged = bytearray(file.read_bytes())
-        with zipfile.ZipFile(file) as members:
-            info = max(members.infolist(), key=lambda i: i.compress_size)
-        middle = info.header_offset + 30 + len(info.filename) + len(info.extra) + info.compress_size // 2
-        for at in range(middle, middle + 64):
-            damaged[at] ^= 0x5A
-        (copy / file.name).write_bytes(bytes(damaged))
-    assert_same_arrays(load_arrays(reader, copy), arrays)
+    return bytes(data)

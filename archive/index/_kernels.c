@@ -957,6 +957,29 @@ worse(int64_t count_a, Py_ssize_t number_a, int64_t count_b, Py_ssize_t number_b
     return count_a < count_b || (count_a == count_b && number_a > number_b);
 }
 
+/* (VALUE, NUMBER) into the heap of HELD entries (worst on top) whose top is free: down from the top while a child
+   is worse. */
+static void
+sift_down(int64_t *heap_count, Py_ssize_t *heap_number, Py_ssize_t held, int64_t value, Py_ssize_t number)
+{
+    Py_ssize_t at = 0;
+    for (;;) {
+        Py_ssize_t child = 2 * at + 1;
+        if (child >= held)
+            break;
+        if (child + 1 < held && worse(heap_count[child + 1], heap_number[child + 1], heap_count[child],
+                                      heap_number[child]))
+            child++;
+        if (!worse(heap_count[child], heap_number[child], value, number))
+            break;
+        heap_count[at] = heap_count[child];
+        heap_number[at] = heap_number[child];
+        at = child;
+    }
+    heap_count[at] = value;
+    heap_number[at] = number;
+}
+
 static PyObject *
 top_counts(PyObject *self, PyObject *args)
 {
@@ -989,9 +1012,8 @@ top_counts(PyObject *self, PyObject *args)
         int64_t value = size == 4 ? ((const int32_t *)counts.buf)[i] : ((const int64_t *)counts.buf)[i];
         if (value == 0)
             continue;
-        Py_ssize_t at;
         if (held < limit) { /* add at the bottom, then up while worse than its parent */
-            at = held++;
+            Py_ssize_t at = held++;
             while (at > 0) {
                 Py_ssize_t parent = (at - 1) / 2;
                 if (!worse(value, i, heap_count[parent], heap_number[parent]))
@@ -1000,26 +1022,11 @@ top_counts(PyObject *self, PyObject *args)
                 heap_number[at] = heap_number[parent];
                 at = parent;
             }
-        } else if (worse(heap_count[0], heap_number[0], value, i)) { /* replace the worst, then down */
-            at = 0;
-            for (;;) {
-                Py_ssize_t child = 2 * at + 1;
-                if (child >= held)
-                    break;
-                if (child + 1 < held && worse(heap_count[child + 1], heap_number[child + 1], heap_count[child],
-                                              heap_number[child]))
-                    child++;
-                if (!worse(heap_count[child], heap_number[child], value, i))
-                    break;
-                heap_count[at] = heap_count[child];
-                heap_number[at] = heap_number[child];
-                at = child;
-            }
-        } else {
-            continue;
+            heap_count[at] = value;
+            heap_number[at] = i;
+        } else if (worse(heap_count[0], heap_number[0], value, i)) { /* in place of the worst */
+            sift_down(heap_count, heap_number, held, value, i);
         }
-        heap_count[at] = value;
-        heap_number[at] = i;
     }
     /* best first: take the worst off the heap, filling the list from its end */
     result = PyList_New(held);
@@ -1032,23 +1039,7 @@ top_counts(PyObject *self, PyObject *args)
             goto done;
         }
         PyList_SET_ITEM(result, last, number);
-        int64_t value = heap_count[last];
-        Py_ssize_t moved = heap_number[last], at = 0;
-        for (;;) {
-            Py_ssize_t child = 2 * at + 1;
-            if (child >= last)
-                break;
-            if (child + 1 < last && worse(heap_count[child + 1], heap_number[child + 1], heap_count[child],
-                                          heap_number[child]))
-                child++;
-            if (!worse(heap_count[child], heap_number[child], value, moved))
-                break;
-            heap_count[at] = heap_count[child];
-            heap_number[at] = heap_number[child];
-            at = child;
-        }
-        heap_count[at] = value;
-        heap_number[at] = moved;
+        sift_down(heap_count, heap_number, last, heap_count[last], heap_number[last]); /* the last in its place */
     }
 done:
     PyMem_Free(heap_count);
